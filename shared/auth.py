@@ -1,0 +1,143 @@
+"""Access tokens: EdDSA-signed JWTs that any service verifies with the public key alone.
+
+Tokens carry a subject id, a kind (customer or staff) and roles; never personal data.
+The customers service holds the private key and issues them; the others only verify.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from dataclasses import dataclass
+from typing import Literal
+from uuid import UUID, uuid4
+
+import jwt
+from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from shared.http import Handler, Problem
+
+ISSUER = "shop.customers"
+AUDIENCE = "shop"
+STAFF_ROLES = frozenset({"catalog_manager", "marketer", "privacy_officer", "support", "analyst"})
+PrincipalKind = Literal["customer", "staff"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: UUID
+    kind: PrincipalKind
+    roles: frozenset[str]
+
+
+PRINCIPAL = web.RequestKey("principal", Principal)
+
+
+def generate_signing_key_pem() -> tuple[str, str]:
+    """A new Ed25519 key pair as (private PEM, public PEM); for `make up` and tests."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+class TokenIssuer:
+    def __init__(self, private_key_pem: str, *, ttl_s: int = 900) -> None:
+        key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("the signing key must be an Ed25519 private key")
+        self._key = key
+        self.ttl_s = ttl_s
+
+    def issue(self, subject: UUID, kind: PrincipalKind, roles: frozenset[str] = frozenset()) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": str(subject),
+            "kind": kind,
+            "roles": sorted(roles),
+            "iat": now,
+            "exp": now + self.ttl_s,
+            "jti": str(uuid4()),
+        }
+        return jwt.encode(claims, self._key, algorithm="EdDSA")
+
+
+class TokenVerifier:
+    def __init__(self, public_key_pem: str) -> None:
+        key = serialization.load_pem_public_key(public_key_pem.encode())
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("the verification key must be an Ed25519 public key")
+        self._key = key
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=["EdDSA"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+            kind = claims.get("kind")
+            if kind not in ("customer", "staff"):
+                raise jwt.InvalidTokenError("unknown kind")
+            roles = frozenset(claims.get("roles") or ())
+            if (kind == "customer" and roles) or not roles <= STAFF_ROLES:
+                raise jwt.InvalidTokenError("roles do not fit the kind")
+            return Principal(subject=UUID(claims["sub"]), kind=kind, roles=roles)
+        except (jwt.InvalidTokenError, ValueError):
+            raise Problem(401, "Unauthorized", "The access token is invalid or expired.") from None
+
+
+TOKEN_VERIFIER = web.AppKey("token_verifier", TokenVerifier)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Verify a bearer token when one is sent; handlers decide whether one is required."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Problem(401, "Unauthorized", "Use 'Authorization: Bearer <token>'.")
+        request[PRINCIPAL] = request.app[TOKEN_VERIFIER].verify(token.strip())
+    return await handler(request)
+
+
+def require_customer(request: web.Request) -> UUID:
+    principal = request.get(PRINCIPAL)
+    if principal is None:
+        raise Problem(401, "Unauthorized", "Sign in first.")
+    if principal.kind != "customer":
+        raise Problem(403, "Forbidden", "This needs a customer account.")
+    return principal.subject
+
+
+def require_role(request: web.Request, *roles: str) -> Principal:
+    principal = request.get(PRINCIPAL)
+    if principal is None:
+        raise Problem(401, "Unauthorized", "Sign in first.")
+    if principal.kind != "staff" or not principal.roles & set(roles):
+        raise Problem(403, "Forbidden", f"This needs one of the roles: {', '.join(roles)}.")
+    return principal
+
+
+INTERNAL_TOKEN_HEADER = "X-Internal-Token"
+
+
+def require_internal(request: web.Request, expected: str) -> None:
+    """Internal routes (never routed by the gateway) need the shared internal token."""
+    presented = request.headers.get(INTERNAL_TOKEN_HEADER, "")
+    if not expected or not hmac.compare_digest(presented.encode(), expected.encode()):
+        raise Problem(403, "Forbidden", "Internal route.")

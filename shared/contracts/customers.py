@@ -1,0 +1,40 @@
+"""Events of the customers service: ids only, never personal data."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from shared.contracts.base import Contract
+
+
+class CustomerRegistered(Contract):
+    MESSAGE_TYPE = "customers.customer.registered"
+    customer_id: UUID
+    locale: str
+    policy_version: str
+    marketing_email: bool
+    marketing_sms: bool
+
+
+class CustomerErased(Contract):
+    MESSAGE_TYPE = "customers.customer.erased"
+    customer_id: UUID
+
+
+class DispatchReleased(Contract):
+    """The delivery projection went to the courier (the dispatch message is published)."""
+
+    MESSAGE_TYPE = "customers.dispatch.released"
+    dispatch_id: UUID
+    order_id: UUID
+    release_id: UUID
+    courier: str
+
+
+class DispatchRefused(Contract):
+    """No release was possible (e.g. the customer is blocked or erased)."""
+
+    MESSAGE_TYPE = "customers.dispatch.refused"
+    dispatch_id: UUID
+    order_id: UUID
+    reason: str

@@ -1,0 +1,141 @@
+"""HTTP plumbing for every service: RFC 9457 problems, JSON bodies, trace ids, health.
+
+Bad input is always a 4xx problem+json with a clear message. Validation errors name the
+fields that are wrong and why, never the values sent (they may be personal data).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+import structlog
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from shared.logging import get_logger
+from shared.tracing import bind_trace, child_of
+
+PROBLEM_JSON = "application/problem+json"
+M = TypeVar("M", bound=BaseModel)
+log = get_logger("shared.http")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ReadinessCheck = Callable[[web.Application], Awaitable[None]]
+READINESS_CHECKS = web.AppKey("readiness_checks", list[tuple[str, ReadinessCheck]])
+
+
+class Problem(Exception):
+    """Raise anywhere in a handler to answer with a problem+json document."""
+
+    def __init__(self, status: int, title: str, detail: str = "", **extensions: Any) -> None:
+        super().__init__(title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.extensions = extensions
+
+
+def problem_response(
+    status: int, title: str, detail: str = "", instance: str = "", **extensions: Any
+) -> web.Response:
+    document: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        document["detail"] = detail
+    if instance:
+        document["instance"] = instance
+    document.update(extensions)
+    return web.Response(
+        status=status,
+        text=json.dumps(document, ensure_ascii=False),
+        content_type=PROBLEM_JSON,
+    )
+
+
+def validation_problem(exc: ValidationError, instance: str = "") -> web.Response:
+    errors = [
+        {"field": ".".join(str(part) for part in error["loc"]) or "(body)", "message": error["msg"]}
+        for error in exc.errors(include_url=False, include_input=False)
+    ]
+    return problem_response(
+        422, "Invalid request", "Some fields are missing or wrong.", instance, errors=errors
+    )
+
+
+@web.middleware
+async def trace_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    structlog.contextvars.clear_contextvars()
+    bind_trace(child_of(request.headers.get("traceparent")))
+    return await handler(request)
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    path = request.path
+    try:
+        return await handler(request)
+    except Problem as exc:
+        return problem_response(exc.status, exc.title, exc.detail, path, **exc.extensions)
+    except ValidationError as exc:
+        return validation_problem(exc, path)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return problem_response(exc.status, exc.reason, instance=path)
+    except Exception:
+        log.exception("unhandled error", path=path, method=request.method)
+        return problem_response(500, "Internal error", "Something went wrong on our side.", path)
+
+
+async def read_json(request: web.Request, model: type[M]) -> M:
+    """Parse and validate a JSON body; every failure is a 4xx problem."""
+    if request.content_type != "application/json":
+        raise Problem(415, "Unsupported media type", "Send the body as application/json.")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise Problem(413, "Body too large", "The request body is larger than allowed.") from None
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise Problem(400, "Malformed JSON", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise Problem(422, "Invalid request", "The request body must be a JSON object.")
+    return model.model_validate(data)
+
+
+def query_model(request: web.Request, model: type[M]) -> M:
+    return model.model_validate(dict(request.query))
+
+
+def json_response(data: Any, status: int = 200, **kwargs: Any) -> web.Response:
+    return web.json_response(data, status=status, dumps=_dumps, **kwargs)
+
+
+def _dumps(data: Any) -> str:
+    if isinstance(data, BaseModel):
+        return data.model_dump_json()
+    return json.dumps(data, ensure_ascii=False, default=str)
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    failed: list[str] = []
+    for name, check in request.app.get(READINESS_CHECKS, []):
+        try:
+            await check(request.app)
+        except Exception:
+            failed.append(name)
+    if failed:
+        return problem_response(503, "Not ready", f"Unreachable: {', '.join(failed)}")
+    return json_response({"status": "ready"})
+
+
+def add_health_routes(app: web.Application, checks: Iterable[tuple[str, ReadinessCheck]]) -> None:
+    app[READINESS_CHECKS] = list(checks)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)

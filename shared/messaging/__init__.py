@@ -1,0 +1,34 @@
+"""Messaging on RabbitMQ: topology, envelopes, the transactional outbox and the inbox consumer."""
+
+from shared.messaging.consumer import Consumer, IncomingMeta, PermanentFailure
+from shared.messaging.envelope import decode_message, encode_message
+from shared.messaging.outbox import BodyCipher, OutboxRelay, enqueue
+from shared.messaging.topology import (
+    DISPATCH_EXCHANGE,
+    EVENTS_EXCHANGE,
+    PAYMENTS_EXCHANGE,
+    courier_queue_name,
+    declare_consumer_queues,
+    declare_courier_queue,
+    declare_exchanges,
+    replay_dead,
+)
+
+__all__ = [
+    "DISPATCH_EXCHANGE",
+    "EVENTS_EXCHANGE",
+    "PAYMENTS_EXCHANGE",
+    "BodyCipher",
+    "Consumer",
+    "IncomingMeta",
+    "OutboxRelay",
+    "PermanentFailure",
+    "courier_queue_name",
+    "declare_consumer_queues",
+    "declare_courier_queue",
+    "declare_exchanges",
+    "decode_message",
+    "encode_message",
+    "enqueue",
+    "replay_dead",
+]

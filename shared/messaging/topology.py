@@ -1,0 +1,127 @@
+"""The broker's shape, declared in code: exchanges, quorum queues, retry tiers, dead queues.
+
+For a consumer queue ``Q``:
+- ``Q`` is a quorum queue bound to the routing keys it handles, with an explicit delivery
+  limit: a message that keeps crashing its consumer is dead-lettered to ``Q.dead``;
+- ``Q.retry.N`` holds a failed message for the N-th back-off delay, then dead-letters it
+  back to ``Q`` (through the default exchange);
+- ``Q.dead`` keeps what failed every retry, for inspection and ``replay_dead``.
+"""
+
+from __future__ import annotations
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractRobustConnection,
+    ExchangeType,
+    FieldValue,
+)
+
+EVENTS_EXCHANGE = "shop.events"
+DISPATCH_EXCHANGE = "shop.dispatch"
+PAYMENTS_EXCHANGE = "shop.payments"
+ATTEMPT_HEADER = "x-shop-attempt"
+
+
+def courier_queue_name(courier: str) -> str:
+    return f"courier.{courier}.dispatch"
+
+
+def retry_queue_name(queue: str, tier: int) -> str:
+    return f"{queue}.retry.{tier}"
+
+
+def dead_queue_name(queue: str) -> str:
+    return f"{queue}.dead"
+
+
+async def declare_exchanges(channel: AbstractChannel) -> None:
+    for name in (EVENTS_EXCHANGE, DISPATCH_EXCHANGE, PAYMENTS_EXCHANGE):
+        await channel.declare_exchange(name, ExchangeType.TOPIC, durable=True)
+
+
+def _quorum(extra: dict[str, FieldValue] | None = None) -> dict[str, FieldValue]:
+    return {"x-queue-type": "quorum", **(extra or {})}
+
+
+async def declare_consumer_queues(
+    channel: AbstractChannel,
+    queue: str,
+    bindings: list[tuple[str, str]],
+    *,
+    retry_delays_ms: tuple[int, ...],
+    delivery_limit: int,
+) -> aio_pika.abc.AbstractQueue:
+    """Declare ``queue`` with its retry tiers and dead queue; bind it; return it."""
+    await declare_exchanges(channel)
+    await channel.declare_queue(dead_queue_name(queue), durable=True, arguments=_quorum())
+    for tier, delay_ms in enumerate(retry_delays_ms):
+        await channel.declare_queue(
+            retry_queue_name(queue, tier),
+            durable=True,
+            arguments=_quorum(
+                {
+                    "x-message-ttl": delay_ms,
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": queue,
+                }
+            ),
+        )
+    main = await channel.declare_queue(
+        queue,
+        durable=True,
+        arguments=_quorum(
+            {
+                "x-delivery-limit": delivery_limit,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": dead_queue_name(queue),
+            }
+        ),
+    )
+    for exchange, routing_key in bindings:
+        await main.bind(exchange, routing_key)
+    return main
+
+
+async def declare_courier_queue(channel: AbstractChannel, courier: str) -> None:
+    """Each courier has a durable queue of its dispatch messages, declared by the shop."""
+    await declare_exchanges(channel)
+    queue = await channel.declare_queue(
+        courier_queue_name(courier), durable=True, arguments=_quorum()
+    )
+    await queue.bind(DISPATCH_EXCHANGE, f"courier.{courier}")
+
+
+async def replay_dead(
+    connection: AbstractRobustConnection, queue: str, *, limit: int | None = None
+) -> int:
+    """Move parked messages from ``queue.dead`` back to ``queue``, with a fresh retry count."""
+    moved = 0
+    channel = await connection.channel(publisher_confirms=True)
+    try:
+        dead = await channel.declare_queue(
+            dead_queue_name(queue), durable=True, arguments=_quorum()
+        )
+        while limit is None or moved < limit:
+            message = await dead.get(no_ack=False, fail=False)
+            if message is None:
+                break
+            headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")}
+            await channel.default_exchange.publish(
+                aio_pika.Message(
+                    body=message.body,
+                    headers=headers,
+                    content_type=message.content_type,
+                    message_id=message.message_id,
+                    correlation_id=message.correlation_id,
+                    type=message.type,
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                ),
+                routing_key=queue,
+            )
+            await message.ack()
+            moved += 1
+    finally:
+        await channel.close()
+    return moved

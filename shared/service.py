@@ -1,0 +1,139 @@
+"""The common skeleton of a service's aiohttp app: middlewares, pool, broker, relay, consumers.
+
+A service's ``app.py`` calls ``create_service_app`` and then adds its own routes, consumers
+and contexts; everything here is explicit (``AppKey`` values, ``cleanup_ctx`` entries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
+
+import aio_pika
+from aio_pika.abc import AbstractRobustConnection
+from aiohttp import ClientSession, ClientTimeout, web
+
+from shared.auth import TOKEN_VERIFIER, TokenVerifier, auth_middleware
+from shared.contracts import Contract
+from shared.db import PG_POOL, pg_pool_ctx
+from shared.http import add_health_routes, problem_middleware, trace_middleware
+from shared.logging import configure_logging, get_logger
+from shared.messaging.consumer import Consumer, Handler, consumer_ctx
+from shared.messaging.outbox import BodyCipher, OutboxRelay, outbox_relay_ctx
+from shared.messaging.topology import declare_exchanges
+from shared.settings import ServiceSettings
+
+AMQP = web.AppKey("amqp", AbstractRobustConnection)
+HTTP_CLIENT = web.AppKey("http_client", ClientSession)
+log = get_logger("shared.service")
+
+
+def amqp_ctx(url: str) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        connection = await aio_pika.connect_robust(url, reconnect_interval=0.5)
+        async with connection.channel() as channel:
+            await declare_exchanges(channel)
+        app[AMQP] = connection
+        yield
+        await connection.close()
+
+    return ctx
+
+
+async def http_client_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[HTTP_CLIENT] = ClientSession(timeout=ClientTimeout(total=10))
+    yield
+    await app[HTTP_CLIENT].close()
+
+
+async def _database_ready(app: web.Application) -> None:
+    await asyncio.wait_for(app[PG_POOL].fetchval("SELECT 1"), 2)
+
+
+async def _broker_ready(app: web.Application) -> None:
+    connection = app[AMQP]
+    if connection.is_closed:
+        raise ConnectionError("broker connection closed")
+    channel = await asyncio.wait_for(connection.channel(), 2)
+    await channel.close()
+
+
+def create_service_app(settings: ServiceSettings, *, pool_size: int = 10) -> web.Application:
+    app = web.Application(
+        middlewares=[trace_middleware, problem_middleware, auth_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[TOKEN_VERIFIER] = TokenVerifier(settings.public_key_pem())
+    app.cleanup_ctx.append(pg_pool_ctx(settings.database_url, max_size=pool_size))
+    app.cleanup_ctx.append(amqp_ctx(settings.amqp_url))
+    app.cleanup_ctx.append(http_client_ctx)
+    add_health_routes(app, [("database", _database_ready), ("broker", _broker_ready)])
+    return app
+
+
+def add_outbox_relay(
+    app: web.Application, settings: ServiceSettings, *, cipher: BodyCipher | None = None
+) -> None:
+    app.cleanup_ctx.append(
+        outbox_relay_ctx(
+            lambda a: OutboxRelay(
+                a[PG_POOL],
+                a[AMQP],
+                dsn=settings.database_url,
+                cipher=cipher,
+                retention_s=settings.outbox_retention_s,
+            )
+        )
+    )
+
+
+def add_consumer(
+    app: web.Application,
+    settings: ServiceSettings,
+    queue: str,
+    handlers: Mapping[type[Contract], Handler],
+) -> None:
+    app.cleanup_ctx.append(
+        consumer_ctx(
+            lambda a: Consumer(
+                queue=queue,
+                pool=a[PG_POOL],
+                connection=a[AMQP],
+                handlers=handlers,
+                retry_delays_ms=settings.retry_delays_ms,
+                delivery_limit=settings.delivery_limit,
+            )
+        )
+    )
+
+
+def run_service(name: str, app: web.Application, settings: ServiceSettings) -> None:
+    configure_logging(name, settings.log_level)
+    log.info("starting", service=name, port=settings.http_port)
+    web.run_app(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        print=None,
+        access_log_format="%r %s %b %Tfms",
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_app(
+    app: web.Application, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[str]:
+    """Start ``app`` on a real socket and yield its base URL (tests and benchmarks)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    server = site._server
+    assert server is not None
+    sockets = getattr(server, "sockets", None) or []
+    actual_port = sockets[0].getsockname()[1] if sockets else port
+    try:
+        yield f"http://{host}:{actual_port}"
+    finally:
+        await runner.cleanup()

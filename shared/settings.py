@@ -1,0 +1,49 @@
+"""Service settings, read from environment variables and validated once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs; each service subclasses it with its own fields.
+
+    Values come from the environment (``DATABASE_URL``, ``AMQP_URL``, ...) when a service
+    starts; tests build the object directly with keyword arguments.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    database_url: str
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=0, le=65535)
+    log_level: str = "INFO"
+    # PEM text of the Ed25519 key that verifies access tokens (published by customers).
+    jwt_public_key: str = ""
+    jwt_public_key_file: Path | None = None
+    # Shared secret that internal callers present on /internal/ routes (never exposed by nginx).
+    internal_token: SecretStr = SecretStr("")
+    # Delays of the retry tiers of every consumer, then the dead queue.
+    retry_delays_ms: tuple[int, ...] = (1_000, 10_000, 60_000)
+    # A message redelivered this many times (e.g. it crashes its consumer) is dead-lettered.
+    delivery_limit: int = Field(default=10, ge=1)
+    outbox_retention_s: int = Field(default=7 * 24 * 3600, ge=0)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    @field_validator("database_url", "amqp_url")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    def public_key_pem(self) -> str:
+        if self.jwt_public_key:
+            return self.jwt_public_key
+        if self.jwt_public_key_file:
+            return self.jwt_public_key_file.read_text()
+        raise ValueError("no JWT public key configured (JWT_PUBLIC_KEY or JWT_PUBLIC_KEY_FILE)")
