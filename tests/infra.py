@@ -45,7 +45,9 @@ def servers() -> Iterator[Servers]:
     local_pg, local_mq = _answers("127.0.0.1", 5432), _answers("127.0.0.1", 5672)
     if (env_db or local_pg) and (env_amqp or local_mq):
         yield Servers(
-            pg_admin_dsn=_with_db(env_db or "postgresql://postgres@127.0.0.1:5432/postgres", "postgres"),
+            pg_admin_dsn=_with_db(
+                env_db or "postgresql://postgres@127.0.0.1:5432/postgres", "postgres"
+            ),
             amqp_url=env_amqp or "amqp://guest:guest@127.0.0.1:5672/",
             rabbitmqctl=["rabbitmqctl"] if shutil.which("rabbitmqctl") else None,
         )

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 from uuid import UUID, uuid4
 
-import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 from aiohttp import web
@@ -31,14 +30,6 @@ from shared.tracing import current_traceparent
 
 NOTIFY_CHANNEL = "shop_outbox"
 log = get_logger("shared.outbox")
-_TRANSIENT = (
-    TimeoutError,
-    aio_pika.exceptions.AMQPError,
-    ConnectionError,
-    OSError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-)
 
 
 class BodyCipher(Protocol):
@@ -117,7 +108,7 @@ class OutboxRelay:
                         await self.purge()
                         last_purge = time.monotonic()
                     backoff = 0.1
-                except _TRANSIENT as exc:
+                except Exception as exc:  # the relay must outlive any outage; it retries
                     log.warning("outbox relay batch failed", error=type(exc).__name__)
                     await self._forget_channel()
                     await asyncio.sleep(backoff)
@@ -139,6 +130,8 @@ class OutboxRelay:
 
     async def _exchange(self, name: str) -> AbstractExchange:
         if self._channel is None or self._channel.is_closed:
+            # A robust connection that is reconnecting refuses new channels: wait for it.
+            await asyncio.wait_for(self._connection.connected.wait(), 10)
             self._channel = await self._connection.channel(publisher_confirms=True)
             await declare_exchanges(self._channel)
             self._exchanges = {}
@@ -167,17 +160,17 @@ class OutboxRelay:
             )
             if not rows:
                 return 0
-            await asyncio.gather(*(self._publish(row) for row in rows))
+            exchanges = {name: await self._exchange(name) for name in {r["exchange"] for r in rows}}
+            await asyncio.gather(*(self._publish(row, exchanges[row["exchange"]]) for row in rows))
             await self._mark_published(conn, [row["id"] for row in rows])
             return len(rows)
 
-    async def _publish(self, row: asyncpg.Record) -> None:
+    async def _publish(self, row: asyncpg.Record, exchange: AbstractExchange) -> None:
         body: bytes = row["body"]
         if row["sealed"]:
             if self._cipher is None:
                 raise RuntimeError("sealed outbox row but no cipher configured")
             body = self._cipher.open(body)
-        exchange = await self._exchange(row["exchange"])
         await exchange.publish(
             encode_message(
                 body,
