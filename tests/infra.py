@@ -32,6 +32,9 @@ def _docker_answers() -> bool:
     return subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
 
 
+LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
 @dataclass
 class Servers:
     pg_admin_dsn: str  # a DSN to the server's "postgres" database
