@@ -52,9 +52,12 @@ async def enqueue(
     """Add ``message`` to the outbox inside the caller's transaction; return its message id."""
     message_id = uuid4()
     body = message.model_dump_json().encode()
+    # One round trip: the row, and a notification that listeners get at commit (identical
+    # notifications in one transaction fold into one).
     await conn.execute(
-        "INSERT INTO outbox (message_id, exchange, routing_key, message_type, correlation_id,"
-        " traceparent, body, sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "WITH added AS (INSERT INTO outbox (message_id, exchange, routing_key, message_type,"
+        " correlation_id, traceparent, body, sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8))"
+        " SELECT pg_notify($9, '')",
         message_id,
         exchange,
         routing_key or message.MESSAGE_TYPE,
@@ -63,9 +66,8 @@ async def enqueue(
         current_traceparent.get(),
         cipher.seal(body) if cipher else body,
         cipher is not None,
+        NOTIFY_CHANNEL,
     )
-    # Delivered to listeners at commit; identical notifications in one transaction fold into one.
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
     return message_id
 
 
@@ -81,6 +83,7 @@ class OutboxRelay:
         poll_interval_s: float = 1.0,
         retention_s: float = 7 * 24 * 3600,
         purge_interval_s: float = 60.0,
+        pipeline: int = 2,
     ) -> None:
         self._pool = pool
         self._dsn = dsn
@@ -90,7 +93,9 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._retention_s = retention_s
         self._purge_interval_s = purge_interval_s
+        self._pipeline = pipeline
         self._wake = asyncio.Event()
+        self._channel_lock = asyncio.Lock()
         self._channel: AbstractChannel | None = None
         self._exchanges: dict[str, AbstractExchange] = {}
 
@@ -103,7 +108,12 @@ class OutboxRelay:
             while True:
                 self._wake.clear()
                 try:
-                    published = await self.publish_batch()
+                    # Batches in flight side by side (SKIP LOCKED gives each its own rows), so
+                    # the database round trips of one overlap the confirms of another.
+                    batches = await asyncio.gather(
+                        *(self.publish_batch() for _ in range(self._pipeline))
+                    )
+                    published = sum(batches)
                     if time.monotonic() - last_purge > self._purge_interval_s:
                         await self.purge()
                         last_purge = time.monotonic()
@@ -114,7 +124,7 @@ class OutboxRelay:
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
                     continue
-                if published == self._batch_size:
+                if published >= self._batch_size:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
@@ -129,6 +139,10 @@ class OutboxRelay:
         return conn
 
     async def _exchange(self, name: str) -> AbstractExchange:
+        async with self._channel_lock:
+            return await self._open_exchange(name)
+
+    async def _open_exchange(self, name: str) -> AbstractExchange:
         if self._channel is None or self._channel.is_closed:
             # A robust connection that is reconnecting refuses new channels: wait for it.
             await asyncio.wait_for(self._connection.connected.wait(), 10)
@@ -161,7 +175,11 @@ class OutboxRelay:
             if not rows:
                 return 0
             exchanges = {name: await self._exchange(name) for name in {r["exchange"] for r in rows}}
-            await asyncio.gather(*(self._publish(row, exchanges[row["exchange"]]) for row in rows))
+            # One deadline for the batch: a per-message timeout costs a task per message.
+            async with asyncio.timeout(30):
+                await asyncio.gather(
+                    *(self._publish(row, exchanges[row["exchange"]]) for row in rows)
+                )
             await self._mark_published(conn, [row["id"] for row in rows])
             return len(rows)
 
@@ -180,7 +198,6 @@ class OutboxRelay:
                 traceparent=row["traceparent"],
             ),
             routing_key=row["routing_key"],
-            timeout=10,
         )
 
     async def _mark_published(self, conn: DbConn, ids: list[int]) -> None:

@@ -98,7 +98,7 @@ async def test_relay_killed_between_publish_and_mark_loses_nothing(outbox_db, am
     dsn, pool = outbox_db
     expected = await write_messages(pool, 100)
     async with collecting(amqp, f"t.{uuid4()}", ROUTING_KEY) as collector:
-        doomed = KilledAfterPublish(pool, amqp, dsn=dsn, batch_size=40)
+        doomed = KilledAfterPublish(pool, amqp, dsn=dsn, batch_size=40, pipeline=1)
         with pytest.raises(RelayKilled):
             await doomed.run()
         await collector.wait_for_distinct(40, timeout=10)
