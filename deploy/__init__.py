@@ -1,0 +1,1 @@
+"""Deployment helpers and local stand-ins for the outside world (dev and tests)."""

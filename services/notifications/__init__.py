@@ -1,0 +1,1 @@
+"""The notifications service: templates, transactional mail, delivery log; no contact addresses."""

@@ -1,0 +1,19 @@
+"""Settings of the notifications service (environment variables, upper-case names)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    http_port: int = Field(default=8104, ge=0, le=65535)
+    # Internal base URL of the customers service, which releases the contact at send time.
+    customers_url: str = "http://127.0.0.1:8103"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+    mail_from: str = "Shop <no-reply@shop.kz>"
+    public_base_url: str = "http://localhost:8080"

@@ -1,0 +1,178 @@
+"""What to send, in which words and to whom: pure functions and plain data, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Literal, cast, get_args
+from uuid import UUID
+
+from shared.contracts import (
+    Contract,
+    CustomerRegistered,
+    OrderCancelled,
+    OrderDelivered,
+    OrderDispatched,
+    OrderStatusChanged,
+)
+
+Kind = Literal["welcome", "order_dispatched", "order_delivered", "order_cancelled"]
+Locale = Literal["ru", "kk", "en"]
+Status = Literal["sent", "failed", "skipped"]
+Channel = Literal["email"]
+DEFAULT_LOCALE: Locale = "ru"
+LOCALES: tuple[str, ...] = get_args(Locale)
+CONSUMED_EVENTS: tuple[type[Contract], ...] = (
+    CustomerRegistered,
+    OrderDispatched,
+    OrderDelivered,
+    OrderCancelled,
+)
+_ORDER_KINDS: dict[type[OrderStatusChanged], Kind] = {
+    OrderDispatched: "order_dispatched",
+    OrderDelivered: "order_delivered",
+    OrderCancelled: "order_cancelled",
+}
+
+
+@dataclass(frozen=True)
+class NotificationRequest:
+    """One notification an event asks for: ids and amounts, no contact data."""
+
+    kind: Kind
+    customer_id: UUID
+    order_ref: str | None = None
+    total_tiyn: int | None = None
+    channel: Channel = "email"
+
+    @property
+    def template(self) -> str:
+        return self.kind
+
+
+@dataclass(frozen=True)
+class Release:
+    """The contact the customers service released for one send: kept in memory only."""
+
+    release_id: UUID
+    locale: Locale
+    email: str
+    first_name: str | None
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A row of the delivery log: what happened, never the address or the name."""
+
+    notification_id: UUID
+    customer_id: UUID
+    kind: Kind
+    channel: Channel
+    template: str
+    locale: Locale | None
+    status: Status
+    order_ref: str | None
+    message_id: UUID
+    release_id: UUID | None = None
+    reason: str | None = None
+
+
+def request_for(event: Contract) -> NotificationRequest:
+    if isinstance(event, CustomerRegistered):
+        return NotificationRequest(kind="welcome", customer_id=event.customer_id)
+    if isinstance(event, OrderStatusChanged) and type(event) in _ORDER_KINDS:
+        return NotificationRequest(
+            kind=_ORDER_KINDS[type(event)],
+            customer_id=event.customer_id,
+            order_ref=event.order_ref,
+            total_tiyn=event.total.amount,
+        )
+    raise ValueError(f"no notification for {type(event).__name__}")
+
+
+def delivery_for(
+    request: NotificationRequest,
+    *,
+    notification_id: UUID,
+    message_id: UUID,
+    status: Status,
+    release: Release | None = None,
+    reason: str | None = None,
+) -> Delivery:
+    return Delivery(
+        notification_id=notification_id,
+        customer_id=request.customer_id,
+        kind=request.kind,
+        channel=request.channel,
+        template=request.template,
+        locale=release.locale if release else None,
+        status=status,
+        order_ref=request.order_ref,
+        message_id=message_id,
+        release_id=release.release_id if release else None,
+        reason=reason,
+    )
+
+
+def pick_locale(value: str | None) -> Locale:
+    """The customer's locale when we have templates for it, else Russian."""
+    return cast(Locale, value) if value in LOCALES else DEFAULT_LOCALE
+
+
+def format_tenge(tiyn: int) -> str:
+    """1234550 tiyn -> '12 345,50 ₸' (spaces between thousands, comma before tiyn)."""
+    sign = "-" if tiyn < 0 else ""
+    tenge, rest = divmod(abs(tiyn), 100)
+    return f"{sign}{tenge:,}".replace(",", " ") + f",{rest:02d} ₸"
+
+
+def template_context(
+    request: NotificationRequest, release: Release, public_base_url: str
+) -> dict[str, object]:
+    base = public_base_url.rstrip("/")
+    return {
+        "first_name": release.first_name,
+        "order_ref": request.order_ref,
+        "total": format_tenge(request.total_tiyn) if request.total_tiyn is not None else None,
+        "account_url": f"{base}/account/",
+    }
+
+
+def text_paragraphs(text: str) -> list[list[str]]:
+    """Plain text split into paragraphs of lines, for the HTML layout."""
+    blocks = (block.strip() for block in text.split("\n\n"))
+    return [block.splitlines() for block in blocks if block]
+
+
+def build_email(
+    *,
+    mail_from: str,
+    to: str,
+    rendered: RenderedMail,
+    locale: Locale,
+    notification_id: UUID,
+    now: datetime,
+) -> EmailMessage:
+    """The message itself: the only place the address exists, and only in memory."""
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = to
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = f"<{notification_id}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    # After the body: set_content and add_alternative move Content-* headers into the parts.
+    message["Content-Language"] = locale
+    return message

@@ -1,0 +1,48 @@
+"""The delivery log in PostgreSQL: plain SQL on a connection the caller owns."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from services.notifications.domain import Delivery, NotificationRequest
+from shared.db import DbConn
+
+
+async def already_sent(conn: DbConn, request: NotificationRequest) -> bool:
+    found = await conn.fetchval(
+        "SELECT true FROM deliveries WHERE status = 'sent' AND kind = $1 AND customer_id = $2"
+        " AND coalesce(order_ref, '') = coalesce($3, '')",
+        request.kind,
+        request.customer_id,
+        request.order_ref,
+    )
+    return bool(found)
+
+
+async def record_delivery(conn: DbConn, delivery: Delivery) -> None:
+    await conn.execute(
+        "INSERT INTO deliveries (notification_id, customer_id, kind, channel, template, locale,"
+        " status, reason, order_ref, release_id, message_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        delivery.notification_id,
+        delivery.customer_id,
+        delivery.kind,
+        delivery.channel,
+        delivery.template,
+        delivery.locale,
+        delivery.status,
+        delivery.reason,
+        delivery.order_ref,
+        delivery.release_id,
+        delivery.message_id,
+    )
+
+
+async def deliveries_of(conn: DbConn, customer_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT kind, channel, template, locale, status, order_ref, at FROM deliveries"
+        " WHERE customer_id = $1 ORDER BY at, notification_id",
+        customer_id,
+    )
+    return [{**dict(row), "at": row["at"].isoformat()} for row in rows]

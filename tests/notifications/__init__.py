@@ -1,0 +1,1 @@
+"""Tests of the notifications service and the SMTP sink."""

@@ -1,0 +1,186 @@
+"""Fixtures of the notifications tests: a real SMTP sink, a stand-in for the customers
+release endpoint (customers is written in parallel; the end-to-end test uses the real one),
+and the notifications app on real PostgreSQL and RabbitMQ."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID, uuid4
+
+import aio_pika
+import asyncpg
+import pytest
+from aiohttp import web
+
+from deploy.smtp_sink import SmtpSink
+from services.notifications.app import create_app
+from services.notifications.config import Settings
+from shared.contracts import Contract
+from shared.messaging import EVENTS_EXCHANGE, declare_exchanges, encode_message
+from shared.service import running_app
+
+INTERNAL_TOKEN = "internal-test-token"
+QUEUE = "notifications.events"
+
+
+@dataclass
+class Person:
+    email: str
+    first_name: str
+    locale: str = "ru"
+
+
+@dataclass
+class CustomersStub:
+    """``POST /internal/releases`` as the customers service answers it."""
+
+    people: dict[UUID, Person | int] = field(default_factory=dict)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, person: Person | int) -> UUID:
+        customer_id = uuid4()
+        self.people[customer_id] = person
+        return customer_id
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/internal/releases", self.release)
+        return app
+
+    async def release(self, request: web.Request) -> web.Response:
+        if request.headers.get("X-Internal-Token") != INTERNAL_TOKEN:
+            return web.json_response({"title": "Forbidden"}, status=403)
+        body = await request.json()
+        self.calls.append(body)
+        entry = self.people.get(UUID(body["customer_id"]))
+        if entry is None:
+            return web.json_response({"title": "Not found"}, status=404)
+        if isinstance(entry, int):
+            return web.json_response({"title": "Refused"}, status=entry)
+        answer = {
+            "release_id": str(uuid4()),
+            "locale": entry.locale,
+            "fields": {"first_name": entry.first_name, "email": entry.email},
+        }
+        return web.json_response(answer, status=201)
+
+
+@dataclass
+class Running:
+    url: str
+    dsn: str
+    settings: Settings
+
+
+StartNotifications = Callable[..., Awaitable[Running]]
+
+
+@pytest.fixture
+async def sink() -> AsyncIterator[SmtpSink]:
+    async with SmtpSink("127.0.0.1", smtp_port=0) as running:
+        yield running
+
+
+@pytest.fixture
+async def customers() -> AsyncIterator[tuple[CustomersStub, str]]:
+    stub = CustomersStub()
+    async with running_app(stub.app()) as url:
+        yield stub, url
+
+
+@pytest.fixture
+async def start_notifications(
+    make_database: Callable[[str], Awaitable[str]],
+    fresh_vhost: str,
+    signing_keys: tuple[str, str],
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> AsyncIterator[StartNotifications]:
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(**overrides: Any) -> Running:
+            dsn = await make_database("notifications")
+            values: dict[str, Any] = {
+                "database_url": dsn,
+                "amqp_url": fresh_vhost,
+                "jwt_public_key": signing_keys[1],
+                "internal_token": INTERNAL_TOKEN,
+                "customers_url": customers[1],
+                "smtp_host": "127.0.0.1",
+                "smtp_port": sink.smtp_port,
+                "retry_delays_ms": (50, 100),
+                **overrides,
+            }
+            settings = Settings(**values)
+            url = await stack.enter_async_context(running_app(create_app(settings)))
+            return Running(url, dsn, settings)
+
+        yield start
+
+
+async def publish(amqp_url: str, event: Contract, message_id: UUID | None = None) -> UUID:
+    """Publish ``event`` on shop.events as a service's outbox relay would."""
+    message_id = message_id or uuid4()
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        await declare_exchanges(channel)
+        exchange = await channel.get_exchange(EVENTS_EXCHANGE)
+        message = encode_message(
+            event.model_dump_json().encode(),
+            message_id=message_id,
+            message_type=event.MESSAGE_TYPE,
+            correlation_id=None,
+            traceparent=None,
+        )
+        await exchange.publish(message, routing_key=event.MESSAGE_TYPE)
+    return message_id
+
+
+async def queue_depth(amqp_url: str, queue: str) -> int:
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        count = declared.declaration_result.message_count
+        return int(count or 0)
+
+
+async def deliveries(dsn: str) -> list[dict[str, Any]]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT * FROM deliveries ORDER BY at")
+    finally:
+        await conn.close()
+    return [dict(row) for row in rows]
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], timeout: float = 10.0, interval: float = 0.05
+) -> Any:
+    """Poll ``check`` until it returns something truthy; return that."""
+    async with asyncio.timeout(timeout):
+        while not (result := await check()):
+            await asyncio.sleep(interval)
+    return result
+
+
+async def all_table_text(dsn: str) -> str:
+    """Every row of every table of the database, as text."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        tables = await conn.fetch(
+            "SELECT schemaname, tablename FROM pg_tables"
+            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+        )
+        parts: list[str] = []
+        for table in tables:
+            query = f'SELECT t::text FROM "{table["schemaname"]}"."{table["tablename"]}" t'
+            parts.extend(row[0] for row in await conn.fetch(query))
+    finally:
+        await conn.close()
+    return "\n".join(parts)

@@ -1,0 +1,287 @@
+"""Events through the real broker become mail in the real SMTP sink, with no PD at rest."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+from uuid import UUID, uuid4
+
+import aio_pika
+import aiohttp
+import pytest
+
+from deploy.smtp_sink import ReceivedMail, SmtpSink
+from shared.contracts import CustomerRegistered, Money, OrderDelivered, OrderDispatched
+from shared.messaging import replay_dead
+from tests.notifications.conftest import (
+    INTERNAL_TOKEN,
+    QUEUE,
+    CustomersStub,
+    Person,
+    StartNotifications,
+    all_table_text,
+    deliveries,
+    eventually,
+    publish,
+    queue_depth,
+)
+
+SUBJECTS = {"ru": "доставлен", "kk": "жеткізілді", "en": "has been delivered"}
+GREETINGS = {"ru": "Здравствуйте", "kk": "Сәлеметсіз бе", "en": "Hello"}  # noqa: RUF001
+
+
+def delivered(customer_id: UUID, order_ref: str, amount: int = 1234550) -> OrderDelivered:
+    return OrderDelivered(
+        order_id=uuid4(),
+        order_ref=order_ref,
+        customer_id=customer_id,
+        status="delivered",
+        total=Money(amount=amount),
+    )
+
+
+def to(address: str) -> Callable[[ReceivedMail], bool]:
+    return lambda mail: address in mail.rcpt_tos
+
+
+async def at_least(dsn: str, count: int) -> bool:
+    return len(await sent_rows(dsn)) >= count
+
+
+async def sent_rows(dsn: str, status: str = "sent") -> list[dict[str, object]]:
+    return [row for row in await deliveries(dsn) if row["status"] == status]
+
+
+@pytest.mark.parametrize("locale", ["ru", "kk", "en"])
+async def test_order_delivered_mail_in_customer_locale(
+    locale: str,
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+    captured_logs: io.StringIO,
+) -> None:
+    stub, _ = customers
+    person = Person(email=f"aigerim.{locale}@mail.kz", first_name="Айгерим", locale=locale)
+    customer_id = stub.add(person)
+    app = await start_notifications()
+
+    await publish(app.settings.amqp_url, delivered(customer_id, "SH-1001"))
+    mail: ReceivedMail = await sink.wait_for(to(person.email), timeout=10)
+
+    assert mail.rcpt_tos == (person.email,)
+    assert SUBJECTS[locale] in mail.subject and "SH-1001" in mail.subject
+    text = mail.body()
+    assert text.startswith(f"{GREETINGS[locale]}, Айгерим!")
+    assert "12 345,50 ₸" in text and "SH-1001" in text
+    assert "Айгерим" in mail.body("html")
+    assert mail.message["Content-Language"] == locale
+    assert stub.calls == [
+        {
+            "customer_id": str(customer_id),
+            "purpose": "service_communication",
+            "recipient": "notifications",
+            "channel": "email",
+            "order_ref": "SH-1001",
+        }
+    ]
+    [row] = await eventually(lambda: sent_rows(app.dsn))
+    assert (row["kind"], row["locale"], row["order_ref"]) == ("order_delivered", locale, "SH-1001")
+    stored = await all_table_text(app.dsn)
+    assert str(customer_id) in stored  # the scan does read the tables
+    for secret in (person.email, person.email.split("@")[0], person.first_name):
+        assert secret not in stored
+        assert secret not in captured_logs.getvalue()
+
+
+async def test_welcome_mail_on_registration(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    customer_id = stub.add(Person(email="dauren@mail.kz", first_name="Dauren", locale="en"))
+    app = await start_notifications()
+    event = CustomerRegistered(
+        customer_id=customer_id,
+        locale="en",
+        policy_version="2024-01",
+        marketing_email=False,
+        marketing_sms=False,
+    )
+    await publish(app.settings.amqp_url, event)
+    mail = await sink.wait_for(to("dauren@mail.kz"), timeout=10)
+    assert mail.subject == "Welcome to our shop"
+    assert stub.calls[0]["order_ref"] is None
+    [row] = await eventually(lambda: sent_rows(app.dsn))
+    assert (row["kind"], row["template"], row["order_ref"]) == ("welcome", "welcome", None)
+
+
+async def test_same_event_twice_sends_one_mail(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    customer_id = stub.add(Person(email="zhanna@mail.kz", first_name="Zhanna"))
+    app = await start_notifications()
+    event = delivered(customer_id, "SH-2002")
+    message_id = await publish(app.settings.amqp_url, event)
+    await sink.wait_for(to("zhanna@mail.kz"), timeout=10)
+    await eventually(lambda: sent_rows(app.dsn))
+
+    await publish(app.settings.amqp_url, event, message_id=message_id)  # redelivery
+    await publish(app.settings.amqp_url, event)  # the same event under a new message id
+    # A later event for another order shows that the queue moved past both copies.
+    await publish(app.settings.amqp_url, delivered(customer_id, "SH-2003"))
+    await sink.wait_for(lambda m: "SH-2003" in m.subject, timeout=10)
+    await asyncio.sleep(0.3)
+
+    assert len([m for m in sink.messages if "SH-2002" in m.subject]) == 1
+    assert len(await sent_rows(app.dsn)) == 2
+    assert len(stub.calls) == 2  # no release for the copies
+    assert await queue_depth(app.settings.amqp_url, f"{QUEUE}.dead") == 0
+
+
+@pytest.mark.parametrize(("answer", "reason"), [(None, "unknown_or_erased"), (409, "blocked")])
+async def test_refused_release_is_skipped_and_acked(
+    answer: int | None,
+    reason: str,
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    customer_id = stub.add(answer) if answer else uuid4()
+    app = await start_notifications()
+    await publish(app.settings.amqp_url, delivered(customer_id, "SH-3003"))
+    [row] = await eventually(lambda: sent_rows(app.dsn, "skipped"))
+    assert (row["reason"], row["locale"], row["release_id"]) == (reason, None, None)
+    assert len(stub.calls) == 1  # not retried
+    await asyncio.sleep(0.3)
+    assert sink.messages == []
+    for queue in (QUEUE, f"{QUEUE}.dead", f"{QUEUE}.retry.0", f"{QUEUE}.retry.1"):
+        assert await queue_depth(app.settings.amqp_url, queue) == 0
+
+
+async def test_recipient_refused_for_good_is_failed_not_retried(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    customer_id = stub.add(Person(email="nobody@mail.kz", first_name="Nobody"))
+    sink.refuse_recipients = "550 5.1.1 No such user"
+    app = await start_notifications()
+    await publish(app.settings.amqp_url, delivered(customer_id, "SH-4004"))
+    [row] = await eventually(lambda: sent_rows(app.dsn, "failed"))
+    assert (row["reason"], row["locale"]) == ("recipient_refused", "ru")
+    assert len(stub.calls) == 1
+    assert sink.messages == []
+    assert await queue_depth(app.settings.amqp_url, f"{QUEUE}.dead") == 0
+
+
+async def test_smtp_down_parks_then_replay_delivers(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    customer_id = stub.add(Person(email="later@mail.kz", first_name="Later"))
+    app = await start_notifications()
+    await sink.stop()
+
+    await publish(app.settings.amqp_url, delivered(customer_id, "SH-5005"))
+    amqp_url = app.settings.amqp_url
+    await eventually(lambda: queue_depth(amqp_url, f"{QUEUE}.dead"), timeout=10)
+    [row] = await sent_rows(app.dsn, "failed")
+    assert row["reason"] == "smtp_unavailable"
+    assert stub.calls == []  # no release while the mail server is away
+
+    await sink.start()
+    connection = await aio_pika.connect_robust(amqp_url)
+    async with connection:
+        assert await replay_dead(connection, QUEUE) == 1
+    mail = await sink.wait_for(to("later@mail.kz"), timeout=10)
+    assert "SH-5005" in mail.subject
+    assert len(await eventually(lambda: sent_rows(app.dsn))) == 1
+    assert len(stub.calls) == 1
+
+
+async def test_smtp_back_during_retries_delivers(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    customer_id = stub.add(Person(email="retry@mail.kz", first_name="Retry"))
+    app = await start_notifications(retry_delays_ms=(300, 600, 1200, 2400))
+    await sink.stop()
+    await publish(app.settings.amqp_url, delivered(customer_id, "SH-6006"))
+    await asyncio.sleep(0.5)
+    assert sink.messages == []
+    await sink.start()
+    await sink.wait_for(to("retry@mail.kz"), timeout=10)
+    assert len(await eventually(lambda: sent_rows(app.dsn))) == 1
+    assert await sent_rows(app.dsn, "failed") == []
+    assert await queue_depth(app.settings.amqp_url, f"{QUEUE}.dead") == 0
+
+
+async def test_customers_unavailable_is_retried_then_parked(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    customer_id = stub.add(503)
+    app = await start_notifications()
+    await publish(app.settings.amqp_url, delivered(customer_id, "SH-7007"))
+    amqp_url = app.settings.amqp_url
+    await eventually(lambda: queue_depth(amqp_url, f"{QUEUE}.dead"), timeout=10)
+    assert len(stub.calls) == 3  # the first try and two retries
+    [row] = await sent_rows(app.dsn, "failed")
+    assert row["reason"] == "release_failed"
+    assert sink.messages == []
+
+
+async def test_export_lists_the_delivery_log(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    customer_id = stub.add(Person(email="export@mail.kz", first_name="Export", locale="kk"))
+    app = await start_notifications()
+    await publish(app.settings.amqp_url, delivered(customer_id, "SH-8008"))
+    dispatched = OrderDispatched(
+        order_id=uuid4(),
+        order_ref="SH-8009",
+        customer_id=customer_id,
+        status="dispatched",
+        total=Money(amount=100),
+    )
+    await publish(app.settings.amqp_url, dispatched)
+    await eventually(lambda: at_least(app.dsn, 2))
+
+    url = f"{app.url}/internal/customers/{customer_id}/export"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as resp:
+            assert resp.status == 403
+        headers = {"X-Internal-Token": INTERNAL_TOKEN}
+        async with http.get(url, headers=headers) as resp:
+            assert resp.status == 200
+            body = await resp.json()
+        async with http.get(f"{app.url}/internal/customers/nope/export", headers=headers) as resp:
+            assert resp.status == 422
+            assert resp.content_type == "application/problem+json"
+        async with http.get(f"{app.url}/internal/customers/{uuid4()}/export", headers=headers) as r:
+            assert (await r.json()) == {"notifications": []}
+
+    items = sorted(body["notifications"], key=lambda item: item["order_ref"])
+    assert [(i["kind"], i["order_ref"], i["status"]) for i in items] == [
+        ("order_delivered", "SH-8008", "sent"),
+        ("order_dispatched", "SH-8009", "sent"),
+    ]
+    assert set(items[0]) == {"kind", "channel", "template", "locale", "status", "order_ref", "at"}
+    assert items[0]["channel"] == "email" and items[0]["locale"] == "kk"
+    assert "export@mail.kz" not in str(body) and "Export" not in str(body)

@@ -1,0 +1,73 @@
+"""The SMTP sink: a real SMTP server that keeps mail, with its HTTP viewer."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import aiohttp
+import aiosmtplib
+import pytest
+
+from deploy.smtp_sink import SmtpSink
+
+
+def _message(subject: str, to: str = "someone@example.kz") -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "Shop <no-reply@shop.kz>"
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = "Mon, 01 Jan 2024 10:00:00 +0000"
+    message.set_content("Привет <мир>\n")
+    return message
+
+
+async def test_keeps_mail_and_shows_it() -> None:
+    async with SmtpSink("127.0.0.1", smtp_port=0, http_port=0) as sink:
+        await aiosmtplib.send(_message("Заказ <1>"), hostname="127.0.0.1", port=sink.smtp_port)
+        mail = await sink.wait_for(lambda m: m.subject == "Заказ <1>", timeout=5)
+        assert mail.rcpt_tos == ("someone@example.kz",)
+        assert mail.mail_from == "no-reply@shop.kz"
+        assert mail.body() == "Привет <мир>\n"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{sink.http_url}/messages") as resp:
+                listing = await resp.json()
+            async with http.get(f"{sink.http_url}/") as resp:
+                page = await resp.text()
+            async with http.delete(f"{sink.http_url}/messages") as resp:
+                assert resp.status == 204
+        assert listing["count"] == 1
+        item = listing["messages"][0]
+        assert (item["subject"], item["to"]) == ("Заказ <1>", "someone@example.kz")
+        assert item["date"] and item["body"] == "Привет <мир>\n"
+        assert "Заказ &lt;1&gt;" in page and "<мир>" not in page
+        assert sink.messages == []
+
+
+async def test_wait_for_times_out() -> None:
+    async with SmtpSink() as sink:
+        with pytest.raises(TimeoutError):
+            await sink.wait_for(lambda _m: True, timeout=0.1)
+
+
+async def test_refuses_recipients_when_told() -> None:
+    async with SmtpSink() as sink:
+        sink.refuse_recipients = "550 5.1.1 No such user"
+        with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
+            await aiosmtplib.send(_message("x"), hostname="127.0.0.1", port=sink.smtp_port)
+        assert sink.messages == []
+
+
+async def test_stops_and_starts_on_the_same_port() -> None:
+    sink = SmtpSink()
+    await sink.start()
+    port = sink.smtp_port
+    await sink.stop()
+    with pytest.raises(aiosmtplib.SMTPConnectError):
+        await aiosmtplib.send(_message("down"), hostname="127.0.0.1", port=port, timeout=2)
+    await sink.start()
+    try:
+        assert sink.smtp_port == port
+        await aiosmtplib.send(_message("up"), hostname="127.0.0.1", port=port)
+        await sink.wait_for(lambda m: m.subject == "up", timeout=5)
+    finally:
+        await sink.stop()
