@@ -1,0 +1,1 @@
+"""The orders service: carts, orders and their state machine, fulfilment callbacks."""

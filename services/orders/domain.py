@@ -1,0 +1,213 @@
+"""The order state machine, pricing and small value rules: pure, no I/O."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+from uuid import UUID
+
+PaymentMethod = Literal["card", "cash_on_delivery"]
+MAX_QUANTITY = 99
+MAX_CART_LINES = 50
+
+
+class Status(StrEnum):
+    PLACED = "placed"
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    DISPATCHED = "dispatched"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class Trigger(StrEnum):
+    """What happened to an order; the name is also the ``cause`` in its history."""
+
+    STOCK_RESERVED = "stock_reserved"
+    STOCK_REJECTED = "stock_rejected"
+    PAYMENT_CONFIRMED = "payment_confirmed"
+    DISPATCH_RELEASED = "dispatch_released"
+    DISPATCH_REFUSED = "dispatch_refused"
+    COURIER_DELIVERED = "courier_delivered"
+    COURIER_FAILED = "courier_failed"
+    CUSTOMER_CANCELLED = "customer_cancelled"
+
+
+class IllegalTransition(Exception):
+    """The trigger does not apply to the order in its current state."""
+
+    def __init__(self, status: Status, trigger: Trigger) -> None:
+        super().__init__(f"{trigger.value} does not apply to an order in status {status.value}")
+        self.status = status
+        self.trigger = trigger
+
+
+@dataclass(frozen=True)
+class OrderState:
+    status: Status
+    payment_method: PaymentMethod
+    dispatch_requested: bool
+
+
+@dataclass(frozen=True)
+class Step:
+    """The outcome of a trigger: the status after it, and whether to ask for a dispatch."""
+
+    status: Status
+    changed: bool
+    request_dispatch: bool = False
+
+
+# Where an order may go on each trigger (the stock-reserved step depends on the payment).
+_TRANSITIONS: Mapping[tuple[Status, Trigger], Status] = {
+    (Status.PLACED, Trigger.STOCK_REJECTED): Status.CANCELLED,
+    (Status.AWAITING_PAYMENT, Trigger.PAYMENT_CONFIRMED): Status.PAID,
+    (Status.PLACED, Trigger.DISPATCH_RELEASED): Status.DISPATCHED,
+    (Status.PAID, Trigger.DISPATCH_RELEASED): Status.DISPATCHED,
+    (Status.PLACED, Trigger.DISPATCH_REFUSED): Status.FAILED,
+    (Status.PAID, Trigger.DISPATCH_REFUSED): Status.FAILED,
+    (Status.DISPATCHED, Trigger.COURIER_DELIVERED): Status.DELIVERED,
+    (Status.DISPATCHED, Trigger.COURIER_FAILED): Status.FAILED,
+    (Status.PLACED, Trigger.CUSTOMER_CANCELLED): Status.CANCELLED,
+    (Status.AWAITING_PAYMENT, Trigger.CUSTOMER_CANCELLED): Status.CANCELLED,
+    (Status.PAID, Trigger.CUSTOMER_CANCELLED): Status.CANCELLED,
+}
+FINAL_STATUSES = frozenset({Status.DELIVERED, Status.CANCELLED, Status.FAILED})
+
+
+def decide(order: OrderState, trigger: Trigger) -> Step:
+    """Apply ``trigger`` to ``order``; raise ``IllegalTransition`` when it does not fit."""
+    if trigger is Trigger.STOCK_RESERVED:
+        return _on_stock_reserved(order)
+    if trigger is Trigger.CUSTOMER_CANCELLED and order.dispatch_requested:
+        # The delivery data may already be with the courier: no silent ghost delivery.
+        raise IllegalTransition(order.status, trigger)
+    target = _TRANSITIONS.get((order.status, trigger))
+    if target is None:
+        raise IllegalTransition(order.status, trigger)
+    return Step(status=target, changed=True)
+
+
+def _on_stock_reserved(order: OrderState) -> Step:
+    if order.status is not Status.PLACED or order.dispatch_requested:
+        raise IllegalTransition(order.status, Trigger.STOCK_RESERVED)
+    if order.payment_method == "cash_on_delivery":
+        return Step(status=Status.PLACED, changed=False, request_dispatch=True)
+    return Step(status=Status.AWAITING_PAYMENT, changed=True)
+
+
+# --- order references -------------------------------------------------------------------
+
+# Crockford-like alphabet without look-alikes (0/O, 1/I/L, U): easy to read out on the phone.
+REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_order_ref() -> str:
+    """A short random human reference such as ``A7K2-9QX4`` (30**8, about 6.6e11 values)."""
+    chars = "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+# --- pricing ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogProduct:
+    id: UUID
+    sku: str
+    name: str
+    price: int
+    weight_g: int
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    product_id: UUID
+    sku: str
+    name: str
+    unit_price: int
+    quantity: int
+
+    @property
+    def line_total(self) -> int:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
+class PricedCart:
+    lines: tuple[PricedLine, ...]
+    unavailable: tuple[UUID, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(line.line_total for line in self.lines)
+
+    @property
+    def units(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+def price_cart(
+    items: Iterable[tuple[UUID, int]], products: Mapping[UUID, CatalogProduct]
+) -> PricedCart:
+    """Price cart items with catalog data; items the catalog no longer knows are set aside."""
+    lines: list[PricedLine] = []
+    unavailable: list[UUID] = []
+    for product_id, quantity in items:
+        product = products.get(product_id)
+        if product is None:
+            unavailable.append(product_id)
+            continue
+        lines.append(PricedLine(product_id, product.sku, product.name, product.price, quantity))
+    return PricedCart(tuple(lines), tuple(unavailable))
+
+
+def money(amount: int) -> dict[str, int | str]:
+    return {"amount": amount, "currency": "KZT"}
+
+
+# --- checkout idempotency ---------------------------------------------------------------
+
+
+def request_hash(canonical_body: str) -> str:
+    return hashlib.sha256(canonical_body.encode()).hexdigest()
+
+
+def valid_idempotency_key(key: str) -> bool:
+    return 1 <= len(key) <= 200 and key.isascii() and key.isprintable()
+
+
+# --- paging -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cursor:
+    created_at: datetime
+    order_id: UUID
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    raw = json.dumps([cursor.created_at.isoformat(), str(cursor.order_id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> Cursor | None:
+    """The cursor back, or None when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        created_at, order_id = json.loads(raw)
+        cursor = Cursor(datetime.fromisoformat(created_at), UUID(order_id))
+    except (ValueError, TypeError, binascii.Error):
+        return None
+    if cursor.created_at.tzinfo is None:
+        return None
+    return cursor

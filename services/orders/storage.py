@@ -1,0 +1,364 @@
+"""PostgreSQL access of the orders service: plain SQL, functions taking a connection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+from shared.db import DbConn
+
+from .domain import Cursor, PaymentMethod, PricedLine, Status
+
+# --- carts ------------------------------------------------------------------------------
+
+
+async def customer_cart(conn: DbConn, customer_id: UUID) -> UUID | None:
+    cart_id: UUID | None = await conn.fetchval(
+        "SELECT id FROM carts WHERE customer_id = $1", customer_id
+    )
+    return cart_id
+
+
+async def anonymous_cart_exists(conn: DbConn, cart_id: UUID) -> bool:
+    found = await conn.fetchval(
+        "SELECT true FROM carts WHERE id = $1 AND customer_id IS NULL", cart_id
+    )
+    return bool(found)
+
+
+async def lock_anonymous_cart(conn: DbConn, cart_id: UUID) -> bool:
+    """Lock an anonymous cart before merging it (a concurrent merge then finds it gone)."""
+    found = await conn.fetchval(
+        "SELECT true FROM carts WHERE id = $1 AND customer_id IS NULL FOR UPDATE", cart_id
+    )
+    return bool(found)
+
+
+async def create_anonymous_cart(conn: DbConn, cart_id: UUID) -> None:
+    await conn.execute("INSERT INTO carts (id) VALUES ($1)", cart_id)
+
+
+async def ensure_customer_cart(conn: DbConn, customer_id: UUID, new_id: UUID) -> UUID:
+    """The customer's cart, created with ``new_id`` if there is none (race-safe)."""
+    await conn.execute(
+        "INSERT INTO carts (id, customer_id) VALUES ($1, $2) ON CONFLICT (customer_id) DO NOTHING",
+        new_id,
+        customer_id,
+    )
+    cart_id = await customer_cart(conn, customer_id)
+    assert cart_id is not None
+    return cart_id
+
+
+async def cart_items(conn: DbConn, cart_id: UUID) -> list[tuple[UUID, int]]:
+    rows = await conn.fetch(
+        "SELECT product_id, quantity FROM cart_items WHERE cart_id = $1"
+        " ORDER BY added_at, product_id",
+        cart_id,
+    )
+    return [(row["product_id"], row["quantity"]) for row in rows]
+
+
+async def count_cart_lines(conn: DbConn, cart_id: UUID) -> int:
+    count: int = await conn.fetchval("SELECT count(*) FROM cart_items WHERE cart_id = $1", cart_id)
+    return count
+
+
+async def add_cart_item(
+    conn: DbConn, cart_id: UUID, product_id: UUID, quantity: int, max_quantity: int
+) -> int | None:
+    """Add ``quantity`` units; return the new quantity, or None when it would exceed the cap."""
+    new_quantity: int | None = await conn.fetchval(
+        "INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($1, $2, $3)"
+        " ON CONFLICT (cart_id, product_id) DO UPDATE"
+        " SET quantity = cart_items.quantity + EXCLUDED.quantity"
+        " WHERE cart_items.quantity + EXCLUDED.quantity <= $4"
+        " RETURNING quantity",
+        cart_id,
+        product_id,
+        quantity,
+        max_quantity,
+    )
+    await touch_cart(conn, cart_id)
+    return new_quantity
+
+
+async def remove_cart_item(conn: DbConn, cart_id: UUID, product_id: UUID) -> bool:
+    result: str = await conn.execute(
+        "DELETE FROM cart_items WHERE cart_id = $1 AND product_id = $2", cart_id, product_id
+    )
+    await touch_cart(conn, cart_id)
+    return result != "DELETE 0"
+
+
+async def touch_cart(conn: DbConn, cart_id: UUID) -> None:
+    await conn.execute("UPDATE carts SET updated_at = now() WHERE id = $1", cart_id)
+
+
+async def merge_anonymous_cart(
+    conn: DbConn, anonymous_id: UUID, into_id: UUID, max_quantity: int
+) -> None:
+    """Move an anonymous cart's items into a customer's cart and delete the anonymous one."""
+    await conn.execute(
+        "INSERT INTO cart_items (cart_id, product_id, quantity, added_at)"
+        " SELECT $2, product_id, quantity, added_at FROM cart_items WHERE cart_id = $1"
+        " ON CONFLICT (cart_id, product_id) DO UPDATE"
+        " SET quantity = least(cart_items.quantity + EXCLUDED.quantity, $3)",
+        anonymous_id,
+        into_id,
+        max_quantity,
+    )
+    await conn.execute("DELETE FROM carts WHERE id = $1 AND customer_id IS NULL", anonymous_id)
+    await touch_cart(conn, into_id)
+
+
+async def lock_cart(conn: DbConn, cart_id: UUID) -> None:
+    await conn.execute("SELECT 1 FROM carts WHERE id = $1 FOR UPDATE", cart_id)
+
+
+async def empty_cart(conn: DbConn, cart_id: UUID) -> None:
+    await conn.execute("DELETE FROM cart_items WHERE cart_id = $1", cart_id)
+
+
+async def purge_anonymous_carts(conn: DbConn, older_than_s: int) -> int:
+    result: str = await conn.execute(
+        "DELETE FROM carts WHERE customer_id IS NULL"
+        " AND updated_at < now() - make_interval(secs => $1)",
+        float(older_than_s),
+    )
+    return int(result.split()[-1])
+
+
+# --- checkout idempotency ---------------------------------------------------------------
+
+
+async def claim_checkout_key(
+    conn: DbConn, customer_id: UUID, key: str, body_hash: str, order_id: UUID
+) -> bool:
+    """Claim the key for a new order; False if it is taken (waits for a concurrent claim)."""
+    claimed = await conn.fetchval(
+        "INSERT INTO checkout_requests (customer_id, idempotency_key, request_hash, order_id)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
+        customer_id,
+        key,
+        body_hash,
+        order_id,
+    )
+    return bool(claimed)
+
+
+async def find_checkout_key(conn: DbConn, customer_id: UUID, key: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "SELECT c.request_hash, o.id, o.status, o.order_ref FROM checkout_requests c"
+        " JOIN orders o ON o.id = c.order_id"
+        " WHERE c.customer_id = $1 AND c.idempotency_key = $2",
+        customer_id,
+        key,
+    )
+    return row
+
+
+# --- orders -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    id: UUID
+    order_ref: str
+    customer_id: UUID
+    payment_method: PaymentMethod
+    courier: str
+    total: int
+
+
+async def insert_order(conn: DbConn, order: NewOrder) -> bool:
+    """Insert the order row; False if its order_ref is already taken (nothing written)."""
+    try:
+        async with conn.transaction():
+            await conn.execute(
+                "INSERT INTO orders (id, order_ref, customer_id, status, payment_method, courier,"
+                " total_amount) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                order.id,
+                order.order_ref,
+                order.customer_id,
+                Status.PLACED.value,
+                order.payment_method,
+                order.courier,
+                order.total,
+            )
+    except asyncpg.UniqueViolationError:
+        return False
+    return True
+
+
+async def insert_lines(conn: DbConn, order_id: UUID, lines: Sequence[PricedLine]) -> None:
+    await conn.executemany(
+        "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        [
+            (order_id, n, line.product_id, line.sku, line.name, line.unit_price, line.quantity)
+            for n, line in enumerate(lines, start=1)
+        ],
+    )
+
+
+async def add_history(conn: DbConn, order_id: UUID, status: Status, cause: str) -> None:
+    await conn.execute(
+        "INSERT INTO order_status_history (order_id, status, cause) VALUES ($1, $2, $3)",
+        order_id,
+        status.value,
+        cause,
+    )
+
+
+async def set_status(conn: DbConn, order_id: UUID, status: Status) -> None:
+    await conn.execute(
+        "UPDATE orders SET status = $2, updated_at = now() WHERE id = $1", order_id, status.value
+    )
+
+
+_ORDER_COLUMNS = (
+    "o.id, o.order_ref, o.customer_id, o.status, o.payment_method, o.courier, o.total_amount,"
+    " o.currency, o.created_at, EXISTS (SELECT 1 FROM dispatches d WHERE d.order_id = o.id)"
+    " AS dispatch_requested"
+)
+
+
+async def lock_order(conn: DbConn, order_id: UUID) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"SELECT {_ORDER_COLUMNS} FROM orders o WHERE o.id = $1 FOR UPDATE OF o",  # noqa: S608
+        order_id,
+    )
+    return row
+
+
+async def customer_order(conn: DbConn, customer_id: UUID, order_id: UUID) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"SELECT {_ORDER_COLUMNS} FROM orders o WHERE o.id = $1 AND o.customer_id = $2",  # noqa: S608
+        order_id,
+        customer_id,
+    )
+    return row
+
+
+async def customer_orders(
+    conn: DbConn, customer_id: UUID, limit: int, after: Cursor | None = None
+) -> list[asyncpg.Record]:
+    """The customer's orders, newest first, after the cursor (keyset paging)."""
+    if after is None:
+        return list(
+            await conn.fetch(
+                f"SELECT {_ORDER_COLUMNS} FROM orders o WHERE o.customer_id = $1"  # noqa: S608
+                " ORDER BY o.created_at DESC, o.id DESC LIMIT $2",
+                customer_id,
+                limit,
+            )
+        )
+    return list(
+        await conn.fetch(
+            f"SELECT {_ORDER_COLUMNS} FROM orders o WHERE o.customer_id = $1"  # noqa: S608
+            " AND (o.created_at, o.id) < ($2, $3)"
+            " ORDER BY o.created_at DESC, o.id DESC LIMIT $4",
+            customer_id,
+            after.created_at,
+            after.order_id,
+            limit,
+        )
+    )
+
+
+async def order_lines(conn: DbConn, order_ids: Sequence[UUID]) -> dict[UUID, list[asyncpg.Record]]:
+    rows = await conn.fetch(
+        "SELECT order_id, product_id, sku, name, unit_price, quantity FROM order_lines"
+        " WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, line_no",
+        list(order_ids),
+    )
+    return _group(rows)
+
+
+async def order_history(
+    conn: DbConn, order_ids: Sequence[UUID]
+) -> dict[UUID, list[asyncpg.Record]]:
+    rows = await conn.fetch(
+        "SELECT order_id, status, cause, at FROM order_status_history"
+        " WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, id",
+        list(order_ids),
+    )
+    return _group(rows)
+
+
+def _group(rows: Sequence[asyncpg.Record]) -> dict[UUID, list[asyncpg.Record]]:
+    grouped: dict[UUID, list[asyncpg.Record]] = {}
+    for row in rows:
+        grouped.setdefault(row["order_id"], []).append(row)
+    return grouped
+
+
+async def order_units(conn: DbConn, order_id: UUID) -> int:
+    units: int = await conn.fetchval(
+        "SELECT coalesce(sum(quantity), 0) FROM order_lines WHERE order_id = $1", order_id
+    )
+    return units
+
+
+# --- fulfilment -------------------------------------------------------------------------
+
+
+async def insert_dispatch(conn: DbConn, dispatch_id: UUID, order_id: UUID, courier: str) -> None:
+    await conn.execute(
+        "INSERT INTO dispatches (id, order_id, courier, status) VALUES ($1, $2, $3, 'requested')",
+        dispatch_id,
+        order_id,
+        courier,
+    )
+
+
+async def get_dispatch(conn: DbConn, dispatch_id: UUID) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "SELECT id, order_id, courier, status, release_id FROM dispatches WHERE id = $1",
+        dispatch_id,
+    )
+    return row
+
+
+async def set_dispatch_status(
+    conn: DbConn, dispatch_id: UUID, status: str, release_id: UUID | None = None
+) -> None:
+    await conn.execute(
+        "UPDATE dispatches SET status = $2, release_id = coalesce($3, release_id),"
+        " updated_at = now() WHERE id = $1",
+        dispatch_id,
+        status,
+        release_id,
+    )
+
+
+async def record_courier_callback(
+    conn: DbConn, courier: str, event_id: UUID, dispatch_id: UUID, status: str
+) -> bool:
+    """Record a courier event; False when this event id was applied before (a replay)."""
+    fresh = await conn.fetchval(
+        "INSERT INTO courier_callbacks (courier, event_id, dispatch_id, status)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
+        courier,
+        event_id,
+        dispatch_id,
+        status,
+    )
+    return bool(fresh)
+
+
+# --- export -----------------------------------------------------------------------------
+
+
+async def all_customer_orders(conn: DbConn, customer_id: UUID) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            f"SELECT {_ORDER_COLUMNS} FROM orders o WHERE o.customer_id = $1"  # noqa: S608
+            " ORDER BY o.created_at DESC, o.id DESC",
+            customer_id,
+        )
+    )
