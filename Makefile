@@ -1,0 +1,56 @@
+# The shop's everyday commands. `make up` runs everything locally; `make test` the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CHROMIUM_PATH ?= /usr/bin/chromium
+APT_GET := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
+
+.PHONY: help venv deps nginx-present up test lint format bench clean
+
+help:
+	@echo "make deps   install nginx and chromium (Debian, apt-get) when missing"
+	@echo "make venv   create .venv and install the project with its dev tools"
+	@echo "make up     run the whole shop locally (gateway on http://localhost:8080)"
+	@echo "make test   the test suite against real PostgreSQL and RabbitMQ"
+	@echo "make lint   ruff check, ruff format --check, mypy"
+	@echo "make bench  the benchmarks"
+	@echo "make clean  remove caches and runtime files (keeps .local/ secrets and .venv)"
+
+$(PY): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	@touch $(PY)
+
+venv: $(PY)
+
+deps:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+		($(APT_GET) update && $(APT_GET) install -y --no-install-recommends nginx-light)
+	@command -v chromium >/dev/null || test -x $(CHROMIUM_PATH) || \
+		($(APT_GET) update && $(APT_GET) install -y --no-install-recommends chromium)
+
+nginx-present:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+		($(APT_GET) update && $(APT_GET) install -y --no-install-recommends nginx-light)
+
+up: venv nginx-present
+	$(PY) -m deploy.run
+
+test: venv
+	CHROMIUM_PATH=$(CHROMIUM_PATH) $(VENV)/bin/pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared services deploy
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: venv
+	$(PY) -m bench
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +

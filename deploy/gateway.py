@@ -1,0 +1,243 @@
+"""The nginx gateway: render its config and run it as an unprivileged child process.
+
+``render_config`` turns upstream base URLs into an nginx config (template
+``deploy/nginx.conf.j2``); ``NginxGateway`` starts nginx on a port, waits until it answers
+and stops it again::
+
+    async with NginxGateway(8080, upstreams={"catalog": "http://127.0.0.1:8101", ...},
+                            workdir=Path("var/nginx")) as base_url:
+        ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import aiohttp
+import jinja2
+
+TEMPLATE = Path(__file__).with_name("nginx.conf.j2")
+FALLBACK_NGINX = Path("/usr/sbin/nginx")
+SERVICES = ("catalog", "orders", "customers", "notifications")
+
+# Path prefix -> the service that answers it (DESIGN.md §5, docs/CONVENTIONS.md).
+ROUTES: tuple[tuple[str, str], ...] = (
+    ("/api/catalog/", "catalog"),
+    ("/api/stats/", "catalog"),
+    ("/api/orders/", "orders"),
+    ("/api/payments/", "orders"),
+    ("/api/fulfilment/", "orders"),
+    ("/api/customers/", "customers"),
+    ("/account/", "customers"),
+    ("/api/notifications/", "notifications"),
+)
+
+# Errors nginx answers itself, as RFC 9457 problem+json: status -> (title, detail).
+ERRORS: dict[int, tuple[str, str]] = {
+    400: ("Bad Request", "The request could not be read."),
+    404: ("Not Found", "No resource at this path."),
+    405: ("Method Not Allowed", "This method is not allowed here."),
+    408: ("Request Timeout", "The request took too long to arrive."),
+    413: ("Content Too Large", "The request body is larger than the gateway accepts."),
+    414: ("URI Too Long", "The request URI is too long."),
+    500: ("Internal Server Error", "The gateway failed to handle the request."),
+    502: ("Bad Gateway", "The service behind the gateway did not answer."),
+    503: ("Service Unavailable", "The service is unavailable, try again later."),
+    504: ("Gateway Timeout", "The service behind the gateway did not answer in time."),
+}
+
+
+class GatewayError(RuntimeError):
+    """nginx could not be found, configured or started."""
+
+
+def find_nginx() -> Path:
+    found = shutil.which("nginx")
+    if found:
+        return Path(found)
+    if FALLBACK_NGINX.exists():
+        return FALLBACK_NGINX
+    raise GatewayError("nginx not found: install it (make deps, or apt-get install nginx-light)")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free right now (for tests; another process could take it before nginx does)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def upstream_address(base_url: str) -> str:
+    """``http://127.0.0.1:8101`` -> ``127.0.0.1:8101`` (an nginx ``server`` address)."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/"):
+        raise GatewayError(f"upstream must be http://host:port, got {base_url!r}")
+    return f"{parts.hostname}:{parts.port or 80}"
+
+
+def render_config(
+    port: int,
+    upstreams: Mapping[str, str],
+    workdir: Path,
+    *,
+    host: str = "127.0.0.1",
+    max_body: str = "64k",
+    connect_timeout: str = "5s",
+    read_timeout: str = "30s",
+) -> str:
+    missing = sorted(set(SERVICES) - set(upstreams))
+    if missing:
+        raise GatewayError(f"no upstream for {', '.join(missing)}")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE.parent),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701 (an nginx config, not HTML; inputs are our own)
+        keep_trailing_newline=True,
+    )
+    return env.get_template(TEMPLATE.name).render(
+        workdir=workdir.resolve(),
+        run_as_root=os.geteuid() == 0,
+        host=host,
+        port=port,
+        max_body=max_body,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        upstreams={name: upstream_address(upstreams[name]) for name in SERVICES},
+        routes=ROUTES,
+        errors={status: title for status, (title, _) in ERRORS.items()},
+        details={status: detail for status, (_, detail) in ERRORS.items()},
+    )
+
+
+def prepare_workdir(workdir: Path) -> None:
+    for sub in ("logs", "tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"):
+        (workdir / sub).mkdir(parents=True, exist_ok=True)
+
+
+class NginxGateway:
+    """nginx in front of the four services, as a child process (async context manager)."""
+
+    def __init__(
+        self,
+        listen_port: int,
+        upstreams: Mapping[str, str],
+        workdir: Path,
+        *,
+        host: str = "127.0.0.1",
+        start_timeout_s: float = 10.0,
+        stop_timeout_s: float = 10.0,
+    ) -> None:
+        self.port = listen_port
+        self.host = host
+        self.upstreams = dict(upstreams)
+        self.workdir = workdir.resolve()
+        self.start_timeout_s = start_timeout_s
+        self.stop_timeout_s = stop_timeout_s
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def base_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "*") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.workdir / "nginx.conf"
+
+    @property
+    def access_log(self) -> Path:
+        return self.workdir / "logs" / "access.log"
+
+    @property
+    def error_log(self) -> Path:
+        return self.workdir / "logs" / "error.log"
+
+    @property
+    def stderr_log(self) -> Path:
+        return self.workdir / "logs" / "stderr.log"
+
+    async def __aenter__(self) -> str:
+        await self.start()
+        return self.base_url
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def command(self) -> list[str]:
+        return [
+            str(find_nginx()),
+            "-p", f"{self.workdir}/",
+            "-e", str(self.error_log),
+            "-c", str(self.config_path),
+        ]  # fmt: skip
+
+    async def start(self) -> None:
+        prepare_workdir(self.workdir)
+        self.config_path.write_text(
+            render_config(self.port, self.upstreams, self.workdir, host=self.host)
+        )
+        with self.stderr_log.open("ab") as stderr:
+            self._process = await asyncio.create_subprocess_exec(
+                *self.command(),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=stderr,
+                stderr=stderr,
+                start_new_session=True,  # its own process group: a kill reaches the workers
+            )
+        try:
+            await self._wait_until_answering()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _wait_until_answering(self) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + self.start_timeout_s
+        timeout = aiohttp.ClientTimeout(total=1)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while time.monotonic() < deadline:
+                if self._process.returncode is not None:
+                    raise GatewayError(f"nginx exited at start: {self._log_tail()}")
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    async with session.get(f"{self.base_url}/healthz") as response:
+                        if response.status == 200:
+                            return
+                await asyncio.sleep(0.05)
+        raise GatewayError(f"nginx did not answer on {self.base_url} in {self.start_timeout_s}s")
+
+    def _log_tail(self) -> str:
+        text = ""
+        for path in (self.stderr_log, self.error_log):
+            if path.exists():
+                text += path.read_text(errors="replace")
+        return text.strip()[-2000:] or "no output"
+
+    async def stop(self) -> None:
+        """Graceful stop (SIGQUIT), then SIGKILL after ``stop_timeout_s``."""
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGQUIT)
+        try:
+            await asyncio.wait_for(process.wait(), self.stop_timeout_s)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()

@@ -1,0 +1,320 @@
+"""The sandbox courier: a stand-in for an outside courier company, for ``make up`` and tests.
+
+It consumes its queue ``courier.<code>.dispatch`` (declared by the shop), checks each message
+against ``shared.contracts.DispatchMessage``, keeps what it received in memory, shows it at
+``GET /`` (HTML) and ``GET /dispatches`` (JSON), and after ``confirm_delay_s`` confirms the
+delivery with a signed callback to ``{callback_base_url}/api/fulfilment/{code}/callbacks``
+(retried with back-off until it is accepted). ``POST /dispatches/{dispatch_id}/{status}``
+confirms by hand (``delivered`` or ``failed``) when ``auto_confirm`` is off.
+
+In tests::
+
+    async with SandboxCourier(amqp_url, callback_base_url=url, secret=s) as courier:
+        ...
+        await courier.wait_for(1, timeout=5)
+
+Alone: ``python -m deploy.sandbox_courier --http-port 8201`` (options also from the
+environment: AMQP_URL, COURIER_CODE, CALLBACK_BASE_URL, COURIER_SECRET, CONFIRM_DELAY_S,
+AUTO_CONFIRM, HTTP_HOST, HTTP_PORT). What it shows is personal data of the (demo) recipient,
+as a real courier would see it: it listens on localhost and never logs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import html
+import json
+import logging
+import os
+import signal
+import uuid
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+import aio_pika
+import aiohttp
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aiohttp import web
+from pydantic import ValidationError
+
+from shared.contracts import DispatchMessage
+from shared.messaging import courier_queue_name, declare_courier_queue
+from shared.signing import signed_headers
+
+log = logging.getLogger("deploy.sandbox_courier")
+STATUSES = ("delivered", "failed")
+
+
+class SandboxCourier:
+    """Consumes dispatch messages and confirms them with signed callbacks."""
+
+    def __init__(
+        self,
+        amqp_url: str,
+        code: str = "sandbox",
+        *,
+        callback_base_url: str = "http://127.0.0.1:8080",
+        secret: str = "",
+        confirm_delay_s: float = 0.5,
+        auto_confirm: bool = True,
+        retry_delays_s: tuple[float, ...] = (0.5, 1, 2, 5, 10, 30),
+    ) -> None:
+        self.amqp_url = amqp_url
+        self.code = code
+        self.callback_base_url = callback_base_url.rstrip("/")
+        self.secret = secret
+        self.confirm_delay_s = confirm_delay_s
+        self.auto_confirm = auto_confirm
+        self.retry_delays_s = retry_delays_s
+        self.received: list[dict[str, Any]] = []
+        self._arrived = asyncio.Event()
+        self._connection: AbstractRobustConnection | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._http: aiohttp.ClientSession | None = None
+
+    @property
+    def callback_url(self) -> str:
+        return f"{self.callback_base_url}/api/fulfilment/{self.code}/callbacks"
+
+    async def __aenter__(self) -> SandboxCourier:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        self._connection = await aio_pika.connect_robust(self.amqp_url, reconnect_interval=1)
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=10)
+        await declare_courier_queue(channel, self.code)
+        queue = await channel.get_queue(courier_queue_name(self.code))
+        await queue.consume(self._on_message)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:  # noqa: ASYNC109
+        """Wait until at least ``count`` dispatches arrived; return them."""
+        async with asyncio.timeout(timeout):
+            while len(self.received) < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.received
+
+    def find(self, dispatch_id: str) -> dict[str, Any] | None:
+        return next((d for d in self.received if d["dispatch_id"] == dispatch_id), None)
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        try:
+            dispatch = DispatchMessage.model_validate_json(message.body)
+        except ValidationError as exc:
+            fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors()})
+            log.warning("rejected a dispatch message that breaks the contract: %s", fields)
+            await message.reject(requeue=False)
+            return
+        if dispatch.courier != self.code:
+            log.warning("rejected a dispatch message for courier %s", dispatch.courier)
+            await message.reject(requeue=False)
+            return
+        self._store(dispatch, message.message_id)
+        await message.ack()
+
+    def _store(self, dispatch: DispatchMessage, message_id: str | None) -> None:
+        record = dispatch.model_dump(mode="json")
+        if self.find(record["dispatch_id"]) is not None:  # a redelivery: already have it
+            return
+        record["message_id"] = message_id
+        record["received_at"] = datetime.now(UTC).isoformat()
+        record["status"] = "received"
+        self.received.append(record)
+        self._arrived.set()
+        log.info("dispatch received (%d in total)", len(self.received))
+        if self.auto_confirm:
+            self.confirm(record["dispatch_id"], "delivered", delay_s=self.confirm_delay_s)
+
+    def confirm(self, dispatch_id: str, status: str, *, delay_s: float = 0.0) -> None:
+        """Schedule the callback that reports ``status`` for a received dispatch."""
+        record = self.find(dispatch_id)
+        if record is None:
+            raise KeyError(dispatch_id)
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}")
+        record["status"] = f"confirming {status}"
+        task = asyncio.create_task(self._callback(record, status, delay_s))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _callback(self, record: dict[str, Any], status: str, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        event = {"event_id": str(uuid.uuid4()), "dispatch_id": record["dispatch_id"]}
+        body = json.dumps({**event, "status": status}).encode()
+        for attempt, retry_in in enumerate((*self.retry_delays_s, None), start=1):
+            answer = await self._post(body)
+            record["callback_attempts"] = attempt
+            record["callback_answer"] = answer
+            if answer is not None and 200 <= answer < 300:
+                record["status"] = status
+                return
+            if retry_in is None:
+                break
+            log.warning("callback answered %s, retrying in %ss", answer, retry_in)
+            await asyncio.sleep(retry_in)
+        record["status"] = f"callback failed ({status})"
+        log.error("callback for a dispatch gave up after %d attempts", len(self.retry_delays_s) + 1)
+
+    async def _post(self, body: bytes) -> int | None:
+        assert self._http is not None
+        headers = {"Content-Type": "application/json", **signed_headers(self.secret, body)}
+        try:
+            async with self._http.post(self.callback_url, data=body, headers=headers) as response:
+                return response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("callback failed: %s", type(exc).__name__)
+            return None
+
+    def create_app(self) -> web.Application:
+        app = web.Application()
+        app[COURIER_KEY] = self
+        app.router.add_get("/", page)
+        app.router.add_get("/healthz", healthz)
+        app.router.add_get("/dispatches", dispatches)
+        app.router.add_post("/dispatches/{dispatch_id}/{status}", confirm)
+        return app
+
+
+COURIER_KEY = web.AppKey("courier", SandboxCourier)
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def dispatches(request: web.Request) -> web.Response:
+    courier = request.app[COURIER_KEY]
+    return web.json_response({"courier": courier.code, "items": courier.received})
+
+
+async def confirm(request: web.Request) -> web.Response:
+    courier = request.app[COURIER_KEY]
+    try:
+        courier.confirm(request.match_info["dispatch_id"], request.match_info["status"])
+    except KeyError:
+        raise web.HTTPNotFound(text="unknown dispatch") from None
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    return web.json_response({"status": "scheduled"}, status=202)
+
+
+def _row(d: dict[str, Any]) -> str:
+    address, recipient = d["address"], d["recipient"]
+    cod = d["cash_on_delivery"]
+    cells = (
+        d["received_at"][:19],
+        d["order_ref"],
+        f"{recipient['name']}, {recipient['phone']}",
+        ", ".join(str(v) for v in address.values() if v),
+        f"{d['parcel']['count']} pc, {d['parcel']['weight_g']} g",
+        f"{cod['amount'] / 100:.2f} {cod['currency']}" if cod else "prepaid",
+        d["status"],
+    )
+    return "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
+
+
+async def page(request: web.Request) -> web.Response:
+    courier = request.app[COURIER_KEY]
+    rows = "".join(_row(d) for d in reversed(courier.received)) or (
+        '<tr><td colspan="7">Nothing received yet.</td></tr>'
+    )
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("received", "order", "recipient", "address", "parcel", "cash", "status")
+    )
+    body = (
+        f"<!doctype html><html><head><meta charset='utf-8'><meta http-equiv='refresh' "
+        f"content='5'><title>Sandbox courier {html.escape(courier.code)}</title></head><body>"
+        f"<h1>Sandbox courier <code>{html.escape(courier.code)}</code></h1>"
+        f"<p>Dispatch messages received from the shop (JSON: <a href='/dispatches'>"
+        f"/dispatches</a>).</p><table border='1' cellpadding='4'><tr>{head}</tr>{rows}"
+        f"</table></body></html>"
+    )
+    return web.Response(text=body, content_type="text/html")
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(description="The sandbox courier (a local stand-in)")
+    parser.add_argument("--amqp-url", default=env("AMQP_URL", "amqp://guest:guest@127.0.0.1/"))
+    parser.add_argument("--code", default=env("COURIER_CODE", "sandbox"))
+    parser.add_argument(
+        "--callback-base-url", default=env("CALLBACK_BASE_URL", "http://127.0.0.1:8080")
+    )
+    parser.add_argument("--secret", default=env("COURIER_SECRET", ""))
+    parser.add_argument("--confirm-delay-s", type=float, default=float(env("CONFIRM_DELAY_S", "2")))
+    parser.add_argument(
+        "--auto-confirm",
+        action=argparse.BooleanOptionalAction,
+        default=_env_flag("AUTO_CONFIRM", True),
+    )
+    parser.add_argument("--http-host", default=env("HTTP_HOST", "127.0.0.1"))
+    parser.add_argument("--http-port", type=int, default=int(env("HTTP_PORT", "8201")))
+    args = parser.parse_args(argv)
+    if not args.secret:
+        parser.error("a callback secret is needed: --secret or COURIER_SECRET")
+    return args
+
+
+async def serve(args: argparse.Namespace) -> None:
+    courier = SandboxCourier(
+        args.amqp_url,
+        args.code,
+        callback_base_url=args.callback_base_url,
+        secret=args.secret,
+        confirm_delay_s=args.confirm_delay_s,
+        auto_confirm=args.auto_confirm,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with courier:
+        runner = web.AppRunner(courier.create_app(), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, args.http_host, args.http_port).start()
+        log.info("sandbox courier %s on http://%s:%d", args.code, args.http_host, args.http_port)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Tests of the deploy kit: the nginx gateway and the sandbox courier."""
