@@ -1,0 +1,1 @@
+"""The customers service: identity, the personal-data vault, consents, releases and audit."""

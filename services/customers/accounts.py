@@ -1,0 +1,243 @@
+"""Account use cases: registration, sign-in, profile edit, consents. Each runs in a transaction
+the caller opens; the handlers stay thin and the message handlers reuse the same pieces."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from shared.contracts import CustomerRegistered
+from shared.db import DbConn
+from shared.messaging import enqueue
+
+from . import storage
+from .contracts import ConsentChanged
+from .domain import (
+    Channel,
+    LoginRequest,
+    MarketingChoice,
+    Operator,
+    ProfilePatch,
+    RegisterRequest,
+    consent_record,
+    login_kind,
+    marketing_record,
+    normalise_email,
+    normalise_phone,
+    pd_values,
+)
+from .pd import CustomerUnavailable, PdGate, now
+
+
+class PolicyMismatch(Exception):
+    def __init__(self, current: str) -> None:
+        super().__init__("the accepted policy version is not the current one")
+        self.current = current
+
+
+class BadCredentials(Exception):
+    """Wrong login or password; never says which."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    subject: UUID
+    roles: frozenset[str]
+
+
+async def existing_customer(conn: DbConn, customer_id: UUID) -> storage.CustomerRow:
+    customer = await storage.get_customer(conn, customer_id)
+    if customer is None or customer.status == "erased":
+        raise CustomerUnavailable("unknown or erased customer")
+    return customer
+
+
+class Accounts:
+    def __init__(self, gate: PdGate, operator: Operator, hasher: PasswordHasher) -> None:
+        self.gate = gate
+        self.vault = gate.vault
+        self.operator = operator
+        self.hasher = hasher
+        # Compared against when a login is unknown, so timing does not tell accounts apart.
+        self._dummy_hash = hasher.hash("not a real password")
+
+    async def hash_password(self, password: str) -> str:
+        return await asyncio.to_thread(self.hasher.hash, password)
+
+    async def _verify(self, password_hash: str | None, password: str) -> bool:
+        try:
+            return (
+                await asyncio.to_thread(
+                    self.hasher.verify, password_hash or self._dummy_hash, password
+                )
+                and password_hash is not None
+            )
+        except (VerificationError, InvalidHashError):
+            return False
+
+    # --- Registration --------------------------------------------------------------------
+    async def register(self, conn: DbConn, request: RegisterRequest, password_hash: str) -> UUID:
+        policy = await storage.current_policy(conn)
+        if request.accept_policy_version != policy.version:
+            raise PolicyMismatch(policy.version)
+        customer_id = uuid4()
+        await storage.insert_customer(
+            conn,
+            customer_id,
+            locale=request.locale,
+            password_hash=password_hash,
+            email_index=self.vault.blind_index("email", request.email),
+            phone_index=self.vault.blind_index("phone", request.phone),
+            policy_version=policy.version,
+            wrapped_key=self.vault.wrap(customer_id, self.vault.new_data_key()),
+        )
+        actor = f"customer:{customer_id}"
+        await self.gate.write_pd(conn, customer_id, pd_values(request), actor)
+        at = now()
+        record = consent_record(
+            operator=self.operator,
+            subject_id=customer_id,
+            policy_version=policy.version,
+            policy_sha256=policy.sha256,
+            accepted_at=at,
+        )
+        await storage.add_consent(conn, customer_id, "pd_processing", True, policy.version, record)
+        await self._record_marketing(conn, customer_id, policy.version, request.marketing, {})
+        await enqueue(
+            conn,
+            CustomerRegistered(
+                customer_id=customer_id,
+                locale=request.locale,
+                policy_version=policy.version,
+                marketing_email=request.marketing.email,
+                marketing_sms=request.marketing.sms,
+            ),
+        )
+        return customer_id
+
+    async def _record_marketing(
+        self,
+        conn: DbConn,
+        customer_id: UUID,
+        policy_version: str,
+        choice: MarketingChoice,
+        live: dict[str, bool],
+    ) -> list[Channel]:
+        """Append a row for each channel whose state changes (or is recorded the first time)."""
+        changed: list[Channel] = []
+        channels: tuple[Channel, ...] = ("email", "sms")
+        for channel in channels:
+            granted = getattr(choice, channel)
+            kind = f"marketing_{channel}"
+            if kind in live and live[kind] == granted:
+                continue
+            record = marketing_record(customer_id, channel, granted, now())
+            await storage.add_consent(conn, customer_id, kind, granted, policy_version, record)
+            changed.append(channel)
+        return changed
+
+    # --- Sign-in -------------------------------------------------------------------------
+    async def login(self, conn: DbConn, request: LoginRequest) -> SignedIn:
+        password = request.password.get_secret_value()
+        customer = None
+        try:
+            if login_kind(request.login) == "email":
+                index = self.vault.blind_index("email", normalise_email(request.login))
+                customer = await storage.find_login(conn, "email_index", index)
+            else:
+                index = self.vault.blind_index("phone", normalise_phone(request.login))
+                customer = await storage.find_login(conn, "phone_index", index)
+        except ValueError:
+            customer = None
+        if not await self._verify(customer.password_hash if customer else None, password):
+            raise BadCredentials
+        assert customer is not None
+        await self._rehash_if_needed(conn, customer.id, customer.password_hash, password)
+        return SignedIn(customer.id, frozenset())
+
+    async def _rehash_if_needed(
+        self, conn: DbConn, customer_id: UUID, password_hash: str | None, password: str
+    ) -> None:
+        if password_hash and self.hasher.check_needs_rehash(password_hash):
+            new_hash = await self.hash_password(password)
+            await storage.update_customer(conn, customer_id, password_hash=new_hash)
+
+    async def staff_login(self, conn: DbConn, email: str, password: str) -> SignedIn:
+        row = None
+        try:
+            row = await storage.find_staff(
+                conn, self.vault.blind_index("email", normalise_email(email))
+            )
+        except ValueError:
+            row = None
+        if not await self._verify(row["password_hash"] if row else None, password):
+            raise BadCredentials
+        assert row is not None
+        return SignedIn(row["id"], frozenset(row["roles"]))
+
+    async def add_staff(self, conn: DbConn, email: str, password: str, roles: list[str]) -> UUID:
+        staff_id = uuid4()
+        index = self.vault.blind_index("email", normalise_email(email))
+        await storage.insert_staff(conn, staff_id, index, await self.hash_password(password), roles)
+        return staff_id
+
+    # --- Profile -------------------------------------------------------------------------
+    async def patch_profile(self, conn: DbConn, customer_id: UUID, patch: ProfilePatch) -> None:
+        await existing_customer(conn, customer_id)
+        await storage.update_customer(
+            conn,
+            customer_id,
+            locale=patch.locale,
+            email_index=self.vault.blind_index("email", patch.email) if patch.email else None,
+            phone_index=self.vault.blind_index("phone", patch.phone) if patch.phone else None,
+        )
+        values = pd_values(patch)
+        if values:
+            await self.gate.write_pd(conn, customer_id, values, f"customer:{customer_id}")
+
+    async def profile(self, conn: DbConn, customer_id: UUID, actor: str) -> dict[str, Any]:
+        customer = await existing_customer(conn, customer_id)
+        pd = await self.gate.read_pd(conn, customer_id, "identification", actor)
+        return {
+            "id": str(customer_id),
+            **pd,
+            "locale": customer.locale,
+            "status": customer.status,
+            "created_at": customer.created_at.isoformat(),
+        }
+
+    # --- Consents ------------------------------------------------------------------------
+    async def consents(self, conn: DbConn, customer_id: UUID) -> dict[str, Any]:
+        customer = await existing_customer(conn, customer_id)
+        live = await storage.live_consents(conn, customer_id)
+        return {
+            "policy_version": customer.policy_version,
+            "marketing": {
+                "email": live.get("marketing_email", False),
+                "sms": live.get("marketing_sms", False),
+            },
+        }
+
+    async def set_marketing(
+        self, conn: DbConn, customer_id: UUID, choice: MarketingChoice
+    ) -> list[Channel]:
+        customer = await existing_customer(conn, customer_id)
+        live = await storage.live_consents(conn, customer_id)
+        changed = await self._record_marketing(
+            conn, customer_id, customer.policy_version, choice, live
+        )
+        for channel in changed:
+            await enqueue(
+                conn,
+                ConsentChanged(
+                    customer_id=customer_id,
+                    channel=channel,
+                    granted=getattr(choice, channel),
+                ),
+            )
+        return changed

@@ -1,0 +1,92 @@
+"""The customers service's aiohttp app: routes, the dispatch consumer, the sealed outbox relay."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+from argon2 import PasswordHasher
+from cryptography.hazmat.primitives import serialization
+
+from shared.auth import TokenIssuer
+from shared.contracts import DispatchRequested
+from shared.messaging import declare_courier_queue
+from shared.service import AMQP, add_consumer, add_outbox_relay, create_service_app
+
+from .accounts import Accounts
+from .config import KeyConfigError, Settings
+from .domain import Operator, ed25519_jwk
+from .handlers import (
+    ACCOUNTS,
+    ISSUER,
+    JWKS,
+    SETTINGS,
+    add_routes,
+    domain_errors,
+)
+from .messages import on_dispatch_requested
+from .pd import PdGate
+from .vault import Vault
+
+QUEUE = "customers.events"
+
+
+def courier_queues_ctx(
+    couriers: tuple[str, ...],
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Declare each configured courier's durable dispatch queue at start-up."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async with app[AMQP].channel() as channel:
+            for courier in couriers:
+                await declare_courier_queue(channel, courier)
+        yield
+
+    return ctx
+
+
+def _raw_public(pem: str) -> bytes:
+    key = serialization.load_pem_public_key(pem.encode())
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def public_jwk(settings: Settings) -> dict[str, object]:
+    """The JWKS of the signing key; a configured verification key must be its public half."""
+    raw = _raw_public(settings.signing_public_key_pem())
+    if _raw_public(settings.public_key_pem()) != raw:
+        raise KeyConfigError("JWT_PUBLIC_KEY does not match JWT_PRIVATE_KEY")
+    return {"keys": [ed25519_jwk(raw)]}
+
+
+def build_accounts(settings: Settings) -> Accounts:
+    vault = Vault(settings.master_key_bytes(), settings.blind_index_key_bytes())
+    operator = Operator(name=settings.operator_name, bin=settings.operator_bin)
+    hasher = PasswordHasher(
+        time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
+    )
+    return Accounts(PdGate(vault), operator, hasher)
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the app; missing or malformed keys, or a PD store outside KZ, refuse to start."""
+    if settings.pd_store_region != "KZ":
+        raise KeyConfigError("the personal-data store must be declared in Kazakhstan")
+    accounts = build_accounts(settings)
+    issuer = TokenIssuer(settings.private_key_pem(), ttl_s=settings.access_token_ttl_s)
+    app = create_service_app(settings)
+    app.middlewares.append(domain_errors)
+    app[SETTINGS] = settings
+    app[ACCOUNTS] = accounts
+    app[ISSUER] = issuer
+    app[JWKS] = public_jwk(settings)
+    cipher = accounts.vault.outbox_cipher
+    app.cleanup_ctx.append(courier_queues_ctx(settings.couriers))
+    add_outbox_relay(app, settings, cipher=cipher)
+    add_consumer(
+        app,
+        settings,
+        QUEUE,
+        {DispatchRequested: on_dispatch_requested(accounts.gate, cipher, settings.couriers)},
+    )
+    add_routes(app)
+    return app

@@ -1,0 +1,111 @@
+"""Settings of the customers service: the shared ones plus keys, operator and PD-store region."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import Field, SecretStr, field_validator
+
+from shared.settings import ServiceSettings
+
+REQUIRED_REGION = "KZ"
+
+
+class KeyConfigError(ValueError):
+    """A key is missing or malformed; the service refuses to start."""
+
+
+class Settings(ServiceSettings):
+    # Ed25519 private key (PEM) that signs access tokens; the public key is derived from it.
+    jwt_private_key: SecretStr = SecretStr("")
+    jwt_private_key_file: Path | None = None
+    # 32 random bytes, base64: wraps every customer's data key and keys the outbox cipher.
+    master_key: SecretStr = SecretStr("")
+    master_key_file: Path | None = None
+    # Random bytes (>= 32), base64: keys the blind index of emails and phones.
+    blind_index_key: SecretStr = SecretStr("")
+    blind_index_key_file: Path | None = None
+    # The operator named in every consent record (Law 94-V art. 8(4)).
+    operator_name: str = "ТОО «Коллекторское агентство «Jetu»"  # noqa: RUF001
+    operator_bin: str = Field(default="240440017017", pattern=r"^\d{12}$")
+    # Where the PD database is (Law 94-V art. 12(2)): anything but KZ refuses to start.
+    pd_store_region: str = ""
+    orders_url: str = ""
+    notifications_url: str = ""
+    access_token_ttl_s: int = Field(default=900, ge=60, le=24 * 3600)
+    couriers: tuple[str, ...] = ("sandbox",)
+    # argon2id cost (RFC 9106 second recommendation by default); lower only in tests.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=64 * 1024, ge=8 * 1024)
+
+    @field_validator("pd_store_region")
+    @classmethod
+    def _region_is_kz(cls, value: str) -> str:
+        if value.strip().upper() != REQUIRED_REGION:
+            raise ValueError(
+                "the personal-data store must be declared in Kazakhstan"
+                " (PD_STORE_REGION=KZ, Law 94-V art. 12(2))"
+            )
+        return REQUIRED_REGION
+
+    @field_validator("couriers")
+    @classmethod
+    def _courier_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for code in value:
+            if not code or not all(c.isascii() and (c.isalnum() or c in "_-") for c in code):
+                raise ValueError("courier codes are lower-case letters, digits, '_' or '-'")
+        return value
+
+    def private_key_pem(self) -> str:
+        return _text(self.jwt_private_key, self.jwt_private_key_file, "JWT_PRIVATE_KEY")
+
+    def public_key_pem(self) -> str:
+        """The verification key: configured, or derived from the signing key."""
+        if self.jwt_public_key or self.jwt_public_key_file:
+            return super().public_key_pem()
+        return self.signing_public_key_pem()
+
+    def signing_public_key_pem(self) -> str:
+        """The public half of the signing key (what the JWKS publishes)."""
+        key = serialization.load_pem_private_key(self.private_key_pem().encode(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise KeyConfigError("JWT_PRIVATE_KEY must be an Ed25519 private key")
+        return (
+            key.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
+
+    def master_key_bytes(self) -> bytes:
+        key = _key_bytes(self.master_key, self.master_key_file, "MASTER_KEY")
+        if len(key) != 32:
+            raise KeyConfigError("MASTER_KEY must be 32 bytes (base64)")
+        return key
+
+    def blind_index_key_bytes(self) -> bytes:
+        key = _key_bytes(self.blind_index_key, self.blind_index_key_file, "BLIND_INDEX_KEY")
+        if len(key) < 32:
+            raise KeyConfigError("BLIND_INDEX_KEY must be at least 32 bytes (base64)")
+        return key
+
+
+def _text(value: SecretStr, file: Path | None, name: str) -> str:
+    if value.get_secret_value():
+        return value.get_secret_value()
+    if file is not None:
+        return file.read_text()
+    raise KeyConfigError(f"no {name} configured ({name} or {name}_FILE)")
+
+
+def _key_bytes(value: SecretStr, file: Path | None, name: str) -> bytes:
+    text = _text(value, file, name).strip()
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyConfigError(f"{name} is not valid base64") from None

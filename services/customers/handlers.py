@@ -1,0 +1,290 @@
+"""HTTP handlers of the customers service: parse, call accounts / the PD gate, answer.
+
+Problems never echo a value that was sent (it may be personal data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from uuid import UUID
+
+import aiohttp
+from aiohttp import web
+
+from shared.auth import INTERNAL_TOKEN_HEADER, TokenIssuer, require_customer, require_internal
+from shared.db import PG_POOL
+from shared.http import Handler, Problem, json_response, query_model, read_json
+from shared.logging import get_logger
+from shared.service import HTTP_CLIENT
+
+from . import storage
+from .accounts import Accounts, BadCredentials, PolicyMismatch
+from .config import Settings
+from .domain import (
+    ConsentsUpdate,
+    LoginRequest,
+    PolicyQuery,
+    ProfilePatch,
+    PurposeNotAllowed,
+    RegisterRequest,
+    ReleaseRequest,
+    StaffLoginRequest,
+)
+from .pd import CustomerBlocked, CustomerUnavailable
+
+ACCOUNTS = web.AppKey("customers_accounts", Accounts)
+ISSUER = web.AppKey("customers_token_issuer", TokenIssuer)
+SETTINGS = web.AppKey("customers_settings", Settings)
+JWKS = web.AppKey("customers_jwks", dict[str, Any])
+log = get_logger("customers.http")
+
+
+@web.middleware
+async def domain_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn the service's refusals into problems (inside the shared problem middleware)."""
+    try:
+        return await handler(request)
+    except CustomerUnavailable:
+        raise Problem(404, "Not found", "No such customer, or their data is erased.") from None
+    except CustomerBlocked:
+        raise Problem(409, "Blocked", "Processing of this customer's data is blocked.") from None
+    except PurposeNotAllowed as exc:
+        raise Problem(403, "Purpose not allowed", str(exc)) from None
+    except storage.Conflict:
+        raise Problem(
+            409, "Already registered", "An account with this email or phone already exists."
+        ) from None
+
+
+# --- Policy and keys -------------------------------------------------------------------------
+
+
+async def get_policy(request: web.Request) -> web.Response:
+    query = query_model(request, PolicyQuery)
+    async with request.app[PG_POOL].acquire() as conn:
+        policy = await storage.current_policy(conn)
+    return json_response(
+        {
+            "version": policy.version,
+            "effective_date": policy.effective_date.isoformat(),
+            "sha256": policy.sha256,
+            "lang": query.lang,
+            "text": policy.text_kk if query.lang == "kk" else policy.text_ru,
+        }
+    )
+
+
+async def get_jwks(request: web.Request) -> web.Response:
+    return json_response(request.app[JWKS], headers={"Cache-Control": "public, max-age=300"})
+
+
+# --- Registration and sign-in ----------------------------------------------------------------
+
+
+async def register(request: web.Request) -> web.Response:
+    body = await read_json(request, RegisterRequest)
+    accounts = request.app[ACCOUNTS]
+    password_hash = await accounts.hash_password(body.password.get_secret_value())
+    try:
+        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+            customer_id = await accounts.register(conn, body, password_hash)
+    except PolicyMismatch as exc:
+        raise Problem(
+            409,
+            "Policy version mismatch",
+            "Read and accept the current privacy policy version.",
+            current_version=exc.current,
+        ) from None
+    log.info("customer registered", customer_id=str(customer_id))
+    return json_response({"id": str(customer_id)}, status=201)
+
+
+def _token(request: web.Request, subject: UUID, kind: str, roles: frozenset[str]) -> web.Response:
+    issuer = request.app[ISSUER]
+    token = issuer.issue(subject, "staff" if kind == "staff" else "customer", roles)
+    return json_response(
+        {"access_token": token, "token_type": "Bearer", "expires_in": issuer.ttl_s},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def login(request: web.Request) -> web.Response:
+    body = await read_json(request, LoginRequest)
+    try:
+        async with request.app[PG_POOL].acquire() as conn:
+            signed_in = await request.app[ACCOUNTS].login(conn, body)
+    except BadCredentials:
+        raise Problem(401, "Unauthorized", "The login or password is wrong.") from None
+    return _token(request, signed_in.subject, "customer", frozenset())
+
+
+async def staff_login(request: web.Request) -> web.Response:
+    body = await read_json(request, StaffLoginRequest)
+    try:
+        async with request.app[PG_POOL].acquire() as conn:
+            signed_in = await request.app[ACCOUNTS].staff_login(
+                conn, body.email, body.password.get_secret_value()
+            )
+    except BadCredentials:
+        raise Problem(401, "Unauthorized", "The login or password is wrong.") from None
+    return _token(request, signed_in.subject, "staff", signed_in.roles)
+
+
+# --- The customer's own data -----------------------------------------------------------------
+
+
+async def get_me(request: web.Request) -> web.Response:
+    customer_id = require_customer(request)
+    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        profile = await request.app[ACCOUNTS].profile(conn, customer_id, f"customer:{customer_id}")
+    return json_response(profile, headers={"Cache-Control": "no-store"})
+
+
+async def patch_me(request: web.Request) -> web.Response:
+    customer_id = require_customer(request)
+    body = await read_json(request, ProfilePatch)
+    accounts = request.app[ACCOUNTS]
+    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        await accounts.patch_profile(conn, customer_id, body)
+        profile = await accounts.profile(conn, customer_id, f"customer:{customer_id}")
+    return json_response(profile, headers={"Cache-Control": "no-store"})
+
+
+def disclosure_item(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "release_id": str(row["release_id"]),
+        "recipient": row["recipient"],
+        "purpose": row["purpose"],
+        "fields": list(row["fields"]),
+        "at": row["at"].isoformat(),
+        "order_ref": row["order_ref"],
+        "legal_basis": row["legal_basis"],
+    }
+
+
+async def get_disclosures(request: web.Request) -> web.Response:
+    customer_id = require_customer(request)
+    async with request.app[PG_POOL].acquire() as conn:
+        rows = await storage.disclosures(conn, customer_id)
+    return json_response({"items": [disclosure_item(row) for row in rows]})
+
+
+async def get_consents(request: web.Request) -> web.Response:
+    customer_id = require_customer(request)
+    async with request.app[PG_POOL].acquire() as conn:
+        consents = await request.app[ACCOUNTS].consents(conn, customer_id)
+    return json_response(consents)
+
+
+async def put_consents(request: web.Request) -> web.Response:
+    customer_id = require_customer(request)
+    body = await read_json(request, ConsentsUpdate)
+    accounts = request.app[ACCOUNTS]
+    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        await accounts.set_marketing(conn, customer_id, body.marketing)
+        consents = await accounts.consents(conn, customer_id)
+    return json_response(consents)
+
+
+def consent_item(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": row["kind"],
+        "granted": row["granted"],
+        "policy_version": row["policy_version"],
+        "record": row["record"],
+        "recorded_at": row["recorded_at"].isoformat(),
+    }
+
+
+async def get_export(request: web.Request) -> web.Response:
+    customer_id = require_customer(request)
+    accounts = request.app[ACCOUNTS]
+    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        profile = await accounts.profile(conn, customer_id, f"customer:{customer_id}")
+        consents = await storage.consent_history(conn, customer_id)
+        released = await storage.disclosures(conn, customer_id)
+    settings = request.app[SETTINGS]
+    (orders, orders_note), (notes_items, notes_note) = await asyncio.gather(
+        fetch_section(request.app, settings.orders_url, customer_id, "orders"),
+        fetch_section(request.app, settings.notifications_url, customer_id, "notifications"),
+    )
+    notes = {k: v for k, v in (("orders", orders_note), ("notifications", notes_note)) if v}
+    document: dict[str, Any] = {
+        "profile": profile,
+        "consents": [consent_item(row) for row in consents],
+        "disclosures": [disclosure_item(row) for row in released],
+        "orders": orders,
+        "notifications": notes_items,
+        "complete": not notes,
+    }
+    if notes:
+        document["notes"] = notes
+    return json_response(
+        document,
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": 'attachment; filename="my-data.json"',
+        },
+    )
+
+
+async def fetch_section(
+    app: web.Application, base_url: str, customer_id: UUID, section: str
+) -> tuple[list[Any], str | None]:
+    """A service's export section of this customer, or an empty list and a note why."""
+    if not base_url:
+        return [], f"the {section} service is not configured here; nothing is held there"
+    url = f"{base_url.rstrip('/')}/internal/customers/{customer_id}/export"
+    token = app[SETTINGS].internal_token.get_secret_value()
+    try:
+        async with app[HTTP_CLIENT].get(url, headers={INTERNAL_TOKEN_HEADER: token}) as response:
+            response.raise_for_status()
+            data = await response.json()
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        log.warning("export section unavailable", section=section, error=type(exc).__name__)
+        return [], f"the {section} service did not answer; try the export again later"
+    items = data.get(section) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return [], f"the {section} service answered in an unexpected shape"
+    return items, None
+
+
+# --- Internal releases (notifications) -------------------------------------------------------
+
+
+async def post_release(request: web.Request) -> web.Response:
+    require_internal(request, request.app[SETTINGS].internal_token.get_secret_value())
+    body = await read_json(request, ReleaseRequest)
+    if body.recipient.split(":", 1)[0] != "notifications":
+        raise Problem(403, "Purpose not allowed", "Only notifications receive contact releases.")
+    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        release = await request.app[ACCOUNTS].gate.release(
+            conn,
+            body.customer_id,
+            purpose=body.purpose,
+            kind=body.channel,
+            recipient=body.recipient,
+            actor=f"service:{body.recipient}",
+            order_ref=body.order_ref,
+        )
+    return json_response(
+        {"release_id": str(release.release_id), "locale": release.locale, "fields": release.fields},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    prefix = "/api/customers"
+    app.router.add_get(f"{prefix}/policy", get_policy)
+    app.router.add_get(f"{prefix}/.well-known/jwks.json", get_jwks)
+    app.router.add_post(f"{prefix}/register", register)
+    app.router.add_post(f"{prefix}/login", login)
+    app.router.add_post(f"{prefix}/staff/login", staff_login)
+    app.router.add_get(f"{prefix}/me", get_me)
+    app.router.add_patch(f"{prefix}/me", patch_me)
+    app.router.add_get(f"{prefix}/me/disclosures", get_disclosures)
+    app.router.add_get(f"{prefix}/me/consents", get_consents)
+    app.router.add_put(f"{prefix}/me/consents", put_consents)
+    app.router.add_get(f"{prefix}/me/export", get_export)
+    app.router.add_post("/internal/releases", post_release)

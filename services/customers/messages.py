@@ -1,0 +1,107 @@
+"""Message handlers of the customers service (queue ``customers.events``).
+
+``DispatchRequested`` -> release the delivery projection to the courier, publish the
+``DispatchMessage`` on ``shop.dispatch`` (outbox body sealed) and ``DispatchReleased``; or
+``DispatchRefused`` when no release is possible. All in the handler's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from shared.contracts import (
+    DispatchAddress,
+    DispatchMessage,
+    DispatchRecipient,
+    DispatchRefused,
+    DispatchReleased,
+    DispatchRequested,
+)
+from shared.db import DbConn
+from shared.logging import get_logger
+from shared.messaging import DISPATCH_EXCHANGE, BodyCipher, IncomingMeta, enqueue
+
+from .pd import CustomerBlocked, CustomerUnavailable, PdGate, Release
+
+log = get_logger("customers.messages")
+DispatchHandler = Callable[[DbConn, DispatchRequested, IncomingMeta], Awaitable[None]]
+
+
+def dispatch_message(event: DispatchRequested, release: Release) -> DispatchMessage:
+    """The courier's message: the contract's fields and nothing more."""
+    address: dict[str, Any] = release.fields["delivery_address"]
+    return DispatchMessage(
+        dispatch_id=event.dispatch_id,
+        order_ref=event.order_ref,
+        courier=event.courier,
+        parcel=event.parcel,
+        cash_on_delivery=event.cash_on_delivery,
+        recipient=DispatchRecipient(
+            name=release.fields["recipient_name"], phone=release.fields["phone"]
+        ),
+        address=DispatchAddress(
+            city=address["city"],
+            street=address["street"],
+            house=address["house"],
+            apartment=address.get("apartment"),
+            postal_code=address.get("postal_code"),
+            comment=address.get("comment"),
+        ),
+        release_id=release.release_id,
+    )
+
+
+async def refuse(conn: DbConn, event: DispatchRequested, reason: str) -> None:
+    log.info("dispatch refused", dispatch_id=str(event.dispatch_id), reason=reason)
+    await enqueue(
+        conn,
+        DispatchRefused(dispatch_id=event.dispatch_id, order_id=event.order_id, reason=reason),
+        correlation_id=str(event.order_id),
+    )
+
+
+def on_dispatch_requested(
+    gate: PdGate, cipher: BodyCipher, couriers: tuple[str, ...]
+) -> DispatchHandler:
+    async def handle(conn: DbConn, event: DispatchRequested, meta: IncomingMeta) -> None:
+        if event.courier not in couriers:
+            await refuse(conn, event, "unknown_courier")
+            return
+        try:
+            release = await gate.release(
+                conn,
+                event.customer_id,
+                purpose="delivery",
+                kind="courier",
+                recipient=f"courier:{event.courier}",
+                actor="system:dispatch",
+                order_ref=event.order_ref,
+            )
+        except CustomerBlocked:
+            await refuse(conn, event, "customer_blocked")
+            return
+        except CustomerUnavailable:
+            await refuse(conn, event, "customer_unavailable")
+            return
+        await enqueue(
+            conn,
+            dispatch_message(event, release),
+            exchange=DISPATCH_EXCHANGE,
+            routing_key=f"courier.{event.courier}",
+            correlation_id=str(event.order_id),
+            cipher=cipher,
+        )
+        await enqueue(
+            conn,
+            DispatchReleased(
+                dispatch_id=event.dispatch_id,
+                order_id=event.order_id,
+                release_id=release.release_id,
+                courier=event.courier,
+            ),
+            correlation_id=str(event.order_id),
+        )
+        log.info("dispatch released", dispatch_id=str(event.dispatch_id))
+
+    return handle

@@ -1,0 +1,165 @@
+"""The one door to personal data: every read names a purpose and leaves an audit row.
+
+``read_pd`` is the only function that decrypts; ``write_pd`` the only one that encrypts;
+``release`` the only way PD leaves the service (the minimal projection of the release table,
+recorded in the disclosure register).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from shared.db import DbConn
+
+from . import storage
+from .domain import (
+    PD_FIELDS,
+    PURPOSES,
+    AuditEntry,
+    PdField,
+    PurposeNotAllowed,
+    check_release,
+    legal_basis,
+    project,
+    release_fields,
+    source_fields,
+)
+from .vault import Vault, VaultError
+
+
+class CustomerUnavailable(Exception):
+    """Unknown, erased or shredded: there is no personal data to use."""
+
+
+class CustomerBlocked(Exception):
+    """Processing is blocked at the customer's request: nothing is released."""
+
+
+@dataclass(frozen=True)
+class Release:
+    release_id: UUID
+    locale: str
+    fields: dict[str, Any]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class PdGate:
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+
+    async def _data_key(self, conn: DbConn, customer_id: UUID) -> bytes:
+        customer = await storage.get_customer(conn, customer_id)
+        if customer is None or customer.status == "erased":
+            raise CustomerUnavailable("unknown or erased customer")
+        wrapped = await storage.wrapped_key(conn, customer_id)
+        if wrapped is None:
+            raise CustomerUnavailable("the data key is destroyed")
+        return self.vault.unwrap(customer_id, wrapped)
+
+    async def read_pd(
+        self,
+        conn: DbConn,
+        customer_id: UUID,
+        purpose: str,
+        actor: str,
+        fields: Iterable[PdField] = PD_FIELDS,
+    ) -> dict[str, Any]:
+        """Decrypt ``fields`` of a customer for ``purpose``; audited; refused off the list."""
+        if purpose not in PURPOSES:
+            raise PurposeNotAllowed("purpose is not on the closed list")
+        asked = set(fields)
+        wanted = tuple(field for field in PD_FIELDS if field in asked)
+        data_key = await self._data_key(conn, customer_id)
+        sealed = await storage.get_fields(conn, customer_id, wanted)
+        await storage.append_audit(
+            conn, AuditEntry(now(), actor, "read", customer_id, purpose, wanted)
+        )
+        return {
+            field: _decode(field, self._open(data_key, customer_id, field, sealed))
+            for field in wanted
+        }
+
+    def _open(
+        self, data_key: bytes, customer_id: UUID, field: str, sealed: Mapping[str, bytes]
+    ) -> str | None:
+        if field not in sealed:
+            return None
+        try:
+            return self.vault.decrypt_field(data_key, customer_id, field, sealed[field])
+        except VaultError:
+            raise CustomerUnavailable("a field does not open") from None
+
+    async def write_pd(
+        self,
+        conn: DbConn,
+        customer_id: UUID,
+        values: Mapping[PdField, str | None],
+        actor: str,
+        purpose: str = "identification",
+    ) -> None:
+        """Encrypt and store ``values`` (None deletes an optional field); audited."""
+        data_key = await self._data_key(conn, customer_id)
+        present = {f: v for f, v in values.items() if v is not None}
+        sealed: dict[str, bytes] = {
+            f: self.vault.encrypt_field(data_key, customer_id, f, v) for f, v in present.items()
+        }
+        await storage.put_fields(conn, customer_id, sealed)
+        await storage.delete_fields(conn, customer_id, [f for f, v in values.items() if v is None])
+        await storage.append_audit(
+            conn, AuditEntry(now(), actor, "write", customer_id, purpose, tuple(sorted(values)))
+        )
+
+    async def release(
+        self,
+        conn: DbConn,
+        customer_id: UUID,
+        *,
+        purpose: str,
+        kind: str,
+        recipient: str,
+        actor: str,
+        order_ref: str | None = None,
+        requested: frozenset[str] | None = None,
+    ) -> Release:
+        """The minimal projection for (purpose, recipient kind), recorded in the register."""
+        allowed = (
+            release_fields(purpose, kind)
+            if requested is None
+            else check_release(purpose, kind, requested)
+        )
+        customer = await storage.get_customer(conn, customer_id)
+        if customer is None or customer.status == "erased":
+            raise CustomerUnavailable("unknown or erased customer")
+        if customer.status == "blocked":
+            raise CustomerBlocked("processing is blocked")
+        if purpose == "marketing":
+            live = await storage.live_consents(conn, customer_id)
+            if not live.get(f"marketing_{kind}", False):
+                raise PurposeNotAllowed("no live marketing consent for this channel")
+        pd = await self.read_pd(conn, customer_id, purpose, actor, source_fields(allowed))
+        release_id = uuid4()
+        await storage.add_disclosure(
+            conn,
+            release_id=release_id,
+            customer_id=customer_id,
+            recipient=recipient,
+            purpose=purpose,
+            fields=allowed,
+            order_ref=order_ref,
+            legal_basis=legal_basis(purpose, customer.policy_version),
+        )
+        return Release(release_id, customer.locale, project(allowed, pd))
+
+
+def _decode(field: str, value: str | None) -> Any:
+    if field == "delivery_address" and value is not None:
+        return json.loads(value)
+    return value
