@@ -11,12 +11,11 @@ from uuid import UUID, uuid4
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from shared.contracts import CustomerRegistered
+from shared.contracts import ConsentChanged, CustomerRegistered
 from shared.db import DbConn
 from shared.messaging import enqueue
 
 from . import storage
-from .contracts import ConsentChanged
 from .domain import (
     Channel,
     LoginRequest,

@@ -6,6 +6,7 @@
 from shared.contracts.base import Contract, Money, PersonalContract
 from shared.contracts.catalog import StockRejected, StockReleased, StockReserved
 from shared.contracts.customers import (
+    ConsentChanged,
     CustomerErased,
     CustomerRegistered,
     DispatchRefused,
@@ -28,6 +29,7 @@ CONTRACTS: dict[str, type[Contract]] = {
     model.MESSAGE_TYPE: model
     for model in (
         CustomerRegistered,
+        ConsentChanged,
         CustomerErased,
         DispatchReleased,
         DispatchRefused,
@@ -46,6 +48,7 @@ CONTRACTS: dict[str, type[Contract]] = {
 
 __all__ = [
     "CONTRACTS",
+    "ConsentChanged",
     "Contract",
     "CustomerErased",
     "CustomerRegistered",

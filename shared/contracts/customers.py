@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from uuid import UUID
 
 from shared.contracts.base import Contract
@@ -14,6 +15,15 @@ class CustomerRegistered(Contract):
     policy_version: str
     marketing_email: bool
     marketing_sms: bool
+
+
+class ConsentChanged(Contract):
+    """A marketing consent for one channel was given or withdrawn."""
+
+    MESSAGE_TYPE = "customers.consent.changed"
+    customer_id: UUID
+    channel: Literal["email", "sms"]
+    granted: bool
 
 
 class CustomerErased(Contract):
