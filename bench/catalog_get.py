@@ -1,0 +1,155 @@
+"""Catalog product GET through the real service against a bare aiohttp+asyncpg handler.
+
+Both servers run in their own process on the same seeded database and answer the same
+query; the load generator (this process) keeps the same number of requests in flight
+against each in turn and reports requests/s, p50 and p99.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import time
+from uuid import UUID
+
+import aiohttp
+from aiohttp import web
+
+from bench.env import bench_database, bench_vhost
+from deploy.gateway import free_port
+from services.catalog import storage
+from services.catalog.seed import seed_demo_catalog
+from shared.auth import generate_signing_key_pem
+from shared.db import create_pool
+from tests import infra
+
+DURATION_S = 8.0
+IN_FLIGHT = 32
+
+
+def serve_bare(dsn: str, port: int) -> None:
+    """The floor: one route, the same query, no middlewares, no broker."""
+
+    async def make_app() -> web.Application:
+        pool = await create_pool(dsn)
+        app = web.Application()
+
+        async def get_product(request: web.Request) -> web.Response:
+            async with pool.acquire() as conn:
+                row = await storage.get_product(conn, UUID(request.match_info["id"]))
+            if row is None:
+                raise web.HTTPNotFound()
+            return web.json_response(
+                {**dict(row), "id": str(row["id"])}, dumps=lambda d: json.dumps(d, default=str)
+            )
+
+        app.router.add_get("/api/catalog/products/{id}", get_product)
+        return app
+
+    web.run_app(make_app(), host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def serve_service(dsn: str, amqp_url: str, port: int) -> None:
+    from services.catalog.app import create_app
+    from services.catalog.config import Settings
+
+    settings = Settings(
+        database_url=dsn,
+        amqp_url=amqp_url,
+        http_port=port,
+        jwt_public_key=generate_signing_key_pem()[1],
+        log_level="WARNING",
+    )
+    from shared.logging import configure_logging
+
+    configure_logging("catalog", "WARNING")
+    web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+async def _wait_ready(url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(100):
+            try:
+                async with session.get(url) as response:
+                    if response.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+async def load(base: str, ids: list[str]) -> dict[str, float]:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + DURATION_S
+    connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                url = f"{base}/api/catalog/products/{random.choice(ids)}"
+                async with session.get(url) as response:
+                    await response.read()
+                    assert response.status == 200
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+    }
+
+
+async def run() -> dict[str, float]:
+    with infra.servers() as servers, bench_vhost(servers) as amqp_url:
+        async with bench_database(servers, "catalog") as dsn:
+            pool = await create_pool(dsn, min_size=1, max_size=1)
+            async with pool.acquire() as conn:
+                await seed_demo_catalog(conn)
+                ids = [str(r["id"]) for r in await conn.fetch("SELECT id FROM products")]
+            await pool.close()
+            results = {}
+            for name, args in (
+                ("bare", ["bare", dsn]),
+                ("service", ["service", dsn, amqp_url]),
+            ):
+                port = free_port()
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "bench.catalog_get", *args, str(port)]
+                )
+                try:
+                    base = f"http://127.0.0.1:{port}"
+                    await _wait_ready(f"{base}/api/catalog/products/{ids[0]}")
+                    await load(base, ids[:1])  # warm-up
+                    results[name] = await load(base, ids)
+                finally:
+                    process.terminate()
+                    process.wait(10)
+    bare, service = results["bare"], results["service"]
+    for name, figures in results.items():
+        print(
+            f"catalog GET {name:8s} {figures['rps']:8.0f} req/s"
+            f"  p50 {figures['p50_ms']:6.2f} ms  p99 {figures['p99_ms']:6.2f} ms"
+        )
+    print(f"catalog GET service / bare {service['rps'] / bare['rps']:8.2f}  (goal >= 0.70)")
+    return {
+        "ratio": service["rps"] / bare["rps"],
+        **{f"service_{k}": v for k, v in service.items()},
+    }
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "bare":
+        serve_bare(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "service":
+        serve_service(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        asyncio.run(run())
