@@ -30,7 +30,7 @@ class Settings(ServiceSettings):
     blind_index_key: SecretStr = SecretStr("")
     blind_index_key_file: Path | None = None
     # The operator named in every consent record (Law 94-V art. 8(4)).
-    operator_name: str = "ТОО «Коллекторское агентство «Jetu»"  # noqa: RUF001
+    operator_name: str = "ТОО «Коллекторское агентство «Jetu»"
     operator_bin: str = Field(default="240440017017", pattern=r"^\d{12}$")
     # Where the PD database is (Law 94-V art. 12(2)): anything but KZ refuses to start.
     pd_store_region: str = ""

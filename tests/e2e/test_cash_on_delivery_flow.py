@@ -34,7 +34,7 @@ CUSTOMER = {
     "delivery_address": {
         "city": "Алматы",
         "street": "проспект Абылай хана",
-        "house": "58А",  # noqa: RUF001
+        "house": "58А",
         "apartment": "112",
         "postal_code": "050004",
         "comment": "домофон Жетысу-вечер",

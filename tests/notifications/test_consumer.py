@@ -28,7 +28,7 @@ from tests.notifications.conftest import (
 )
 
 SUBJECTS = {"ru": "доставлен", "kk": "жеткізілді", "en": "has been delivered"}
-GREETINGS = {"ru": "Здравствуйте", "kk": "Сәлеметсіз бе", "en": "Hello"}  # noqa: RUF001
+GREETINGS = {"ru": "Здравствуйте", "kk": "Сәлеметсіз бе", "en": "Hello"}
 
 
 def delivered(customer_id: UUID, order_ref: str, amount: int = 1234550) -> OrderDelivered:

@@ -1,0 +1,1 @@
+"""Catalog service: categories, products, prices, stock, reservations and visit statistics."""

@@ -1,0 +1,43 @@
+"""The catalog's aiohttp app: routes, the consumer of order events, the outbox relay."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.catalog import handlers, messages
+from services.catalog.config import SETTINGS, Settings
+from shared.contracts import OrderCancelled, OrderDelivered, OrderFailed, OrderPlaced
+from shared.service import add_consumer, add_outbox_relay, create_service_app
+
+QUEUE = "catalog.events"
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = create_service_app(settings, pool_size=settings.pool_size)
+    app[SETTINGS] = settings
+    _add_routes(app.router)
+    add_consumer(
+        app,
+        settings,
+        QUEUE,
+        {
+            OrderPlaced: messages.on_order_placed,
+            OrderCancelled: messages.on_order_undelivered,
+            OrderFailed: messages.on_order_undelivered,
+            OrderDelivered: messages.on_order_delivered,
+        },
+    )
+    add_outbox_relay(app, settings)
+    return app
+
+
+def _add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/api/catalog/products", handlers.list_products)
+    router.add_post("/api/catalog/products", handlers.create_product)
+    router.add_get("/api/catalog/products/{id}", handlers.get_product)
+    router.add_patch("/api/catalog/products/{id}", handlers.update_product)
+    router.add_get("/api/catalog/categories", handlers.list_categories)
+    router.add_post("/api/catalog/categories", handlers.create_category)
+    router.add_post("/api/stats/hits", handlers.record_hit)
+    router.add_get("/api/stats/report", handlers.hits_report)
+    router.add_get("/internal/products", handlers.internal_products)

@@ -1,0 +1,29 @@
+"""Settings of the catalog service."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aiohttp import web
+from pydantic import Field, field_validator
+
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    http_port: int = Field(default=8101, ge=0, le=65535)
+    pool_size: int = Field(default=10, ge=1)
+    # Visit statistics count per calendar day in this time zone.
+    stats_timezone: str = "Asia/Almaty"
+
+    @field_validator("stats_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone") from None
+        return value
+
+
+SETTINGS = web.AppKey("catalog_settings", Settings)

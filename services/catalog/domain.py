@@ -1,0 +1,275 @@
+"""Catalog logic free of I/O: request models, cursors, reservation planning, beacon hygiene."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal, Protocol
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from shared.contracts import OrderLine
+
+MAX_PRICE_TIYN = 10**12
+MAX_STOCK = 1_000_000_000
+MAX_WEIGHT_G = 1_000_000
+MAX_REPORT_DAYS = 366
+
+
+def _clean_text(value: str) -> str:
+    """PostgreSQL text takes no NUL and no lone surrogates: refuse them as bad input."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_clean_text)]
+Name = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[Text, StringConstraints(max_length=5000)]
+Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class PriceIn(_Body):
+    amount: int = Field(ge=0, le=MAX_PRICE_TIYN)
+    currency: Literal["KZT"]
+
+
+class CategoryIn(_Body):
+    slug: Slug
+    name: Name
+
+
+class ProductIn(_Body):
+    sku: Sku
+    name: Name
+    description: Description = ""
+    category: Slug
+    price: PriceIn
+    weight_g: int = Field(ge=0, le=MAX_WEIGHT_G)
+    stock: int = Field(default=0, ge=0, le=MAX_STOCK)
+
+
+class ProductPatch(_Body):
+    """Only the fields sent change; ``stock`` sets the units free to sell."""
+
+    name: Name | None = None
+    description: Description | None = None
+    category: Slug | None = None
+    price: PriceIn | None = None
+    weight_g: int | None = Field(default=None, ge=0, le=MAX_WEIGHT_G)
+    stock: int | None = Field(default=None, ge=0, le=MAX_STOCK)
+
+    @model_validator(mode="after")
+    def _some_non_null_field(self) -> ProductPatch:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        nulls = [name for name in self.model_fields_set if getattr(self, name) is None]
+        if nulls:
+            raise ValueError(f"these fields cannot be null: {', '.join(sorted(nulls))}")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        values = self.model_dump(exclude_unset=True)
+        if "price" in values:
+            values["price"] = values["price"]["amount"]
+        return values
+
+
+class ProductQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    q: Annotated[Text, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    category: Slug | None = None
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class HitIn(_Body):
+    path: Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
+    referrer: Annotated[Text, StringConstraints(max_length=2000)] | None = None
+
+
+class ReportQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ReportQuery:
+        if self.from_ and self.to and self.from_ > self.to:
+            raise ValueError("'from' must not be after 'to'")
+        return self
+
+    def window(self, today: date) -> tuple[date, date]:
+        """The days to report, at most ``MAX_REPORT_DAYS``, ending today by default."""
+        end = self.to or today
+        start = self.from_ or date.fromordinal(end.toordinal() - 29)
+        return max(start, date.fromordinal(end.toordinal() - MAX_REPORT_DAYS + 1)), end
+
+
+# --- cursors ---------------------------------------------------------------------------
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(name: str, product_id: UUID) -> str:
+    raw = json.dumps([name, str(product_id)], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        name, product_id = json.loads(raw)
+        return _clean_text(str(name)), UUID(str(product_id))
+    except (binascii.Error, ValueError, TypeError):
+        raise BadCursor("the cursor is not one this service gave out") from None
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with the wildcards in it taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class Row(Protocol):
+    """A database row as handlers see it (an asyncpg ``Record`` or a plain dict)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def product_view(row: Row) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "sku": row["sku"],
+        "name": row["name"],
+        "description": row["description"],
+        "category": row["category"],
+        "price": {"amount": row["price"], "currency": "KZT"},
+        "weight_g": row["weight_g"],
+        "in_stock": row["stock"] > 0,
+        "available": row["stock"],
+    }
+
+
+def internal_product_view(row: Row) -> dict[str, Any]:
+    view = product_view(row)
+    del view["description"], view["category"]
+    return view
+
+
+# --- reservations ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StockRow:
+    product_id: UUID
+    stock: int
+    weight_g: int
+
+
+@dataclass(frozen=True)
+class ReservationPlan:
+    """What to do with an order: reserve ``wanted`` or reject for ``reason``."""
+
+    wanted: dict[UUID, int]
+    reason: str | None
+    problem_ids: tuple[UUID, ...]
+    weight_g: int
+
+
+def merge_lines(lines: Iterable[OrderLine]) -> dict[UUID, int]:
+    """Quantities per product, with repeated products added up, in id order."""
+    wanted: dict[UUID, int] = {}
+    for line in lines:
+        wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
+    return dict(sorted(wanted.items()))
+
+
+def plan_reservation(wanted: dict[UUID, int], stock: Mapping[UUID, StockRow]) -> ReservationPlan:
+    if not wanted:
+        return ReservationPlan(wanted, "empty_order", (), 0)
+    unknown = tuple(pid for pid in wanted if pid not in stock)
+    if unknown:
+        return ReservationPlan(wanted, "unknown_product", unknown, 0)
+    short = tuple(pid for pid, qty in wanted.items() if stock[pid].stock < qty)
+    if short:
+        return ReservationPlan(wanted, "insufficient_stock", short, 0)
+    weight = sum(stock[pid].weight_g * qty for pid, qty in wanted.items())
+    return ReservationPlan(wanted, None, (), weight)
+
+
+# --- statistics beacon -----------------------------------------------------------------
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
+_LONG_NUMBER = re.compile(r"\d{5,}")
+_PLACE = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ .'-]){0,63}$")
+_HOST = re.compile(r"^[a-z0-9.-]{1,253}$")
+_PUBLIC_ID_PARENTS = frozenset({"products", "product", "categories", "category"})
+MAX_PATH_LEN = 300
+
+
+def normalise_path(raw: str) -> str | None:
+    """The page path alone: no query, no fragment, and no segment that could name a person
+    (an email, a long number such as a phone, an id other than a product's or category's)."""
+    path = urlsplit(raw.strip()).path
+    if not path.startswith("/"):
+        return None
+    segments = path.split("/")
+    parents = ["", *segments[:-1]]
+    kept = [
+        _public_segment(segment, parent) for segment, parent in zip(segments, parents, strict=True)
+    ]
+    return "/".join(kept)[:MAX_PATH_LEN]
+
+
+def _public_segment(segment: str, parent: str) -> str:
+    if _UUID.match(segment):
+        return segment if parent.lower() in _PUBLIC_ID_PARENTS else ":id"
+    if "@" in segment or _LONG_NUMBER.search(segment):
+        return ":redacted"
+    return segment
+
+
+def referrer_host(raw: str | None) -> str:
+    """Only the site a visitor came from; the rest of a referrer may carry personal data."""
+    if not raw:
+        return ""
+    try:
+        parts = urlsplit(raw.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not _HOST.match(host):
+        return ""
+    return host
+
+
+def coarse_place(raw: str | None) -> str:
+    """A city or region name from the gateway's geo headers, or '' if it is not one."""
+    value = (raw or "").strip()
+    return value if _PLACE.match(value) else ""
