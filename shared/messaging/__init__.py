@@ -1,6 +1,6 @@
 """Messaging on RabbitMQ: topology, envelopes, the transactional outbox and the inbox consumer."""
 
-from shared.messaging.consumer import Consumer, IncomingMeta, PermanentFailure
+from shared.messaging.consumer import Consumer, IncomingMeta, PermanentFailure, replay_dead
 from shared.messaging.envelope import decode_message, encode_message
 from shared.messaging.outbox import BodyCipher, OutboxRelay, enqueue
 from shared.messaging.topology import (
@@ -11,7 +11,6 @@ from shared.messaging.topology import (
     declare_consumer_queues,
     declare_courier_queue,
     declare_exchanges,
-    replay_dead,
 )
 
 __all__ = [

@@ -28,12 +28,13 @@ from aiohttp import web
 from shared.contracts import Contract
 from shared.db import DbConn
 from shared.logging import get_logger
-from shared.messaging.envelope import Decoded, PoisonMessage, decode_message
+from shared.messaging.envelope import Decoded, PoisonMessage, copy_message, decode_message
 from shared.messaging.topology import (
     ATTEMPT_HEADER,
     EVENTS_EXCHANGE,
     dead_queue_name,
     declare_consumer_queues,
+    quorum_arguments,
     retry_queue_name,
 )
 from shared.tracing import bind_trace, child_of
@@ -180,15 +181,7 @@ class Consumer:
         headers[ATTEMPT_HEADER] = attempt
         headers.update(extra_headers)
         await self._publish_channel.default_exchange.publish(
-            aio_pika.Message(
-                body=message.body,
-                headers=headers,
-                content_type=message.content_type,
-                message_id=message.message_id,
-                correlation_id=message.correlation_id,
-                type=message.type,
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            ),
+            copy_message(message, headers),
             routing_key=routing_key,
             timeout=10,
         )
@@ -206,3 +199,29 @@ def consumer_ctx(
         await consumer.stop()
 
     return ctx
+
+
+async def replay_dead(
+    connection: AbstractRobustConnection, queue: str, *, limit: int | None = None
+) -> int:
+    """Move parked messages from ``queue.dead`` back to ``queue``, with a fresh retry count."""
+    moved = 0
+    channel = await connection.channel(publisher_confirms=True)
+    try:
+        dead = await channel.declare_queue(
+            dead_queue_name(queue), durable=True, arguments=quorum_arguments()
+        )
+        while limit is None or moved < limit:
+            message = await dead.get(no_ack=False, fail=False)
+            if message is None:
+                break
+            headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")}
+            await channel.default_exchange.publish(
+                copy_message(message, headers),
+                routing_key=queue,
+            )
+            await message.ack()
+            moved += 1
+    finally:
+        await channel.close()
+    return moved

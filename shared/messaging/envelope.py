@@ -51,6 +51,21 @@ def encode_message(
     )
 
 
+def copy_message(
+    message: AbstractIncomingMessage, headers: dict[str, aio_pika.abc.FieldValue]
+) -> aio_pika.Message:
+    """A persistent copy of a received message with new headers (retry, park, replay)."""
+    return aio_pika.Message(
+        body=message.body,
+        headers=headers,
+        content_type=message.content_type,
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        type=message.type,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+    )
+
+
 def decode_message(message: AbstractIncomingMessage) -> Decoded:
     model = CONTRACTS.get(message.type or "")
     if model is None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import aio_pika
 from aio_pika.abc import (
     AbstractChannel,
-    AbstractRobustConnection,
     ExchangeType,
     FieldValue,
 )
@@ -41,7 +40,7 @@ async def declare_exchanges(channel: AbstractChannel) -> None:
         await channel.declare_exchange(name, ExchangeType.TOPIC, durable=True)
 
 
-def _quorum(extra: dict[str, FieldValue] | None = None) -> dict[str, FieldValue]:
+def quorum_arguments(extra: dict[str, FieldValue] | None = None) -> dict[str, FieldValue]:
     return {"x-queue-type": "quorum", **(extra or {})}
 
 
@@ -55,12 +54,12 @@ async def declare_consumer_queues(
 ) -> aio_pika.abc.AbstractQueue:
     """Declare ``queue`` with its retry tiers and dead queue; bind it; return it."""
     await declare_exchanges(channel)
-    await channel.declare_queue(dead_queue_name(queue), durable=True, arguments=_quorum())
+    await channel.declare_queue(dead_queue_name(queue), durable=True, arguments=quorum_arguments())
     for tier, delay_ms in enumerate(retry_delays_ms):
         await channel.declare_queue(
             retry_queue_name(queue, tier),
             durable=True,
-            arguments=_quorum(
+            arguments=quorum_arguments(
                 {
                     "x-message-ttl": delay_ms,
                     "x-dead-letter-exchange": "",
@@ -71,7 +70,7 @@ async def declare_consumer_queues(
     main = await channel.declare_queue(
         queue,
         durable=True,
-        arguments=_quorum(
+        arguments=quorum_arguments(
             {
                 "x-delivery-limit": delivery_limit,
                 "x-dead-letter-exchange": "",
@@ -88,40 +87,6 @@ async def declare_courier_queue(channel: AbstractChannel, courier: str) -> None:
     """Each courier has a durable queue of its dispatch messages, declared by the shop."""
     await declare_exchanges(channel)
     queue = await channel.declare_queue(
-        courier_queue_name(courier), durable=True, arguments=_quorum()
+        courier_queue_name(courier), durable=True, arguments=quorum_arguments()
     )
     await queue.bind(DISPATCH_EXCHANGE, f"courier.{courier}")
-
-
-async def replay_dead(
-    connection: AbstractRobustConnection, queue: str, *, limit: int | None = None
-) -> int:
-    """Move parked messages from ``queue.dead`` back to ``queue``, with a fresh retry count."""
-    moved = 0
-    channel = await connection.channel(publisher_confirms=True)
-    try:
-        dead = await channel.declare_queue(
-            dead_queue_name(queue), durable=True, arguments=_quorum()
-        )
-        while limit is None or moved < limit:
-            message = await dead.get(no_ack=False, fail=False)
-            if message is None:
-                break
-            headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")}
-            await channel.default_exchange.publish(
-                aio_pika.Message(
-                    body=message.body,
-                    headers=headers,
-                    content_type=message.content_type,
-                    message_id=message.message_id,
-                    correlation_id=message.correlation_id,
-                    type=message.type,
-                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                ),
-                routing_key=queue,
-            )
-            await message.ack()
-            moved += 1
-    finally:
-        await channel.close()
-    return moved

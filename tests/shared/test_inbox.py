@@ -12,6 +12,7 @@ import pytest
 from shared.contracts import CustomerErased
 from shared.db import DbConn, create_pool
 from shared.messaging import Consumer, IncomingMeta, PermanentFailure, replay_dead
+from shared.messaging.__main__ import peek
 from tests.shared.messaging_helpers import drain, publish_event, queue_depth
 
 
@@ -88,7 +89,7 @@ async def test_a_redelivered_message_has_one_effect(pool, amqp):
     )
 
 
-async def test_failing_message_retries_then_parks_while_the_queue_flows(pool, amqp):
+async def test_failing_message_retries_then_parks_while_the_queue_flows(pool, amqp, amqp_url):
     handler = Handler()
     queue = f"t.{uuid4()}"
     consumer = await started(pool, amqp, handler, queue)
@@ -109,7 +110,12 @@ async def test_failing_message_retries_then_parks_while_the_queue_flows(pool, am
         # Tried once, then once per retry tier; each attempt rolled back its effect.
         assert handler.calls == 20 + 3
 
-        # Once the cause is fixed, the parked message can be replayed and applies once.
+        # The operator sees what is parked and why, without taking it off the queue ...
+        listing = await peek(amqp_url, queue, limit=10)
+        assert len(listing) == 1 and "downstream" not in listing[0]
+        assert "attempts=2" in listing[0] and "RuntimeError" in listing[0]
+        assert await queue_depth(amqp, f"{queue}.dead") == 1
+        # ... and once the cause is fixed, replays it: it applies once.
         handler.failing.clear()
         assert await replay_dead(amqp, queue) == 1
 
