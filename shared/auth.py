@@ -6,7 +6,10 @@ The customers service holds the private key and issues them; the others only ver
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
+import json
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -49,6 +52,14 @@ def generate_signing_key_pem() -> tuple[str, str]:
     return private, public
 
 
+def ed25519_thumbprint(raw_public_key: bytes) -> str:
+    """RFC 7638 thumbprint of an Ed25519 public key (the ``kid`` the JWKS publishes)."""
+    x = base64.urlsafe_b64encode(raw_public_key).rstrip(b"=").decode()
+    members = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"))
+    digest = hashlib.sha256(members.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
 class TokenIssuer:
     def __init__(self, private_key_pem: str, *, ttl_s: int = 900) -> None:
         key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
@@ -56,6 +67,10 @@ class TokenIssuer:
             raise ValueError("the signing key must be an Ed25519 private key")
         self._key = key
         self.ttl_s = ttl_s
+        raw = key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        self.kid = ed25519_thumbprint(raw)
 
     def issue(self, subject: UUID, kind: PrincipalKind, roles: frozenset[str] = frozenset()) -> str:
         now = int(time.time())
@@ -69,7 +84,7 @@ class TokenIssuer:
             "exp": now + self.ttl_s,
             "jti": str(uuid4()),
         }
-        return jwt.encode(claims, self._key, algorithm="EdDSA")
+        return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self.kid})
 
 
 class TokenVerifier:

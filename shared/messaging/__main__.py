@@ -26,9 +26,9 @@ async def peek(url: str, queue: str, limit: int) -> list[str]:
             if message is None:
                 break
             headers = message.headers or {}
+            attempts, reason = headers.get(ATTEMPT_HEADER, 0), headers.get("x-shop-error", "?")
             lines.append(
-                f"{message.message_id}  {message.type}  attempts={headers.get(ATTEMPT_HEADER, 0)}"
-                f"  reason={headers.get('x-shop-error', '?')}"
+                f"{message.message_id}  {message.type}  attempts={attempts!s}  reason={reason!s}"
             )
         # Closing the channel without acks puts every peeked message back.
     return lines
