@@ -4,6 +4,8 @@ python -m services.customers [serve]
 python -m services.customers migrate
 python -m services.customers staff add --email E --password P --role R [--role R2]
 python -m services.customers keys generate --dir DIR
+python -m services.customers keys rotate-master --new-master-key-file F [--batch-size N]
+python -m services.customers audit verify
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from shared.service import run_service
 
 from . import storage
 from .app import build_accounts, create_app
-from .config import KeyConfigError, Settings
+from .config import KeyConfigError, Settings, key_from_file
+from .keyops import RotationError, rotate_master, verify_audit
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 KEY_FILES = ("master.key", "blind_index.key", "jwt_private.pem", "jwt_public.pem")
@@ -114,6 +117,58 @@ def keys_generate(directory: Path, force: bool) -> int:
     return 0
 
 
+async def _rotate(settings: Settings, new_master: bytes, batch_size: int) -> int:
+    pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            result = await rotate_master(
+                conn, settings.master_key_bytes(), new_master, batch_size=batch_size
+            )
+    finally:
+        await pool.close()
+    print(f"re-wrapped {result.rewrapped} data key(s) under master key v{result.version}")
+    if result.remaining:
+        print(f"{result.remaining} key(s) still to do: run the command again", file=sys.stderr)
+        return 1
+    print("point MASTER_KEY[_FILE] at the new key and drop PREVIOUS_MASTER_KEY[_FILE]")
+    return 0
+
+
+def keys_rotate_master(new_key_file: Path, batch_size: int) -> int:
+    """Re-wrap every data key under the key in ``new_key_file`` (the data stays as it is)."""
+    settings = load_settings()
+    try:
+        new_master = key_from_file(new_key_file, "the new master key")
+        if len(new_master) != 32:
+            raise KeyConfigError("the new master key must be 32 bytes (base64)")
+        return asyncio.run(_rotate(settings, new_master, batch_size))
+    except (KeyConfigError, OSError, RotationError) as exc:
+        print(f"customers: key rotation refused: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _audit(dsn: str) -> int:
+    pool = await create_pool(dsn, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            check = await verify_audit(conn)
+    finally:
+        await pool.close()
+    if check.first_bad_id is not None:
+        print(
+            f"audit chain BROKEN at row id {check.first_bad_id}"
+            f" ({check.rows} rows intact before it)"
+        )
+        return 1
+    print(f"audit chain intact: {check.rows} rows")
+    return 0
+
+
+def audit_verify(dsn: str) -> int:
+    """Exit status 0 when every link of the audit hash chain holds, 1 on the first bad row."""
+    return asyncio.run(_audit(dsn))
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m services.customers")
     commands = root.add_subparsers(dest="command")
@@ -128,6 +183,13 @@ def parser() -> argparse.ArgumentParser:
     generate = keys.add_parser("generate", help="write fresh master, blind-index and JWT keys")
     generate.add_argument("--dir", required=True, type=Path)
     generate.add_argument("--force", action="store_true", help="overwrite existing key files")
+    rotate = keys.add_parser(
+        "rotate-master", help="re-wrap every data key under a new master key (resumable)"
+    )
+    rotate.add_argument("--new-master-key-file", required=True, type=Path)
+    rotate.add_argument("--batch-size", type=int, default=500)
+    audit = commands.add_parser("audit", help="the audit log").add_subparsers(dest="action")
+    audit.add_parser("verify", help="verify the audit hash chain (DATABASE_URL)")
     return root
 
 
@@ -143,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         return staff_add(args)
     if args.command == "keys" and args.action == "generate":
         return keys_generate(args.dir, args.force)
+    if args.command == "keys" and args.action == "rotate-master":
+        return keys_rotate_master(args.new_master_key_file, max(1, args.batch_size))
+    if args.command == "audit" and args.action == "verify":
+        return audit_verify(os.environ["DATABASE_URL"])
     parser().print_help()
     return 2
 

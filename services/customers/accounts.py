@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from shared.contracts import ConsentChanged, CustomerRegistered
+from shared.contracts import ConsentChanged, CustomerRegistered, PolicyPublished
 from shared.db import DbConn
 from shared.messaging import enqueue
 
@@ -21,16 +21,23 @@ from .domain import (
     LoginRequest,
     MarketingChoice,
     Operator,
+    PolicyVersionIn,
     ProfilePatch,
     RegisterRequest,
+    Throttling,
     consent_record,
     login_kind,
     marketing_record,
+    new_refresh_token,
     normalise_email,
     normalise_phone,
     pd_values,
+    refresh_token_hash,
+    retry_after_s,
+    sha256_hex,
 )
 from .pd import CustomerUnavailable, PdGate, now
+from .storage import Policy
 
 
 class PolicyMismatch(Exception):
@@ -43,10 +50,37 @@ class BadCredentials(Exception):
     """Wrong login or password; never says which."""
 
 
+class Throttled(Exception):
+    """Too many failed sign-ins for this login or client network; the same whether or not
+    the account exists."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many failed attempts")
+        self.retry_after = retry_after
+
+
+class PolicyAcceptanceRequired(Exception):
+    def __init__(self, current: str) -> None:
+        super().__init__("the current privacy policy is not accepted yet")
+        self.current = current
+
+
+class PolicyNotPublishable(Exception):
+    """A version that would take effect before the latest one already published."""
+
+
 @dataclass(frozen=True)
 class SignedIn:
     subject: UUID
     roles: frozenset[str]
+    policy_version: str = ""
+    policy_acceptance_required: bool = False
+
+
+@dataclass(frozen=True)
+class Session:
+    customer_id: UUID
+    token: str
 
 
 async def existing_customer(conn: DbConn, customer_id: UUID) -> storage.CustomerRow:
@@ -57,11 +91,18 @@ async def existing_customer(conn: DbConn, customer_id: UUID) -> storage.Customer
 
 
 class Accounts:
-    def __init__(self, gate: PdGate, operator: Operator, hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        gate: PdGate,
+        operator: Operator,
+        hasher: PasswordHasher,
+        throttling: Throttling | None = None,
+    ) -> None:
         self.gate = gate
         self.vault = gate.vault
         self.operator = operator
         self.hasher = hasher
+        self.throttling = throttling or Throttling()
         # Compared against when a login is unknown, so timing does not tell accounts apart.
         self._dummy_hash = hasher.hash("not a real password")
 
@@ -94,6 +135,7 @@ class Accounts:
             phone_index=self.vault.blind_index("phone", request.phone),
             policy_version=policy.version,
             wrapped_key=self.vault.wrap(customer_id, self.vault.new_data_key()),
+            master_fingerprint=self.vault.master_fingerprint,
         )
         actor = f"customer:{customer_id}"
         await self.gate.write_pd(conn, customer_id, pd_values(request), actor)
@@ -141,23 +183,59 @@ class Accounts:
         return changed
 
     # --- Sign-in -------------------------------------------------------------------------
-    async def login(self, conn: DbConn, request: LoginRequest) -> SignedIn:
-        password = request.password.get_secret_value()
-        customer = None
+    def _account_key(self, login: str) -> storage.ThrottleKey:
+        """The throttle key of a login: its blind index (the same for 8701... and +7701...)."""
         try:
-            if login_kind(request.login) == "email":
-                index = self.vault.blind_index("email", normalise_email(request.login))
-                customer = await storage.find_login(conn, "email_index", index)
-            else:
-                index = self.vault.blind_index("phone", normalise_phone(request.login))
-                customer = await storage.find_login(conn, "phone_index", index)
+            if login_kind(login) == "email":
+                return "account", self.vault.blind_index("email", normalise_email(login))
+            return "account", self.vault.blind_index("phone", normalise_phone(login))
         except ValueError:
-            customer = None
+            return "account", self.vault.throttle_key("account", login.strip().lower())
+
+    async def _check_throttle(self, conn: DbConn, keys: list[storage.ThrottleKey]) -> None:
+        until = await storage.locked_until(conn, keys)
+        if until is not None:
+            raise Throttled(retry_after_s(until, now()))
+
+    async def _record_failures(self, conn: DbConn, keys: list[storage.ThrottleKey]) -> None:
+        t = self.throttling
+        limits = {"network": t.max_failures_network}
+        for key in keys:
+            await storage.record_failure(
+                conn,
+                key,
+                max_failures=limits.get(key[0], t.max_failures_account),
+                window_s=t.window_s,
+                lockout_s=t.lockout_s,
+            )
+
+    async def login(self, conn: DbConn, request: LoginRequest, network: str) -> SignedIn:
+        """Check the password; failures count per login and per client network (autocommit:
+        do not call inside a transaction, the counters must survive the refusal)."""
+        account_key = self._account_key(request.login)
+        keys = [account_key, ("network", network.encode())]
+        await self._check_throttle(conn, keys)
+        customer = await self._find_customer(conn, account_key[1], request.login)
+        password = request.password.get_secret_value()
         if not await self._verify(customer.password_hash if customer else None, password):
+            await self._record_failures(conn, keys)
             raise BadCredentials
         assert customer is not None
+        await storage.clear_throttle(conn, account_key)
         await self._rehash_if_needed(conn, customer.id, customer.password_hash, password)
-        return SignedIn(customer.id, frozenset())
+        policy = await storage.current_policy(conn)
+        return SignedIn(
+            customer.id,
+            frozenset(),
+            policy_version=policy.version,
+            policy_acceptance_required=customer.policy_version != policy.version,
+        )
+
+    async def _find_customer(
+        self, conn: DbConn, index: bytes, login: str
+    ) -> storage.CustomerRow | None:
+        column = "email_index" if login_kind(login) == "email" else "phone_index"
+        return await storage.find_login(conn, column, index)
 
     async def _rehash_if_needed(
         self, conn: DbConn, customer_id: UUID, password_hash: str | None, password: str
@@ -166,18 +244,119 @@ class Accounts:
             new_hash = await self.hash_password(password)
             await storage.update_customer(conn, customer_id, password_hash=new_hash)
 
-    async def staff_login(self, conn: DbConn, email: str, password: str) -> SignedIn:
-        row = None
-        try:
-            row = await storage.find_staff(
-                conn, self.vault.blind_index("email", normalise_email(email))
-            )
-        except ValueError:
-            row = None
+    async def staff_login(
+        self, conn: DbConn, email: str, password: str, network: str = "unknown"
+    ) -> SignedIn:
+        account_key = self._account_key(email)
+        keys = [account_key, ("network", network.encode())]
+        await self._check_throttle(conn, keys)
+        row = await storage.find_staff(conn, account_key[1]) if "@" in email else None
         if not await self._verify(row["password_hash"] if row else None, password):
+            await self._record_failures(conn, keys)
             raise BadCredentials
         assert row is not None
+        await storage.clear_throttle(conn, account_key)
+        if self.hasher.check_needs_rehash(row["password_hash"]):
+            await storage.update_staff_hash(conn, row["id"], await self.hash_password(password))
         return SignedIn(row["id"], frozenset(row["roles"]))
+
+    # --- Refresh sessions ----------------------------------------------------------------
+    async def start_session(self, conn: DbConn, customer_id: UUID, ttl_s: int) -> str:
+        """A new session family; returns the opaque token for the cookie."""
+        token = new_refresh_token()
+        await storage.insert_session(conn, refresh_token_hash(token), uuid4(), customer_id, ttl_s)
+        return token
+
+    async def rotate_session(self, conn: DbConn, token: str, ttl_s: int) -> Session | None:
+        """Exchange a live token for a new one of the same family. A token that was already
+        rotated revokes its family (someone replayed it). None when nothing is granted; call
+        inside a transaction and commit even then (the revocation must stay)."""
+        token_hash = refresh_token_hash(token)
+        row = await storage.lock_session(conn, token_hash)
+        if row is None or row["revoked_at"] is not None or row["expired"]:
+            return None
+        if row["rotated_at"] is not None:
+            await storage.revoke_family(conn, row["family_id"])
+            return None
+        customer = await storage.get_customer(conn, row["customer_id"])
+        if customer is None or customer.status == "erased":
+            await storage.revoke_family(conn, row["family_id"])
+            return None
+        await storage.mark_rotated(conn, token_hash)
+        fresh = new_refresh_token()
+        await storage.insert_session(
+            conn, refresh_token_hash(fresh), row["family_id"], customer.id, ttl_s
+        )
+        return Session(customer.id, fresh)
+
+    async def end_session(self, conn: DbConn, token: str) -> None:
+        row = await storage.lock_session(conn, refresh_token_hash(token))
+        if row is not None:
+            await storage.revoke_family(conn, row["family_id"])
+
+    async def change_password(
+        self, conn: DbConn, customer_id: UUID, current: str, new: str
+    ) -> None:
+        """Check the current password (throttled per customer), store the new hash and revoke
+        every refresh session. Autocommit, like login."""
+        key: storage.ThrottleKey = ("password", customer_id.bytes)
+        await self._check_throttle(conn, [key])
+        customer = await existing_customer(conn, customer_id)
+        if not await self._verify(customer.password_hash, current):
+            await self._record_failures(conn, [key])
+            raise BadCredentials
+        new_hash = await self.hash_password(new)
+        async with conn.transaction():
+            await storage.update_customer(conn, customer_id, password_hash=new_hash)
+            await storage.revoke_customer_sessions(conn, customer_id)
+            await storage.clear_throttle(conn, key)
+
+    # --- Policy versions (policy 5.8) ----------------------------------------------------
+    async def publish_policy(self, conn: DbConn, body: PolicyVersionIn, staff_id: UUID) -> Policy:
+        """Append a new version and announce it (ids only); call inside a transaction."""
+        latest = await storage.latest_effective_date(conn)
+        if body.effective_date < now().date() or (latest and body.effective_date < latest):
+            raise PolicyNotPublishable
+        policy = Policy(
+            version=body.version,
+            effective_date=body.effective_date,
+            sha256=sha256_hex(body.text_ru),
+            text_ru=body.text_ru,
+            text_kk=body.text_kk,
+            sha256_kk=sha256_hex(body.text_kk),
+        )
+        await storage.insert_policy(conn, policy, staff_id)
+        await enqueue(
+            conn, PolicyPublished(version=policy.version, effective_date=policy.effective_date)
+        )
+        return policy
+
+    async def require_current_policy(self, conn: DbConn, customer_id: UUID) -> None:
+        """Refuse new processing until the customer accepted the version in effect."""
+        customer = await existing_customer(conn, customer_id)
+        policy = await storage.current_policy(conn)
+        if customer.policy_version != policy.version:
+            raise PolicyAcceptanceRequired(policy.version)
+
+    async def accept_policy(self, conn: DbConn, customer_id: UUID, version: str) -> bool:
+        """Record acceptance of the current version (append-only consent record); False when
+        it was already accepted. Call inside a transaction."""
+        customer = await existing_customer(conn, customer_id)
+        policy = await storage.current_policy(conn)
+        if version != policy.version:
+            raise PolicyMismatch(policy.version)
+        if customer.policy_version == policy.version:
+            return False
+        record = consent_record(
+            operator=self.operator,
+            subject_id=customer_id,
+            policy_version=policy.version,
+            policy_sha256=policy.sha256,
+            accepted_at=now(),
+        )
+        await storage.add_consent(conn, customer_id, "pd_processing", True, policy.version, record)
+        await storage.update_customer(conn, customer_id, policy_version=policy.version)
+        return True
 
     async def add_staff(self, conn: DbConn, email: str, password: str, roles: list[str]) -> UUID:
         staff_id = uuid4()

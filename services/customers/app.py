@@ -15,7 +15,7 @@ from shared.service import AMQP, add_consumer, add_outbox_relay, create_service_
 
 from .accounts import Accounts
 from .config import KeyConfigError, Settings
-from .domain import Operator, ed25519_jwk
+from .domain import Operator, Throttling, ed25519_jwk
 from .handlers import (
     ACCOUNTS,
     ISSUER,
@@ -27,6 +27,7 @@ from .handlers import (
 from .messages import on_dispatch_requested
 from .pd import PdGate
 from .vault import Vault
+from .web import add_routes as add_account_pages
 
 QUEUE = "customers.events"
 
@@ -59,12 +60,23 @@ def public_jwk(settings: Settings) -> dict[str, object]:
 
 
 def build_accounts(settings: Settings) -> Accounts:
-    vault = Vault(settings.master_key_bytes(), settings.blind_index_key_bytes())
+    previous = settings.previous_master_key_bytes()
+    vault = Vault(
+        settings.master_key_bytes(),
+        settings.blind_index_key_bytes(),
+        (previous,) if previous else (),
+    )
     operator = Operator(name=settings.operator_name, bin=settings.operator_bin)
     hasher = PasswordHasher(
         time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
     )
-    return Accounts(PdGate(vault), operator, hasher)
+    throttling = Throttling(
+        window_s=settings.login_window_s,
+        lockout_s=settings.login_lockout_s,
+        max_failures_account=settings.login_max_failures_account,
+        max_failures_network=settings.login_max_failures_network,
+    )
+    return Accounts(PdGate(vault), operator, hasher, throttling)
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -89,4 +101,5 @@ def create_app(settings: Settings) -> web.Application:
         {DispatchRequested: on_dispatch_requested(accounts.gate, cipher, settings.couriers)},
     )
     add_routes(app)
+    add_account_pages(app)
     return app

@@ -26,6 +26,10 @@ class Settings(ServiceSettings):
     # 32 random bytes, base64: wraps every customer's data key and keys the outbox cipher.
     master_key: SecretStr = SecretStr("")
     master_key_file: Path | None = None
+    # The master key before a rotation, tried when the current one does not open a data key
+    # (set it while `keys rotate-master` runs; remove it once the rotation is done).
+    previous_master_key: SecretStr = SecretStr("")
+    previous_master_key_file: Path | None = None
     # Random bytes (>= 32), base64: keys the blind index of emails and phones.
     blind_index_key: SecretStr = SecretStr("")
     blind_index_key_file: Path | None = None
@@ -38,6 +42,14 @@ class Settings(ServiceSettings):
     notifications_url: str = ""
     access_token_ttl_s: int = Field(default=900, ge=60, le=24 * 3600)
     couriers: tuple[str, ...] = ("sandbox",)
+    # The refresh session cookie (HttpOnly, SameSite=Strict, Path=/api/customers).
+    refresh_ttl_s: int = Field(default=30 * 24 * 3600, ge=300)
+    refresh_cookie_secure: bool = True  # turn off only for plain-http tests and dev
+    # Login throttling: failures within the window lock the account / client network.
+    login_window_s: int = Field(default=900, ge=1)
+    login_lockout_s: int = Field(default=900, ge=1)
+    login_max_failures_account: int = Field(default=5, ge=1)
+    login_max_failures_network: int = Field(default=50, ge=1)
     # argon2id cost (RFC 9106 second recommendation by default); lower only in tests.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=8 * 1024)
@@ -88,6 +100,16 @@ class Settings(ServiceSettings):
             raise KeyConfigError("MASTER_KEY must be 32 bytes (base64)")
         return key
 
+    def previous_master_key_bytes(self) -> bytes | None:
+        if not (self.previous_master_key.get_secret_value() or self.previous_master_key_file):
+            return None
+        key = _key_bytes(
+            self.previous_master_key, self.previous_master_key_file, "PREVIOUS_MASTER_KEY"
+        )
+        if len(key) != 32:
+            raise KeyConfigError("PREVIOUS_MASTER_KEY must be 32 bytes (base64)")
+        return key
+
     def blind_index_key_bytes(self) -> bytes:
         key = _key_bytes(self.blind_index_key, self.blind_index_key_file, "BLIND_INDEX_KEY")
         if len(key) < 32:
@@ -109,3 +131,8 @@ def _key_bytes(value: SecretStr, file: Path | None, name: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise KeyConfigError(f"{name} is not valid base64") from None
+
+
+def key_from_file(path: Path, name: str) -> bytes:
+    """A base64 key read from a file (e.g. the new master key of a rotation)."""
+    return _key_bytes(SecretStr(""), path, name)

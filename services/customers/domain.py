@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import json
+import math
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
@@ -25,6 +28,8 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+
+from shared.auth import ed25519_thumbprint
 
 # Purposes (policy 3.2; legal_request for state bodies, 4.3.2): a closed list.
 Purpose = Literal[
@@ -174,6 +179,74 @@ class ReleaseRequest(Strict):
 
 class PolicyQuery(Strict):
     lang: Literal["ru", "kk"] = "ru"
+
+
+PolicyVersionId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")]
+
+
+class PolicyVersionIn(Strict):
+    """A new policy version published by the privacy officer (policy 5.8)."""
+
+    version: PolicyVersionId
+    effective_date: date
+    text_ru: Annotated[str, StringConstraints(min_length=1, max_length=500_000)]
+    text_kk: Annotated[str, StringConstraints(min_length=1, max_length=500_000)]
+
+
+class PolicyAcceptance(Strict):
+    version: Annotated[str, StringConstraints(max_length=40)]
+
+
+class PasswordChange(Strict):
+    current_password: Annotated[SecretStr, Field(max_length=256)]
+    new_password: Password
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- Sign-in throttling and refresh sessions -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Throttling:
+    window_s: int = 900
+    lockout_s: int = 900
+    max_failures_account: int = 5
+    max_failures_network: int = 50
+
+
+def client_network(real_ip: str | None, forwarded_for: str | None, peer: str | None) -> str:
+    """The client's network as the gateway saw it, truncated to /24 (IPv4) or /48 (IPv6).
+
+    nginx sets X-Real-IP (and X-Forwarded-For) to the address it sees; the full address is
+    never kept, only this network.
+    """
+    candidates = [real_ip, (forwarded_for or "").split(",")[-1], peer]
+    for candidate in candidates:
+        try:
+            address = ipaddress.ip_address((candidate or "").strip())
+        except ValueError:
+            continue
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        prefix = 24 if address.version == 4 else 48
+        return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    return "unknown"
+
+
+def retry_after_s(locked_until: datetime, at: datetime) -> int:
+    return max(1, math.ceil((locked_until - at).total_seconds()))
+
+
+def new_refresh_token() -> str:
+    """An opaque random token for the refresh cookie (only its SHA-256 is stored)."""
+    return secrets.token_urlsafe(32)
+
+
+def refresh_token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
 
 
 def pd_values(request: RegisterRequest | ProfilePatch) -> dict[PdField, str | None]:
@@ -341,15 +414,11 @@ def audit_hash(previous: bytes, entry: AuditEntry) -> bytes:
 
 def ed25519_jwk(raw_public_key: bytes) -> dict[str, str]:
     x = base64.urlsafe_b64encode(raw_public_key).rstrip(b"=").decode()
-    thumbprint_input = json.dumps(
-        {"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"), sort_keys=True
-    )
-    kid = base64.urlsafe_b64encode(hashlib.sha256(thumbprint_input.encode()).digest())
     return {
         "kty": "OKP",
         "crv": "Ed25519",
         "x": x,
-        "kid": kid.rstrip(b"=").decode(),
+        "kid": ed25519_thumbprint(raw_public_key),
         "use": "sig",
         "alg": "EdDSA",
     }

@@ -12,24 +12,42 @@ from uuid import UUID
 import aiohttp
 from aiohttp import web
 
-from shared.auth import INTERNAL_TOKEN_HEADER, TokenIssuer, require_customer, require_internal
+from shared.auth import (
+    INTERNAL_TOKEN_HEADER,
+    TokenIssuer,
+    require_customer,
+    require_internal,
+    require_role,
+)
 from shared.db import PG_POOL
-from shared.http import Handler, Problem, json_response, query_model, read_json
+from shared.http import Handler, Problem, json_response, problem_response, query_model, read_json
 from shared.logging import get_logger
 from shared.service import HTTP_CLIENT
 
 from . import storage
-from .accounts import Accounts, BadCredentials, PolicyMismatch
+from .accounts import (
+    Accounts,
+    BadCredentials,
+    PolicyAcceptanceRequired,
+    PolicyMismatch,
+    PolicyNotPublishable,
+    SignedIn,
+    Throttled,
+)
 from .config import Settings
 from .domain import (
     ConsentsUpdate,
     LoginRequest,
+    PasswordChange,
+    PolicyAcceptance,
     PolicyQuery,
+    PolicyVersionIn,
     ProfilePatch,
     PurposeNotAllowed,
     RegisterRequest,
     ReleaseRequest,
     StaffLoginRequest,
+    client_network,
 )
 from .pd import CustomerBlocked, CustomerUnavailable
 
@@ -38,6 +56,9 @@ ISSUER = web.AppKey("customers_token_issuer", TokenIssuer)
 SETTINGS = web.AppKey("customers_settings", Settings)
 JWKS = web.AppKey("customers_jwks", dict[str, Any])
 log = get_logger("customers.http")
+REFRESH_COOKIE = "refresh_token"
+COOKIE_PATH = "/api/customers"
+POLICY_ACCEPTANCE_REQUIRED = "policy-acceptance-required"
 
 
 @web.middleware
@@ -55,6 +76,32 @@ async def domain_errors(request: web.Request, handler: Handler) -> web.StreamRes
         raise Problem(
             409, "Already registered", "An account with this email or phone already exists."
         ) from None
+    except PolicyMismatch as exc:
+        raise Problem(
+            409,
+            "Policy version mismatch",
+            "Read and accept the current privacy policy version.",
+            current_version=exc.current,
+        ) from None
+    except PolicyAcceptanceRequired as exc:
+        raise Problem(
+            403,
+            "Policy acceptance required",
+            "A new privacy policy version is in effect; read and accept it first"
+            " (POST /api/customers/me/policy-acceptance).",
+            type=POLICY_ACCEPTANCE_REQUIRED,
+            policy_version=exc.current,
+        ) from None
+    except Throttled as exc:
+        response = problem_response(
+            429,
+            "Too many attempts",
+            "Too many failed sign-ins; try again later.",
+            request.path,
+            retry_after=exc.retry_after,
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
 
 # --- Policy and keys -------------------------------------------------------------------------
@@ -69,6 +116,7 @@ async def get_policy(request: web.Request) -> web.Response:
             "version": policy.version,
             "effective_date": policy.effective_date.isoformat(),
             "sha256": policy.sha256,
+            "sha256_kk": policy.sha256_kk,
             "lang": query.lang,
             "text": policy.text_kk if query.lang == "kk" else policy.text_ru,
         }
@@ -86,37 +134,109 @@ async def register(request: web.Request) -> web.Response:
     body = await read_json(request, RegisterRequest)
     accounts = request.app[ACCOUNTS]
     password_hash = await accounts.hash_password(body.password.get_secret_value())
-    try:
-        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
-            customer_id = await accounts.register(conn, body, password_hash)
-    except PolicyMismatch as exc:
-        raise Problem(
-            409,
-            "Policy version mismatch",
-            "Read and accept the current privacy policy version.",
-            current_version=exc.current,
-        ) from None
+    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        customer_id = await accounts.register(conn, body, password_hash)
     log.info("customer registered", customer_id=str(customer_id))
     return json_response({"id": str(customer_id)}, status=201)
 
 
-def _token(request: web.Request, subject: UUID, kind: str, roles: frozenset[str]) -> web.Response:
+def network_of(request: web.Request) -> str:
+    """The client's /24 or /48 network (nginx sets X-Real-IP and X-Forwarded-For)."""
+    return client_network(
+        request.headers.get("X-Real-IP"), request.headers.get("X-Forwarded-For"), request.remote
+    )
+
+
+def _token_body(
+    request: web.Request, subject: UUID, kind: str, roles: frozenset[str]
+) -> dict[str, Any]:
     issuer = request.app[ISSUER]
     token = issuer.issue(subject, "staff" if kind == "staff" else "customer", roles)
+    return {"access_token": token, "token_type": "Bearer", "expires_in": issuer.ttl_s}
+
+
+def _token(request: web.Request, subject: UUID, kind: str, roles: frozenset[str]) -> web.Response:
     return json_response(
-        {"access_token": token, "token_type": "Bearer", "expires_in": issuer.ttl_s},
-        headers={"Cache-Control": "no-store"},
+        _token_body(request, subject, kind, roles), headers={"Cache-Control": "no-store"}
     )
+
+
+def set_refresh_cookie(response: web.StreamResponse, settings: Settings, token: str) -> None:
+    response.set_cookie(
+        REFRESH_COOKIE,
+        token,
+        max_age=settings.refresh_ttl_s if token else 0,
+        path=COOKIE_PATH,
+        secure=settings.refresh_cookie_secure,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+def _session_response(
+    request: web.Request, signed_in: SignedIn, refresh_token: str
+) -> web.Response:
+    body = _token_body(request, signed_in.subject, "customer", frozenset())
+    body["policy_version"] = signed_in.policy_version
+    body["policy_acceptance_required"] = signed_in.policy_acceptance_required
+    response = json_response(body, headers={"Cache-Control": "no-store"})
+    set_refresh_cookie(response, request.app[SETTINGS], refresh_token)
+    return response
 
 
 async def login(request: web.Request) -> web.Response:
     body = await read_json(request, LoginRequest)
+    accounts = request.app[ACCOUNTS]
     try:
         async with request.app[PG_POOL].acquire() as conn:
-            signed_in = await request.app[ACCOUNTS].login(conn, body)
+            signed_in = await accounts.login(conn, body, network_of(request))
+            refresh = await accounts.start_session(
+                conn, signed_in.subject, request.app[SETTINGS].refresh_ttl_s
+            )
     except BadCredentials:
         raise Problem(401, "Unauthorized", "The login or password is wrong.") from None
-    return _token(request, signed_in.subject, "customer", frozenset())
+    return _session_response(request, signed_in, refresh)
+
+
+def _no_session(request: web.Request) -> web.Response:
+    response = problem_response(
+        401,
+        "Unauthorized",
+        "The session is missing, expired or revoked; sign in again.",
+        request.path,
+    )
+    set_refresh_cookie(response, request.app[SETTINGS], "")
+    return response
+
+
+async def refresh_token(request: web.Request) -> web.Response:
+    """Rotate the refresh cookie and answer a new access token (a reused token revokes all)."""
+    presented = request.cookies.get(REFRESH_COOKIE, "")
+    if not presented or len(presented) > 128:
+        return _no_session(request)
+    accounts = request.app[ACCOUNTS]
+    async with request.app[PG_POOL].acquire() as conn:
+        async with conn.transaction():
+            session = await accounts.rotate_session(
+                conn, presented, request.app[SETTINGS].refresh_ttl_s
+            )
+        if session is None:
+            return _no_session(request)
+        policy = await storage.current_policy(conn)
+        customer = await storage.get_customer(conn, session.customer_id)
+    required = customer is not None and customer.policy_version != policy.version
+    signed_in = SignedIn(session.customer_id, frozenset(), policy.version, required)
+    return _session_response(request, signed_in, session.token)
+
+
+async def logout(request: web.Request) -> web.Response:
+    presented = request.cookies.get(REFRESH_COOKIE, "")
+    if presented and len(presented) <= 128:
+        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+            await request.app[ACCOUNTS].end_session(conn, presented)
+    response = web.Response(status=204)
+    set_refresh_cookie(response, request.app[SETTINGS], "")
+    return response
 
 
 async def staff_login(request: web.Request) -> web.Response:
@@ -124,11 +244,66 @@ async def staff_login(request: web.Request) -> web.Response:
     try:
         async with request.app[PG_POOL].acquire() as conn:
             signed_in = await request.app[ACCOUNTS].staff_login(
-                conn, body.email, body.password.get_secret_value()
+                conn, body.email, body.password.get_secret_value(), network_of(request)
             )
     except BadCredentials:
         raise Problem(401, "Unauthorized", "The login or password is wrong.") from None
     return _token(request, signed_in.subject, "staff", signed_in.roles)
+
+
+async def change_password(request: web.Request) -> web.Response:
+    customer_id = require_customer(request)
+    body = await read_json(request, PasswordChange)
+    try:
+        async with request.app[PG_POOL].acquire() as conn:
+            await request.app[ACCOUNTS].change_password(
+                conn,
+                customer_id,
+                body.current_password.get_secret_value(),
+                body.new_password.get_secret_value(),
+            )
+    except BadCredentials:
+        raise Problem(403, "Forbidden", "The current password is wrong.") from None
+    response = web.Response(status=204)
+    set_refresh_cookie(response, request.app[SETTINGS], "")
+    return response
+
+
+# --- Policy versions (policy 5.8) ------------------------------------------------------------
+
+
+async def publish_policy(request: web.Request) -> web.Response:
+    staff = require_role(request, "privacy_officer")
+    body = await read_json(request, PolicyVersionIn)
+    try:
+        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+            policy = await request.app[ACCOUNTS].publish_policy(conn, body, staff.subject)
+    except storage.Conflict:
+        raise Problem(409, "Version exists", "This policy version is already published.") from None
+    except PolicyNotPublishable:
+        raise Problem(
+            409,
+            "Effective date too early",
+            "A new version takes effect today or later, not before the latest published one.",
+        ) from None
+    log.info("policy published", version=policy.version)
+    return json_response(
+        {
+            "version": policy.version,
+            "effective_date": policy.effective_date.isoformat(),
+            "sha256": policy.sha256,
+            "sha256_kk": policy.sha256_kk,
+        },
+        status=201,
+    )
+
+
+async def accept_policy(request: web.Request) -> web.Response:
+    customer_id = require_customer(request)
+    body = await read_json(request, PolicyAcceptance)
+    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        recorded = await request.app[ACCOUNTS].accept_policy(conn, customer_id, body.version)
+    return json_response({"policy_version": body.version, "recorded": recorded})
 
 
 # --- The customer's own data -----------------------------------------------------------------
@@ -146,6 +321,7 @@ async def patch_me(request: web.Request) -> web.Response:
     body = await read_json(request, ProfilePatch)
     accounts = request.app[ACCOUNTS]
     async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        await accounts.require_current_policy(conn, customer_id)
         await accounts.patch_profile(conn, customer_id, body)
         profile = await accounts.profile(conn, customer_id, f"customer:{customer_id}")
     return json_response(profile, headers={"Cache-Control": "no-store"})
@@ -182,6 +358,8 @@ async def put_consents(request: web.Request) -> web.Response:
     body = await read_json(request, ConsentsUpdate)
     accounts = request.app[ACCOUNTS]
     async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        if body.marketing.email or body.marketing.sms:  # withdrawing is always possible
+            await accounts.require_current_policy(conn, customer_id)
         await accounts.set_marketing(conn, customer_id, body.marketing)
         consents = await accounts.consents(conn, customer_id)
     return json_response(consents)
@@ -281,6 +459,11 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{prefix}/register", register)
     app.router.add_post(f"{prefix}/login", login)
     app.router.add_post(f"{prefix}/staff/login", staff_login)
+    app.router.add_post(f"{prefix}/token/refresh", refresh_token)
+    app.router.add_post(f"{prefix}/logout", logout)
+    app.router.add_post(f"{prefix}/policy/versions", publish_policy)
+    app.router.add_post(f"{prefix}/me/password", change_password)
+    app.router.add_post(f"{prefix}/me/policy-acceptance", accept_policy)
     app.router.add_get(f"{prefix}/me", get_me)
     app.router.add_patch(f"{prefix}/me", patch_me)
     app.router.add_get(f"{prefix}/me/disclosures", get_disclosures)

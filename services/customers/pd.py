@@ -8,11 +8,13 @@ recorded in the disclosure register).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
+
+import asyncpg
 
 from shared.db import DbConn
 
@@ -20,9 +22,11 @@ from . import storage
 from .domain import (
     PD_FIELDS,
     PURPOSES,
+    SOURCES,
     AuditEntry,
     PdField,
     PurposeNotAllowed,
+    ReleasedField,
     check_release,
     legal_basis,
     project,
@@ -42,6 +46,14 @@ class CustomerBlocked(Exception):
 
 @dataclass(frozen=True)
 class Release:
+    release_id: UUID
+    locale: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ContactRelease:
+    customer_id: UUID
     release_id: UUID
     locale: str
     fields: dict[str, Any]
@@ -144,6 +156,9 @@ class PdGate:
             live = await storage.live_consents(conn, customer_id)
             if not live.get(f"marketing_{kind}", False):
                 raise PurposeNotAllowed("no live marketing consent for this channel")
+            current = await storage.current_policy(conn)
+            if customer.policy_version != current.version:
+                raise PurposeNotAllowed("the customer has not accepted the current policy")
         pd = await self.read_pd(conn, customer_id, purpose, actor, source_fields(allowed))
         release_id = uuid4()
         await storage.add_disclosure(
@@ -157,6 +172,74 @@ class PdGate:
             legal_basis=legal_basis(purpose, customer.policy_version),
         )
         return Release(release_id, customer.locale, project(allowed, pd))
+
+    async def release_contacts(
+        self,
+        conn: DbConn,
+        customer_ids: Sequence[UUID],
+        channel: str,
+        purpose: str,
+        recipient: str,
+    ) -> list[ContactRelease]:
+        """Batch release of one channel's contact (plus first name) for a campaign.
+
+        Only active customers with a live consent for the channel (marketing: and the current
+        policy accepted) are released; the others are skipped. One query fetches the keys and
+        sealed fields; the audit rows and the disclosure register are written in bulk. Call
+        inside a transaction.
+        """
+        allowed = release_fields(purpose, channel)
+        if not allowed or channel not in ("email", "sms"):
+            raise PurposeNotAllowed(f"no contact release for {purpose} to {channel}")
+        marketing = purpose == "marketing"
+        policy = (await storage.current_policy(conn)).version if marketing else None
+        wanted = source_fields(allowed)
+        rows = await storage.contact_sources(
+            conn, customer_ids, wanted, f"marketing_{channel}" if marketing else None, policy
+        )
+        at = now()
+        actor = f"service:{recipient}"
+        released: list[ContactRelease] = []
+        audit: list[AuditEntry] = []
+        register: list[tuple[Any, ...]] = []
+        bases: dict[str, str] = {}
+        for row in rows:
+            release = self._open_contact(row, allowed)
+            if release is None:
+                continue
+            released.append(release)
+            audit.append(AuditEntry(at, actor, "read", release.customer_id, purpose, wanted))
+            register.append(
+                (
+                    release.release_id,
+                    release.customer_id,
+                    recipient,
+                    purpose,
+                    sorted(allowed),
+                    None,
+                    bases.setdefault(
+                        row["policy_version"], legal_basis(purpose, row["policy_version"])
+                    ),
+                )
+            )
+        await storage.append_audit_many(conn, audit)
+        await storage.add_disclosures_many(conn, register)
+        return released
+
+    def _open_contact(
+        self, row: asyncpg.Record, allowed: frozenset[ReleasedField]
+    ) -> ContactRelease | None:
+        customer_id: UUID = row["id"]
+        try:
+            data_key = self.vault.unwrap(customer_id, row["wrapped_key"])
+            pd = self.vault.decrypt_fields(
+                data_key, customer_id, dict(zip(row["fields"], row["sealed"], strict=True))
+            )
+        except VaultError:
+            return None
+        if any(source not in pd for field in allowed for source in SOURCES[field]):
+            return None
+        return ContactRelease(customer_id, uuid4(), row["locale"], project(allowed, pd))
 
 
 def _decode(field: str, value: str | None) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 from uuid import UUID
 
@@ -48,3 +49,11 @@ class DispatchRefused(Contract):
     dispatch_id: UUID
     order_id: UUID
     reason: str
+
+
+class PolicyPublished(Contract):
+    """A new privacy-policy version was published (policy 5.8); customers are to be told."""
+
+    MESSAGE_TYPE = "customers.policy.published"
+    version: str
+    effective_date: date

@@ -46,6 +46,16 @@ class OrderStatusChanged(Contract):
     total: Money
 
 
+class OrderAwaitingPayment(OrderStatusChanged):
+    """Stock is reserved for a card order; a payment is requested of the bank."""
+
+    MESSAGE_TYPE = "orders.order.awaiting_payment"
+
+
+class OrderPaid(OrderStatusChanged):
+    MESSAGE_TYPE = "orders.order.paid"
+
+
 class OrderDispatched(OrderStatusChanged):
     MESSAGE_TYPE = "orders.order.dispatched"
 
@@ -73,3 +83,48 @@ class DispatchRequested(Contract):
     courier: str
     parcel: Parcel
     cash_on_delivery: Money | None
+
+
+class OrderNeedsAttention(Contract):
+    """A dispatched order got no courier confirmation in time: support should look at it."""
+
+    MESSAGE_TYPE = "orders.order.needs_attention"
+    order_id: UUID
+    order_ref: str
+    status: str
+    reason: Literal["courier_timeout"]
+
+
+class PaymentStatusChanged(Contract):
+    """Base of the card payment events (the bank's answers, as orders applied them)."""
+
+    MESSAGE_TYPE = "orders.payment.status_changed"
+    payment_id: UUID
+    order_id: UUID
+    order_ref: str
+    status: str
+    amount: Money
+
+
+class PaymentSucceeded(PaymentStatusChanged):
+    MESSAGE_TYPE = "orders.payment.succeeded"
+
+
+class PaymentDeclined(PaymentStatusChanged):
+    MESSAGE_TYPE = "orders.payment.declined"
+
+
+class PaymentCancelled(PaymentStatusChanged):
+    """The order ended (expired or cancelled) before the payment was made."""
+
+    MESSAGE_TYPE = "orders.payment.cancelled"
+
+
+class RefundPending(PaymentStatusChanged):
+    """A refund is asked of the bank (a paid order cancelled or failed, or a late payment)."""
+
+    MESSAGE_TYPE = "orders.payment.refund_requested"
+
+
+class PaymentRefunded(PaymentStatusChanged):
+    MESSAGE_TYPE = "orders.payment.refunded"

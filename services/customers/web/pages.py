@@ -1,0 +1,448 @@
+"""The account pages (policy 4.2.1): thin handlers calling the customers service's own use
+cases (``Accounts``, ``storage``), the same models as the JSON API, and the templates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from shared.db import PG_POOL
+from shared.logging import get_logger
+
+from .. import storage
+from ..accounts import BadCredentials, PolicyMismatch, Throttled
+from ..domain import LoginRequest, MarketingChoice, ProfilePatch, RegisterRequest
+from ..handlers import ACCOUNTS, network_of
+from . import forms, sessions
+from .context import CONFIG, COOKIES, MAIN_APP, customer_of, lang_of, render, see_other
+from .export import export_document
+
+log = get_logger("customers.account_pages")
+PROFILE = "/account/profile"
+SIGNIN = "/account/signin"
+
+
+def require_signed_in(request: web.Request) -> UUID:
+    customer = customer_of(request)
+    if customer is None:
+        raise web.HTTPSeeOther(SIGNIN)
+    return customer
+
+
+def actor(customer_id: UUID) -> str:
+    return f"customer:{customer_id}"
+
+
+async def start_session(request: web.Request, customer_id: UUID, location: str) -> web.Response:
+    """A fresh session id for this browser (the old one, if any, ends: no fixation)."""
+    cookies, config = request.config_dict[COOKIES], request.config_dict[CONFIG]
+    old = request.cookies.get(cookies.session)
+    async with request.config_dict[PG_POOL].acquire() as conn:
+        if old:
+            await sessions.delete(conn, old)
+        await sessions.purge_expired(conn)
+        session_id = await sessions.create(conn, customer_id, config.session_max_age_s)
+    response = see_other(location)
+    cookies.set(response, cookies.session, session_id, config.session_max_age_s)
+    cookies.clear(response, cookies.anon)
+    return response
+
+
+Block = tuple[str, str]  # ("h" | "p", text)
+
+
+def policy_blocks(text: str) -> list[Block]:
+    """The stored Markdown as headings and paragraphs (escaped by the template, no HTML)."""
+    blocks: list[Block] = []
+    for chunk in text.split("\n\n"):
+        chunk = chunk.strip().replace("**", "")
+        if chunk.startswith("#"):
+            blocks.append(("h", chunk.lstrip("#").strip()))
+        elif chunk:
+            blocks.append(("p", chunk))
+    return blocks
+
+
+def policy_text(policy: storage.Policy, lang: str) -> list[list[Block]]:
+    """The texts to show: kk first when asked (its translation is pending), then ru."""
+    texts = [policy.text_kk, policy.text_ru] if lang == "kk" else [policy.text_ru]
+    return [policy_blocks(text) for text in texts]
+
+
+async def current_policy(request: web.Request) -> storage.Policy:
+    async with request.config_dict[PG_POOL].acquire() as conn:
+        return await storage.current_policy(conn)
+
+
+# --- Entry, policy ---------------------------------------------------------------------------
+
+
+async def index(request: web.Request) -> web.Response:
+    return see_other(PROFILE if customer_of(request) else SIGNIN)
+
+
+async def policy_page(request: web.Request) -> web.Response:
+    policy = await current_policy(request)
+    return render(
+        request, "policy.html", "policy", policy=policy, texts=policy_text(policy, lang_of(request))
+    )
+
+
+# --- Sign up ---------------------------------------------------------------------------------
+
+
+async def signup_form(request: web.Request) -> web.Response:
+    if customer_of(request):
+        return see_other(PROFILE)
+    return await _signup_page(request)
+
+
+async def _signup_page(
+    request: web.Request,
+    *,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+    errors: forms.FieldErrors | None = None,
+    notice: str | None = None,
+) -> web.Response:
+    policy = await current_policy(request)
+    return render(
+        request,
+        "signup.html",
+        "signup.title",
+        status=status,
+        policy=policy,
+        texts=policy_text(policy, lang_of(request)),
+        values=values or {},
+        errors=errors or {},
+        notice=notice,
+    )
+
+
+async def signup(request: web.Request) -> web.Response:
+    form = await request.post()
+    version = forms.text(form, "accept_policy_version")
+    accepted = forms.checked(form, "accept_policy") and version is not None
+    data = forms.registration(form, version if accepted else None, lang_of(request))
+    errors: forms.FieldErrors = {} if accepted else {"accept_policy": "policy.required"}
+    try:
+        body = RegisterRequest.model_validate(data)
+    except ValidationError as exc:
+        errors = {**forms.field_errors(exc), **errors}
+        errors.pop("accept_policy_version", None)
+    if errors:
+        return await _signup_page(request, status=422, values=forms.echo(form), errors=errors)
+    return await _register(request, body, form)
+
+
+async def _register(request: web.Request, body: RegisterRequest, form: Any) -> web.Response:
+    accounts = request.config_dict[ACCOUNTS]
+    password_hash = await accounts.hash_password(body.password.get_secret_value())
+    try:
+        async with request.config_dict[PG_POOL].acquire() as conn, conn.transaction():
+            customer_id = await accounts.register(conn, body, password_hash)
+    except PolicyMismatch:
+        values = {k: v for k, v in forms.echo(form).items() if k != "accept_policy"}
+        return await _signup_page(
+            request, status=409, values=values, notice="signup.policy_changed"
+        )
+    except storage.Conflict:
+        return await _signup_page(
+            request, status=409, values=forms.echo(form), notice="signup.taken"
+        )
+    log.info("customer registered", customer_id=str(customer_id), channel="account_pages")
+    return await start_session(request, customer_id, PROFILE)
+
+
+# --- Sign in / out ---------------------------------------------------------------------------
+
+
+async def signin_form(request: web.Request) -> web.Response:
+    if customer_of(request):
+        return see_other(PROFILE)
+    signed_out = "signed_out" in request.query
+    return render(
+        request, "signin.html", "signin.title", notice="signed_out" if signed_out else None
+    )
+
+
+async def signin(request: web.Request) -> web.Response:
+    form = await request.post()
+    login = forms.text(form, "login") or ""
+    values = {"login": login}
+    try:
+        body = LoginRequest.model_validate({"login": login, "password": form.get("password") or ""})
+        async with request.config_dict[PG_POOL].acquire() as conn:
+            signed_in = await request.config_dict[ACCOUNTS].login(conn, body, network_of(request))
+    except (ValidationError, BadCredentials):
+        return render(
+            request, "signin.html", "signin.title", status=401, values=values, notice="signin.bad"
+        )
+    except Throttled as exc:
+        response = render(
+            request,
+            "signin.html",
+            "signin.title",
+            status=429,
+            values=values,
+            notice="signin.throttled",
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    next_page = "/account/policy/accept" if signed_in.policy_acceptance_required else PROFILE
+    return await start_session(request, signed_in.subject, next_page)
+
+
+async def signout(request: web.Request) -> web.Response:
+    cookies = request.config_dict[COOKIES]
+    session_id = request.cookies.get(cookies.session)
+    if session_id:
+        async with request.config_dict[PG_POOL].acquire() as conn:
+            await sessions.delete(conn, session_id)
+    response = see_other(SIGNIN + "?signed_out=1")
+    cookies.clear(response, cookies.session)
+    return response
+
+
+# --- Policy acceptance (a new version is in effect, policy 5.8) ------------------------------
+
+
+async def accept_form(request: web.Request) -> web.Response:
+    require_signed_in(request)
+    policy = await current_policy(request)
+    return render(
+        request,
+        "policy_accept.html",
+        "policy",
+        policy=policy,
+        texts=policy_text(policy, lang_of(request)),
+    )
+
+
+async def accept(request: web.Request) -> web.Response:
+    customer_id = require_signed_in(request)
+    form = await request.post()
+    version = form.get("accept_policy_version")
+    if not forms.checked(form, "accept_policy") or not isinstance(version, str):
+        policy = await current_policy(request)
+        return render(
+            request,
+            "policy_accept.html",
+            "policy",
+            status=422,
+            policy=policy,
+            texts=policy_text(policy, lang_of(request)),
+            errors={"accept_policy": "policy.required"},
+        )
+    try:
+        async with request.config_dict[PG_POOL].acquire() as conn, conn.transaction():
+            await request.config_dict[ACCOUNTS].accept_policy(conn, customer_id, version)
+    except PolicyMismatch:
+        return see_other("/account/policy/accept")
+    return see_other(PROFILE)
+
+
+# --- Profile ---------------------------------------------------------------------------------
+
+
+async def read_profile(request: web.Request, customer_id: UUID) -> dict[str, Any]:
+    async with request.config_dict[PG_POOL].acquire() as conn, conn.transaction():
+        return await request.config_dict[ACCOUNTS].profile(conn, customer_id, actor(customer_id))
+
+
+def profile_values(profile: dict[str, Any]) -> dict[str, str]:
+    values = {name: profile.get(name) or "" for name in forms.PERSON_FIELDS}
+    address = profile.get("delivery_address") or {}
+    for part in forms.ADDRESS_PARTS:
+        values[f"delivery_address.{part}"] = address.get(part) or ""
+    values["locale"] = profile.get("locale") or "ru"
+    return values
+
+
+async def profile_page(request: web.Request) -> web.Response:
+    customer_id = require_signed_in(request)
+    profile = await read_profile(request, customer_id)
+    return render(
+        request, "profile.html", "profile.title", profile=profile, saved="saved" in request.query
+    )
+
+
+async def profile_edit_form(request: web.Request) -> web.Response:
+    customer_id = require_signed_in(request)
+    profile = await read_profile(request, customer_id)
+    return render(
+        request, "profile_edit.html", "profile.edit_title", values=profile_values(profile)
+    )
+
+
+async def profile_edit(request: web.Request) -> web.Response:
+    customer_id = require_signed_in(request)
+    form = await request.post()
+    data, errors = forms.profile_patch(form)
+    locale = form.get("locale")
+    if locale in ("ru", "kk", "en"):
+        data["locale"] = locale
+    patch: ProfilePatch | None = None
+    try:
+        patch = ProfilePatch.model_validate(data)
+    except ValidationError as exc:
+        errors = {**forms.field_errors(exc), **errors}
+    if errors or patch is None:
+        return render(
+            request,
+            "profile_edit.html",
+            "profile.edit_title",
+            status=422,
+            values=forms.echo(form),
+            errors=errors,
+        )
+    accounts = request.config_dict[ACCOUNTS]
+    try:
+        async with request.config_dict[PG_POOL].acquire() as conn, conn.transaction():
+            await accounts.require_current_policy(conn, customer_id)
+            await accounts.patch_profile(conn, customer_id, patch)
+    except storage.Conflict:
+        return render(
+            request,
+            "profile_edit.html",
+            "profile.edit_title",
+            status=409,
+            values=forms.echo(form),
+            notice="profile.taken",
+        )
+    return see_other(PROFILE + "?saved=1")
+
+
+# --- Consents --------------------------------------------------------------------------------
+
+
+async def consents_page(request: web.Request) -> web.Response:
+    customer_id = require_signed_in(request)
+    async with request.config_dict[PG_POOL].acquire() as conn:
+        consents = await request.config_dict[ACCOUNTS].consents(conn, customer_id)
+    return render(
+        request,
+        "consents.html",
+        "consents.title",
+        consents=consents,
+        saved="saved" in request.query,
+    )
+
+
+async def consents_save(request: web.Request) -> web.Response:
+    customer_id = require_signed_in(request)
+    form = await request.post()
+    choice = MarketingChoice(
+        email=forms.checked(form, "marketing_email"), sms=forms.checked(form, "marketing_sms")
+    )
+    accounts = request.config_dict[ACCOUNTS]
+    async with request.config_dict[PG_POOL].acquire() as conn, conn.transaction():
+        if choice.email or choice.sms:  # withdrawing is always possible
+            await accounts.require_current_policy(conn, customer_id)
+        await accounts.set_marketing(conn, customer_id, choice)
+    return see_other("/account/consents?saved=1")
+
+
+# --- Disclosure register, export -------------------------------------------------------------
+
+
+async def disclosures_page(request: web.Request) -> web.Response:
+    customer_id = require_signed_in(request)
+    async with request.config_dict[PG_POOL].acquire() as conn:
+        rows = await storage.disclosures(conn, customer_id)
+    return render(request, "disclosures.html", "disclosures.title", rows=rows)
+
+
+async def export_page(request: web.Request) -> web.Response:
+    require_signed_in(request)
+    return render(request, "export.html", "export.title")
+
+
+async def export_download(request: web.Request) -> web.Response:
+    customer_id = require_signed_in(request)
+    document = await export_document(request.config_dict[MAIN_APP], customer_id)
+    return web.Response(
+        text=json.dumps(document, ensure_ascii=False, indent=2, default=str),
+        content_type="application/json",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="my-data.json"'},
+    )
+
+
+# --- Block and delete: recorded requests until self-service exists ---------------------------
+
+REQUEST_PAGES = {"block": "block.title", "erase": "delete.title"}
+
+
+async def _request_page(
+    request: web.Request, kind: str, *, status: int = 200, errors: forms.FieldErrors | None = None
+) -> web.Response:
+    customer_id = require_signed_in(request)
+    async with request.config_dict[PG_POOL].acquire() as conn:
+        recorded = await sessions.open_request(conn, customer_id, kind)
+    return render(
+        request,
+        "request.html",
+        REQUEST_PAGES[kind],
+        status=status,
+        kind=kind,
+        recorded=recorded,
+        errors=errors or {},
+    )
+
+
+async def _request_save(request: web.Request, kind: str) -> web.Response:
+    customer_id = require_signed_in(request)
+    form = await request.post()
+    if not forms.checked(form, "confirm"):
+        return await _request_page(
+            request, kind, status=422, errors={"confirm": "request.confirm_required"}
+        )
+    async with request.config_dict[PG_POOL].acquire() as conn:
+        await sessions.record_request(conn, customer_id, kind)
+    log.info("account request recorded", customer_id=str(customer_id), kind=kind)
+    return see_other("/account/block" if kind == "block" else "/account/delete")
+
+
+async def block_page(request: web.Request) -> web.Response:
+    return await _request_page(request, "block")
+
+
+async def block_save(request: web.Request) -> web.Response:
+    return await _request_save(request, "block")
+
+
+async def delete_page(request: web.Request) -> web.Response:
+    return await _request_page(request, "erase")
+
+
+async def delete_save(request: web.Request) -> web.Response:
+    return await _request_save(request, "erase")
+
+
+def add_page_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/", index)
+    router.add_get("/policy", policy_page)
+    router.add_get("/signup", signup_form)
+    router.add_post("/signup", signup)
+    router.add_get("/signin", signin_form)
+    router.add_post("/signin", signin)
+    router.add_post("/signout", signout)
+    router.add_get("/policy/accept", accept_form)
+    router.add_post("/policy/accept", accept)
+    router.add_get("/profile", profile_page)
+    router.add_get("/profile/edit", profile_edit_form)
+    router.add_post("/profile/edit", profile_edit)
+    router.add_get("/consents", consents_page)
+    router.add_post("/consents", consents_save)
+    router.add_get("/disclosures", disclosures_page)
+    router.add_get("/export", export_page)
+    router.add_get("/export/my-data.json", export_download)
+    router.add_get("/block", block_page)
+    router.add_post("/block", block_save)
+    router.add_get("/delete", delete_page)
+    router.add_post("/delete", delete_save)

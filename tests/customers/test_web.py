@@ -1,0 +1,538 @@
+"""The account pages over HTTP: forms, CSRF, headers, sessions, languages, field errors."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+
+import aiohttp
+import pytest
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from services.customers.web.security import CSP
+from tests.customers.conftest import INTERNAL_TOKEN, Shop, registration
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+@dataclass
+class Page:
+    status: int
+    text: str
+    headers: CIMultiDictProxy[str]
+    cookies: list[str]
+
+    @property
+    def location(self) -> str:
+        return self.headers.get("Location", "")
+
+    def csrf(self) -> str:
+        match = CSRF_RE.search(self.text)
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+
+class Browser:
+    """One browser: its own cookie jar, which treats the test server as a secure origin."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[URL(base_url)])
+        self.http = aiohttp.ClientSession(cookie_jar=jar)
+
+    async def close(self) -> None:
+        await self.http.close()
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Page:
+        kwargs.setdefault("allow_redirects", False)
+        async with self.http.request(method, self.base_url + path, **kwargs) as resp:
+            text = await resp.text()
+            return Page(resp.status, text, resp.headers, resp.headers.getall("Set-Cookie", []))
+
+    async def get(self, path: str, **kwargs: Any) -> Page:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, data: dict[str, str], **kwargs: Any) -> Page:
+        return await self.request("POST", path, data=data, **kwargs)
+
+    async def submit(self, path: str, data: dict[str, str], form_page: str | None = None) -> Page:
+        """GET the page with the form (for its CSRF token), then POST the form."""
+        page = await self.get(form_page or path)
+        return await self.post(path, {"csrf_token": page.csrf(), **data})
+
+    def cookie(self, name: str) -> str | None:
+        for cookie in self.http.cookie_jar:
+            if cookie.key == name:
+                return cookie.value
+        return None
+
+
+def signup_form(**overrides: str) -> dict[str, str]:
+    form = {
+        "last_name": "Жумабекова",
+        "first_name": "Айгерим",
+        "patronymic": "Нурлановна",
+        "phone": "+7 701 234 56 78",
+        "email": "aigerim.web@example.kz",
+        "password": "correct horse battery",
+        "delivery_address.city": "Шымкент",
+        "delivery_address.street": "проспект Тауке хана",
+        "delivery_address.house": "17",
+        "delivery_address.apartment": "42",
+        "delivery_address.postal_code": "160012",
+        "delivery_address.comment": "домофон 42",
+        "accept_policy_version": "2026-11-01",
+        "accept_policy": "on",
+    }
+    form.update(overrides)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+class Inputs(HTMLParser):
+    """Collects inputs (id, name, type, attributes) and label targets of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs: list[dict[str, str | None]] = []
+        self.labels: set[str] = set()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if attributes.get("id"):
+            self.ids.add(str(attributes["id"]))
+        if tag in ("input", "select", "textarea") and attributes.get("type") != "hidden":
+            self.inputs.append(attributes)
+        if tag == "label" and attributes.get("for"):
+            self.labels.add(str(attributes["for"]))
+
+
+def parse_inputs(html: str) -> Inputs:
+    parser = Inputs()
+    parser.feed(html)
+    return parser
+
+
+SESSION = "__Host-account_session"
+ANON = "__Host-account_csrf"
+
+NewBrowser = Callable[[], Browser]
+
+
+@pytest.fixture
+async def browsers(shop: Shop) -> AsyncIterator[NewBrowser]:
+    made: list[Browser] = []
+
+    def new() -> Browser:
+        browser = Browser(shop.url)
+        made.append(browser)
+        return browser
+
+    yield new
+    for browser in made:
+        await browser.close()
+
+
+@pytest.fixture
+async def browser(browsers: NewBrowser) -> Browser:
+    return browsers()
+
+
+async def signed_up(browser: Browser, **overrides: str) -> Page:
+    page = await browser.submit("/account/signup", signup_form(**overrides))
+    assert page.status == 303, page.text
+    assert page.location == "/account/profile"
+    return page
+
+
+def assert_security_headers(page: Page, *, no_store: bool = True) -> None:
+    headers = page.headers
+    assert headers["Content-Security-Policy"] == CSP
+    assert "default-src 'self'" in CSP and "frame-ancestors 'none'" in CSP
+    assert "unsafe-inline" not in CSP
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    if no_store:
+        assert headers["Cache-Control"] == "no-store"
+
+
+# --- Sign-up form ----------------------------------------------------------------------------
+
+
+async def test_signup_form_consents_unticked_policy_shown_labels(browser: Browser) -> None:
+    page = await browser.get("/account/signup")
+    assert page.status == 200
+    assert_security_headers(page)
+    assert '<html lang="ru">' in page.text
+    assert "<title>Регистрация · Личный кабинет</title>" in page.text
+    assert "2026-11-01" in page.text and "Политика конфиденциальности" in page.text
+    assert 'href="/account/policy"' in page.text
+    assert "<script" not in page.text and "style=" not in page.text
+    inputs = parse_inputs(page.text)
+    by_name = {i["name"]: i for i in inputs.inputs}
+    for name in ("marketing_email", "marketing_sms", "accept_policy"):
+        assert by_name[name]["type"] == "checkbox"
+        assert "checked" not in by_name[name], f"{name} must be unticked"
+    assert "required" in by_name["accept_policy"]
+    for attributes in inputs.inputs:  # every visible input has a <label for>
+        assert attributes["id"] in inputs.labels, attributes
+    assert by_name["password"]["autocomplete"] == "new-password"
+
+
+async def test_signup_signs_in_with_a_strict_session_cookie(browser: Browser, shop: Shop) -> None:
+    page = await signed_up(browser)
+    cookie = next(c for c in page.cookies if c.startswith(SESSION + "="))
+    attributes = {part.strip().lower() for part in cookie.split(";")}
+    assert {"httponly", "secure", "samesite=strict", "path=/"} <= attributes
+    session_id = browser.cookie(SESSION)
+    assert session_id
+    conn = await shop.db()
+    try:
+        stored = await conn.fetch("SELECT id_hash FROM web_sessions")
+    finally:
+        await conn.close()
+    raw = base64.urlsafe_b64decode(session_id + "=")
+    assert [row["id_hash"] for row in stored] == [hashlib.sha256(raw).digest()]
+
+    profile = await browser.get("/account/profile")
+    assert profile.status == 200
+    assert_security_headers(profile)
+    assert "Айгерим" in profile.text and "+77012345678" in profile.text
+    assert "aigerim.web@example.kz" in profile.text and "Шымкент" in profile.text
+    # The same account works through the API.
+    token = await shop.login("aigerim.web@example.kz")
+    status, consents = await shop.call("GET", "/api/customers/me/consents", token=token)
+    assert status == 200 and consents["marketing"] == {"email": False, "sms": False}
+
+
+async def test_signup_errors_next_to_fields_and_no_password_echo(browser: Browser) -> None:
+    form = signup_form(
+        phone="12",
+        email="not-an-email",
+        password="short-1",
+        accept_policy=None,  # type: ignore[arg-type]
+    )
+    form["delivery_address.postal_code"] = "12"
+    del form["delivery_address.city"]
+    form["password"] = "my-secret-pw"[:7]
+    page = await browser.submit("/account/signup", form)
+    assert page.status == 422
+    assert_security_headers(page)
+    assert "my-secr" not in page.text  # the password is never put back
+    assert "Нурлановна" in page.text  # other values are
+    expected = {
+        "f-phone": "Это не номер телефона",
+        "f-email": "Это не адрес электронной почты",
+        "f-password": "не короче 8 символов",
+        "f-delivery_address-city": "Заполните это поле",
+        "f-delivery_address-postal_code": "6 цифр",
+        "f-accept_policy": "Без согласия с Политикой",
+    }
+    for field_id, message in expected.items():
+        match = re.search(rf'<p class="error" id="{field_id}-error">([^<]*)</p>', page.text)
+        assert match and message in match.group(1), field_id
+        tag = re.search(rf'<input id="{field_id}"[^>]*>', page.text)
+        assert tag and f"{field_id}-error" in tag.group(0) and 'aria-invalid="true"' in tag.group(0)
+    assert browser.cookie(SESSION) is None
+
+
+async def test_taken_email_is_a_page_not_an_error(browsers: NewBrowser) -> None:
+    await signed_up(browsers())
+    page = await browsers().submit("/account/signup", signup_form(phone="+7 707 000 11 22"))
+    assert page.status == 409
+    assert "уже существует" in page.text
+
+
+# --- CSRF ------------------------------------------------------------------------------------
+
+
+async def test_forms_without_a_valid_csrf_token_are_refused(browsers: NewBrowser) -> None:
+    browser = browsers()
+    await browser.get("/account/signin")
+    for data in ({}, {"csrf_token": "forged"}):
+        page = await browser.post("/account/signin", {"login": "a@b.kz", "password": "x", **data})
+        assert page.status == 403
+        assert_security_headers(page)
+        assert "<html lang=" in page.text and "Форма устарела" in page.text
+    # A token from another browser does not fit this browser's cookie.
+    other = await browsers().get("/account/signup")
+    page = await browser.post("/account/signup", {**signup_form(), "csrf_token": other.csrf()})
+    assert page.status == 403
+    # A form posted from another origin is refused even with the right token.
+    own = await browser.get("/account/signin")
+    page = await browser.post(
+        "/account/signin",
+        {"login": "a@b.kz", "password": "x", "csrf_token": own.csrf()},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert page.status == 403
+    page = await browser.post(
+        "/account/signin",
+        {"login": "a@b.kz", "password": "x", "csrf_token": own.csrf()},
+        headers={"Sec-Fetch-Site": "cross-site", "Origin": "null"},
+    )
+    assert page.status == 403
+
+
+async def test_signed_in_forms_need_the_session_token(browser: Browser) -> None:
+    anonymous = await browser.get("/account/signin")
+    await signed_up(browser)
+    # The token of the anonymous page no longer fits once signed in.
+    page = await browser.post(
+        "/account/consents", {"csrf_token": anonymous.csrf(), "marketing_email": "on"}
+    )
+    assert page.status == 403
+    for path in ("/account/profile/edit", "/account/block", "/account/delete", "/account/signout"):
+        page = await browser.post(path, {"confirm": "on"})
+        assert page.status == 403, path
+    assert (await browser.get("/account/profile")).status == 200  # still signed in
+
+
+# --- Sign in / out, sessions -----------------------------------------------------------------
+
+
+async def test_signin_by_phone_signout_and_old_cookie(browsers: NewBrowser) -> None:
+    await signed_up(browsers())
+    browser = browsers()
+    wrong = await browser.submit(
+        "/account/signin", {"login": "87012345678", "password": "wrong password"}
+    )
+    assert wrong.status == 401 and "Неверный логин или пароль" in wrong.text
+    assert "wrong password" not in wrong.text
+    page = await browser.submit(
+        "/account/signin", {"login": "8 701 234 56 78", "password": "correct horse battery"}
+    )
+    assert page.status == 303 and page.location == "/account/profile"
+    old_session = browser.cookie(SESSION)
+    assert (await browser.get("/account/profile")).status == 200
+    out = await browser.submit("/account/signout", {}, form_page="/account/profile")
+    assert out.status == 303 and out.location.startswith("/account/signin")
+    assert (await browser.get("/account/profile")).location == "/account/signin"
+    # Replaying the old cookie does not sign in: the server forgot the session.
+    replay = Browser(browser.base_url)
+    try:
+        replay.http.cookie_jar.update_cookies({SESSION: old_session or ""})
+        assert (await replay.get("/account/profile")).location == "/account/signin"
+    finally:
+        await replay.close()
+
+
+async def test_pages_need_a_session(browser: Browser) -> None:
+    for path in (
+        "/account/profile",
+        "/account/profile/edit",
+        "/account/consents",
+        "/account/disclosures",
+        "/account/export",
+        "/account/export/my-data.json",
+        "/account/block",
+        "/account/delete",
+    ):
+        page = await browser.get(path)
+        assert page.status == 303 and page.location == "/account/signin", path
+    assert (await browser.get("/account/")).location == "/account/signin"
+
+
+# --- Profile edit ----------------------------------------------------------------------------
+
+
+def edit_form(page: Page, **changes: str) -> dict[str, str]:
+    """The edit form as the browser would send it: prefilled values plus changes."""
+    values = dict(re.findall(r'name="([^"]+)" type="[^"]+" value="([^"]*)"', page.text))
+    values.update(changes)
+    values["csrf_token"] = page.csrf()
+    values["locale"] = changes.get("locale", "ru")
+    return values
+
+
+async def test_edit_phone_and_see_it(browser: Browser, shop: Shop) -> None:
+    await signed_up(browser)
+    form_page = await browser.get("/account/profile/edit")
+    assert form_page.status == 200
+    assert_security_headers(form_page)
+    assert 'value="+77012345678"' in form_page.text
+    page = await browser.post(
+        "/account/profile/edit", edit_form(form_page, phone="8 (707) 111-22-33", patronymic="")
+    )
+    assert page.status == 303 and page.location == "/account/profile?saved=1"
+    profile = await browser.get(page.location)
+    assert "+77071112233" in profile.text and "Изменения сохранены" in profile.text
+    assert "Нурлановна" not in profile.text  # the emptied patronymic is removed
+    await shop.login("+77071112233")  # login follows the new phone (same use case as the API)
+
+
+async def test_edit_errors_and_conflicts(browsers: NewBrowser) -> None:
+    await signed_up(browsers(), email="first@example.kz", phone="+77010000001")
+    browser = browsers()
+    await signed_up(browser)
+    form_page = await browser.get("/account/profile/edit")
+    page = await browser.post(
+        "/account/profile/edit", edit_form(form_page, first_name="", phone="x")
+    )
+    assert page.status == 422
+    assert 'id="f-first_name-error"' in page.text and 'id="f-phone-error"' in page.text
+    page = await browser.post(
+        "/account/profile/edit", edit_form(form_page, email="first@example.kz")
+    )
+    assert page.status == 409 and "другой аккаунт" in page.text
+    profile = await browser.get("/account/profile")
+    assert "aigerim.web@example.kz" in profile.text
+
+
+# --- Consents, disclosures, export -----------------------------------------------------------
+
+
+async def test_consents_page_changes_marketing(browser: Browser, shop: Shop) -> None:
+    await signed_up(browser)
+    page = await browser.get("/account/consents")
+    assert page.status == 200
+    assert_security_headers(page)
+    inputs = {i["name"]: i for i in parse_inputs(page.text).inputs}
+    assert "checked" not in inputs["marketing_email"] and "checked" not in inputs["marketing_sms"]
+    saved = await browser.post(
+        "/account/consents", {"csrf_token": page.csrf(), "marketing_sms": "on"}
+    )
+    assert saved.status == 303
+    page = await browser.get("/account/consents")
+    inputs = {i["name"]: i for i in parse_inputs(page.text).inputs}
+    assert "checked" in inputs["marketing_sms"] and "checked" not in inputs["marketing_email"]
+    token = await shop.login("aigerim.web@example.kz")
+    _, consents = await shop.call("GET", "/api/customers/me/consents", token=token)
+    assert consents["marketing"] == {"email": False, "sms": True}
+
+
+async def test_disclosure_register_and_download(browser: Browser, shop: Shop) -> None:
+    await signed_up(browser)
+    page = await browser.get("/account/disclosures")
+    assert page.status == 200 and "пока никому не передавались" in page.text
+    token = await shop.login("aigerim.web@example.kz")
+    _, me = await shop.call("GET", "/api/customers/me", token=token)
+    status, _ = await shop.call(
+        "POST",
+        "/internal/releases",
+        headers={"X-Internal-Token": INTERNAL_TOKEN},
+        json={
+            "customer_id": me["id"],
+            "purpose": "service_communication",
+            "recipient": "notifications",
+            "channel": "email",
+            "order_ref": "KZ-2002",
+        },
+    )
+    assert status == 200
+    page = await browser.get("/account/disclosures?lang=en")
+    assert_security_headers(page)
+    assert "Who received my data" in page.text
+    row = re.search(r"<tbody>(.*)</tbody>", page.text, re.S)
+    assert row is not None
+    for text in ("notification service", "service messages", "Email", "KZ-2002"):
+        assert text in row.group(1)
+
+    download = await browser.get("/account/export/my-data.json")
+    assert download.status == 200
+    assert download.headers["Content-Disposition"] == 'attachment; filename="my-data.json"'
+    assert download.headers["Content-Type"].startswith("application/json")
+    assert download.headers["Cache-Control"] == "no-store"
+    document = json.loads(download.text)
+    assert set(document) >= {"profile", "consents", "disclosures", "orders", "notifications"}
+    assert document["profile"]["email"] == "aigerim.web@example.kz"
+    assert document["disclosures"][0]["order_ref"] == "KZ-2002"
+
+
+# --- Block and delete: pages that record a request -------------------------------------------
+
+
+@pytest.mark.parametrize("path,kind", [("/account/block", "block"), ("/account/delete", "erase")])
+async def test_block_and_delete_record_a_request(
+    browser: Browser, shop: Shop, path: str, kind: str
+) -> None:
+    await signed_up(browser)
+    page = await browser.get(path)
+    assert page.status == 200
+    assert_security_headers(page)
+    assert "не выполняется автоматически" in page.text  # honest about what happens
+    unconfirmed = await browser.post(path, {"csrf_token": page.csrf()})
+    assert unconfirmed.status == 422 and 'id="f-confirm-error"' in unconfirmed.text
+    done = await browser.post(path, {"csrf_token": page.csrf(), "confirm": "on"})
+    assert done.status == 303
+    page = await browser.get(path)
+    assert "Запрос записан" in page.text and "ещё не исполнен" in page.text
+    conn = await shop.db()
+    try:
+        rows = await conn.fetch("SELECT kind, status FROM web_account_requests")
+        status = await conn.fetchval("SELECT status FROM customers")
+    finally:
+        await conn.close()
+    assert [(r["kind"], r["status"]) for r in rows] == [(kind, "received")]
+    assert status == "active"  # nothing is blocked or erased yet, as the page says
+
+
+# --- Languages, headers, errors --------------------------------------------------------------
+
+
+async def test_language_switch_is_remembered(browser: Browser) -> None:
+    page = await browser.get("/account/signin?lang=kk")
+    assert '<html lang="kk">' in page.text and "<h1>Кіру</h1>" in page.text
+    assert any(c.startswith("lang=kk") for c in page.cookies)
+    page = await browser.get("/account/signup")
+    assert '<html lang="kk">' in page.text and "<h1>Тіркелу</h1>" in page.text
+    page = await browser.get("/account/signup?lang=en")
+    assert '<html lang="en">' in page.text and "<h1>Sign up</h1>" in page.text
+    assert "<title>Sign up · My account</title>" in page.text
+    page = await browser.get("/account/signin?lang=xx")  # unknown: the remembered one stays
+    assert '<html lang="en">' in page.text
+    fresh = Browser(browser.base_url)
+    try:
+        assert '<html lang="ru">' in (await fresh.get("/account/signin")).text
+    finally:
+        await fresh.close()
+
+
+async def test_every_answer_carries_the_headers(browser: Browser) -> None:
+    missing = await browser.get("/account/nowhere")
+    assert missing.status == 404 and "Страница не найдена" in missing.text
+    assert_security_headers(missing)
+    css = await browser.get("/account/static/account.css")
+    assert css.status == 200
+    assert_security_headers(css, no_store=False)
+    policy = await browser.get("/account/policy?lang=kk")
+    assert policy.status == 200 and "Қазақ тіліндегі аударма" in policy.text
+    assert "Политика конфиденциальности" in policy.text
+
+
+async def test_no_pd_in_logs(browser: Browser, captured_logs: io.StringIO) -> None:
+    await signed_up(browser)
+    form_page = await browser.get("/account/profile/edit")
+    await browser.post("/account/profile/edit", edit_form(form_page, phone="+77071112233"))
+    await browser.get("/account/profile")
+    logs = captured_logs.getvalue()
+    for value in ("aigerim", "7012345678", "7071112233", "Жумабекова", "Шымкент", "correct horse"):
+        assert value not in logs
+
+
+async def test_api_registration_then_page_sign_in(browser: Browser, shop: Shop) -> None:
+    await shop.register(**{"email": "api@example.kz"})
+    page = await browser.submit(
+        "/account/signin", {"login": "api@example.kz", "password": "correct horse battery"}
+    )
+    assert page.status == 303
+    profile = await browser.get("/account/profile")
+    assert registration()["last_name"] in profile.text
+
+
+def test_cookie_names_follow_the_secure_setting() -> None:
+    from services.customers.web.config import WebConfig
+    from services.customers.web.security import Cookies
+
+    assert Cookies(WebConfig(cookie_secure=True)).session == "__Host-account_session"
+    plain = Cookies(WebConfig(cookie_secure=False))
+    assert plain.session == "account_session" and not plain.secure
