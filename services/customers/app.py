@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 
+import asyncpg
 from aiohttp import web
 from argon2 import PasswordHasher
 from cryptography.hazmat.primitives import serialization
 
 from shared.auth import TokenIssuer
 from shared.contracts import DispatchRequested
+from shared.db import PG_POOL
+from shared.logging import get_logger
 from shared.messaging import declare_courier_queue
 from shared.service import AMQP, add_consumer, add_outbox_relay, create_service_app
 
+from . import storage
 from .accounts import Accounts
 from .config import KeyConfigError, Settings
 from .domain import Operator, Throttling, ed25519_jwk
@@ -30,6 +36,8 @@ from .vault import Vault
 from .web import add_routes as add_account_pages
 
 QUEUE = "customers.events"
+AUDIT_CHAIN_INTERVAL_S = 0.5
+log = get_logger("customers.audit")
 
 
 def courier_queues_ctx(
@@ -79,6 +87,27 @@ def build_accounts(settings: Settings) -> Accounts:
     return Accounts(PdGate(vault), operator, hasher, throttling)
 
 
+async def audit_chainer_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Seal pending audit rows onto the hash chain, a batch at a time, for the app's life."""
+
+    async def chain_forever() -> None:
+        while True:
+            try:
+                async with app[PG_POOL].acquire() as conn:
+                    chained = await storage.chain_pending_audit(conn)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("audit chainer failed", error=type(exc).__name__)
+                chained = 0
+            if chained == 0:
+                await asyncio.sleep(AUDIT_CHAIN_INTERVAL_S)
+
+    task = asyncio.create_task(chain_forever(), name="audit-chainer")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def create_app(settings: Settings) -> web.Application:
     """Build the app; missing or malformed keys, or a PD store outside KZ, refuse to start."""
     if settings.pd_store_region != "KZ":
@@ -93,6 +122,7 @@ def create_app(settings: Settings) -> web.Application:
     app[JWKS] = public_jwk(settings)
     cipher = accounts.vault.outbox_cipher
     app.cleanup_ctx.append(courier_queues_ctx(settings.couriers))
+    app.cleanup_ctx.append(audit_chainer_ctx)
     add_outbox_relay(app, settings, cipher=cipher)
     add_consumer(
         app,

@@ -91,5 +91,7 @@ class AuditCheck:
 
 
 async def verify_audit(conn: DbConn) -> AuditCheck:
+    """Seal what is pending, then walk the whole chain."""
+    await storage.seal_all_pending_audit(conn)
     rows, bad = await storage.first_broken_audit_row(conn)
     return AuditCheck(rows, bad)

@@ -291,57 +291,76 @@ async def disclosures(conn: DbConn, customer_id: UUID) -> list[dict[str, Any]]:
 # --- Audit log (hash chain) ----------------------------------------------------------------
 
 
-async def append_audit(conn: DbConn, entry: AuditEntry) -> None:
-    """Append one row chained to the previous; call inside the caller's transaction."""
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", AUDIT_LOCK)
-    previous: bytes | None = await conn.fetchval(
-        "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1"
-    )
-    prev = previous or GENESIS
-    await conn.execute(
-        "INSERT INTO audit_log (at, actor, action, customer_id, purpose, fields, prev_hash, hash)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+_AUDIT_COLUMNS = ["at", "actor", "action", "customer_id", "purpose", "fields"]
+
+
+def _audit_record(entry: AuditEntry) -> tuple[object, ...]:
+    return (
         entry.at,
         entry.actor,
         entry.action,
         entry.customer_id,
         entry.purpose,
         list(entry.fields),
-        prev,
-        audit_hash(prev, entry),
+    )
+
+
+async def append_audit(conn: DbConn, entry: AuditEntry) -> None:
+    """Record one use of PD in the caller's transaction; the chainer seals it later."""
+    await conn.execute(
+        "INSERT INTO audit_pending (at, actor, action, customer_id, purpose, fields)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        *_audit_record(entry),
     )
 
 
 async def append_audit_many(conn: DbConn, entries: Sequence[AuditEntry]) -> None:
-    """Append a batch of rows, chained in order, with one COPY (inside a transaction)."""
-    if not entries:
-        return
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", AUDIT_LOCK)
-    previous: bytes | None = await conn.fetchval(
-        "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1"
-    )
-    prev = previous or GENESIS
-    records = []
-    for entry in entries:
-        digest = audit_hash(prev, entry)
-        records.append(
-            (
-                entry.at,
-                entry.actor,
-                entry.action,
-                entry.customer_id,
-                entry.purpose,
-                list(entry.fields),
-                prev,
-                digest,
-            )
+    """Record a batch of uses of PD with one COPY (inside the caller's transaction)."""
+    if entries:
+        await conn.copy_records_to_table(
+            "audit_pending",
+            records=[_audit_record(entry) for entry in entries],
+            columns=_AUDIT_COLUMNS,
         )
-        prev = digest
-    await conn.copy_records_to_table(
-        "audit_log",
-        records=records,
-        columns=["at", "actor", "action", "customer_id", "purpose", "fields", "prev_hash", "hash"],
-    )
+
+
+async def chain_pending_audit(conn: DbConn, limit: int = 5_000) -> int:
+    """Move up to ``limit`` pending rows, oldest first, onto the hash chain; return how many.
+
+    Runs in its own transaction; the advisory lock keeps concurrent chainers (several
+    replicas) in one order.
+    """
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", AUDIT_LOCK)
+        pending = await conn.fetch(
+            "DELETE FROM audit_pending WHERE id IN"
+            " (SELECT id FROM audit_pending ORDER BY id LIMIT $1)"
+            " RETURNING id, at, actor, action, customer_id, purpose, fields",
+            limit,
+        )
+        if not pending:
+            return 0
+        previous: bytes | None = await conn.fetchval(
+            "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1"
+        )
+        prev = previous or GENESIS
+        records = []
+        for row in sorted(pending, key=lambda r: r["id"]):
+            entry = AuditEntry(
+                row["at"],
+                row["actor"],
+                row["action"],
+                row["customer_id"],
+                row["purpose"],
+                tuple(row["fields"]),
+            )
+            digest = audit_hash(prev, entry)
+            records.append((*_audit_record(entry), prev, digest))
+            prev = digest
+        await conn.copy_records_to_table(
+            "audit_log", records=records, columns=[*_AUDIT_COLUMNS, "prev_hash", "hash"]
+        )
+        return len(records)
 
 
 async def first_broken_audit_row(conn: DbConn) -> tuple[int, int | None]:
@@ -365,8 +384,15 @@ async def first_broken_audit_row(conn: DbConn) -> tuple[int, int | None]:
     return count, None
 
 
+async def seal_all_pending_audit(conn: DbConn) -> None:
+    while await chain_pending_audit(conn):
+        pass
+
+
 async def verify_audit_chain(conn: DbConn) -> int:
-    """Check every link of the chain; return the number of rows or raise ValueError."""
+    """Seal what is pending, check every link of the chain; return the number of rows or
+    raise ValueError."""
+    await seal_all_pending_audit(conn)
     count, broken = await first_broken_audit_row(conn)
     if broken is not None:
         raise ValueError(f"audit chain broken at row {broken}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import os
@@ -13,7 +14,7 @@ import pytest
 from services.customers.domain import PurposeNotAllowed
 from services.customers.handlers import ACCOUNTS
 from services.customers.pd import CustomerUnavailable
-from services.customers.storage import verify_audit_chain
+from services.customers.storage import chain_pending_audit, verify_audit_chain
 from tests.customers.conftest import MakeShop, Shop, registration
 
 PD_STRINGS = (
@@ -83,9 +84,9 @@ async def test_no_plaintext_pd_in_any_table(shop: Shop) -> None:
         "customer_pd",
         "customer_keys",
         "consents",
-        "audit_log",
         "outbox",
     } <= tables
+    assert tables & {"audit_log", "audit_pending"}
     # policy_versions holds the public policy text, no PD of a customer.
     assert_no_plaintext(values, skip={"policy_versions", "schema_migrations"})
 
@@ -120,6 +121,8 @@ async def test_read_pd_refuses_unknown_purpose_and_audits(shop: Shop) -> None:
         with pytest.raises(PurposeNotAllowed):
             await gate.read_pd(conn, customer_id, "curiosity", "staff:test")
         await gate.read_pd(conn, customer_id, "support", "staff:42", ["phone"])
+        # Audit rows are sealed onto the chain asynchronously; seal them now.
+        await chain_pending_audit(conn)
         last = await conn.fetchrow(
             "SELECT actor, action, purpose, fields FROM audit_log ORDER BY id DESC LIMIT 1"
         )
@@ -175,3 +178,22 @@ async def test_no_pd_in_logs(shop: Shop, captured_logs: io.StringIO) -> None:
     assert "customer registered" in logs
     for needle in (*PD_STRINGS, "x@example.kz"):
         assert needle not in logs
+
+
+async def test_the_running_service_seals_audit_rows_onto_the_chain(shop: Shop) -> None:
+    customer_id = UUID(await shop.register())
+    token = await shop.login("+7 701 234 56 78")
+    status, _ = await shop.call("GET", "/api/customers/me", token=token)
+    assert status == 200
+    conn = await shop.db()
+    try:
+        async with asyncio.timeout(10):
+            while not await conn.fetchval(
+                "SELECT count(*) FROM audit_log WHERE customer_id = $1 AND action = 'read'",
+                customer_id,
+            ):
+                await asyncio.sleep(0.1)
+        assert await conn.fetchval("SELECT count(*) FROM audit_pending") == 0
+        assert await verify_audit_chain(conn) >= 1
+    finally:
+        await conn.close()

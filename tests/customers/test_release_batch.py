@@ -8,7 +8,7 @@ import pytest
 
 from services.customers.domain import PurposeNotAllowed
 from services.customers.handlers import ACCOUNTS
-from services.customers.storage import verify_audit_chain
+from services.customers.storage import chain_pending_audit, verify_audit_chain
 from tests.customers.conftest import Shop
 
 
@@ -55,6 +55,7 @@ async def test_release_contacts_only_consenting_active_customers(shop: Shop) -> 
         assert {r["release_id"] for r in rows} == {r.release_id for r in released}
         assert all(r["fields"] == ["email", "first_name"] for r in rows)
         assert all(r["purpose"] == "marketing" and "3.2.8" in r["legal_basis"] for r in rows)
+        await chain_pending_audit(conn)
         audit = await conn.fetch(
             "SELECT customer_id, fields FROM audit_log WHERE action = 'read'"
             " AND actor = 'service:notifications:promo'"
