@@ -41,6 +41,7 @@ GATEWAY_PORT = 8080
 SERVICE_PORTS = {"catalog": 8101, "orders": 8102, "customers": 8103, "notifications": 8104}
 COURIER_PORT, SMTP_PORT, SMTP_HTTP_PORT = 8201, 8025, 8202
 COURIER_CODE = "sandbox"
+BANK_PORT, BANK_CODE = 8203, "sandbox"
 OPERATOR_NAME = "ТОО «Privacy Shop Demo»"
 OPERATOR_BIN = "240440017017"
 START_TIMEOUT_S = 60.0
@@ -136,6 +137,10 @@ class Secrets:
     def courier_secret(self) -> Path:
         return self.directory / "courier_secret"
 
+    @property
+    def bank_secret(self) -> Path:
+        return self.directory / "bank_secret"
+
     def read(self, path: Path) -> str:
         return path.read_text().strip()
 
@@ -163,6 +168,7 @@ def ensure_secrets(directory: Path) -> Secrets:
         (found.blind_index_key, random_key),
         (found.internal_token, random_token),
         (found.courier_secret, random_token),
+        (found.bank_secret, random_token),
     ):
         if not path.exists():
             write_secret(path, make())
@@ -210,6 +216,9 @@ def service_env(name: str, stack: Stack) -> dict[str, str]:
             "CATALOG_URL": local_url(SERVICE_PORTS["catalog"]),
             "COURIER_SECRETS": json.dumps({COURIER_CODE: keys.read(keys.courier_secret)}),
             "CART_COOKIE_SECURE": "false",  # plain HTTP on localhost
+            "BANK_CODE": BANK_CODE,
+            "BANK_SECRETS": json.dumps({BANK_CODE: keys.read(keys.bank_secret)}),
+            "BANK_PUBLIC_URL": f"http://localhost:{BANK_PORT}",
         },
         "customers": {
             "JWT_PRIVATE_KEY_FILE": str(keys.jwt_private),
@@ -237,6 +246,16 @@ def courier_env(stack: Stack) -> dict[str, str]:
         "COURIER_CODE": COURIER_CODE,
         "COURIER_SECRET": stack.secrets.read(stack.secrets.courier_secret),
         "CALLBACK_BASE_URL": local_url(GATEWAY_PORT),  # as an outside courier would call
+    }
+
+
+def bank_env(stack: Stack) -> dict[str, str]:
+    return {
+        "AMQP_URL": stack.amqp_url,
+        "BANK_CODE": BANK_CODE,
+        "BANK_SECRET": stack.secrets.read(stack.secrets.bank_secret),
+        "CALLBACK_BASE_URL": local_url(GATEWAY_PORT),  # as an outside bank would call
+        "PUBLIC_URL": f"http://localhost:{BANK_PORT}",
     }
 
 
@@ -321,6 +340,12 @@ def children(stack: Stack) -> list[Child]:
         courier_env(stack),
         f"{local_url(COURIER_PORT)}/healthz",
     )
+    bank = Child(
+        "sandbox_bank",
+        ["-m", "deploy.sandbox_bank", "--http-port", str(BANK_PORT)],
+        bank_env(stack),
+        f"{local_url(BANK_PORT)}/healthz",
+    )
     services = [
         Child(
             name,
@@ -330,7 +355,7 @@ def children(stack: Stack) -> list[Child]:
         )
         for name in SERVICES
     ]
-    return [sink, courier, *services]
+    return [sink, courier, bank, *services]
 
 
 async def is_ready(session: aiohttp.ClientSession, url: str) -> bool:
@@ -394,6 +419,7 @@ The shop is up. Press Ctrl-C to stop everything.
   account pages              {gateway}/account/
   mail viewer (SMTP sink)    http://localhost:{SMTP_HTTP_PORT}/   (SMTP on 127.0.0.1:{SMTP_PORT})
   sandbox courier            http://localhost:{COURIER_PORT}/
+  sandbox bank               http://localhost:{BANK_PORT}/
   services (direct)          {", ".join(f"{n} :{p}" for n, p in SERVICE_PORTS.items())}
   logs                       {VAR / "log"}/  (nginx: {VAR / "nginx" / "logs"}/)
   secrets                    {LOCAL}/  (never commit them)
@@ -433,7 +459,8 @@ def signals_set(stop: asyncio.Event) -> Iterator[None]:
 
 def check_ports_free() -> None:
     """A port that already answers means an earlier `make up` (or something else) runs."""
-    ports = [*SERVICE_PORTS.values(), COURIER_PORT, SMTP_PORT, SMTP_HTTP_PORT, GATEWAY_PORT]
+    ports = [*SERVICE_PORTS.values(), COURIER_PORT, BANK_PORT, SMTP_PORT, SMTP_HTTP_PORT]
+    ports.append(GATEWAY_PORT)
     taken = [port for port in ports if answers(f"//127.0.0.1:{port}", port)]
     if taken:
         raise SetupError(f"ports already in use: {taken}; is another `make up` running?")

@@ -20,3 +20,25 @@ class Settings(ServiceSettings):
     cart_cookie_max_age_s: int = Field(default=30 * 24 * 3600, ge=60)
     # Anonymous carts untouched for this long are deleted by `purge-carts`.
     cart_retention_s: int = Field(default=30 * 24 * 3600, ge=60)
+
+    # --- card payments (the bank adapter on shop.payments, routing key bank.<code>) ---
+    bank_code: str = Field(default="sandbox", pattern=r"^[a-z0-9_-]+$")
+    # HMAC secret per bank for its signed payment callbacks (JSON in BANK_SECRETS).
+    bank_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    # Where the bank serves its hosted payment page: payment_url = {bank_public_url}/pay/{id}.
+    bank_public_url: str = "http://localhost:8203"
+    # Where the bank sends the customer back after paying ({order_id} and {order_ref} filled).
+    payment_return_url: str = "http://localhost:8080/account/orders/{order_id}"
+    # An order not paid within this time is cancelled and its stock returned.
+    payment_timeout_s: int = Field(default=900, ge=1)
+
+    # --- the periodic maintenance task of the app ---
+    maintenance_interval_s: float = Field(default=30.0, gt=0)
+    # A dispatched order without a courier confirmation for this long is raised for support.
+    courier_confirm_timeout_s: int = Field(default=48 * 3600, ge=1)
+    # Carts without any item untouched for this long are deleted (anonymous ones or not).
+    empty_cart_retention_s: int = Field(default=24 * 3600, ge=60)
+
+    # --- velocity limits of checkouts (policy 5.6); 0 turns a limit off ---
+    checkout_limit_per_account_per_min: int = Field(default=5, ge=0)
+    checkout_limit_per_network_per_min: int = Field(default=60, ge=0)

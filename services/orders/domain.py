@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import ipaddress
 import json
 import secrets
 from collections.abc import Iterable, Mapping
@@ -35,6 +36,8 @@ class Trigger(StrEnum):
     STOCK_RESERVED = "stock_reserved"
     STOCK_REJECTED = "stock_rejected"
     PAYMENT_CONFIRMED = "payment_confirmed"
+    PAYMENT_DECLINED = "payment_declined"
+    PAYMENT_EXPIRED = "payment_expired"
     DISPATCH_RELEASED = "dispatch_released"
     DISPATCH_REFUSED = "dispatch_refused"
     COURIER_DELIVERED = "courier_delivered"
@@ -60,17 +63,21 @@ class OrderState:
 
 @dataclass(frozen=True)
 class Step:
-    """The outcome of a trigger: the status after it, and whether to ask for a dispatch."""
+    """The outcome of a trigger: the status after it, whether to ask for a dispatch, and
+    whether money taken by card goes back (a paid order that will not be delivered)."""
 
     status: Status
     changed: bool
     request_dispatch: bool = False
+    request_refund: bool = False
 
 
 # Where an order may go on each trigger (the stock-reserved step depends on the payment).
 _TRANSITIONS: Mapping[tuple[Status, Trigger], Status] = {
     (Status.PLACED, Trigger.STOCK_REJECTED): Status.CANCELLED,
     (Status.AWAITING_PAYMENT, Trigger.PAYMENT_CONFIRMED): Status.PAID,
+    (Status.AWAITING_PAYMENT, Trigger.PAYMENT_DECLINED): Status.CANCELLED,
+    (Status.AWAITING_PAYMENT, Trigger.PAYMENT_EXPIRED): Status.CANCELLED,
     (Status.PLACED, Trigger.DISPATCH_RELEASED): Status.DISPATCHED,
     (Status.PAID, Trigger.DISPATCH_RELEASED): Status.DISPATCHED,
     (Status.PLACED, Trigger.DISPATCH_REFUSED): Status.FAILED,
@@ -94,7 +101,17 @@ def decide(order: OrderState, trigger: Trigger) -> Step:
     target = _TRANSITIONS.get((order.status, trigger))
     if target is None:
         raise IllegalTransition(order.status, trigger)
-    return Step(status=target, changed=True)
+    return Step(
+        status=target,
+        changed=True,
+        request_dispatch=trigger is Trigger.PAYMENT_CONFIRMED,
+        request_refund=_paid_by_card(order) and target in (Status.CANCELLED, Status.FAILED),
+    )
+
+
+def _paid_by_card(order: OrderState) -> bool:
+    """A card order past ``awaiting_payment`` has been paid (that is the only way there)."""
+    return order.payment_method == "card" and order.status in (Status.PAID, Status.DISPATCHED)
 
 
 def _on_stock_reserved(order: OrderState) -> Step:
@@ -103,6 +120,126 @@ def _on_stock_reserved(order: OrderState) -> Step:
     if order.payment_method == "cash_on_delivery":
         return Step(status=Status.PLACED, changed=False, request_dispatch=True)
     return Step(status=Status.AWAITING_PAYMENT, changed=True)
+
+
+# --- card payments ----------------------------------------------------------------------
+
+
+class PaymentStatus(StrEnum):
+    REQUESTED = "requested"
+    SUCCEEDED = "succeeded"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"  # the order ended (expired, cancelled) before it was paid
+    REFUND_REQUESTED = "refund_requested"
+    REFUNDED = "refunded"
+
+
+BankStatus = Literal["succeeded", "declined", "refunded"]
+
+
+@dataclass(frozen=True)
+class PaymentStep:
+    """What a bank notification does: the payment's new status (None: nothing changes),
+    the order trigger to apply, and whether the money must go back at once."""
+
+    status: PaymentStatus | None
+    order_trigger: Trigger | None = None
+    request_refund: bool = False
+
+
+class PaymentConflict(Exception):
+    """The bank's notification contradicts what the payment already is."""
+
+
+_PAYMENT_STEPS: Mapping[tuple[PaymentStatus, str], PaymentStep] = {
+    (PaymentStatus.REQUESTED, "succeeded"): PaymentStep(
+        PaymentStatus.SUCCEEDED, Trigger.PAYMENT_CONFIRMED
+    ),
+    (PaymentStatus.REQUESTED, "declined"): PaymentStep(
+        PaymentStatus.DECLINED, Trigger.PAYMENT_DECLINED
+    ),
+    # Paid after the order expired or was cancelled: the money goes straight back.
+    (PaymentStatus.CANCELLED, "succeeded"): PaymentStep(
+        PaymentStatus.REFUND_REQUESTED, request_refund=True
+    ),
+    (PaymentStatus.REFUND_REQUESTED, "refunded"): PaymentStep(PaymentStatus.REFUNDED),
+}
+# Notifications that repeat what is already known: no effect, no error (the bank may retry).
+_ALREADY_KNOWN: frozenset[tuple[PaymentStatus, str]] = frozenset(
+    {
+        (PaymentStatus.SUCCEEDED, "succeeded"),
+        (PaymentStatus.DECLINED, "declined"),
+        (PaymentStatus.CANCELLED, "declined"),
+        (PaymentStatus.REFUND_REQUESTED, "succeeded"),
+        (PaymentStatus.REFUNDED, "succeeded"),
+        (PaymentStatus.REFUNDED, "refunded"),
+    }
+)
+
+
+def payment_step(current: PaymentStatus, reported: str) -> PaymentStep:
+    """Apply a bank notification to a payment; raise ``PaymentConflict`` when it contradicts."""
+    step = _PAYMENT_STEPS.get((current, reported))
+    if step is not None:
+        return step
+    if (current, reported) in _ALREADY_KNOWN:
+        return PaymentStep(None)
+    raise PaymentConflict(f"{reported} does not apply to a payment that is {current.value}")
+
+
+def payment_after_order_step(current: PaymentStatus, step: Step) -> PaymentStatus | None:
+    """The payment's status once its order moved: cancelled unpaid, or refund requested."""
+    if step.request_refund and current is PaymentStatus.SUCCEEDED:
+        return PaymentStatus.REFUND_REQUESTED
+    if step.status is Status.CANCELLED and current is PaymentStatus.REQUESTED:
+        return PaymentStatus.CANCELLED
+    return None
+
+
+def payment_description(order_ref: str) -> str:
+    """What the bank shows and prints on the statement: the reference, never item names."""
+    return f"Заказ {order_ref}"
+
+
+# --- client networks (policy 5.6) ------------------------------------------------------
+
+
+def client_network(address: str | None) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """The address cut to its network (/24 for IPv4, /48 for IPv6); None if not an address."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    prefix = 24 if ip.version == 4 else 48
+    return ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
+
+
+def coarse_place(value: str | None) -> str:
+    """A city or region name from the gateway, trimmed; '' when absent (never finer)."""
+    if not value:
+        return ""
+    text = " ".join(value.split())[:100]
+    return text if text.isprintable() else ""
+
+
+@dataclass(frozen=True)
+class Velocity:
+    """Checkouts counted in the current window, against their limits (0 = no limit)."""
+
+    account: int
+    network: int
+    account_limit: int
+    network_limit: int
+
+    @property
+    def exceeded(self) -> bool:
+        over_account = self.account_limit > 0 and self.account > self.account_limit
+        over_network = self.network_limit > 0 and self.network > self.network_limit
+        return over_account or over_network
 
 
 # --- order references -------------------------------------------------------------------

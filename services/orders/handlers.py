@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from shared.auth import require_customer, require_internal
 from shared.db import PG_POOL, DbConn
-from shared.http import Problem, json_response, query_model, read_json
+from shared.http import Problem, json_response, problem_response, query_model, read_json
 from shared.service import HTTP_CLIENT
 from shared.signing import SignatureError, verify
 
@@ -27,6 +28,9 @@ from .domain import (
     PricedCart,
     Status,
     Trigger,
+    Velocity,
+    client_network,
+    coarse_place,
     decode_cursor,
     encode_cursor,
     money,
@@ -201,23 +205,86 @@ def _replay(row: asyncpg.Record, body_hash: str) -> web.Response:
     )
 
 
+def _check_payment_method(settings: Settings, body: CheckoutBody) -> None:
+    if body.payment.method == "card" and settings.bank_code not in settings.bank_secrets:
+        raise Problem(422, "Card payment unavailable", "Choose cash on delivery for now.")
+
+
+def _client_network(request: web.Request) -> storage.Network | None:
+    """The client's network: X-Real-IP as nginx sets it, else the peer; cut to /24 or /48."""
+    return client_network(request.headers.get("X-Real-IP") or request.remote)
+
+
+async def _velocity_refusal(
+    conn: DbConn, settings: Settings, customer_id: UUID, key: str, network: storage.Network | None
+) -> web.Response | None:
+    """A 429 problem with Retry-After when this checkout exceeds a velocity limit.
+
+    Attempts are counted by (customer, Idempotency-Key): retries of one request count once."""
+    account_limit = settings.checkout_limit_per_account_per_min
+    network_limit = settings.checkout_limit_per_network_per_min
+    if not account_limit and not network_limit:
+        return None
+    attempt = request_hash(f"{customer_id}:{key}")
+    account, per_network, left_s = await storage.count_checkout(
+        conn,
+        attempt,
+        customer_id,
+        network if network_limit else None,
+        max(account_limit, network_limit) + 1,
+    )
+    velocity = Velocity(
+        account=account,
+        network=per_network,
+        account_limit=account_limit,
+        network_limit=network_limit,
+    )
+    if not velocity.exceeded:
+        return None
+    retry_after = max(1, math.ceil(left_s))
+    response = problem_response(
+        429,
+        "Too many checkouts",
+        f"Too many checkouts in a short time; try again in {retry_after} s.",
+        instance="/api/orders/checkout",
+        retry_after_s=retry_after,
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+async def _record_network(request: web.Request, conn: DbConn, network: storage.Network) -> None:
+    """Policy 5.6: the network and at most city and region; never who or which order."""
+    city = coarse_place(request.headers.get("X-Geo-City"))
+    region = coarse_place(request.headers.get("X-Geo-Region"))
+    await storage.record_network_checkout(conn, network, city, region)
+
+
 async def checkout(request: web.Request) -> web.Response:
     customer_id = require_customer(request)
+    settings = _settings(request)
     key = _idempotency_key(request)
     body = await read_json(request, CheckoutBody)
-    if body.delivery.courier not in _settings(request).couriers:
+    if body.delivery.courier not in settings.couriers:
         raise Problem(422, "Unknown courier", "Choose one of the offered couriers.")
+    _check_payment_method(settings, body)
     body_hash = request_hash(body.model_dump_json())
+    network = _client_network(request)
     async with _pool(request).acquire() as conn:
         existing = await storage.find_checkout_key(conn, customer_id, key)
         if existing is not None:
             return _replay(existing, body_hash)
+        refusal = await _velocity_refusal(conn, settings, customer_id, key, network)
+        if refusal is not None:
+            return refusal
         async with conn.transaction():
             ref = await carts.resolve_cart(conn, request, create=False)
             items = await storage.cart_items(conn, ref.cart_id) if ref.cart_id else []
         priced = price_cart(items, await _products(request, {p for p, _ in items}))
         response = await _place(conn, customer_id, key, body, body_hash, ref.cart_id, priced)
-    carts.apply_cookie(response, ref, _settings(request))
+        if response.status == 201 and network is not None:
+            await _record_network(request, conn, network)
+    carts.apply_cookie(response, ref, settings)
     return response
 
 
@@ -290,7 +357,7 @@ async def get_order(request: web.Request) -> web.Response:
         row = await storage.customer_order(conn, customer_id, order_id)
         if row is None:
             raise Problem(404, "Not found", "No such order.")
-        documents = await order_documents(conn, [row])
+        documents = await order_documents(conn, [row], _settings(request).bank_public_url)
     return json_response(documents[0])
 
 
@@ -302,15 +369,15 @@ async def cancel_order(request: web.Request) -> web.Response:
         if row is None:
             raise Problem(404, "Not found", "No such order.")
         if row["status"] != Status.CANCELLED.value:
-            await _cancel(conn, order_id)
+            await _cancel(conn, order_id, _settings(request))
     return json_response(
         {"id": str(order_id), "status": Status.CANCELLED.value, "order_ref": row["order_ref"]}
     )
 
 
-async def _cancel(conn: DbConn, order_id: UUID) -> None:
+async def _cancel(conn: DbConn, order_id: UUID, settings: Settings) -> None:
     try:
-        await apply_trigger(conn, order_id, Trigger.CUSTOMER_CANCELLED)
+        await apply_trigger(conn, order_id, Trigger.CUSTOMER_CANCELLED, settings)
     except IllegalTransition:
         raise Problem(
             409, "Too late to cancel", "The order is already with the courier or finished."
@@ -338,11 +405,13 @@ async def courier_callback(request: web.Request) -> web.Response:
         raise Problem(401, "Bad signature", "The callback is unsigned, forged or stale.") from None
     body = await read_json(request, CourierCallback)
     async with _pool(request).acquire() as conn, conn.transaction():
-        result = await _apply_callback(conn, courier, body)
+        result = await _apply_callback(conn, courier, body, _settings(request))
     return json_response({"result": result})
 
 
-async def _apply_callback(conn: DbConn, courier: str, body: CourierCallback) -> str:
+async def _apply_callback(
+    conn: DbConn, courier: str, body: CourierCallback, settings: Settings
+) -> str:
     dispatch = await storage.get_dispatch(conn, body.dispatch_id)
     if dispatch is None or dispatch["courier"] != courier:
         raise Problem(404, "Unknown dispatch", "No such dispatch for this courier.")
@@ -352,7 +421,7 @@ async def _apply_callback(conn: DbConn, courier: str, body: CourierCallback) -> 
         return "duplicate"
     trigger = Trigger.COURIER_DELIVERED if body.status == "delivered" else Trigger.COURIER_FAILED
     try:
-        await apply_trigger(conn, dispatch["order_id"], trigger)
+        await apply_trigger(conn, dispatch["order_id"], trigger, settings)
     except IllegalTransition as exc:
         if exc.status.value == body.status:
             return "duplicate"
@@ -371,7 +440,7 @@ async def export_customer(request: web.Request) -> web.Response:
     customer_id = _path_uuid(request, "customer_id")
     async with _pool(request).acquire() as conn:
         rows = await storage.all_customer_orders(conn, customer_id)
-        documents = await order_documents(conn, rows)
+        documents = await order_documents(conn, rows, _settings(request).bank_public_url)
         cart_id = await storage.customer_cart(conn, customer_id)
         items = await storage.cart_items(conn, cart_id) if cart_id else []
     cart = [{"product_id": str(p), "quantity": q} for p, q in items]

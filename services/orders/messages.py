@@ -10,24 +10,23 @@ handler logs and acks, so redeliveries and late arrivals are harmless.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from shared.contracts import (
     Contract,
     DispatchRefused,
     DispatchReleased,
-    DispatchRequested,
-    Money,
-    Parcel,
     StockRejected,
     StockReserved,
 )
 from shared.db import DbConn
 from shared.logging import get_logger
-from shared.messaging import IncomingMeta, PermanentFailure, enqueue
+from shared.messaging import IncomingMeta, PermanentFailure
 
 from . import storage
+from .config import Settings
 from .domain import IllegalTransition, Trigger
 from .workflow import OrderNotFound, Transition, apply_trigger
 
@@ -35,10 +34,12 @@ QUEUE = "orders.events"
 log = get_logger("orders.messages")
 
 
-async def _transition(conn: DbConn, order_id: UUID, trigger: Trigger) -> Transition | None:
+async def _transition(
+    conn: DbConn, order_id: UUID, trigger: Trigger, settings: Settings
+) -> Transition | None:
     """Apply ``trigger``; None when it does not fit the order's state any more."""
     try:
-        return await apply_trigger(conn, order_id, trigger)
+        return await apply_trigger(conn, order_id, trigger, settings)
     except OrderNotFound:
         raise PermanentFailure(f"unknown order for {trigger.value}") from None
     except IllegalTransition as exc:
@@ -51,31 +52,18 @@ async def _transition(conn: DbConn, order_id: UUID, trigger: Trigger) -> Transit
         return None
 
 
-async def on_stock_reserved(conn: DbConn, event: StockReserved, meta: IncomingMeta) -> None:
-    done = await _transition(conn, event.order_id, Trigger.STOCK_RESERVED)
-    if done is None or not done.step.request_dispatch:
-        return
-    order = done.order
-    dispatch_id = uuid4()
-    await storage.insert_dispatch(conn, dispatch_id, order["id"], order["courier"])
-    units = await storage.order_units(conn, order["id"])
-    await enqueue(
-        conn,
-        DispatchRequested(
-            dispatch_id=dispatch_id,
-            order_id=order["id"],
-            order_ref=order["order_ref"],
-            customer_id=order["customer_id"],
-            courier=order["courier"],
-            parcel=Parcel(count=units, weight_g=event.weight_g),
-            cash_on_delivery=Money(amount=order["total_amount"]),
-        ),
-        correlation_id=str(order["id"]),
-    )
+async def on_stock_reserved(
+    settings: Settings, conn: DbConn, event: StockReserved, meta: IncomingMeta
+) -> None:
+    """Cash on delivery: the dispatch is requested; card: the payment is requested."""
+    await storage.set_weight(conn, event.order_id, event.weight_g)
+    await _transition(conn, event.order_id, Trigger.STOCK_RESERVED, settings)
 
 
-async def on_stock_rejected(conn: DbConn, event: StockRejected, meta: IncomingMeta) -> None:
-    await _transition(conn, event.order_id, Trigger.STOCK_REJECTED)
+async def on_stock_rejected(
+    settings: Settings, conn: DbConn, event: StockRejected, meta: IncomingMeta
+) -> None:
+    await _transition(conn, event.order_id, Trigger.STOCK_REJECTED, settings)
 
 
 async def _known_dispatch(conn: DbConn, dispatch_id: UUID, order_id: UUID) -> None:
@@ -84,16 +72,20 @@ async def _known_dispatch(conn: DbConn, dispatch_id: UUID, order_id: UUID) -> No
         raise PermanentFailure("unknown dispatch or dispatch of another order")
 
 
-async def on_dispatch_released(conn: DbConn, event: DispatchReleased, meta: IncomingMeta) -> None:
+async def on_dispatch_released(
+    settings: Settings, conn: DbConn, event: DispatchReleased, meta: IncomingMeta
+) -> None:
     await _known_dispatch(conn, event.dispatch_id, event.order_id)
-    done = await _transition(conn, event.order_id, Trigger.DISPATCH_RELEASED)
+    done = await _transition(conn, event.order_id, Trigger.DISPATCH_RELEASED, settings)
     if done is not None:
         await storage.set_dispatch_status(conn, event.dispatch_id, "released", event.release_id)
 
 
-async def on_dispatch_refused(conn: DbConn, event: DispatchRefused, meta: IncomingMeta) -> None:
+async def on_dispatch_refused(
+    settings: Settings, conn: DbConn, event: DispatchRefused, meta: IncomingMeta
+) -> None:
     await _known_dispatch(conn, event.dispatch_id, event.order_id)
-    done = await _transition(conn, event.order_id, Trigger.DISPATCH_REFUSED)
+    done = await _transition(conn, event.order_id, Trigger.DISPATCH_REFUSED, settings)
     if done is not None:
         await storage.set_dispatch_status(conn, event.dispatch_id, "refused")
 
@@ -101,10 +93,10 @@ async def on_dispatch_refused(conn: DbConn, event: DispatchRefused, meta: Incomi
 MessageHandler = Callable[[DbConn, Any, IncomingMeta], Awaitable[None]]
 
 
-def handlers() -> Mapping[type[Contract], MessageHandler]:
+def handlers(settings: Settings) -> Mapping[type[Contract], MessageHandler]:
     return {
-        StockReserved: on_stock_reserved,
-        StockRejected: on_stock_rejected,
-        DispatchReleased: on_dispatch_released,
-        DispatchRefused: on_dispatch_refused,
+        StockReserved: partial(on_stock_reserved, settings),
+        StockRejected: partial(on_stock_rejected, settings),
+        DispatchReleased: partial(on_dispatch_released, settings),
+        DispatchRefused: partial(on_dispatch_refused, settings),
     }

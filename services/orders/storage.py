@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
@@ -10,7 +11,7 @@ import asyncpg
 
 from shared.db import DbConn
 
-from .domain import Cursor, PaymentMethod, PricedLine, Status
+from .domain import Cursor, PaymentMethod, PaymentStatus, PricedLine, Status
 
 # --- carts ------------------------------------------------------------------------------
 
@@ -132,6 +133,16 @@ async def purge_anonymous_carts(conn: DbConn, older_than_s: int) -> int:
     return int(result.split()[-1])
 
 
+async def purge_empty_carts(conn: DbConn, older_than_s: int) -> int:
+    """Delete carts without items untouched for ``older_than_s`` (a new one comes on demand)."""
+    result: str = await conn.execute(
+        "DELETE FROM carts c WHERE c.updated_at < now() - make_interval(secs => $1)"
+        " AND NOT EXISTS (SELECT 1 FROM cart_items i WHERE i.cart_id = c.id)",
+        float(older_than_s),
+    )
+    return int(result.split()[-1])
+
+
 # --- checkout idempotency ---------------------------------------------------------------
 
 
@@ -222,8 +233,8 @@ async def set_status(conn: DbConn, order_id: UUID, status: Status) -> None:
 
 _ORDER_COLUMNS = (
     "o.id, o.order_ref, o.customer_id, o.status, o.payment_method, o.courier, o.total_amount,"
-    " o.currency, o.created_at, EXISTS (SELECT 1 FROM dispatches d WHERE d.order_id = o.id)"
-    " AS dispatch_requested"
+    " o.currency, o.created_at, o.needs_attention_at, o.weight_g,"
+    " EXISTS (SELECT 1 FROM dispatches d WHERE d.order_id = o.id) AS dispatch_requested"
 )
 
 
@@ -297,6 +308,10 @@ def _group(rows: Sequence[asyncpg.Record]) -> dict[UUID, list[asyncpg.Record]]:
     return grouped
 
 
+async def set_weight(conn: DbConn, order_id: UUID, weight_g: int) -> None:
+    await conn.execute("UPDATE orders SET weight_g = $2 WHERE id = $1", order_id, weight_g)
+
+
 async def order_units(conn: DbConn, order_id: UUID) -> int:
     units: int = await conn.fetchval(
         "SELECT coalesce(sum(quantity), 0) FROM order_lines WHERE order_id = $1", order_id
@@ -360,5 +375,197 @@ async def all_customer_orders(conn: DbConn, customer_id: UUID) -> list[asyncpg.R
             f"SELECT {_ORDER_COLUMNS} FROM orders o WHERE o.customer_id = $1"  # noqa: S608
             " ORDER BY o.created_at DESC, o.id DESC",
             customer_id,
+        )
+    )
+
+
+# --- card payments ----------------------------------------------------------------------
+
+
+async def insert_payment(
+    conn: DbConn, payment_id: UUID, order_id: UUID, bank: str, amount: int, timeout_s: int
+) -> None:
+    await conn.execute(
+        "INSERT INTO payments (id, order_id, bank, amount, status, expires_at)"
+        " VALUES ($1, $2, $3, $4, 'requested', now() + make_interval(secs => $5))",
+        payment_id,
+        order_id,
+        bank,
+        amount,
+        float(timeout_s),
+    )
+
+
+_PAYMENT_COLUMNS = "id, order_id, bank, amount, currency, status, expires_at, updated_at"
+
+
+async def get_payment(conn: DbConn, payment_id: UUID) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = $1",  # noqa: S608
+        payment_id,
+    )
+    return row
+
+
+async def lock_order_payment(conn: DbConn, order_id: UUID) -> asyncpg.Record | None:
+    """The order's payment, locked (take the order's lock first: one lock order everywhere)."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE order_id = $1 FOR UPDATE",  # noqa: S608
+        order_id,
+    )
+    return row
+
+
+async def set_payment_status(conn: DbConn, payment_id: UUID, status: PaymentStatus) -> None:
+    await conn.execute(
+        "UPDATE payments SET status = $2, updated_at = now() WHERE id = $1",
+        payment_id,
+        status.value,
+    )
+
+
+async def order_payments(conn: DbConn, order_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
+    rows = await conn.fetch(
+        f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE order_id = ANY($1::uuid[])",  # noqa: S608
+        list(order_ids),
+    )
+    return {row["order_id"]: row for row in rows}
+
+
+async def record_payment_callback(
+    conn: DbConn, bank: str, event_id: UUID, payment_id: UUID, status: str, body_hash: str
+) -> str | None:
+    """Record a bank event; None when new, else the body hash it was first recorded with."""
+    fresh = await conn.fetchval(
+        "INSERT INTO payment_callbacks (bank, event_id, payment_id, status, body_hash)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true",
+        bank,
+        event_id,
+        payment_id,
+        status,
+        body_hash,
+    )
+    if fresh:
+        return None
+    known: str = await conn.fetchval(
+        "SELECT body_hash FROM payment_callbacks WHERE bank = $1 AND event_id = $2",
+        bank,
+        event_id,
+    )
+    return known
+
+
+async def lock_expired_payment_orders(conn: DbConn, limit: int) -> list[UUID]:
+    """Orders whose payment window closed, locked; rows another worker holds are skipped."""
+    rows = await conn.fetch(
+        "SELECT o.id FROM orders o JOIN payments p ON p.order_id = o.id"
+        " WHERE p.status = 'requested' AND p.expires_at < now()"
+        " AND o.status = 'awaiting_payment'"
+        " ORDER BY p.expires_at LIMIT $1 FOR UPDATE OF o SKIP LOCKED",
+        limit,
+    )
+    return [row["id"] for row in rows]
+
+
+# --- courier timeouts -------------------------------------------------------------------
+
+
+async def flag_unconfirmed_dispatches(
+    conn: DbConn, older_than_s: int, limit: int
+) -> list[asyncpg.Record]:
+    """Mark dispatched orders without a courier confirmation for too long; return them."""
+    return list(
+        await conn.fetch(
+            "UPDATE orders SET needs_attention_at = now() WHERE id IN ("
+            " SELECT id FROM orders WHERE status = 'dispatched' AND needs_attention_at IS NULL"
+            " AND updated_at < now() - make_interval(secs => $1)"
+            " ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
+            " RETURNING id, order_ref, status",
+            float(older_than_s),
+            limit,
+        )
+    )
+
+
+async def orders_needing_attention(conn: DbConn, limit: int) -> list[asyncpg.Record]:
+    """Dispatched orders raised for support and still unresolved, oldest first."""
+    return list(
+        await conn.fetch(
+            "SELECT o.id, o.order_ref, o.status, o.courier, o.updated_at AS dispatched_at,"
+            " o.needs_attention_at, d.id AS dispatch_id FROM orders o"
+            " LEFT JOIN dispatches d ON d.order_id = o.id"
+            " WHERE o.needs_attention_at IS NOT NULL AND o.status = 'dispatched'"
+            " ORDER BY o.needs_attention_at, o.id LIMIT $1",
+            limit,
+        )
+    )
+
+
+# --- velocity and IP statistics (policy 5.6) ---------------------------------------------
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+async def count_checkout(
+    conn: DbConn,
+    attempt: str,
+    customer_id: UUID,
+    network: Network | None,
+    cap: int,
+) -> tuple[int, int, float]:
+    """Count a checkout attempt in this minute's window per account and per network.
+
+    Returns (account attempts, network attempts, seconds until the window ends); counts stop
+    at ``cap`` (no need to know more than "over the limit"). Without a network, 0."""
+    row = await conn.fetchrow(
+        "WITH w AS (SELECT date_trunc('minute', now()) AS start),"
+        " a AS (INSERT INTO checkout_velocity (scope, subject, window_start, attempt)"
+        "  SELECT 'account', $1, start, $3 FROM w ON CONFLICT DO NOTHING RETURNING 1),"
+        " n AS (INSERT INTO checkout_velocity (scope, subject, window_start, attempt)"
+        "  SELECT 'network', $2, start, $3 FROM w WHERE $2::text IS NOT NULL"
+        "  ON CONFLICT DO NOTHING RETURNING 1)"
+        " SELECT"
+        " (SELECT count(*) FROM (SELECT 1 FROM checkout_velocity v, w WHERE v.scope = 'account'"
+        "   AND v.subject = $1 AND v.window_start = w.start LIMIT $4) c)"
+        "  + (SELECT count(*) FROM a) AS account,"
+        " (SELECT count(*) FROM (SELECT 1 FROM checkout_velocity v, w WHERE v.scope = 'network'"
+        "   AND v.subject = $2 AND v.window_start = w.start LIMIT $4) c)"
+        "  + (SELECT count(*) FROM n) AS network,"
+        " extract(epoch FROM (SELECT start FROM w) + interval '1 minute' - now()) AS left_s",
+        str(customer_id),
+        str(network) if network is not None else None,
+        attempt,
+        cap,
+    )
+    assert row is not None
+    return int(row["account"]), int(row["network"]), float(row["left_s"])
+
+
+async def purge_velocity(conn: DbConn, older_than_s: int) -> int:
+    result: str = await conn.execute(
+        "DELETE FROM checkout_velocity WHERE window_start < now() - make_interval(secs => $1)",
+        float(older_than_s),
+    )
+    return int(result.split()[-1])
+
+
+async def record_network_checkout(conn: DbConn, network: Network, city: str, region: str) -> None:
+    await conn.execute(
+        "INSERT INTO checkout_network_stats (day, network, geo_city, geo_region, checkouts)"
+        " VALUES (current_date, $1, $2, $3, 1)"
+        " ON CONFLICT (day, network, geo_city, geo_region)"
+        " DO UPDATE SET checkouts = checkout_network_stats.checkouts + 1",
+        network,
+        city,
+        region,
+    )
+
+
+async def network_stats(conn: DbConn, since_days: int) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            "SELECT day, network, geo_city, geo_region, checkouts FROM checkout_network_stats"
+            " WHERE day > current_date - $1::int ORDER BY day DESC, checkouts DESC, network",
+            since_days,
         )
     )

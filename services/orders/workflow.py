@@ -9,27 +9,42 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 
 from shared.contracts import (
+    DispatchRequested,
     Money,
+    OrderAwaitingPayment,
     OrderCancelled,
     OrderDelivered,
     OrderDispatched,
     OrderFailed,
     OrderLine,
+    OrderPaid,
     OrderPlaced,
     OrderStatusChanged,
+    Parcel,
+    PaymentCancelled,
+    PaymentDeclined,
+    PaymentRefunded,
+    PaymentRequested,
+    PaymentStatusChanged,
+    PaymentSucceeded,
+    RefundPending,
+    RefundRequested,
+    bank_routing_key,
 )
 from shared.db import DbConn
-from shared.messaging import enqueue
+from shared.messaging import PAYMENTS_EXCHANGE, enqueue
 
 from . import storage
+from .config import Settings
 from .domain import (
     OrderState,
     PaymentMethod,
+    PaymentStatus,
     PricedLine,
     Status,
     Step,
@@ -37,10 +52,14 @@ from .domain import (
     decide,
     money,
     new_order_ref,
+    payment_after_order_step,
+    payment_description,
 )
 
-# The event announcing each status (awaiting_payment and paid have none yet).
+# The event announcing each status.
 STATUS_EVENTS: dict[Status, type[OrderStatusChanged]] = {
+    Status.AWAITING_PAYMENT: OrderAwaitingPayment,
+    Status.PAID: OrderPaid,
     Status.DISPATCHED: OrderDispatched,
     Status.DELIVERED: OrderDelivered,
     Status.FAILED: OrderFailed,
@@ -66,8 +85,11 @@ def state_of(row: asyncpg.Record) -> OrderState:
     )
 
 
-async def apply_trigger(conn: DbConn, order_id: UUID, trigger: Trigger) -> Transition:
-    """Lock the order and apply ``trigger``; raise ``IllegalTransition`` or ``OrderNotFound``."""
+async def apply_trigger(
+    conn: DbConn, order_id: UUID, trigger: Trigger, settings: Settings
+) -> Transition:
+    """Lock the order and apply ``trigger`` with its effects (payment request, dispatch
+    request, payment cancelled or refund); raise ``IllegalTransition`` or ``OrderNotFound``."""
     row = await storage.lock_order(conn, order_id)
     if row is None:
         raise OrderNotFound(str(order_id))
@@ -76,7 +98,105 @@ async def apply_trigger(conn: DbConn, order_id: UUID, trigger: Trigger) -> Trans
         await storage.set_status(conn, order_id, step.status)
         await storage.add_history(conn, order_id, step.status, trigger.value)
         await announce(conn, row, step.status)
+    if step.status is Status.AWAITING_PAYMENT and step.changed:
+        await request_payment(conn, row, settings)
+    if step.request_dispatch:
+        await request_dispatch(conn, row)
+    if row["payment_method"] == "card":
+        await follow_payment(conn, row, step)
     return Transition(order=row, step=step)
+
+
+async def request_payment(conn: DbConn, row: asyncpg.Record, settings: Settings) -> UUID:
+    """A payment row and the bank's request: reference, amount, return URL; nothing personal."""
+    payment_id = uuid4()
+    await storage.insert_payment(
+        conn, payment_id, row["id"], settings.bank_code, row["total_amount"],
+        settings.payment_timeout_s,
+    )  # fmt: skip
+    return_url = settings.payment_return_url.format(order_id=row["id"], order_ref=row["order_ref"])
+    request = PaymentRequested(
+        payment_id=payment_id,
+        order_ref=row["order_ref"],
+        amount=row["total_amount"],
+        description=payment_description(row["order_ref"]),
+        return_url=return_url,
+    )
+    await enqueue(
+        conn,
+        request,
+        exchange=PAYMENTS_EXCHANGE,
+        routing_key=bank_routing_key(settings.bank_code),
+        correlation_id=str(row["id"]),
+    )
+    return payment_id
+
+
+async def request_dispatch(conn: DbConn, row: asyncpg.Record) -> UUID:
+    """Ask customers to release the delivery projection to the courier: ids only."""
+    dispatch_id = uuid4()
+    await storage.insert_dispatch(conn, dispatch_id, row["id"], row["courier"])
+    units = await storage.order_units(conn, row["id"])
+    cash = row["payment_method"] == "cash_on_delivery"
+    await enqueue(
+        conn,
+        DispatchRequested(
+            dispatch_id=dispatch_id,
+            order_id=row["id"],
+            order_ref=row["order_ref"],
+            customer_id=row["customer_id"],
+            courier=row["courier"],
+            parcel=Parcel(count=units, weight_g=row["weight_g"] or 0),
+            cash_on_delivery=Money(amount=row["total_amount"]) if cash else None,
+        ),
+        correlation_id=str(row["id"]),
+    )
+    return dispatch_id
+
+
+async def follow_payment(conn: DbConn, row: asyncpg.Record, step: Step) -> None:
+    """The card payment follows its order: cancelled while unpaid, refunded once paid."""
+    payment = await storage.lock_order_payment(conn, row["id"])
+    if payment is None:
+        return
+    target = payment_after_order_step(PaymentStatus(payment["status"]), step)
+    if target is not None:
+        await set_payment_status(conn, payment, row["order_ref"], target)
+
+
+PAYMENT_EVENTS: dict[PaymentStatus, type[PaymentStatusChanged]] = {
+    PaymentStatus.SUCCEEDED: PaymentSucceeded,
+    PaymentStatus.DECLINED: PaymentDeclined,
+    PaymentStatus.CANCELLED: PaymentCancelled,
+    PaymentStatus.REFUND_REQUESTED: RefundPending,
+    PaymentStatus.REFUNDED: PaymentRefunded,
+}
+
+
+async def set_payment_status(
+    conn: DbConn, payment: asyncpg.Record, order_ref: str, status: PaymentStatus
+) -> None:
+    """Write the payment's status, announce it, and ask the bank for a refund when due."""
+    await storage.set_payment_status(conn, payment["id"], status)
+    event = PAYMENT_EVENTS[status](
+        payment_id=payment["id"],
+        order_id=payment["order_id"],
+        order_ref=order_ref,
+        status=status.value,
+        amount=Money(amount=payment["amount"]),
+    )
+    await enqueue(conn, event, correlation_id=str(payment["order_id"]))
+    if status is PaymentStatus.REFUND_REQUESTED:
+        refund = RefundRequested(
+            payment_id=payment["id"], order_ref=order_ref, amount=payment["amount"]
+        )
+        await enqueue(
+            conn,
+            refund,
+            exchange=PAYMENTS_EXCHANGE,
+            routing_key=bank_routing_key(payment["bank"]),
+            correlation_id=str(payment["order_id"]),
+        )
 
 
 async def announce(conn: DbConn, row: asyncpg.Record, status: Status) -> None:
@@ -158,7 +278,11 @@ def order_summary(row: asyncpg.Record) -> dict[str, Any]:
 
 
 def order_document(
-    row: asyncpg.Record, lines: Sequence[asyncpg.Record], history: Sequence[asyncpg.Record]
+    row: asyncpg.Record,
+    lines: Sequence[asyncpg.Record],
+    history: Sequence[asyncpg.Record],
+    payment: asyncpg.Record | None,
+    bank_public_url: str,
 ) -> dict[str, Any]:
     return {
         **order_summary(row),
@@ -173,18 +297,54 @@ def order_document(
             }
             for line in lines
         ],
-        "payment": {"method": row["payment_method"]},
+        "payment": _payment_document(row, payment),
+        "payment_url": _payment_url(row, payment, bank_public_url),
         "delivery": {"courier": row["courier"]},
+        "needs_attention": row["needs_attention_at"] is not None
+        and row["status"] == Status.DISPATCHED.value,
         "history": [
             {"status": h["status"], "at": h["at"].isoformat(), "cause": h["cause"]} for h in history
         ],
     }
 
 
-async def order_documents(conn: DbConn, rows: Sequence[asyncpg.Record]) -> list[dict[str, Any]]:
+def _payment_document(row: asyncpg.Record, payment: asyncpg.Record | None) -> dict[str, Any]:
+    if payment is None:
+        return {"method": row["payment_method"]}
+    return {
+        "method": row["payment_method"],
+        "id": str(payment["id"]),
+        "status": payment["status"],
+        "amount": money(payment["amount"]),
+        "expires_at": payment["expires_at"].isoformat(),
+    }
+
+
+def _payment_url(
+    row: asyncpg.Record, payment: asyncpg.Record | None, bank_public_url: str
+) -> str | None:
+    """The bank's hosted page, while the order waits for its payment."""
+    if payment is None or row["status"] != Status.AWAITING_PAYMENT.value:
+        return None
+    if payment["status"] != PaymentStatus.REQUESTED.value:
+        return None
+    return f"{bank_public_url.rstrip('/')}/pay/{payment['id']}"
+
+
+async def order_documents(
+    conn: DbConn, rows: Sequence[asyncpg.Record], bank_public_url: str
+) -> list[dict[str, Any]]:
     ids = [row["id"] for row in rows]
     lines = await storage.order_lines(conn, ids)
     history = await storage.order_history(conn, ids)
+    payments = await storage.order_payments(conn, ids)
     return [
-        order_document(row, lines.get(row["id"], []), history.get(row["id"], [])) for row in rows
+        order_document(
+            row,
+            lines.get(row["id"], []),
+            history.get(row["id"], []),
+            payments.get(row["id"]),
+            bank_public_url,
+        )
+        for row in rows
     ]

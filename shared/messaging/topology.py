@@ -27,6 +27,10 @@ def courier_queue_name(courier: str) -> str:
     return f"courier.{courier}.dispatch"
 
 
+def bank_queue_name(bank: str) -> str:
+    return f"bank.{bank}.payments"
+
+
 def retry_queue_name(queue: str, tier: int) -> str:
     return f"{queue}.retry.{tier}"
 
@@ -90,3 +94,12 @@ async def declare_courier_queue(channel: AbstractChannel, courier: str) -> None:
         courier_queue_name(courier), durable=True, arguments=quorum_arguments()
     )
     await queue.bind(DISPATCH_EXCHANGE, f"courier.{courier}")
+
+
+async def declare_bank_queue(channel: AbstractChannel, bank: str) -> None:
+    """Each bank adapter has a durable queue of payment and refund requests (shop-declared)."""
+    await declare_exchanges(channel)
+    queue = await channel.declare_queue(
+        bank_queue_name(bank), durable=True, arguments=quorum_arguments()
+    )
+    await queue.bind(PAYMENTS_EXCHANGE, f"bank.{bank}")

@@ -77,6 +77,7 @@ def test_secrets_are_generated_once_and_private(tmp_path: Path) -> None:
         "jwt_public.pem",
         "internal_token",
         "courier_secret",
+        "bank_secret",
     }
     for path in first.directory.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600

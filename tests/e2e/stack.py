@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy.gateway import NginxGateway, free_port
+from deploy.sandbox_bank import SandboxBank
 from deploy.sandbox_courier import SandboxCourier
 from deploy.smtp_sink import SmtpSink
 from services.catalog.app import create_app as catalog_app
@@ -45,6 +46,7 @@ class Stack:
     service_urls: dict[str, str]
     sink: SmtpSink
     courier: SandboxCourier
+    bank: SandboxBank
     gateway: NginxGateway
     internal_token: str
     secrets_in_use: list[str] = field(default_factory=list)
@@ -80,12 +82,15 @@ async def running_stack(
     private_pem, public_pem = generate_signing_key_pem()
     internal_token = secrets.token_urlsafe(24)
     courier_secret = secrets.token_urlsafe(24)
+    bank_secret = secrets.token_urlsafe(24)
     master_key = base64.b64encode(os.urandom(32)).decode()
     blind_key = base64.b64encode(os.urandom(32)).decode()
     ports = {service: free_port() for service in SERVICES}
     urls = {service: f"http://127.0.0.1:{port}" for service, port in ports.items()}
     gateway_port = free_port()
     gateway_url = f"http://127.0.0.1:{gateway_port}"
+    bank_port = free_port()
+    bank_url = f"http://127.0.0.1:{bank_port}"
     common = {
         "amqp_url": amqp_url,
         "jwt_public_key": public_pem,
@@ -102,6 +107,10 @@ async def running_stack(
                         database_url=dsns["orders"],
                         catalog_url=urls["catalog"],
                         courier_secrets={"sandbox": courier_secret},
+                        bank_secrets={"sandbox": bank_secret},
+                        bank_public_url=bank_url,
+                        maintenance_interval_s=0.2,
+                        checkout_limit_per_network_per_min=10_000,
                         cart_cookie_secure=False,
                         **common,
                     )
@@ -144,6 +153,14 @@ async def running_stack(
                         confirm_delay_s=0.2,
                     )
                 )
+                bank = await stack.enter_async_context(
+                    SandboxBank(
+                        amqp_url, callback_base_url=gateway_url, secret=bank_secret,
+                        public_url=bank_url,
+                    )
+                )  # fmt: skip
+                await stack.enter_async_context(running_app(bank.create_app(), port=bank_port))
+                in_use = [internal_token, courier_secret, bank_secret, master_key, blind_key]
                 yield Stack(
                     gateway_url=gateway_url,
                     amqp_url=amqp_url,
@@ -151,7 +168,8 @@ async def running_stack(
                     service_urls=urls,
                     sink=sink,
                     courier=courier,
+                    bank=bank,
                     gateway=gateway,
                     internal_token=internal_token,
-                    secrets_in_use=[internal_token, courier_secret, master_key, blind_key],
+                    secrets_in_use=in_use,
                 )

@@ -28,6 +28,8 @@ from tests.conftest import MakeDatabase
 
 INTERNAL_TOKEN = "internal-test-token"
 COURIER_SECRET = "sandbox-courier-secret"
+BANK_SECRET = "sandbox-bank-secret"
+BANK_PUBLIC_URL = "http://bank.test"
 
 
 @dataclass
@@ -105,8 +107,9 @@ class Orders:
         key: str | None = None,
         method: str = "cash_on_delivery",
         courier: str = "sandbox",
+        extra_headers: dict[str, str] | None = None,
     ) -> tuple[int, Any, aiohttp.ClientResponse]:
-        headers = self.auth(customer_id)
+        headers = {**self.auth(customer_id), **(extra_headers or {})}
         headers["Idempotency-Key"] = key or str(uuid4())
         body = {"delivery": {"courier": courier}, "payment": {"method": method}}
         return await self.call("POST", "/api/orders/checkout", json_body=body, headers=headers)
@@ -157,7 +160,14 @@ class Orders:
 
 
 @pytest.fixture
+def orders_overrides() -> dict[str, Any]:
+    """Settings a test changes (parametrize ``orders_overrides`` to set them)."""
+    return {}
+
+
+@pytest.fixture
 async def orders(
+    orders_overrides: dict[str, Any],
     make_database: MakeDatabase,
     amqp_url: str,
     signing_keys: tuple[str, str],
@@ -166,6 +176,13 @@ async def orders(
 ) -> AsyncIterator[Orders]:
     fake, catalog_url = catalog
     dsn = await make_database("orders")
+    defaults: dict[str, Any] = {
+        "courier_secrets": {"sandbox": COURIER_SECRET},
+        "bank_secrets": {"sandbox": BANK_SECRET},
+        "bank_public_url": BANK_PUBLIC_URL,
+        "maintenance_interval_s": 0.1,
+        "retry_delays_ms": (100,),
+    }
     settings = Settings(
         database_url=dsn,
         amqp_url=amqp_url,
@@ -173,8 +190,7 @@ async def orders(
         internal_token=INTERNAL_TOKEN,
         catalog_url=catalog_url,
         couriers=("sandbox",),
-        courier_secrets={"sandbox": COURIER_SECRET},
-        retry_delays_ms=(100,),
+        **{**defaults, **orders_overrides},
     )
     amqp = await aio_pika.connect_robust(amqp_url)
     async with (

@@ -46,7 +46,7 @@ async def test_checkout_snapshots_the_cart(orders: Orders) -> None:
     assert [(h["status"], h["cause"]) for h in order["history"]] == [("placed", "checkout")]
     assert set(order) == {
         "id", "order_ref", "status", "items", "total", "payment", "delivery", "history",
-        "created_at",
+        "created_at", "payment_url", "needs_attention",
     }  # fmt: skip
 
     _, cart, _ = await orders.call("GET", "/api/orders/cart", headers=orders.auth(customer))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from ipaddress import ip_network
 from uuid import uuid4
 
 import pytest
@@ -13,12 +14,18 @@ from services.orders.domain import (
     Cursor,
     IllegalTransition,
     OrderState,
+    PaymentConflict,
+    PaymentStatus,
     Status,
     Trigger,
+    Velocity,
+    client_network,
+    coarse_place,
     decide,
     decode_cursor,
     encode_cursor,
     new_order_ref,
+    payment_step,
     price_cart,
     valid_idempotency_key,
 )
@@ -109,3 +116,50 @@ def test_idempotency_keys() -> None:
     assert not valid_idempotency_key("x" * 201)
     assert not valid_idempotency_key("ключ")
     assert not valid_idempotency_key("a\nb")
+
+
+# --- card payments, networks, velocity --------------------------------------------------
+
+
+def test_payment_confirmed_asks_for_the_dispatch() -> None:
+    step = decide(OrderState(Status.AWAITING_PAYMENT, "card", False), Trigger.PAYMENT_CONFIRMED)
+    assert (step.status, step.request_dispatch, step.request_refund) == (Status.PAID, True, False)
+
+
+def test_only_paid_card_orders_that_end_undelivered_are_refunded() -> None:
+    paid = OrderState(Status.PAID, "card", False)
+    assert decide(paid, Trigger.CUSTOMER_CANCELLED).request_refund
+    assert decide(OrderState(Status.PAID, "card", True), Trigger.DISPATCH_REFUSED).request_refund
+    dispatched = OrderState(Status.DISPATCHED, "card", True)
+    assert decide(dispatched, Trigger.COURIER_FAILED).request_refund
+    assert not decide(dispatched, Trigger.COURIER_DELIVERED).request_refund
+    unpaid = OrderState(Status.AWAITING_PAYMENT, "card", False)
+    assert not decide(unpaid, Trigger.PAYMENT_EXPIRED).request_refund
+    cash = OrderState(Status.DISPATCHED, "cash_on_delivery", True)
+    assert not decide(cash, Trigger.COURIER_FAILED).request_refund
+
+
+def test_payment_steps() -> None:
+    assert payment_step(PaymentStatus.REQUESTED, "succeeded").status is PaymentStatus.SUCCEEDED
+    late = payment_step(PaymentStatus.CANCELLED, "succeeded")
+    assert (late.status, late.request_refund) == (PaymentStatus.REFUND_REQUESTED, True)
+    assert payment_step(PaymentStatus.SUCCEEDED, "succeeded").status is None
+    with pytest.raises(PaymentConflict):
+        payment_step(PaymentStatus.SUCCEEDED, "declined")
+    with pytest.raises(PaymentConflict):
+        payment_step(PaymentStatus.REQUESTED, "refunded")
+
+
+def test_client_networks_are_cut() -> None:
+    assert client_network("203.0.113.77") == ip_network("203.0.113.0/24")
+    assert client_network("::ffff:203.0.113.77") == ip_network("203.0.113.0/24")
+    assert client_network("2001:db8:abcd:12::1") == ip_network("2001:db8:abcd::/48")
+    assert client_network("not an ip") is None and client_network(None) is None
+    assert coarse_place("  Алматы  ") == "Алматы" and coarse_place(None) == ""
+
+
+def test_velocity_limits() -> None:
+    assert Velocity(6, 1, 5, 60).exceeded
+    assert Velocity(1, 61, 5, 60).exceeded
+    assert not Velocity(5, 60, 5, 60).exceeded
+    assert not Velocity(100, 100, 0, 0).exceeded
