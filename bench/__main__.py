@@ -2,12 +2,15 @@
 
 import asyncio
 
-from bench import catalog_get, outbox_relay
+from bench import catalog_get, checkout, customer_releases, customers_me, outbox_relay
 
 
 async def main() -> None:
     await outbox_relay.run()
     await catalog_get.run()
+    await customers_me.run()
+    await customer_releases.run()
+    await checkout.run()
 
 
 asyncio.run(main())
