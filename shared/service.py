@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 
 import aio_pika
@@ -116,6 +117,7 @@ def run_service(name: str, app: web.Application, settings: ServiceSettings) -> N
         host=settings.http_host,
         port=settings.http_port,
         print=None,
+        access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
         access_log_format="%r %s %b %Tfms",
     )
 
