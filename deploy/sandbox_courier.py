@@ -1,11 +1,20 @@
 """The sandbox courier: a stand-in for an outside courier company, for ``make up`` and tests.
 
-It consumes its queue ``courier.<code>.dispatch`` (declared by the shop), checks each message
-against ``shared.contracts.DispatchMessage``, keeps what it received in memory, shows it at
-``GET /`` (HTML) and ``GET /dispatches`` (JSON), and after ``confirm_delay_s`` confirms the
-delivery with a signed callback to ``{callback_base_url}/api/fulfilment/{code}/callbacks``
-(retried with back-off until it is accepted). ``POST /dispatches/{dispatch_id}/{status}``
-confirms by hand (``delivered`` or ``failed``) when ``auto_confirm`` is off.
+It consumes its queue ``courier.<code>.dispatch`` (declared by the shop), where two kinds of
+message arrive, told apart by the AMQP ``type`` property and each checked against its
+contract: ``courier.dispatch`` (``shared.contracts.DispatchMessage``) and
+``courier.dispatch_cancelled`` (``shared.contracts.DispatchCancelled``); anything else is
+rejected. It keeps what it received in memory, shows it at ``GET /`` (HTML) and
+``GET /dispatches`` (JSON), and after ``confirm_delay_s`` confirms the delivery with a
+signed callback to ``{callback_base_url}/api/fulfilment/{code}/callbacks`` (retried with
+back-off until it is accepted). ``POST /dispatches/{dispatch_id}/{status}`` confirms by hand
+(``delivered`` or ``failed``) when ``auto_confirm`` is off.
+
+A cancel marks the dispatch ``cancelled`` and stops its pending confirmation; a cancel that
+arrives before its dispatch (the two come from different services, in any order) is
+remembered, so the late dispatch is stored as ``cancelled`` and never confirmed. A
+cancelled dispatch cannot be confirmed by hand (409). A cancel of a dispatch already
+confirmed changes nothing but is noted (``cancel_after``).
 
 In tests::
 
@@ -40,12 +49,17 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aiohttp import web
 from pydantic import ValidationError
 
-from shared.contracts import DispatchMessage
+from shared.contracts import DispatchCancelled, DispatchMessage
 from shared.messaging import courier_queue_name, declare_courier_queue
 from shared.signing import signed_headers
 
 log = logging.getLogger("deploy.sandbox_courier")
 STATUSES = ("delivered", "failed")
+CANCELLED = "cancelled"
+
+
+class DispatchIsCancelled(Exception):
+    """The shop cancelled this dispatch: it must not be confirmed."""
 
 
 class SandboxCourier:
@@ -70,9 +84,13 @@ class SandboxCourier:
         self.auto_confirm = auto_confirm
         self.retry_delays_s = retry_delays_s
         self.received: list[dict[str, Any]] = []
+        # Cancels of dispatches not received yet: dispatch id -> when the cancel came.
+        self.early_cancels: dict[str, str] = {}
         self._arrived = asyncio.Event()
+        self._changed = asyncio.Event()
         self._connection: AbstractRobustConnection | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._confirmations: dict[str, asyncio.Task[None]] = {}
         self._http: aiohttp.ClientSession | None = None
 
     @property
@@ -119,22 +137,47 @@ class SandboxCourier:
                 await self._arrived.wait()
         return self.received
 
+    async def wait_for_status(
+        self,
+        dispatch_id: str,
+        status: str,
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> dict[str, Any]:
+        """Wait until the dispatch is known with ``status``; return its record."""
+        async with asyncio.timeout(timeout):
+            while True:
+                self._changed.clear()
+                record = self.find(dispatch_id)
+                if record is not None and record["status"] == status:
+                    return record
+                await self._changed.wait()
+
     def find(self, dispatch_id: str) -> dict[str, Any] | None:
         return next((d for d in self.received if d["dispatch_id"] == dispatch_id), None)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        model = MODELS.get(message.type or "")
+        if model is None:
+            log.warning("rejected a message of unknown type %r", message.type)
+            await message.reject(requeue=False)
+            return
         try:
-            dispatch = DispatchMessage.model_validate_json(message.body)
+            body = model.model_validate_json(message.body)
         except ValidationError as exc:
             fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors()})
-            log.warning("rejected a dispatch message that breaks the contract: %s", fields)
+            log.warning(
+                "rejected a %s message that breaks the contract: %s", model.__name__, fields
+            )
             await message.reject(requeue=False)
             return
-        if dispatch.courier != self.code:
-            log.warning("rejected a dispatch message for courier %s", dispatch.courier)
+        if body.courier != self.code:
+            log.warning("rejected a %s message for courier %s", model.__name__, body.courier)
             await message.reject(requeue=False)
             return
-        self._store(dispatch, message.message_id)
+        if isinstance(body, DispatchCancelled):
+            self._cancel(body)
+        else:
+            self._store(body, message.message_id)
         await message.ack()
 
     def _store(self, dispatch: DispatchMessage, message_id: str | None) -> None:
@@ -144,11 +187,36 @@ class SandboxCourier:
         record["message_id"] = message_id
         record["received_at"] = datetime.now(UTC).isoformat()
         record["status"] = "received"
+        cancelled_at = self.early_cancels.pop(record["dispatch_id"], None)
+        if cancelled_at is not None:  # the cancel overtook the dispatch: never deliver it
+            record["status"] = CANCELLED
+            record["cancelled_at"] = cancelled_at
         self.received.append(record)
         self._arrived.set()
+        self._changed.set()
         log.info("dispatch received (%d in total)", len(self.received))
-        if self.auto_confirm:
+        if self.auto_confirm and record["status"] != CANCELLED:
             self.confirm(record["dispatch_id"], "delivered", delay_s=self.confirm_delay_s)
+
+    def _cancel(self, cancel: DispatchCancelled) -> None:
+        dispatch_id = str(cancel.dispatch_id)
+        now = datetime.now(UTC).isoformat()
+        record = self.find(dispatch_id)
+        if record is None:
+            self.early_cancels.setdefault(dispatch_id, now)
+            log.info("cancel of a dispatch not received yet: remembered")
+        elif record["status"] in STATUSES:
+            # Already confirmed to the shop: too late to drop; note it for whoever looks.
+            record.setdefault("cancel_after", now)
+            log.warning("cancel of a dispatch already confirmed %s", record["status"])
+        elif record["status"] != CANCELLED:
+            task = self._confirmations.pop(dispatch_id, None)
+            if task is not None:
+                task.cancel()
+            record["status"] = CANCELLED
+            record["cancelled_at"] = now
+            log.info("dispatch cancelled by the shop")
+        self._changed.set()
 
     def confirm(self, dispatch_id: str, status: str, *, delay_s: float = 0.0) -> None:
         """Schedule the callback that reports ``status`` for a received dispatch."""
@@ -157,10 +225,18 @@ class SandboxCourier:
             raise KeyError(dispatch_id)
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}")
+        if record["status"] == CANCELLED:
+            raise DispatchIsCancelled(dispatch_id)
         record["status"] = f"confirming {status}"
         task = asyncio.create_task(self._callback(record, status, delay_s))
         self._tasks.add(task)
+        self._confirmations[dispatch_id] = task
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda done: self._forget_confirmation(dispatch_id, done))
+
+    def _forget_confirmation(self, dispatch_id: str, task: asyncio.Task[None]) -> None:
+        if self._confirmations.get(dispatch_id) is task:
+            del self._confirmations[dispatch_id]
 
     async def _callback(self, record: dict[str, Any], status: str, delay_s: float) -> None:
         await asyncio.sleep(delay_s)
@@ -172,12 +248,14 @@ class SandboxCourier:
             record["callback_answer"] = answer
             if answer is not None and 200 <= answer < 300:
                 record["status"] = status
+                self._changed.set()
                 return
             if retry_in is None:
                 break
             log.warning("callback answered %s, retrying in %ss", answer, retry_in)
             await asyncio.sleep(retry_in)
         record["status"] = f"callback failed ({status})"
+        self._changed.set()
         log.error("callback for a dispatch gave up after %d attempts", len(self.retry_delays_s) + 1)
 
     async def _post(self, body: bytes) -> int | None:
@@ -201,6 +279,11 @@ class SandboxCourier:
 
 
 COURIER_KEY = web.AppKey("courier", SandboxCourier)
+# The messages of the courier's queue, by their AMQP type.
+MODELS: dict[str, type[DispatchMessage] | type[DispatchCancelled]] = {
+    DispatchMessage.MESSAGE_TYPE: DispatchMessage,
+    DispatchCancelled.MESSAGE_TYPE: DispatchCancelled,
+}
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -209,7 +292,10 @@ async def healthz(_request: web.Request) -> web.Response:
 
 async def dispatches(request: web.Request) -> web.Response:
     courier = request.app[COURIER_KEY]
-    return web.json_response({"courier": courier.code, "items": courier.received})
+    early = [{"dispatch_id": k, "cancelled_at": v} for k, v in courier.early_cancels.items()]
+    return web.json_response(
+        {"courier": courier.code, "items": courier.received, "early_cancels": early}
+    )
 
 
 async def confirm(request: web.Request) -> web.Response:
@@ -220,6 +306,8 @@ async def confirm(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="unknown dispatch") from None
     except ValueError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
+    except DispatchIsCancelled:
+        raise web.HTTPConflict(text="the shop cancelled this dispatch") from None
     return web.json_response({"status": "scheduled"}, status=202)
 
 
@@ -233,7 +321,9 @@ def _row(d: dict[str, Any]) -> str:
         ", ".join(str(v) for v in address.values() if v),
         f"{d['parcel']['count']} pc, {d['parcel']['weight_g']} g",
         f"{cod['amount'] / 100:.2f} {cod['currency']}" if cod else "prepaid",
-        d["status"],
+        f"cancelled by the shop, do not deliver ({d['cancelled_at'][:19]})"
+        if d["status"] == CANCELLED
+        else d["status"],
     )
     return "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
 

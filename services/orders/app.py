@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from shared.messaging import declare_bank_queue
+from shared.messaging import declare_bank_queue, declare_courier_queue
 from shared.service import AMQP, add_consumer, add_outbox_relay, create_service_app
 
 from . import handlers, messages, payments, staff
@@ -42,11 +42,26 @@ def bank_queue_ctx(bank: str) -> Callable[[web.Application], AsyncIterator[None]
     return ctx
 
 
+def courier_queues_ctx(
+    couriers: tuple[str, ...],
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Orders sends couriers ``DispatchCancelled`` on their queues: declared before any is sent."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async with app[AMQP].channel() as channel:
+            for courier in couriers:
+                await declare_courier_queue(channel, courier)
+        yield
+
+    return ctx
+
+
 def create_app(settings: Settings) -> web.Application:
     app = create_service_app(settings)
     app[handlers.SETTINGS] = settings
     add_routes(app)
     app.cleanup_ctx.append(bank_queue_ctx(settings.bank_code))
+    app.cleanup_ctx.append(courier_queues_ctx(tuple(settings.couriers)))
     add_outbox_relay(app, settings)
     add_consumer(app, settings, messages.QUEUE, messages.handlers(settings))
     app.cleanup_ctx.append(maintenance_ctx(settings))

@@ -56,20 +56,27 @@ class IllegalTransition(Exception):
 
 @dataclass(frozen=True)
 class OrderState:
+    """What the state machine needs to know of an order: its status, how it is paid, whether
+    a dispatch was asked for, and whether orders has seen that dispatch released to the
+    courier (``DispatchReleased``)."""
+
     status: Status
     payment_method: PaymentMethod
     dispatch_requested: bool
+    dispatch_released: bool = False
 
 
 @dataclass(frozen=True)
 class Step:
-    """The outcome of a trigger: the status after it, whether to ask for a dispatch, and
-    whether money taken by card goes back (a paid order that will not be delivered)."""
+    """The outcome of a trigger: the status after it, whether to ask for a dispatch, whether
+    money taken by card goes back (a paid order that will not be delivered), and whether the
+    courier must be told to drop the dispatch (``DispatchCancelled``)."""
 
     status: Status
     changed: bool
     request_dispatch: bool = False
     request_refund: bool = False
+    cancel_dispatch: bool = False
 
 
 # Where an order may go on each trigger (the stock-reserved step depends on the payment).
@@ -95,9 +102,8 @@ def decide(order: OrderState, trigger: Trigger) -> Step:
     """Apply ``trigger`` to ``order``; raise ``IllegalTransition`` when it does not fit."""
     if trigger is Trigger.STOCK_RESERVED:
         return _on_stock_reserved(order)
-    if trigger is Trigger.CUSTOMER_CANCELLED and order.dispatch_requested:
-        # The delivery data may already be with the courier: no silent ghost delivery.
-        raise IllegalTransition(order.status, trigger)
+    if trigger is Trigger.DISPATCH_RELEASED and order.status is Status.CANCELLED:
+        return _on_release_after_cancel(order)
     target = _TRANSITIONS.get((order.status, trigger))
     if target is None:
         raise IllegalTransition(order.status, trigger)
@@ -106,7 +112,19 @@ def decide(order: OrderState, trigger: Trigger) -> Step:
         changed=True,
         request_dispatch=trigger is Trigger.PAYMENT_CONFIRMED,
         request_refund=_paid_by_card(order) and target in (Status.CANCELLED, Status.FAILED),
+        # The delivery data may already be with the courier (or be on its way): tell the
+        # courier to drop the dispatch, so a cancelled order is never delivered.
+        cancel_dispatch=trigger is Trigger.CUSTOMER_CANCELLED and order.dispatch_requested,
     )
+
+
+def _on_release_after_cancel(order: OrderState) -> Step:
+    """The release raced the customer's cancel: the courier got the dispatch after orders
+    had cancelled it, and may have missed the cancel. Tell it again, once per dispatch (the
+    release is recorded with the dispatch); the order stays cancelled."""
+    if not order.dispatch_requested or order.dispatch_released:
+        raise IllegalTransition(order.status, Trigger.DISPATCH_RELEASED)
+    return Step(status=Status.CANCELLED, changed=False, cancel_dispatch=True)
 
 
 def _paid_by_card(order: OrderState) -> bool:

@@ -376,9 +376,13 @@ async def cancel_order(request: web.Request) -> web.Response:
 
 
 async def _cancel(conn: DbConn, order_id: UUID, settings: Settings) -> None:
+    """Placed, awaiting payment or paid: cancelled (a requested dispatch is cancelled with
+    the courier, a paid card order refunded). Dispatched or finished: 409."""
     try:
         await apply_trigger(conn, order_id, Trigger.CUSTOMER_CANCELLED, settings)
-    except IllegalTransition:
+    except IllegalTransition as exc:
+        if exc.status is Status.CANCELLED:  # a concurrent cancel came first
+            return
         raise Problem(
             409, "Too late to cancel", "The order is already with the courier or finished."
         ) from None
@@ -425,6 +429,10 @@ async def _apply_callback(
     except IllegalTransition as exc:
         if exc.status.value == body.status:
             return "duplicate"
+        if exc.status is Status.CANCELLED:
+            raise Problem(
+                409, "Dispatch cancelled", "The order was cancelled: do not deliver it."
+            ) from None
         raise Problem(
             409, "Status does not apply", f"The order is {exc.status.value}; not changed."
         ) from None

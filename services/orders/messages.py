@@ -75,10 +75,14 @@ async def _known_dispatch(conn: DbConn, dispatch_id: UUID, order_id: UUID) -> No
 async def on_dispatch_released(
     settings: Settings, conn: DbConn, event: DispatchReleased, meta: IncomingMeta
 ) -> None:
+    """The courier has the dispatch: the order is ``dispatched``. If the customer cancelled
+    meanwhile (the release raced the cancel), the order stays cancelled and the courier is
+    told once more to drop the dispatch; the release is recorded, so this happens once."""
     await _known_dispatch(conn, event.dispatch_id, event.order_id)
     done = await _transition(conn, event.order_id, Trigger.DISPATCH_RELEASED, settings)
     if done is not None:
-        await storage.set_dispatch_status(conn, event.dispatch_id, "released", event.release_id)
+        status = "cancelled" if done.step.cancel_dispatch else "released"
+        await storage.set_dispatch_status(conn, event.dispatch_id, status, event.release_id)
 
 
 async def on_dispatch_refused(

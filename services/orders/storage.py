@@ -234,7 +234,9 @@ async def set_status(conn: DbConn, order_id: UUID, status: Status) -> None:
 _ORDER_COLUMNS = (
     "o.id, o.order_ref, o.customer_id, o.status, o.payment_method, o.courier, o.total_amount,"
     " o.currency, o.created_at, o.needs_attention_at, o.weight_g,"
-    " EXISTS (SELECT 1 FROM dispatches d WHERE d.order_id = o.id) AS dispatch_requested"
+    " EXISTS (SELECT 1 FROM dispatches d WHERE d.order_id = o.id) AS dispatch_requested,"
+    " EXISTS (SELECT 1 FROM dispatches d WHERE d.order_id = o.id AND d.release_id IS NOT NULL)"
+    " AS dispatch_released"
 )
 
 
@@ -337,6 +339,24 @@ async def get_dispatch(conn: DbConn, dispatch_id: UUID) -> asyncpg.Record | None
         dispatch_id,
     )
     return row
+
+
+async def order_dispatch(conn: DbConn, order_id: UUID) -> asyncpg.Record | None:
+    """The order's dispatch, locked (take the order's lock first: one lock order everywhere)."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "SELECT id, order_id, courier, status, release_id FROM dispatches"
+        " WHERE order_id = $1 FOR UPDATE",
+        order_id,
+    )
+    return row
+
+
+async def cancel_dispatch(conn: DbConn, dispatch_id: UUID) -> None:
+    await conn.execute(
+        "UPDATE dispatches SET status = 'cancelled', cancelled_at = coalesce(cancelled_at, now()),"
+        " updated_at = now() WHERE id = $1",
+        dispatch_id,
+    )
 
 
 async def set_dispatch_status(

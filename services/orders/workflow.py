@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from shared.contracts import (
+    DispatchCancelled,
     DispatchRequested,
     Money,
     OrderAwaitingPayment,
@@ -35,9 +36,10 @@ from shared.contracts import (
     RefundPending,
     RefundRequested,
     bank_routing_key,
+    courier_routing_key,
 )
 from shared.db import DbConn
-from shared.messaging import PAYMENTS_EXCHANGE, enqueue
+from shared.messaging import DISPATCH_EXCHANGE, PAYMENTS_EXCHANGE, enqueue
 
 from . import storage
 from .config import Settings
@@ -82,6 +84,7 @@ def state_of(row: asyncpg.Record) -> OrderState:
         status=Status(row["status"]),
         payment_method=row["payment_method"],
         dispatch_requested=row["dispatch_requested"],
+        dispatch_released=row["dispatch_released"],
     )
 
 
@@ -89,7 +92,8 @@ async def apply_trigger(
     conn: DbConn, order_id: UUID, trigger: Trigger, settings: Settings
 ) -> Transition:
     """Lock the order and apply ``trigger`` with its effects (payment request, dispatch
-    request, payment cancelled or refund); raise ``IllegalTransition`` or ``OrderNotFound``."""
+    request or cancel, payment cancelled or refund); raise ``IllegalTransition`` or
+    ``OrderNotFound``."""
     row = await storage.lock_order(conn, order_id)
     if row is None:
         raise OrderNotFound(str(order_id))
@@ -102,6 +106,8 @@ async def apply_trigger(
         await request_payment(conn, row, settings)
     if step.request_dispatch:
         await request_dispatch(conn, row)
+    if step.cancel_dispatch:
+        await cancel_dispatch(conn, row)
     if row["payment_method"] == "card":
         await follow_payment(conn, row, step)
     return Transition(order=row, step=step)
@@ -152,6 +158,25 @@ async def request_dispatch(conn: DbConn, row: asyncpg.Record) -> UUID:
         correlation_id=str(row["id"]),
     )
     return dispatch_id
+
+
+async def cancel_dispatch(conn: DbConn, row: asyncpg.Record) -> UUID:
+    """Mark the order's dispatch cancelled and tell the courier to drop it, on its own queue
+    (``courier.<code>``, next to the dispatch messages): ids only."""
+    dispatch = await storage.order_dispatch(conn, row["id"])
+    if dispatch is None:  # decide asks for this only when a dispatch was requested
+        raise RuntimeError(f"order {row['id']} has no dispatch to cancel")
+    await storage.cancel_dispatch(conn, dispatch["id"])
+    await enqueue(
+        conn,
+        DispatchCancelled(
+            dispatch_id=dispatch["id"], order_ref=row["order_ref"], courier=dispatch["courier"]
+        ),
+        exchange=DISPATCH_EXCHANGE,
+        routing_key=courier_routing_key(dispatch["courier"]),
+        correlation_id=str(row["id"]),
+    )
+    return dispatch["id"]
 
 
 async def follow_payment(conn: DbConn, row: asyncpg.Record, step: Step) -> None:

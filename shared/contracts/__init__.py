@@ -5,6 +5,7 @@
 
 from shared.contracts.base import Contract, Money, PersonalContract
 from shared.contracts.catalog import StockRejected, StockReleased, StockReserved
+from shared.contracts.courier import DispatchCancelled, courier_routing_key
 from shared.contracts.customers import (
     ConsentChanged,
     CustomerErased,
@@ -65,6 +66,7 @@ CONTRACTS: dict[str, type[Contract]] = {
         PaymentRefunded,
         PaymentRequested,
         RefundRequested,
+        DispatchCancelled,
     )
 }
 
@@ -75,6 +77,7 @@ __all__ = [
     "CustomerErased",
     "CustomerRegistered",
     "DispatchAddress",
+    "DispatchCancelled",
     "DispatchMessage",
     "DispatchRecipient",
     "DispatchRefused",
@@ -106,4 +109,5 @@ __all__ = [
     "StockReleased",
     "StockReserved",
     "bank_routing_key",
+    "courier_routing_key",
 ]

@@ -104,16 +104,19 @@ class OutboxRelay:
         listener = await self._listen()
         last_purge = 0.0
         backoff = 0.1
+        in_flight = 1
         try:
             while True:
                 self._wake.clear()
                 try:
-                    # Batches in flight side by side (SKIP LOCKED gives each its own rows), so
-                    # the database round trips of one overlap the confirms of another.
+                    # With a backlog, batches go side by side (SKIP LOCKED gives each its own
+                    # rows), so the database round trips of one overlap the confirms of
+                    # another; a trickle takes one batch per wake-up, with no empty ones.
                     batches = await asyncio.gather(
-                        *(self.publish_batch() for _ in range(self._pipeline))
+                        *(self.publish_batch() for _ in range(in_flight))
                     )
                     published = sum(batches)
+                    in_flight = self._pipeline if published >= self._batch_size else 1
                     if time.monotonic() - last_purge > self._purge_interval_s:
                         await self.purge()
                         last_purge = time.monotonic()

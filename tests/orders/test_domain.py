@@ -84,9 +84,66 @@ def test_illegal_transitions(status: Status, trigger: Trigger) -> None:
         decide(_state(status), trigger)
 
 
-def test_no_customer_cancel_once_a_dispatch_is_requested() -> None:
+@pytest.mark.parametrize(
+    ("status", "method", "dispatch", "refund"),
+    [
+        (Status.PLACED, "cash_on_delivery", False, False),
+        (Status.PLACED, "card", False, False),
+        (Status.PLACED, "cash_on_delivery", True, False),  # stock reserved, dispatch asked
+        (Status.AWAITING_PAYMENT, "card", False, False),
+        (Status.PAID, "card", True, True),
+    ],
+)
+def test_customer_cancels_until_dispatched(
+    status: Status, method: str, dispatch: bool, refund: bool
+) -> None:
+    step = decide(_state(status, method, dispatch), Trigger.CUSTOMER_CANCELLED)
+    assert (step.status, step.changed) == (Status.CANCELLED, True)
+    # A requested dispatch is cancelled with the courier; money taken goes back.
+    assert (step.cancel_dispatch, step.request_refund) == (dispatch, refund)
+    assert not step.request_dispatch
+
+
+@pytest.mark.parametrize(
+    "status", [Status.DISPATCHED, Status.DELIVERED, Status.FAILED, Status.CANCELLED]
+)
+def test_no_customer_cancel_once_dispatched_or_final(status: Status) -> None:
+    for method in ("cash_on_delivery", "card"):
+        with pytest.raises(IllegalTransition):
+            decide(_state(status, method, dispatch=True), Trigger.CUSTOMER_CANCELLED)
+
+
+def test_release_after_cancel_cancels_the_dispatch_again_once() -> None:
+    cancelled = OrderState(Status.CANCELLED, "card", dispatch_requested=True)
+    step = decide(cancelled, Trigger.DISPATCH_RELEASED)
+    assert (step.status, step.changed, step.cancel_dispatch) == (Status.CANCELLED, False, True)
+    assert not step.request_refund and not step.request_dispatch
+    # Once the release is recorded, a further release changes nothing.
+    released = OrderState(
+        Status.CANCELLED, "card", dispatch_requested=True, dispatch_released=True
+    )
     with pytest.raises(IllegalTransition):
-        decide(_state(Status.PLACED, dispatch=True), Trigger.CUSTOMER_CANCELLED)
+        decide(released, Trigger.DISPATCH_RELEASED)
+    # A cancelled order that never asked for a dispatch has nothing to release.
+    with pytest.raises(IllegalTransition):
+        decide(_state(Status.CANCELLED), Trigger.DISPATCH_RELEASED)
+
+
+def test_courier_cannot_deliver_a_cancelled_order() -> None:
+    for trigger in (Trigger.COURIER_DELIVERED, Trigger.COURIER_FAILED):
+        with pytest.raises(IllegalTransition):
+            decide(_state(Status.CANCELLED, dispatch=True), trigger)
+
+
+def test_only_customer_cancel_cancels_a_dispatch() -> None:
+    for status, trigger in (
+        (Status.PLACED, Trigger.STOCK_REJECTED),
+        (Status.AWAITING_PAYMENT, Trigger.PAYMENT_DECLINED),
+        (Status.AWAITING_PAYMENT, Trigger.PAYMENT_EXPIRED),
+        (Status.PAID, Trigger.DISPATCH_REFUSED),
+        (Status.DISPATCHED, Trigger.COURIER_FAILED),
+    ):
+        assert not decide(_state(status, "card", True), trigger).cancel_dispatch
 
 
 def test_order_refs_are_short_and_readable() -> None:
