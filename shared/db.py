@@ -20,9 +20,20 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _skip_session_reset(_conn: asyncpg.Connection) -> None:
+    """asyncpg still rolls back an open transaction on release; the default reset query
+    (UNLISTEN, RESET ALL, advisory unlock) costs one more round trip per checkout of a
+    connection. Pooled connections here never carry session state: LISTEN uses its own
+    connection, advisory locks are transaction-scoped, settings are never changed."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        reset=_skip_session_reset,
     )
     assert pool is not None
     return pool

@@ -22,7 +22,7 @@ from services.orders.app import create_app
 from services.orders.config import Settings
 from shared.auth import TokenIssuer
 from shared.contracts import Contract
-from shared.messaging import EVENTS_EXCHANGE, encode_message
+from shared.messaging import DISPATCH_EXCHANGE, EVENTS_EXCHANGE, encode_message
 from shared.service import running_app
 from tests.conftest import MakeDatabase
 
@@ -237,4 +237,14 @@ async def tap(orders: Orders) -> AsyncIterator[Callable[..., Awaitable[EventTap]
         return EventTap(queue)
 
     yield make
+    await channel.close()
+
+
+@pytest.fixture
+async def courier_tap(orders: Orders) -> AsyncIterator[EventTap]:
+    """What the sandbox courier's queue gets on ``shop.dispatch`` (``courier.sandbox``)."""
+    channel = await orders.amqp.channel()
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    await queue.bind(DISPATCH_EXCHANGE, "courier.sandbox")
+    yield EventTap(queue)
     await channel.close()

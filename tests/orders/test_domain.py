@@ -119,9 +119,7 @@ def test_release_after_cancel_cancels_the_dispatch_again_once() -> None:
     assert (step.status, step.changed, step.cancel_dispatch) == (Status.CANCELLED, False, True)
     assert not step.request_refund and not step.request_dispatch
     # Once the release is recorded, a further release changes nothing.
-    released = OrderState(
-        Status.CANCELLED, "card", dispatch_requested=True, dispatch_released=True
-    )
+    released = OrderState(Status.CANCELLED, "card", dispatch_requested=True, dispatch_released=True)
     with pytest.raises(IllegalTransition):
         decide(released, Trigger.DISPATCH_RELEASED)
     # A cancelled order that never asked for a dispatch has nothing to release.

@@ -226,14 +226,111 @@ async def test_customer_cancels_before_dispatch_only(orders: Orders, tap: MakeTa
     assert (status, problem["title"]) == (409, "Too late to cancel")
 
 
-async def test_no_cancel_once_the_dispatch_is_requested(orders: Orders, tap: MakeTap) -> None:
+CANCEL_FIELDS = {"dispatch_id", "order_ref", "courier"}
+
+
+async def test_cancel_after_the_dispatch_is_requested_tells_the_courier(
+    orders: Orders, tap: MakeTap, courier_tap: EventTap
+) -> None:
+    """Cash on delivery, stock reserved, dispatch requested: the customer may still cancel.
+    The courier gets ``DispatchCancelled`` (ids only); a release that raced the cancel sends
+    it once more; the courier can no longer confirm the delivery."""
     customer = uuid4()
-    events = await tap("orders.dispatch.requested")
+    events = await tap("orders.dispatch.requested", "orders.order.#")
     placed = await orders.placed_order(customer)
     await orders.publish(StockReserved(order_id=UUID(placed["id"]), weight_g=100))
-    await events.next("orders.dispatch.requested")
+    requested = await events.next("orders.dispatch.requested")
+    status, body, _ = await orders.call(
+        "POST", f"/api/orders/{placed['id']}/cancel", headers=orders.auth(customer)
+    )
+    assert (status, body["status"]) == (200, "cancelled")
+    cancelled = await events.next("orders.order.cancelled")
+    assert cancelled["order_id"] == placed["id"]  # catalog returns the stock on this
+
+    cancel = await courier_tap.next("courier.dispatch_cancelled")
+    assert set(cancel) == CANCEL_FIELDS
+    assert cancel == {
+        "dispatch_id": requested["dispatch_id"],
+        "order_ref": placed["order_ref"],
+        "courier": "sandbox",
+    }
+    assert str(customer) not in json.dumps(cancel)
+    order = await orders.order(customer, placed["id"])
+    assert [(h["status"], h["cause"]) for h in order["history"]] == [
+        ("placed", "checkout"),
+        ("cancelled", "customer_cancelled"),
+    ]
+    conn = await asyncpg.connect(orders.dsn)
+    try:
+        dispatch = await conn.fetchrow(
+            "SELECT status, cancelled_at, release_id FROM dispatches WHERE id = $1",
+            UUID(requested["dispatch_id"]),
+        )
+    finally:
+        await conn.close()
+    assert dispatch is not None
+    assert dispatch["status"] == "cancelled" and dispatch["cancelled_at"] is not None
+    assert dispatch["release_id"] is None
+
+    # The release raced the cancel: the courier is told again, and the order stays cancelled.
+    release = DispatchReleased(
+        dispatch_id=requested["dispatch_id"],
+        order_id=placed["id"],
+        release_id=uuid4(),
+        courier="sandbox",
+    )
+    await orders.publish(release)
+    again = await courier_tap.next("courier.dispatch_cancelled")
+    assert again == cancel
+    # Another release of the same dispatch (a new message): no third cancel.
+    await orders.publish(release.model_copy(update={"release_id": uuid4()}))
+    assert await courier_tap.types(wait_s=1.0) == []
+    assert await events.types() == []
+    order = await orders.order(customer, placed["id"])
+    assert order["status"] == "cancelled" and len(order["history"]) == 2
+
+    # The courier must not deliver it: a delivered (or failed) callback is a conflict.
+    callback = {"event_id": str(uuid4()), "dispatch_id": requested["dispatch_id"]}
+    for outcome in ("delivered", "failed"):
+        status, problem = await _callback(orders, {**callback, "status": outcome})
+        assert (status, problem["title"]) == (409, "Dispatch cancelled")
+    assert (await orders.order(customer, placed["id"]))["status"] == "cancelled"
+    # Cancelling again is harmless and sends nothing more.
     status, _, _ = await orders.call(
         "POST", f"/api/orders/{placed['id']}/cancel", headers=orders.auth(customer)
+    )
+    assert status == 200
+    assert await courier_tap.types(wait_s=0.3) == []
+
+
+async def test_a_cancel_before_any_dispatch_sends_the_courier_nothing(
+    orders: Orders, courier_tap: EventTap
+) -> None:
+    customer = uuid4()
+    placed = await orders.placed_order(customer)
+    status, _, _ = await orders.call(
+        "POST", f"/api/orders/{placed['id']}/cancel", headers=orders.auth(customer)
+    )
+    assert status == 200
+    # A late reservation does not ask for a dispatch, so nothing is ever sent to the courier.
+    await orders.publish(StockReserved(order_id=UUID(placed["id"]), weight_g=1))
+    assert await courier_tap.types(wait_s=1.0) == []
+
+
+async def test_no_cancel_once_dispatched(
+    orders: Orders, tap: MakeTap, courier_tap: EventTap
+) -> None:
+    customer = uuid4()
+    order, dispatch_id = await _dispatched(orders, customer, tap)
+    status, problem, _ = await orders.call(
+        "POST", f"/api/orders/{order['id']}/cancel", headers=orders.auth(customer)
+    )
+    assert (status, problem["title"]) == (409, "Too late to cancel")
+    assert await courier_tap.types(wait_s=0.5) == []
+    body = {"event_id": str(uuid4()), "dispatch_id": dispatch_id, "status": "delivered"}
+    assert await _callback(orders, body) == (200, {"result": "applied"})
+    status, _, _ = await orders.call(
+        "POST", f"/api/orders/{order['id']}/cancel", headers=orders.auth(customer)
     )
     assert status == 409
 

@@ -211,11 +211,6 @@ async def test_a_paid_order_that_fails_is_refunded(
     await bank.wait_for(order["payment"]["id"])
     await bank.complete(order["payment"]["id"], "succeeded")
     requested = await events.next("orders.dispatch.requested")
-    # Paid, dispatch asked for: the customer can no longer cancel (no ghost deliveries).
-    status, _, _ = await orders.call(
-        "POST", f"/api/orders/{order['id']}/cancel", headers=orders.auth(customer)
-    )
-    assert status == 409
     await orders.publish(
         DispatchRefused(dispatch_id=requested["dispatch_id"], order_id=order["id"], reason="x")
     )
@@ -228,6 +223,55 @@ async def test_a_paid_order_that_fails_is_refunded(
             break
         await asyncio.sleep(0.05)
     assert (final["status"], final["payment"]["status"]) == ("failed", "refunded")
+
+
+async def test_a_paid_order_cancelled_by_the_customer_is_refunded(
+    orders: Orders, bank: SandboxBank, tap: MakeTap, courier_tap: EventTap
+) -> None:
+    customer = uuid4()
+    events = await tap("orders.dispatch.requested", "orders.order.cancelled", "orders.payment.#")
+    order = await _awaiting(orders, customer)
+    await bank.wait_for(order["payment"]["id"])
+    assert await bank.complete(order["payment"]["id"], "succeeded") == 200
+    requested = await events.next("orders.dispatch.requested")
+    assert (await orders.order(customer, order["id"]))["status"] == "paid"
+
+    status, body, _ = await orders.call(
+        "POST", f"/api/orders/{order['id']}/cancel", headers=orders.auth(customer)
+    )
+    assert (status, body["status"]) == (200, "cancelled")
+    assert (await events.next("orders.order.cancelled"))["order_id"] == order["id"]
+    cancel = await courier_tap.next("courier.dispatch_cancelled")
+    assert cancel == {
+        "dispatch_id": requested["dispatch_id"],
+        "order_ref": order["order_ref"],
+        "courier": "sandbox",
+    }
+    pending = await events.next("orders.payment.refund_requested")
+    assert (pending["payment_id"], pending["amount"]) == (order["payment"]["id"], order["total"])
+    refund = await bank.wait_refund(order["payment"]["id"])
+    assert refund["amount"] == order["total"]["amount"]
+    assert (await events.next("orders.payment.refunded"))["payment_id"] == order["payment"]["id"]
+    final = await orders.order(customer, order["id"])
+    assert (final["status"], final["payment"]["status"]) == ("cancelled", "refunded")
+    assert final["payment_url"] is None
+    assert [(h["status"], h["cause"]) for h in final["history"]][-2:] == [
+        ("paid", "payment_confirmed"),
+        ("cancelled", "customer_cancelled"),
+    ]
+    # A release that raced the cancel re-sends the cancel; the order and refund stay put.
+    await orders.publish(
+        DispatchReleased(
+            dispatch_id=requested["dispatch_id"],
+            order_id=order["id"],
+            release_id=uuid4(),
+            courier="sandbox",
+        )
+    )
+    assert await courier_tap.next("courier.dispatch_cancelled") == cancel
+    again = await orders.order(customer, order["id"])
+    assert (again["status"], again["payment"]["status"]) == ("cancelled", "refunded")
+    assert await events.types() == []
 
 
 async def test_cancel_while_awaiting_payment_cancels_the_payment(
