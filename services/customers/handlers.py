@@ -376,16 +376,27 @@ def consent_item(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def get_export(request: web.Request) -> web.Response:
-    customer_id = require_customer(request)
-    accounts = request.app[ACCOUNTS]
-    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+    document = await export_document(request.app, require_customer(request))
+    return json_response(
+        document,
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": 'attachment; filename="my-data.json"',
+        },
+    )
+
+
+async def export_document(app: web.Application, customer_id: UUID) -> dict[str, Any]:
+    """Everything held about the customer across the services (the API and the pages)."""
+    accounts = app[ACCOUNTS]
+    async with app[PG_POOL].acquire() as conn, conn.transaction():
         profile = await accounts.profile(conn, customer_id, f"customer:{customer_id}")
         consents = await storage.consent_history(conn, customer_id)
         released = await storage.disclosures(conn, customer_id)
-    settings = request.app[SETTINGS]
+    settings = app[SETTINGS]
     (orders, orders_note), (notes_items, notes_note) = await asyncio.gather(
-        fetch_section(request.app, settings.orders_url, customer_id, "orders"),
-        fetch_section(request.app, settings.notifications_url, customer_id, "notifications"),
+        fetch_section(app, settings.orders_url, customer_id, "orders"),
+        fetch_section(app, settings.notifications_url, customer_id, "notifications"),
     )
     notes = {k: v for k, v in (("orders", orders_note), ("notifications", notes_note)) if v}
     document: dict[str, Any] = {
@@ -398,13 +409,7 @@ async def get_export(request: web.Request) -> web.Response:
     }
     if notes:
         document["notes"] = notes
-    return json_response(
-        document,
-        headers={
-            "Cache-Control": "no-store",
-            "Content-Disposition": 'attachment; filename="my-data.json"',
-        },
-    )
+    return document
 
 
 async def fetch_section(

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from deploy.sandbox_courier import SandboxCourier
-from shared.contracts import DispatchMessage
+from shared.contracts import DispatchCancelled, DispatchMessage
 from shared.messaging import DISPATCH_EXCHANGE, declare_exchanges, encode_message
 from shared.service import running_app
 from shared.signing import SignatureError, verify
@@ -182,3 +182,140 @@ async def test_http_views_and_manual_confirmation(
             assert response.status == 202
         await wait_until(lambda: len(app[CALLS]) == 1)
     assert app[CALLS][0]["body"]["status"] == "failed"
+
+
+def cancel_message(dispatch: DispatchMessage) -> DispatchCancelled:
+    return DispatchCancelled(
+        dispatch_id=dispatch.dispatch_id, order_ref=dispatch.order_ref, courier=dispatch.courier
+    )
+
+
+async def send(amqp_url: str, message: DispatchMessage | DispatchCancelled) -> None:
+    await publish(
+        amqp_url,
+        message.model_dump_json().encode(),
+        message_type=message.MESSAGE_TYPE,
+        courier=message.courier,
+    )
+
+
+async def test_a_cancel_stops_the_pending_confirmation(
+    amqp_url: str, receiver: tuple[str, web.Application]
+) -> None:
+    url, app = receiver
+    code = new_code()
+    first, second = dispatch_message(code), dispatch_message(code)
+    async with (
+        SandboxCourier(
+            amqp_url, code, callback_base_url=url, secret=SECRET, confirm_delay_s=1.0
+        ) as courier,
+        running_app(courier.create_app()) as courier_url,
+        aiohttp.ClientSession() as client,
+    ):
+        await send(amqp_url, first)
+        await send(amqp_url, second)
+        await courier.wait_for(2, timeout=10)
+        pending = courier.find(str(first.dispatch_id))
+        assert pending is not None and pending["status"] == "confirming delivered"
+        await send(amqp_url, cancel_message(first))
+        record = await courier.wait_for_status(str(first.dispatch_id), "cancelled", timeout=5)
+        assert record["cancelled_at"]
+        # The other dispatch is confirmed as usual; the cancelled one never is.
+        await courier.wait_for_status(str(second.dispatch_id), "delivered", timeout=10)
+        await asyncio.sleep(1.2)
+        assert [c["body"]["dispatch_id"] for c in app[CALLS]] == [str(second.dispatch_id)]
+        assert record["status"] == "cancelled" and "callback_attempts" not in record
+        # A repeated cancel changes nothing; a manual confirmation is refused.
+        await send(amqp_url, cancel_message(first))
+        async with client.post(
+            f"{courier_url}/dispatches/{first.dispatch_id}/delivered"
+        ) as response:
+            assert response.status == 409
+        async with client.get(f"{courier_url}/dispatches") as response:
+            listed = await response.json()
+        statuses = {d["dispatch_id"]: d["status"] for d in listed["items"]}
+        assert statuses == {
+            str(first.dispatch_id): "cancelled",
+            str(second.dispatch_id): "delivered",
+        }
+        async with client.get(f"{courier_url}/") as response:
+            assert "cancelled by the shop, do not deliver" in await response.text()
+    assert len(app[CALLS]) == 1
+
+
+async def test_a_cancel_that_overtakes_its_dispatch_is_remembered(
+    amqp_url: str, receiver: tuple[str, web.Application]
+) -> None:
+    url, app = receiver
+    code = new_code()
+    late = dispatch_message(code)
+    async with (
+        SandboxCourier(
+            amqp_url, code, callback_base_url=url, secret=SECRET, confirm_delay_s=0.05
+        ) as courier,
+        running_app(courier.create_app()) as courier_url,
+        aiohttp.ClientSession() as client,
+    ):
+        await send(amqp_url, cancel_message(late))
+        await wait_until(lambda: str(late.dispatch_id) in courier.early_cancels)
+        async with client.get(f"{courier_url}/dispatches") as response:
+            listed = await response.json()
+        assert [c["dispatch_id"] for c in listed["early_cancels"]] == [str(late.dispatch_id)]
+        assert listed["items"] == []
+
+        await send(amqp_url, late)
+        received = await courier.wait_for(1, timeout=10)
+        assert received[0]["status"] == "cancelled" and received[0]["cancelled_at"]
+        assert courier.early_cancels == {}
+        await asyncio.sleep(0.5)  # well past the confirmation delay
+        assert received[0]["status"] == "cancelled"
+    assert app[CALLS] == []
+
+
+async def test_a_cancel_after_the_confirmation_is_only_noted(
+    amqp_url: str, receiver: tuple[str, web.Application]
+) -> None:
+    url, app = receiver
+    code = new_code()
+    message = dispatch_message(code)
+    async with SandboxCourier(
+        amqp_url, code, callback_base_url=url, secret=SECRET, confirm_delay_s=0.05
+    ) as courier:
+        await send(amqp_url, message)
+        await courier.wait_for(1, timeout=10)
+        record = await courier.wait_for_status(str(message.dispatch_id), "delivered")
+        await send(amqp_url, cancel_message(message))
+        await wait_until(lambda: "cancel_after" in record)
+        assert record["status"] == "delivered"
+    assert len(app[CALLS]) == 1
+
+
+async def test_messages_are_checked_by_their_type(
+    amqp_url: str, receiver: tuple[str, web.Application]
+) -> None:
+    url, app = receiver
+    code = new_code()
+    dispatch, other = dispatch_message(code), dispatch_message(code)
+    cancel = json.loads(cancel_message(dispatch).model_dump_json())
+    async with SandboxCourier(
+        amqp_url, code, callback_base_url=url, secret=SECRET, auto_confirm=False
+    ) as courier:
+        rejected = [
+            # a cancel with personal data, one for another courier, a dispatch sent as a
+            # cancel, a dispatch without a type, and an unknown type: all dropped
+            ({**cancel, "phone": "+77011234567"}, DispatchCancelled.MESSAGE_TYPE),
+            ({**cancel, "courier": "other"}, DispatchCancelled.MESSAGE_TYPE),
+            (json.loads(dispatch.model_dump_json()), DispatchCancelled.MESSAGE_TYPE),
+            (json.loads(other.model_dump_json()), ""),
+            (cancel, "courier.something_else"),
+        ]
+        for body, message_type in rejected:
+            await publish(
+                amqp_url, json.dumps(body).encode(), message_type=message_type, courier=code
+            )
+        await send(amqp_url, dispatch)
+        received = await courier.wait_for(1, timeout=10)
+        await asyncio.sleep(0.3)
+        assert [d["dispatch_id"] for d in received] == [str(dispatch.dispatch_id)]
+        assert received[0]["status"] == "received" and courier.early_cancels == {}
+    assert app[CALLS] == []

@@ -16,10 +16,9 @@ from shared.logging import get_logger
 from .. import storage
 from ..accounts import BadCredentials, PolicyMismatch, Throttled
 from ..domain import LoginRequest, MarketingChoice, ProfilePatch, RegisterRequest
-from ..handlers import ACCOUNTS, network_of
+from ..handlers import ACCOUNTS, export_document, network_of
 from . import forms, sessions
 from .context import CONFIG, COOKIES, MAIN_APP, customer_of, lang_of, render, see_other
-from .export import export_document
 
 log = get_logger("customers.account_pages")
 PROFILE = "/account/profile"
