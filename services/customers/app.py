@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from cryptography.hazmat.primitives import serialization
 
 from shared.auth import TokenIssuer
-from shared.contracts import DispatchRequested
+from shared.contracts import DispatchRequested, OrderCancelled
 from shared.db import PG_POOL
 from shared.logging import get_logger
 from shared.messaging import declare_courier_queue
@@ -30,7 +30,7 @@ from .handlers import (
     add_routes,
     domain_errors,
 )
-from .messages import on_dispatch_requested
+from .messages import on_dispatch_requested, on_order_cancelled
 from .pd import PdGate
 from .vault import Vault
 from .web import add_routes as add_account_pages
@@ -128,7 +128,10 @@ def create_app(settings: Settings) -> web.Application:
         app,
         settings,
         QUEUE,
-        {DispatchRequested: on_dispatch_requested(accounts.gate, cipher, settings.couriers)},
+        {
+            DispatchRequested: on_dispatch_requested(accounts.gate, cipher, settings.couriers),
+            OrderCancelled: on_order_cancelled,
+        },
     )
     add_routes(app)
     add_account_pages(app)

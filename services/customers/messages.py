@@ -2,7 +2,9 @@
 
 ``DispatchRequested`` -> release the delivery projection to the courier, publish the
 ``DispatchMessage`` on ``shop.dispatch`` (outbox body sealed) and ``DispatchReleased``; or
-``DispatchRefused`` when no release is possible. All in the handler's transaction.
+``DispatchRefused`` when no release is possible (unknown courier, customer blocked or
+erased, order already cancelled). ``OrderCancelled`` -> remember the order, so a dispatch
+request that arrives later releases nothing. All in the handler's transaction.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from shared.contracts import (
     DispatchRefused,
     DispatchReleased,
     DispatchRequested,
+    OrderCancelled,
 )
 from shared.db import DbConn
 from shared.logging import get_logger
 from shared.messaging import DISPATCH_EXCHANGE, BodyCipher, IncomingMeta, enqueue
 
+from . import storage
 from .pd import CustomerBlocked, CustomerUnavailable, PdGate, Release
 
 log = get_logger("customers.messages")
@@ -68,6 +72,9 @@ def on_dispatch_requested(
         if event.courier not in couriers:
             await refuse(conn, event, "unknown_courier")
             return
+        if await storage.order_cancelled(conn, event.order_id):
+            await refuse(conn, event, "order_cancelled")
+            return
         try:
             release = await gate.release(
                 conn,
@@ -105,3 +112,7 @@ def on_dispatch_requested(
         log.info("dispatch released", dispatch_id=str(event.dispatch_id))
 
     return handle
+
+
+async def on_order_cancelled(conn: DbConn, event: OrderCancelled, meta: IncomingMeta) -> None:
+    await storage.remember_cancelled_order(conn, event.order_id)

@@ -288,6 +288,20 @@ async def disclosures(conn: DbConn, customer_id: UUID) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
+# --- Cancelled orders ------------------------------------------------------------------------
+
+
+async def remember_cancelled_order(conn: DbConn, order_id: UUID) -> None:
+    await conn.execute(
+        "INSERT INTO cancelled_orders (order_id) VALUES ($1) ON CONFLICT DO NOTHING", order_id
+    )
+
+
+async def order_cancelled(conn: DbConn, order_id: UUID) -> bool:
+    found = await conn.fetchval("SELECT true FROM cancelled_orders WHERE order_id = $1", order_id)
+    return bool(found)
+
+
 # --- Audit log (hash chain) ----------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ import pytest
 from services.customers.app import build_accounts
 from services.customers.domain import RegisterRequest
 from services.customers.messages import on_dispatch_requested
-from shared.contracts import DispatchMessage, DispatchRequested, Money, Parcel
+from shared.contracts import DispatchMessage, DispatchRequested, Money, OrderCancelled, Parcel
 from shared.db import create_pool
 from shared.messaging import EVENTS_EXCHANGE, courier_queue_name, encode_message
 from tests.customers.conftest import Keys, Shop, make_settings, registration
@@ -38,7 +38,7 @@ def request_for(customer_id: str | UUID, courier: str = "sandbox") -> DispatchRe
     )
 
 
-async def publish(url: str, event: DispatchRequested) -> None:
+async def publish(url: str, event: DispatchRequested | OrderCancelled) -> None:
     connection = await aio_pika.connect_robust(url)
     try:
         channel = await connection.channel(publisher_confirms=True)
@@ -140,6 +140,43 @@ async def test_dispatch_refused_for_unknown_customer(shop: Shop) -> None:
     await publish(shop.settings.amqp_url, event)
     refused = await wait_for_outbox(shop, "customers.dispatch.refused")
     assert json.loads(refused["body"])["dispatch_id"] == str(event.dispatch_id)
+
+
+async def test_a_cancelled_order_releases_nothing_to_the_courier(shop: Shop) -> None:
+    customer_id = await shop.register()
+    event = request_for(customer_id)
+    cancelled = OrderCancelled(
+        order_id=event.order_id,
+        order_ref=event.order_ref,
+        customer_id=event.customer_id,
+        status="cancelled",
+        total=Money(amount=1_250_000),
+    )
+    await publish(shop.settings.amqp_url, cancelled)
+    conn = await shop.db()
+    try:
+        async with asyncio.timeout(10):
+            while not await conn.fetchval(
+                "SELECT true FROM cancelled_orders WHERE order_id = $1", event.order_id
+            ):
+                await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+    await publish(shop.settings.amqp_url, event)
+    refused = await wait_for_outbox(shop, "customers.dispatch.refused")
+    assert json.loads(refused["body"]) == {
+        "dispatch_id": str(event.dispatch_id),
+        "order_id": str(event.order_id),
+        "reason": "order_cancelled",
+    }
+    conn = await shop.db()
+    try:
+        assert not await conn.fetchval("SELECT count(*) FROM disclosures")
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE message_type = $1", DispatchMessage.MESSAGE_TYPE
+        )
+    finally:
+        await conn.close()
 
 
 async def test_handler_seals_the_outbox_row(
