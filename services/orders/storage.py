@@ -75,7 +75,7 @@ async def add_cart_item(
     new_quantity: int | None = await conn.fetchval(
         "INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($1, $2, $3)"
         " ON CONFLICT (cart_id, product_id) DO UPDATE"
-        " SET quantity = cart_items.quantity + EXCLUDED.quantity"
+        " SET quantity = cart_items.quantity + EXCLUDED.quantity, added_at = now()"
         " WHERE cart_items.quantity + EXCLUDED.quantity <= $4"
         " RETURNING quantity",
         cart_id,
@@ -102,12 +102,19 @@ async def touch_cart(conn: DbConn, cart_id: UUID) -> None:
 async def merge_anonymous_cart(
     conn: DbConn, anonymous_id: UUID, into_id: UUID, max_quantity: int
 ) -> None:
-    """Move an anonymous cart's items into a customer's cart and delete the anonymous one."""
+    """Move an anonymous cart's items into a customer's cart and delete the anonymous one.
+
+    Products in one cart only are carried over; for a product in both, the line changed
+    last (``added_at`` moves on every change) wins, quantity and all.
+    """
     await conn.execute(
         "INSERT INTO cart_items (cart_id, product_id, quantity, added_at)"
-        " SELECT $2, product_id, quantity, added_at FROM cart_items WHERE cart_id = $1"
+        " SELECT $2, product_id, least(quantity, $3), added_at FROM cart_items"
+        " WHERE cart_id = $1"
         " ON CONFLICT (cart_id, product_id) DO UPDATE"
-        " SET quantity = least(cart_items.quantity + EXCLUDED.quantity, $3)",
+        " SET quantity = CASE WHEN EXCLUDED.added_at > cart_items.added_at"
+        " THEN EXCLUDED.quantity ELSE cart_items.quantity END,"
+        " added_at = greatest(cart_items.added_at, EXCLUDED.added_at)",
         anonymous_id,
         into_id,
         max_quantity,

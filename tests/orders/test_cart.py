@@ -115,8 +115,9 @@ async def test_cart_is_joined_to_the_account_on_sign_in(orders: Orders) -> None:
     status, cart, response = await orders.call("GET", "/api/orders/cart", headers=signed_in)
     assert status == 200
     quantities = {item["product_id"]: item["quantity"] for item in cart["items"]}
-    assert quantities == {str(kept): 1, str(shared_product): 3, str(added): 4}
-    assert cart["total"]["amount"] == 1_000 + 6_000 + 12_000
+    # Lines in one cart are carried over; the product in both takes the newer line (2).
+    assert quantities == {str(kept): 1, str(shared_product): 2, str(added): 4}
+    assert cart["total"]["amount"] == 1_000 + 4_000 + 12_000
     cleared = _cart_cookie(response.headers)["cart_id"]
     assert cleared.value == "" and cleared["max-age"] == "0"
 
@@ -127,6 +128,19 @@ async def test_cart_is_joined_to_the_account_on_sign_in(orders: Orders) -> None:
     assert anon_cart["items"] == []
     _, again, _ = await orders.call("GET", "/api/orders/cart", headers=orders.auth(customer))
     assert again["items"] == cart["items"]
+
+
+async def test_on_sign_in_the_account_line_wins_when_it_is_newer(orders: Orders) -> None:
+    customer = uuid4()
+    product = orders.catalog.add("Both", 2_000)
+    _, _, response = await orders.add_item(product, 5, {})
+    anonymous = _cart_cookie(response.headers)["cart_id"].value
+    await orders.add_item(product, 1, orders.auth(customer))  # changed after the anonymous
+
+    signed_in = {**orders.auth(customer), "Cookie": f"cart_id={anonymous}"}
+    status, cart, _ = await orders.call("GET", "/api/orders/cart", headers=signed_in)
+    assert status == 200
+    assert [(i["product_id"], i["quantity"]) for i in cart["items"]] == [(str(product), 1)]
 
 
 async def test_a_customer_cart_cannot_be_reached_by_cookie(orders: Orders) -> None:
