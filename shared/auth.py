@@ -88,13 +88,32 @@ class TokenIssuer:
 
 
 class TokenVerifier:
-    def __init__(self, public_key_pem: str) -> None:
+    """Verifies access tokens. A token that verified is remembered, with its principal, until
+    its ``exp`` (a small bounded cache, oldest out first): a shopper's requests carry the same
+    token, and the signature of a token cannot change. Invalid tokens are never cached."""
+
+    def __init__(self, public_key_pem: str, *, cache_size: int = 4096) -> None:
         key = serialization.load_pem_public_key(public_key_pem.encode())
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError("the verification key must be an Ed25519 public key")
         self._key = key
+        self._cache_size = cache_size
+        self._verified: dict[str, tuple[Principal, float]] = {}  # token -> (principal, exp)
 
     def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, expires_at = cached
+            if time.time() < expires_at:
+                return principal
+            del self._verified[token]
+        principal, expires_at = self._verify(token)
+        if len(self._verified) >= self._cache_size:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (principal, expires_at)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -110,7 +129,8 @@ class TokenVerifier:
             roles = frozenset(claims.get("roles") or ())
             if (kind == "customer" and roles) or not roles <= STAFF_ROLES:
                 raise jwt.InvalidTokenError("roles do not fit the kind")
-            return Principal(subject=UUID(claims["sub"]), kind=kind, roles=roles)
+            principal = Principal(subject=UUID(claims["sub"]), kind=kind, roles=roles)
+            return principal, float(claims["exp"])
         except (jwt.InvalidTokenError, ValueError):
             raise Problem(401, "Unauthorized", "The access token is invalid or expired.") from None
 

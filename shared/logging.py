@@ -52,7 +52,9 @@ _PHONE = re.compile(r"(?<![\w.:/-])\+?\(?\d(?:[\s().-]{0,2}\d){9,14}(?![\w:-])")
 
 
 def redact_text(text: str) -> str:
-    return _PHONE.sub(REDACTED, _EMAIL.sub(REDACTED, text))
+    if "@" in text:  # no address without one; most values (ids, names of things) have none
+        text = _EMAIL.sub(REDACTED, text)
+    return _PHONE.sub(REDACTED, text)
 
 
 def _redact_value(key: str, value: Any) -> Any:

@@ -177,9 +177,17 @@ def product_view(row: Row) -> dict[str, Any]:
 
 
 def internal_product_view(row: Row) -> dict[str, Any]:
-    view = product_view(row)
-    del view["description"], view["category"]
-    return view
+    """What other services may see of a product: ``product_view`` without description and
+    category (from the lean row of ``storage.get_internal_products``)."""
+    return {
+        "id": str(row["id"]),
+        "sku": row["sku"],
+        "name": row["name"],
+        "price": {"amount": row["price"], "currency": "KZT"},
+        "weight_g": row["weight_g"],
+        "in_stock": row["stock"] > 0,
+        "available": row["stock"],
+    }
 
 
 # --- reservations ----------------------------------------------------------------------

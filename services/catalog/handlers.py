@@ -184,5 +184,5 @@ async def internal_products(request: web.Request) -> web.Response:
     require_internal(request, request.app[SETTINGS].internal_token.get_secret_value())
     ids = _ids_param(request.query.get("ids", ""))
     async with request.app[PG_POOL].acquire() as conn:
-        rows = await storage.get_products(conn, ids)
+        rows = await storage.get_internal_products(conn, ids)
     return json_response({"items": [internal_product_view(r) for r in rows]})

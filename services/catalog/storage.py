@@ -94,10 +94,11 @@ async def get_product(conn: DbConn, product_id: UUID) -> asyncpg.Record | None:
     )
 
 
-async def get_products(conn: DbConn, ids: list[UUID]) -> list[asyncpg.Record]:
+async def get_internal_products(conn: DbConn, ids: list[UUID]) -> list[asyncpg.Record]:
+    """The columns of ``internal_product_view`` only: no category join, no description."""
     return await conn.fetch(
-        f"SELECT {_PRODUCT_COLUMNS} FROM {_PRODUCT_FROM}"  # noqa: S608
-        " WHERE p.id = ANY($1::uuid[]) ORDER BY p.id",
+        "SELECT id, sku, name, price, weight_g, stock FROM products"
+        " WHERE id = ANY($1::uuid[]) ORDER BY id",
         ids,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
@@ -129,8 +130,16 @@ def _cart_document(cart: PricedCart) -> dict[str, Any]:
     }
 
 
-async def _cart_response(request: web.Request, items: list[tuple[UUID, int]]) -> web.Response:
-    products = await _products(request, {product_id for product_id, _ in items})
+async def _cart_response(
+    request: web.Request,
+    items: list[tuple[UUID, int]],
+    known: dict[UUID, CatalogProduct] | None = None,
+) -> web.Response:
+    """The priced cart; ``known`` holds catalog data fetched for this request already, so
+    only the other lines are asked for."""
+    products = dict(known or {})
+    missing = {product_id for product_id, _ in items} - products.keys()
+    products.update(await _products(request, missing))
     return json_response(_cart_document(price_cart(items, products)))
 
 
@@ -145,14 +154,15 @@ async def get_cart(request: web.Request) -> web.Response:
 
 async def add_cart_item(request: web.Request) -> web.Response:
     body = await read_json(request, AddItem)
-    if body.product_id not in await _products(request, {body.product_id}):
+    product = await _products(request, {body.product_id})
+    if body.product_id not in product:
         raise Problem(404, "Unknown product", "The catalog has no such product.")
     async with _pool(request).acquire() as conn, conn.transaction():
         ref = await carts.resolve_cart(conn, request, create=True)
         assert ref.cart_id is not None
         await _add_item(conn, ref.cart_id, body)
         items = await storage.cart_items(conn, ref.cart_id)
-    response = await _cart_response(request, items)
+    response = await _cart_response(request, items, known=product)
     carts.apply_cookie(response, ref, _settings(request))
     return response
 
@@ -253,14 +263,28 @@ async def _velocity_refusal(
     return response
 
 
-async def _record_network(request: web.Request, conn: DbConn, network: storage.Network) -> None:
+@dataclass(frozen=True)
+class NetworkCheckout:
     """Policy 5.6: the network and at most city and region; never who or which order."""
+
+    network: storage.Network
+    city: str
+    region: str
+
+
+def _network_checkout(
+    request: web.Request, network: storage.Network | None
+) -> NetworkCheckout | None:
+    if network is None:
+        return None
     city = coarse_place(request.headers.get("X-Geo-City"))
     region = coarse_place(request.headers.get("X-Geo-Region"))
-    await storage.record_network_checkout(conn, network, city, region)
+    return NetworkCheckout(network, city, region)
 
 
 async def checkout(request: web.Request) -> web.Response:
+    """Two transactions: (1) replay a known key, count the attempt, read the cart; then the
+    catalog prices the lines (no transaction open); (2) claim the key and place the order."""
     customer_id = require_customer(request)
     settings = _settings(request)
     key = _idempotency_key(request)
@@ -271,47 +295,59 @@ async def checkout(request: web.Request) -> web.Response:
     body_hash = request_hash(body.model_dump_json())
     network = _client_network(request)
     async with _pool(request).acquire() as conn:
-        existing = await storage.find_checkout_key(conn, customer_id, key)
-        if existing is not None:
-            return _replay(existing, body_hash)
-        refusal = await _velocity_refusal(conn, settings, customer_id, key, network)
-        if refusal is not None:
-            return refusal
         async with conn.transaction():
+            existing = await storage.find_checkout_key(conn, customer_id, key)
+            if existing is not None:
+                return _replay(existing, body_hash)
+            refusal = await _velocity_refusal(conn, settings, customer_id, key, network)
+            if refusal is not None:
+                return refusal  # the attempt is counted: the transaction commits
             ref = await carts.resolve_cart(conn, request, create=False)
             items = await storage.cart_items(conn, ref.cart_id) if ref.cart_id else []
         priced = price_cart(items, await _products(request, {p for p, _ in items}))
-        response = await _place(conn, customer_id, key, body, body_hash, ref.cart_id, priced)
-        if response.status == 201 and network is not None:
-            await _record_network(request, conn, network)
+        placing = Placing(customer_id, key, body, body_hash, ref.cart_id, priced)
+        response = await _place(conn, placing, _network_checkout(request, network))
     carts.apply_cookie(response, ref, settings)
     return response
 
 
+@dataclass(frozen=True)
+class Placing:
+    customer_id: UUID
+    key: str
+    body: CheckoutBody
+    body_hash: str
+    cart_id: UUID | None
+    priced: PricedCart
+
+
 async def _place(
-    conn: DbConn,
-    customer_id: UUID,
-    key: str,
-    body: CheckoutBody,
-    body_hash: str,
-    cart_id: UUID | None,
-    priced: PricedCart,
+    conn: DbConn, placing: Placing, network_checkout: NetworkCheckout | None
 ) -> web.Response:
-    """Claim the key first: a concurrent or late duplicate always sees the first order."""
+    """Claim the key first: a concurrent or late duplicate always sees the first order.
+    The network statistic is written last, in the same transaction, by a placed order only
+    (its row is shared by every checkout from the network: locked for the commit only)."""
     order_id = uuid4()
+    customer_id, key, body = placing.customer_id, placing.key, placing.body
     async with conn.transaction():
-        if not await storage.claim_checkout_key(conn, customer_id, key, body_hash, order_id):
+        if not await storage.claim_checkout_key(
+            conn, customer_id, key, placing.body_hash, order_id
+        ):
             existing = await storage.find_checkout_key(conn, customer_id, key)
             assert existing is not None
-            return _replay(existing, body_hash)
-        await _check_cart_unchanged(conn, cart_id, priced)
-        assert cart_id is not None
+            return _replay(existing, placing.body_hash)
+        await _check_cart_unchanged(conn, placing.cart_id, placing.priced)
+        assert placing.cart_id is not None
         order = await place_order(
             conn,
             order_id,
-            Checkout(customer_id, body.delivery.courier, body.payment.method, priced.lines),
+            Checkout(customer_id, body.delivery.courier, body.payment.method, placing.priced.lines),
         )
-        await storage.empty_cart(conn, cart_id)
+        await storage.empty_cart(conn, placing.cart_id)
+        if network_checkout is not None:
+            await storage.record_network_checkout(
+                conn, network_checkout.network, network_checkout.city, network_checkout.region
+            )
     return json_response(
         {"id": str(order.id), "status": Status.PLACED.value, "order_ref": order.order_ref},
         status=201,

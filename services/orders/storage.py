@@ -194,22 +194,19 @@ class NewOrder:
 
 async def insert_order(conn: DbConn, order: NewOrder) -> bool:
     """Insert the order row; False if its order_ref is already taken (nothing written)."""
-    try:
-        async with conn.transaction():
-            await conn.execute(
-                "INSERT INTO orders (id, order_ref, customer_id, status, payment_method, courier,"
-                " total_amount) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                order.id,
-                order.order_ref,
-                order.customer_id,
-                Status.PLACED.value,
-                order.payment_method,
-                order.courier,
-                order.total,
-            )
-    except asyncpg.UniqueViolationError:
-        return False
-    return True
+    inserted = await conn.fetchval(
+        "INSERT INTO orders (id, order_ref, customer_id, status, payment_method, courier,"
+        " total_amount) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        " ON CONFLICT (order_ref) DO NOTHING RETURNING true",
+        order.id,
+        order.order_ref,
+        order.customer_id,
+        Status.PLACED.value,
+        order.payment_method,
+        order.courier,
+        order.total,
+    )
+    return bool(inserted)
 
 
 async def insert_lines(conn: DbConn, order_id: UUID, lines: Sequence[PricedLine]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from uuid import uuid4
@@ -21,7 +22,7 @@ from shared.auth import (
     require_customer,
     require_role,
 )
-from shared.http import json_response, problem_middleware, read_json, trace_middleware
+from shared.http import Problem, json_response, problem_middleware, read_json, trace_middleware
 from shared.logging import get_logger
 from shared.service import running_app
 from shared.signing import SignatureError, signed_headers, verify
@@ -160,3 +161,14 @@ def test_log_lines_never_carry_pd(captured_logs):
     for value in ("aigul", "701 123", "Сейткали", "Абая"):
         assert value not in text
     assert len(line["order_id"]) == 36 and line["timestamp"][:4].isdigit()
+
+
+async def test_a_remembered_token_is_still_refused_once_it_expires(signing_keys):
+    verifier = TokenVerifier(signing_keys[1])
+    token = TokenIssuer(signing_keys[0], ttl_s=1).issue(uuid4(), "customer")
+    first = verifier.verify(token)
+    assert verifier.verify(token) == first  # answered from memory
+    await asyncio.sleep(2.1)
+    with pytest.raises(Problem) as refused:
+        verifier.verify(token)
+    assert refused.value.status == 401
