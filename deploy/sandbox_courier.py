@@ -32,12 +32,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import html
 import json
 import logging
 import os
-import signal
 import uuid
 from datetime import UTC, datetime
 from types import TracebackType
@@ -49,6 +47,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aiohttp import web
 from pydantic import ValidationError
 
+from deploy.standin import run_main, serve_standin
 from shared.contracts import DispatchCancelled, DispatchMessage
 from shared.messaging import courier_queue_name, declare_courier_queue
 from shared.signing import signed_headers
@@ -385,25 +384,12 @@ async def serve(args: argparse.Namespace) -> None:
         confirm_delay_s=args.confirm_delay_s,
         auto_confirm=args.auto_confirm,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    async with courier:
-        runner = web.AppRunner(courier.create_app(), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, args.http_host, args.http_port).start()
-        log.info("sandbox courier %s on http://%s:%d", args.code, args.http_host, args.http_port)
-        try:
-            await stop.wait()
-        finally:
-            await runner.cleanup()
+    await serve_standin(courier, args.http_host, args.http_port, f"sandbox courier {args.code}")
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(parse_args(argv)))
+    args = parse_args(argv)
+    run_main(lambda: serve(args))
 
 
 if __name__ == "__main__":

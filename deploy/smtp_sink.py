@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import html
 import logging
-import signal
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +31,8 @@ from typing import Any
 
 from aiohttp import web
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from deploy.standin import wait_for_stop_signal
 
 Predicate = Callable[["ReceivedMail"], bool]
 
@@ -243,13 +244,9 @@ def _html_row(mail: ReceivedMail) -> str:
 
 
 async def serve(host: str, smtp_port: int, http_port: int) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     async with SmtpSink(host, smtp_port, http_port) as sink:
         print(f"SMTP sink: smtp://{host}:{sink.smtp_port}, viewer {sink.http_url}/", flush=True)
-        await stop.wait()
+        await wait_for_stop_signal()
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from shared.http import add_health_routes, problem_middleware, trace_middleware
 from shared.logging import configure_logging, get_logger
 from shared.messaging.consumer import Consumer, Handler, consumer_ctx
 from shared.messaging.outbox import BodyCipher, OutboxRelay, outbox_relay_ctx
-from shared.messaging.topology import declare_exchanges
+from shared.messaging.topology import declare_courier_queue, declare_exchanges
 from shared.settings import ServiceSettings
 
 AMQP = web.AppKey("amqp", AbstractRobustConnection)
@@ -38,6 +38,21 @@ def amqp_ctx(url: str) -> Callable[[web.Application], AsyncIterator[None]]:
         app[AMQP] = connection
         yield
         await connection.close()
+
+    return ctx
+
+
+def courier_queues_ctx(
+    couriers: tuple[str, ...],
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Declare each configured courier's durable queue at start-up, before anything is sent
+    to it (customers sends dispatch messages, orders sends cancellations)."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async with app[AMQP].channel() as channel:
+            for courier in couriers:
+                await declare_courier_queue(channel, courier)
+        yield
 
     return ctx
 

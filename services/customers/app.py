@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import asyncpg
 from aiohttp import web
@@ -15,8 +15,12 @@ from shared.auth import TokenIssuer
 from shared.contracts import DispatchRequested, OrderCancelled
 from shared.db import PG_POOL
 from shared.logging import get_logger
-from shared.messaging import declare_courier_queue
-from shared.service import AMQP, add_consumer, add_outbox_relay, create_service_app
+from shared.service import (
+    add_consumer,
+    add_outbox_relay,
+    courier_queues_ctx,
+    create_service_app,
+)
 
 from . import storage
 from .accounts import Accounts
@@ -38,20 +42,6 @@ from .web import add_routes as add_account_pages
 QUEUE = "customers.events"
 AUDIT_CHAIN_INTERVAL_S = 0.5
 log = get_logger("customers.audit")
-
-
-def courier_queues_ctx(
-    couriers: tuple[str, ...],
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    """Declare each configured courier's durable dispatch queue at start-up."""
-
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        async with app[AMQP].channel() as channel:
-            for courier in couriers:
-                await declare_courier_queue(channel, courier)
-        yield
-
-    return ctx
 
 
 def _raw_public(pem: str) -> bytes:

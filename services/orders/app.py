@@ -7,8 +7,14 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from shared.messaging import declare_bank_queue, declare_courier_queue
-from shared.service import AMQP, add_consumer, add_outbox_relay, create_service_app
+from shared.messaging import declare_bank_queue
+from shared.service import (
+    AMQP,
+    add_consumer,
+    add_outbox_relay,
+    courier_queues_ctx,
+    create_service_app,
+)
 
 from . import handlers, messages, payments, staff
 from .config import Settings
@@ -37,20 +43,6 @@ def bank_queue_ctx(bank: str) -> Callable[[web.Application], AsyncIterator[None]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         async with app[AMQP].channel() as channel:
             await declare_bank_queue(channel, bank)
-        yield
-
-    return ctx
-
-
-def courier_queues_ctx(
-    couriers: tuple[str, ...],
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    """Orders sends couriers ``DispatchCancelled`` on their queues: declared before any is sent."""
-
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        async with app[AMQP].channel() as channel:
-            for courier in couriers:
-                await declare_courier_queue(channel, courier)
         yield
 
     return ctx
