@@ -31,27 +31,25 @@ import logging
 import os
 import uuid
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any, Literal
 
-import aio_pika
-import aiohttp
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from aiohttp import web
 from pydantic import ValidationError
 
-from deploy.standin import run_main, serve_standin
+from deploy.standin import QueueStandIn, run_main, serve_standin
 from shared.contracts import PaymentRequested, RefundRequested
 from shared.messaging import bank_queue_name, declare_bank_queue
-from shared.signing import signed_headers
 
 log = logging.getLogger("deploy.sandbox_bank")
 AutoPay = Literal["succeed", "decline"] | None
 OUTCOMES = {"pay": "succeeded", "decline": "declined"}
 
 
-class SandboxBank:
+class SandboxBank(QueueStandIn):
     """Takes payment requests, shows the payment page, calls the shop back signed."""
+
+    callback_path = "/api/payments/{code}/callbacks"
 
     def __init__(
         self,
@@ -65,59 +63,26 @@ class SandboxBank:
         delay_s: float = 0.1,
         retry_delays_s: tuple[float, ...] = (0.5, 1, 2, 5, 10, 30),
     ) -> None:
-        self.amqp_url = amqp_url
-        self.code = code
-        self.callback_base_url = callback_base_url.rstrip("/")
-        self.secret = secret
+        super().__init__(
+            amqp_url,
+            code,
+            callback_base_url=callback_base_url,
+            secret=secret,
+            retry_delays_s=retry_delays_s,
+        )
         self.public_url = public_url.rstrip("/")
         self.auto_pay = auto_pay
         self.delay_s = delay_s
-        self.retry_delays_s = retry_delays_s
         self.payments: dict[str, dict[str, Any]] = {}
         self.refunds: list[dict[str, Any]] = []
         self._arrived = asyncio.Condition()
-        self._connection: AbstractRobustConnection | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._http: aiohttp.ClientSession | None = None
-
-    @property
-    def callback_url(self) -> str:
-        return f"{self.callback_base_url}/api/payments/{self.code}/callbacks"
 
     def page_url(self, payment_id: str) -> str:
         return f"{self.public_url}/pay/{payment_id}"
 
-    async def __aenter__(self) -> SandboxBank:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    async def start(self) -> None:
-        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        self._connection = await aio_pika.connect_robust(self.amqp_url, reconnect_interval=1)
-        channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=10)
+    async def declare(self, channel: AbstractChannel) -> str:
         await declare_bank_queue(channel, self.code)
-        queue = await channel.get_queue(bank_queue_name(self.code))
-        await queue.consume(self._on_message)
-
-    async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
+        return bank_queue_name(self.code)
 
     async def wait_for(
         self, payment_id: str | None = None, within_s: float = 10.0
@@ -195,11 +160,6 @@ class SandboxBank:
         answer = await self._deliver(body)
         record["status"] = "refunded" if _accepted(answer) else f"callback failed ({answer})"
 
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def complete(self, payment_id: str, outcome: str, *, delay_s: float = 0.0) -> int | None:
         """The customer paid (``succeeded``) or declined: call the shop back; its answer."""
         record = self.payments.get(payment_id)
@@ -237,16 +197,6 @@ class SandboxBank:
             await asyncio.sleep(retry_in)
         log.error("callback gave up after %d attempts", len(self.retry_delays_s) + 1)
         return answer
-
-    async def _post(self, body: bytes) -> int | None:
-        assert self._http is not None
-        headers = {"Content-Type": "application/json", **signed_headers(self.secret, body)}
-        try:
-            async with self._http.post(self.callback_url, data=body, headers=headers) as response:
-                return response.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("callback failed: %s", type(exc).__name__)
-            return None
 
     def create_app(self) -> web.Application:
         app = web.Application()

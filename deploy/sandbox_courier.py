@@ -38,19 +38,15 @@ import logging
 import os
 import uuid
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 
-import aio_pika
-import aiohttp
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from aiohttp import web
 from pydantic import ValidationError
 
-from deploy.standin import run_main, serve_standin
+from deploy.standin import QueueStandIn, run_main, serve_standin
 from shared.contracts import DispatchCancelled, DispatchMessage
 from shared.messaging import courier_queue_name, declare_courier_queue
-from shared.signing import signed_headers
 
 log = logging.getLogger("deploy.sandbox_courier")
 STATUSES = ("delivered", "failed")
@@ -61,8 +57,10 @@ class DispatchIsCancelled(Exception):
     """The shop cancelled this dispatch: it must not be confirmed."""
 
 
-class SandboxCourier:
+class SandboxCourier(QueueStandIn):
     """Consumes dispatch messages and confirms them with signed callbacks."""
+
+    callback_path = "/api/fulfilment/{code}/callbacks"
 
     def __init__(
         self,
@@ -75,58 +73,25 @@ class SandboxCourier:
         auto_confirm: bool = True,
         retry_delays_s: tuple[float, ...] = (0.5, 1, 2, 5, 10, 30),
     ) -> None:
-        self.amqp_url = amqp_url
-        self.code = code
-        self.callback_base_url = callback_base_url.rstrip("/")
-        self.secret = secret
+        super().__init__(
+            amqp_url,
+            code,
+            callback_base_url=callback_base_url,
+            secret=secret,
+            retry_delays_s=retry_delays_s,
+        )
         self.confirm_delay_s = confirm_delay_s
         self.auto_confirm = auto_confirm
-        self.retry_delays_s = retry_delays_s
         self.received: list[dict[str, Any]] = []
         # Cancels of dispatches not received yet: dispatch id -> when the cancel came.
         self.early_cancels: dict[str, str] = {}
         self._arrived = asyncio.Event()
         self._changed = asyncio.Event()
-        self._connection: AbstractRobustConnection | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
         self._confirmations: dict[str, asyncio.Task[None]] = {}
-        self._http: aiohttp.ClientSession | None = None
 
-    @property
-    def callback_url(self) -> str:
-        return f"{self.callback_base_url}/api/fulfilment/{self.code}/callbacks"
-
-    async def __aenter__(self) -> SandboxCourier:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    async def start(self) -> None:
-        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        self._connection = await aio_pika.connect_robust(self.amqp_url, reconnect_interval=1)
-        channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=10)
+    async def declare(self, channel: AbstractChannel) -> str:
         await declare_courier_queue(channel, self.code)
-        queue = await channel.get_queue(courier_queue_name(self.code))
-        await queue.consume(self._on_message)
-
-    async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
+        return courier_queue_name(self.code)
 
     async def wait_for(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:  # noqa: ASYNC109
         """Wait until at least ``count`` dispatches arrived; return them."""
@@ -227,10 +192,8 @@ class SandboxCourier:
         if record["status"] == CANCELLED:
             raise DispatchIsCancelled(dispatch_id)
         record["status"] = f"confirming {status}"
-        task = asyncio.create_task(self._callback(record, status, delay_s))
-        self._tasks.add(task)
+        task = self._spawn(self._callback(record, status, delay_s))
         self._confirmations[dispatch_id] = task
-        task.add_done_callback(self._tasks.discard)
         task.add_done_callback(lambda done: self._forget_confirmation(dispatch_id, done))
 
     def _forget_confirmation(self, dispatch_id: str, task: asyncio.Task[None]) -> None:
@@ -256,16 +219,6 @@ class SandboxCourier:
         record["status"] = f"callback failed ({status})"
         self._changed.set()
         log.error("callback for a dispatch gave up after %d attempts", len(self.retry_delays_s) + 1)
-
-    async def _post(self, body: bytes) -> int | None:
-        assert self._http is not None
-        headers = {"Content-Type": "application/json", **signed_headers(self.secret, body)}
-        try:
-            async with self._http.post(self.callback_url, data=body, headers=headers) as response:
-                return response.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("callback failed: %s", type(exc).__name__)
-            return None
 
     def create_app(self) -> web.Application:
         app = web.Application()

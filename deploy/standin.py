@@ -1,4 +1,9 @@
-"""Running a stand-in for an outside party (courier, bank) as its own process until stopped."""
+"""Stand-ins for outside parties (courier, bank): the lifecycle they share, and running one
+as its own process until it is stopped.
+
+A stand-in consumes its own queue on our broker, keeps what it received in memory, and calls
+the shop back with HMAC-signed notifications (``shared.signing``), as the real party would.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,100 @@ import logging
 import signal
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
+import aio_pika
+import aiohttp
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 from aiohttp import web
+
+from shared.signing import signed_headers
 
 
 class StandIn(Protocol):
     def create_app(self) -> web.Application: ...
+
+
+class QueueStandIn:
+    """Consumes ``queue_name`` and posts signed callbacks to ``callback_url``.
+
+    Subclasses declare their queue (``declare``), handle its messages (``_on_message``) and
+    say where the shop listens (``callback_path``).
+    """
+
+    callback_path: str
+
+    def __init__(
+        self,
+        amqp_url: str,
+        code: str,
+        *,
+        callback_base_url: str,
+        secret: str,
+        retry_delays_s: tuple[float, ...],
+    ) -> None:
+        self.amqp_url = amqp_url
+        self.code = code
+        self.callback_base_url = callback_base_url.rstrip("/")
+        self.secret = secret
+        self.retry_delays_s = retry_delays_s
+        self._connection: AbstractRobustConnection | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._http: aiohttp.ClientSession | None = None
+
+    @property
+    def callback_url(self) -> str:
+        return f"{self.callback_base_url}{self.callback_path.format(code=self.code)}"
+
+    async def declare(self, channel: AbstractChannel) -> str:
+        """Declare the stand-in's queue; return its name."""
+        raise NotImplementedError
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        self._connection = await aio_pika.connect_robust(self.amqp_url, reconnect_interval=1)
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=10)
+        queue = await channel.get_queue(await self.declare(channel))
+        await queue.consume(self._on_message)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _post(self, body: bytes) -> int | None:
+        """POST a signed notification; the shop's status code, or None if it did not answer."""
+        assert self._http is not None
+        headers = {"Content-Type": "application/json", **signed_headers(self.secret, body)}
+        try:
+            async with self._http.post(self.callback_url, data=body, headers=headers) as response:
+                return response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            logging.getLogger("deploy").warning("callback failed: %s", type(exc).__name__)
+            return None
 
 
 async def wait_for_stop_signal() -> None:
