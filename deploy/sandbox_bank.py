@@ -37,7 +37,13 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from aiohttp import web
 from pydantic import ValidationError
 
-from deploy.standin import QueueStandIn, run_main, serve_standin
+from deploy.standin import (
+    QueueStandIn,
+    parse_standin_args,
+    run_main,
+    serve_standin,
+    standin_parser,
+)
 from shared.contracts import PaymentRequested, RefundRequested
 from shared.messaging import bank_queue_name, declare_bank_queue
 
@@ -295,23 +301,12 @@ async def overview(request: web.Request) -> web.Response:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    env = os.environ.get
-    parser = argparse.ArgumentParser(description="The sandbox bank (a local stand-in)")
-    parser.add_argument("--amqp-url", default=env("AMQP_URL", "amqp://guest:guest@127.0.0.1/"))
-    parser.add_argument("--code", default=env("BANK_CODE", "sandbox"))
+    parser = standin_parser("The sandbox bank (a local stand-in)", party="BANK", http_port=8203)
+    parser.add_argument("--public-url", default=os.environ.get("PUBLIC_URL", ""))
     parser.add_argument(
-        "--callback-base-url", default=env("CALLBACK_BASE_URL", "http://127.0.0.1:8080")
+        "--auto-pay", choices=["succeed", "decline"], default=os.environ.get("AUTO_PAY") or None
     )
-    parser.add_argument("--secret", default=env("BANK_SECRET", ""))
-    parser.add_argument("--public-url", default=env("PUBLIC_URL", ""))
-    parser.add_argument(
-        "--auto-pay", choices=["succeed", "decline"], default=env("AUTO_PAY") or None
-    )
-    parser.add_argument("--http-host", default=env("HTTP_HOST", "127.0.0.1"))
-    parser.add_argument("--http-port", type=int, default=int(env("HTTP_PORT", "8203")))
-    args = parser.parse_args(argv)
-    if not args.secret:
-        parser.error("a callback secret is needed: --secret or BANK_SECRET")
+    args = parse_standin_args(parser, argv, party="BANK")
     if not args.public_url:
         args.public_url = f"http://localhost:{args.http_port}"
     return args

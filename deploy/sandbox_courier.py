@@ -44,7 +44,13 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from aiohttp import web
 from pydantic import ValidationError
 
-from deploy.standin import QueueStandIn, run_main, serve_standin
+from deploy.standin import (
+    QueueStandIn,
+    parse_standin_args,
+    run_main,
+    serve_standin,
+    standin_parser,
+)
 from shared.contracts import DispatchCancelled, DispatchMessage
 from shared.messaging import courier_queue_name, declare_courier_queue
 
@@ -306,26 +312,18 @@ def _env_flag(name: str, default: bool) -> bool:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    env = os.environ.get
-    parser = argparse.ArgumentParser(description="The sandbox courier (a local stand-in)")
-    parser.add_argument("--amqp-url", default=env("AMQP_URL", "amqp://guest:guest@127.0.0.1/"))
-    parser.add_argument("--code", default=env("COURIER_CODE", "sandbox"))
-    parser.add_argument(
-        "--callback-base-url", default=env("CALLBACK_BASE_URL", "http://127.0.0.1:8080")
+    parser = standin_parser(
+        "The sandbox courier (a local stand-in)", party="COURIER", http_port=8201
     )
-    parser.add_argument("--secret", default=env("COURIER_SECRET", ""))
-    parser.add_argument("--confirm-delay-s", type=float, default=float(env("CONFIRM_DELAY_S", "2")))
+    parser.add_argument(
+        "--confirm-delay-s", type=float, default=float(os.environ.get("CONFIRM_DELAY_S", "2"))
+    )
     parser.add_argument(
         "--auto-confirm",
         action=argparse.BooleanOptionalAction,
         default=_env_flag("AUTO_CONFIRM", True),
     )
-    parser.add_argument("--http-host", default=env("HTTP_HOST", "127.0.0.1"))
-    parser.add_argument("--http-port", type=int, default=int(env("HTTP_PORT", "8201")))
-    args = parser.parse_args(argv)
-    if not args.secret:
-        parser.error("a callback secret is needed: --secret or COURIER_SECRET")
-    return args
+    return parse_standin_args(parser, argv, party="COURIER")
 
 
 async def serve(args: argparse.Namespace) -> None:

@@ -7,9 +7,11 @@ the shop back with HMAC-signed notifications (``shared.signing``), as the real p
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
@@ -131,6 +133,31 @@ async def serve_standin(
             await wait_for_stop_signal()
         finally:
             await runner.cleanup()
+
+
+def standin_parser(description: str, *, party: str, http_port: int) -> argparse.ArgumentParser:
+    """The options every stand-in takes, each defaulting to an environment variable
+    (``<PARTY>_CODE`` and ``<PARTY>_SECRET`` for the party's own)."""
+    env = os.environ.get
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--amqp-url", default=env("AMQP_URL", "amqp://guest:guest@127.0.0.1/"))
+    parser.add_argument("--code", default=env(f"{party}_CODE", "sandbox"))
+    parser.add_argument(
+        "--callback-base-url", default=env("CALLBACK_BASE_URL", "http://127.0.0.1:8080")
+    )
+    parser.add_argument("--secret", default=env(f"{party}_SECRET", ""))
+    parser.add_argument("--http-host", default=env("HTTP_HOST", "127.0.0.1"))
+    parser.add_argument("--http-port", type=int, default=int(env("HTTP_PORT", str(http_port))))
+    return parser
+
+
+def parse_standin_args(
+    parser: argparse.ArgumentParser, argv: list[str] | None, *, party: str
+) -> argparse.Namespace:
+    args = parser.parse_args(argv)
+    if not args.secret:
+        parser.error(f"a callback secret is needed: --secret or {party}_SECRET")
+    return args
 
 
 def run_main(serve: Callable[[], Coroutine[Any, Any, None]]) -> None:

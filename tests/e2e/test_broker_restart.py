@@ -35,6 +35,7 @@ import pytest
 from deploy.gateway import free_port
 from shared.messaging import DISPATCH_EXCHANGE, declare_exchanges
 from tests import infra
+from tests.e2e.shopper import ApiClient as Shopper
 from tests.e2e.stack import Stack, running_stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -149,21 +150,6 @@ async def restart_shop(
             yield stack, vhost
     finally:
         infra.delete_vhost(broker.ctl, vhost)
-
-
-class Shopper:
-    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
-        self.session, self.base, self.token = session, base, ""
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-        headers = dict(kwargs.pop("headers", {}))
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        async with self.session.request(
-            method, self.base + path, headers=headers, **kwargs
-        ) as response:
-            text = await response.text()
-            return response.status, json.loads(text) if "json" in response.content_type else None
 
 
 async def sign_up(session: aiohttp.ClientSession, base: str, n: int, version: str) -> Shopper:

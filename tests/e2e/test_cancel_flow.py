@@ -35,6 +35,7 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from shared.messaging import DISPATCH_EXCHANGE, EVENTS_EXCHANGE
 from tests import infra
+from tests.e2e.shopper import ApiClient
 from tests.e2e.stack import Stack, running_stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -153,21 +154,7 @@ async def _dispatch_row(shop: Stack, dispatch_id: str) -> asyncpg.Record:
     return row
 
 
-class Shopper:
-    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
-        self.session, self.base, self.token = session, base, ""
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-        headers = dict(kwargs.pop("headers", {}))
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        async with self.session.request(
-            method, self.base + path, headers=headers, **kwargs
-        ) as response:
-            text = await response.text()
-            body = json.loads(text) if text and "json" in response.content_type else text
-            return response.status, body
-
+class Shopper(ApiClient):
     async def sign_up(self, n: int) -> None:
         _, policy = await self.call("GET", "/api/customers/policy")
         email = f"cancel-{uuid.uuid4().hex[:8]}-{n}@example.kz"

@@ -17,6 +17,7 @@ import aiohttp
 import asyncpg
 import pytest
 
+from tests.e2e.shopper import ApiClient
 from tests.e2e.stack import Stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -26,21 +27,7 @@ ADDRESS = {"city": "Астана", "street": "Кенесары", "house": "40", 
 SUCCESS = {"awaiting_payment", "paid", "dispatched", "delivered"}
 
 
-class Shopper:
-    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
-        self.session, self.base, self.token = session, base, ""
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-        headers = dict(kwargs.pop("headers", {}))
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        async with self.session.request(
-            method, self.base + path, headers=headers, **kwargs
-        ) as response:
-            text = await response.text()
-            body = json.loads(text) if text and "json" in response.content_type else text
-            return response.status, body
-
+class Shopper(ApiClient):
     async def sign_up(self, n: int) -> None:
         _, policy = await self.call("GET", "/api/customers/policy")
         email = f"card-{uuid.uuid4().hex[:8]}-{n}@example.kz"
