@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import html
 import logging
 import weakref
@@ -39,12 +40,19 @@ Predicate = Callable[["ReceivedMail"], bool]
 
 @dataclass(frozen=True)
 class ReceivedMail:
-    """One message as the sink received it: the envelope and the parsed message."""
+    """One message as the sink received it: the envelope and the raw message, parsed when
+    first looked at (parsing with the modern email policy costs milliseconds)."""
 
     mail_from: str
     rcpt_tos: tuple[str, ...]
-    message: EmailMessage
+    raw: bytes
     received_at: datetime
+
+    @functools.cached_property
+    def message(self) -> EmailMessage:
+        message = BytesParser(policy=policy.default).parsebytes(self.raw)
+        assert isinstance(message, EmailMessage)
+        return message
 
     @property
     def subject(self) -> str:
@@ -89,14 +97,11 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        raw = envelope.original_content or b""
-        message = BytesParser(policy=policy.default).parsebytes(raw)
-        assert isinstance(message, EmailMessage)
         await self._sink.keep(
             ReceivedMail(
                 mail_from=envelope.mail_from or "",
                 rcpt_tos=tuple(envelope.rcpt_tos),
-                message=message,
+                raw=envelope.original_content or b"",
                 received_at=datetime.now(UTC),
             )
         )
@@ -125,6 +130,7 @@ class SmtpSink:
         self._arrived = asyncio.Condition()
         self._server: asyncio.Server | None = None
         self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
+        self.sessions_opened = 0
         self._runner: web.AppRunner | None = None
         if quiet:
             # aiosmtpd logs envelopes and DATA lines: the addresses and texts of the mail.
@@ -151,8 +157,9 @@ class SmtpSink:
         handler = _Handler(self)
 
         def session() -> SMTP:
-            protocol = SMTP(handler, hostname="smtp-sink.local", loop=loop)
+            protocol = SMTP(handler, hostname="smtp-sink.local", loop=loop, enable_SMTPUTF8=True)
             self._sessions.add(protocol)
+            self.sessions_opened += 1
             return protocol
 
         self._server = await loop.create_server(session, self.host, self.smtp_port)
@@ -176,12 +183,16 @@ class SmtpSink:
             self._runner = None
         if self._server is not None:
             self._server.close()
-            for protocol in self._sessions:
-                if protocol.transport is not None:
-                    protocol.transport.close()
+            self.close_sessions()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
             self._server = None
+
+    def close_sessions(self) -> None:
+        """Hang up on every client, as a server does with sessions idle too long."""
+        for protocol in self._sessions:
+            if protocol.transport is not None:
+                protocol.transport.close()
 
     async def keep(self, mail: ReceivedMail) -> None:
         async with self._arrived:

@@ -15,5 +15,9 @@ class Settings(ServiceSettings):
     smtp_port: int = Field(default=8025, ge=1, le=65535)
     smtp_starttls: bool = False
     smtp_timeout_s: float = Field(default=10.0, gt=0)
+    # Open sessions kept for reuse, and how long one may sit idle (well under the five
+    # minutes RFC 5321 asks servers to wait before they drop a quiet client).
+    smtp_idle_sessions: int = Field(default=8, ge=0)
+    smtp_idle_timeout_s: float = Field(default=30.0, ge=0)
     mail_from: str = "Shop <no-reply@shop.kz>"
     public_base_url: str = "http://localhost:8080"

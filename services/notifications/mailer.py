@@ -1,14 +1,19 @@
-"""Sending through SMTP with aiosmtplib; errors come out without the addresses in them."""
+"""Sending through SMTP with aiosmtplib; errors come out without the addresses in them.
+
+Sessions are kept open and reused: opening one (TCP, greeting, EHLO, maybe STARTTLS) costs
+more than the message sent in it. A session that saw any error is closed, never reused.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
-from email.message import EmailMessage
 
 import aiosmtplib
 
 from services.notifications.config import Settings
+from services.notifications.domain import OutgoingMail
 
 
 class MailUnavailable(Exception):
@@ -19,30 +24,71 @@ class MailRejected(Exception):
     """The mail server refused the recipient for good (5xx): retrying will not help."""
 
 
-@contextlib.asynccontextmanager
-async def smtp_connection(settings: Settings) -> AsyncIterator[aiosmtplib.SMTP]:
-    """An open SMTP session; opened before the contact is released, so a server that is
-    down costs no release."""
-    client = aiosmtplib.SMTP(
-        hostname=settings.smtp_host,
-        port=settings.smtp_port,
-        start_tls=settings.smtp_starttls,
-        timeout=settings.smtp_timeout_s,
-    )
-    try:
-        await client.connect()
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        raise MailUnavailable(f"cannot connect: {type(exc).__name__}") from None
-    try:
-        yield client
-    finally:
-        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
-            await client.quit()
+class SmtpSessions:
+    """Open SMTP sessions to the configured server, handed out one at a time."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []  # (session, idle since)
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[aiosmtplib.SMTP]:
+        """An open session; opened before the contact is released, so a server that is down
+        costs no release. It goes back to the idle set only if nothing went wrong in it."""
+        client = self._take_idle() or await self._connect()
+        try:
+            yield client
+        except BaseException:
+            await _close(client)
+            raise
+        if len(self._idle) < self._settings.smtp_idle_sessions and client.is_connected:
+            self._idle.append((client, time.monotonic()))
+        else:
+            await _close(client)
+
+    def _take_idle(self) -> aiosmtplib.SMTP | None:
+        # Sessions the server closed, or idle long enough that it may be about to, go.
+        oldest = time.monotonic() - self._settings.smtp_idle_timeout_s
+        while self._idle:
+            client, since = self._idle.pop()
+            if client.is_connected and since > oldest:
+                return client
+            client.close()
+        return None
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(
+            hostname=self._settings.smtp_host,
+            port=self._settings.smtp_port,
+            start_tls=self._settings.smtp_starttls,
+            timeout=self._settings.smtp_timeout_s,
+        )
+        try:
+            await client.connect()
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise MailUnavailable(f"cannot connect: {type(exc).__name__}") from None
+        return client
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for client, _since in idle:
+            await _close(client)
 
 
-async def deliver(client: aiosmtplib.SMTP, message: EmailMessage) -> None:
+async def _close(client: aiosmtplib.SMTP) -> None:
+    if not client.is_connected:
+        return
     try:
-        await client.send_message(message)
+        await client.quit(timeout=2)
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
+
+
+async def deliver(client: aiosmtplib.SMTP, mail: OutgoingMail) -> None:
+    # An internationalised address (RFC 6531) needs the server's SMTPUTF8 extension.
+    options = [] if mail.recipient.isascii() else ["SMTPUTF8"]
+    try:
+        await client.sendmail(mail.sender, [mail.recipient], mail.data, mail_options=options)
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [refused.code for refused in exc.recipients]
         if codes and all(code >= 500 for code in codes):

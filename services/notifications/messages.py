@@ -1,6 +1,6 @@
 """Consumer handlers: an event becomes one email, sent with a contact released just for it.
 
-Order of work for one notification: already sent? -> open the SMTP session -> ask customers
+Order of work for one notification: already sent? -> take an SMTP session -> ask customers
 for a release -> render in the customer's locale -> send -> log the delivery (no address).
 Refused release: ``skipped``. Recipient refused for good: ``failed``. Anything transient
 raises, so the inbox transaction rolls back and the message is retried; on the last attempt
@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from uuid import UUID, uuid4
 
 import aiosmtplib
@@ -25,6 +24,7 @@ from services.notifications.domain import (
     CONSUMED_EVENTS,
     Delivery,
     NotificationRequest,
+    OutgoingMail,
     Release,
     Status,
     build_email,
@@ -32,7 +32,7 @@ from services.notifications.domain import (
     request_for,
     template_context,
 )
-from services.notifications.mailer import MailRejected, MailUnavailable, deliver, smtp_connection
+from services.notifications.mailer import MailRejected, MailUnavailable, SmtpSessions, deliver
 from services.notifications.releases import ReleaseFailed, ReleaseRefused, request_release
 from services.notifications.rendering import Renderer
 from shared.contracts import Contract
@@ -52,6 +52,7 @@ class Notifier:
     renderer: Renderer
     http: ClientSession
     pool: asyncpg.Pool
+    smtp: SmtpSessions
 
     async def handle(self, conn: DbConn, event: Contract, meta: IncomingMeta) -> None:
         request = request_for(event)
@@ -59,7 +60,7 @@ class Notifier:
             log.info("notification already sent", kind=request.kind)
             return
         try:
-            async with smtp_connection(self.settings) as smtp:
+            async with self.smtp.session() as smtp:
                 await self._release_and_send(conn, smtp, request, meta)
         except Exception as exc:
             if meta.attempt >= len(self.settings.retry_delays_ms):
@@ -99,7 +100,7 @@ class Notifier:
 
     def _compose(
         self, request: NotificationRequest, release: Release, notification_id: UUID
-    ) -> EmailMessage:
+    ) -> OutgoingMail:
         rendered = self.renderer.render(
             request.template,
             release.locale,
@@ -172,8 +173,10 @@ def notifier_ctx(
     """Builds the notifier once the pool and the HTTP client of the app exist."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        app[NOTIFIER] = Notifier(settings, renderer, app[HTTP_CLIENT], app[PG_POOL])
+        smtp = SmtpSessions(settings)
+        app[NOTIFIER] = Notifier(settings, renderer, app[HTTP_CLIENT], app[PG_POOL], smtp)
         yield
+        await smtp.close()
 
     return ctx
 

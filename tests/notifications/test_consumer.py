@@ -143,6 +143,59 @@ async def test_same_event_twice_sends_one_mail(
     assert await queue_depth(app.settings.amqp_url, f"{QUEUE}.dead") == 0
 
 
+async def test_one_smtp_session_carries_many_mails(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    customer_id = stub.add(Person(email="regular@mail.kz", first_name="Regular"))
+    app = await start_notifications()
+    for n in range(4):
+        await publish(app.settings.amqp_url, delivered(customer_id, f"SH-30{n}"))
+        await sink.wait_for(lambda m, n=n: f"SH-30{n}" in m.subject, timeout=10)
+    assert len(sink.messages) == 4
+    assert sink.sessions_opened == 1
+
+
+async def test_session_the_server_hung_up_on_is_replaced_without_a_retry(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    customer_id = stub.add(Person(email="idle@mail.kz", first_name="Idle"))
+    app = await start_notifications()
+    await publish(app.settings.amqp_url, delivered(customer_id, "SH-3101"))
+    await sink.wait_for(lambda m: "SH-3101" in m.subject, timeout=10)
+
+    sink.close_sessions()  # as a server does with a client idle for too long
+    await publish(app.settings.amqp_url, delivered(customer_id, "SH-3102"))
+    await sink.wait_for(lambda m: "SH-3102" in m.subject, timeout=10)
+
+    assert sink.sessions_opened == 2
+    assert len(stub.calls) == 2  # one release per mail: the second was not retried
+    await eventually(lambda: at_least(app.dsn, 2))
+    assert len(await sent_rows(app.dsn)) == 2
+    assert await sent_rows(app.dsn, "failed") == []
+
+
+async def test_internationalised_address_gets_its_mail(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    address = "айгерим@почта.kz"
+    customer_id = stub.add(Person(email=address, first_name="Айгерим"))
+    app = await start_notifications()
+    await publish(app.settings.amqp_url, delivered(customer_id, "SH-3201"))
+    mail = await sink.wait_for(to(address), timeout=10)
+    assert mail.rcpt_tos == (address,)
+    assert mail.to == address  # UTF-8 in the header (RFC 6532), not an encoded word
+    assert "SH-3201" in mail.subject and mail.body().startswith("Здравствуйте, Айгерим!")
+
+
 @pytest.mark.parametrize(("answer", "reason"), [(None, "unknown_or_erased"), (409, "blocked")])
 async def test_refused_release_is_skipped_and_acked(
     answer: int | None,
