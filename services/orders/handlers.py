@@ -237,11 +237,7 @@ async def _velocity_refusal(
         return None
     attempt = request_hash(f"{customer_id}:{key}")
     account, per_network, left_s = await storage.count_checkout(
-        conn,
-        attempt,
-        customer_id,
-        network if network_limit else None,
-        max(account_limit, network_limit) + 1,
+        conn, attempt, customer_id, network if network_limit else None
     )
     velocity = Velocity(
         account=account,
@@ -299,11 +295,12 @@ async def checkout(request: web.Request) -> web.Response:
             existing = await storage.find_checkout_key(conn, customer_id, key)
             if existing is not None:
                 return _replay(existing, body_hash)
+            ref = await carts.resolve_cart(conn, request, create=False)
+            items = await storage.cart_items(conn, ref.cart_id) if ref.cart_id else []
+            # Last: the counters are rows shared by a network, locked until the commit.
             refusal = await _velocity_refusal(conn, settings, customer_id, key, network)
             if refusal is not None:
                 return refusal  # the attempt is counted: the transaction commits
-            ref = await carts.resolve_cart(conn, request, create=False)
-            items = await storage.cart_items(conn, ref.cart_id) if ref.cart_id else []
         priced = price_cart(items, await _products(request, {p for p, _ in items}))
         placing = Placing(customer_id, key, body, body_hash, ref.cart_id, priced)
         response = await _place(conn, placing, _network_checkout(request, network))

@@ -535,42 +535,52 @@ async def count_checkout(
     attempt: str,
     customer_id: UUID,
     network: Network | None,
-    cap: int,
 ) -> tuple[int, int, float]:
     """Count a checkout attempt in this minute's window per account and per network.
 
-    Returns (account attempts, network attempts, seconds until the window ends); counts stop
-    at ``cap`` (no need to know more than "over the limit"). Without a network, 0."""
+    Returns (account attempts, network attempts, seconds until the window ends); an attempt
+    already counted (a retry) adds nothing. Without a network, 0. The counters are shared
+    rows, locked until the transaction ends: call this last in it."""
     row = await conn.fetchrow(
         "WITH w AS (SELECT date_trunc('minute', now()) AS start),"
-        " a AS (INSERT INTO checkout_velocity (scope, subject, window_start, attempt)"
-        "  SELECT 'account', $1, start, $3 FROM w ON CONFLICT DO NOTHING RETURNING 1),"
-        " n AS (INSERT INTO checkout_velocity (scope, subject, window_start, attempt)"
-        "  SELECT 'network', $2, start, $3 FROM w WHERE $2::text IS NOT NULL"
-        "  ON CONFLICT DO NOTHING RETURNING 1)"
+        " fresh AS (INSERT INTO checkout_attempts (window_start, attempt)"
+        "  SELECT start, $3 FROM w ON CONFLICT DO NOTHING RETURNING 1),"
+        " counted AS (INSERT INTO checkout_velocity (scope, subject, window_start, attempts)"
+        "  SELECT s.scope, s.subject, w.start, 1 FROM w,"
+        "   (VALUES ('account', $1), ('network', $2::text)) AS s (scope, subject)"
+        "  WHERE s.subject IS NOT NULL AND EXISTS (SELECT 1 FROM fresh)"
+        "  ORDER BY s.scope"  # one lock order for every checkout: no deadlock
+        "  ON CONFLICT (scope, subject, window_start)"
+        "  DO UPDATE SET attempts = checkout_velocity.attempts + 1"
+        "  RETURNING scope, attempts),"
+        # A retry counted nothing: it reads the counters as they are.
+        " seen AS (SELECT v.scope, v.attempts FROM checkout_velocity v, w"
+        "  WHERE v.window_start = w.start AND ((v.scope = 'account' AND v.subject = $1)"
+        "   OR (v.scope = 'network' AND v.subject = $2::text)))"
         " SELECT"
-        " (SELECT count(*) FROM (SELECT 1 FROM checkout_velocity v, w WHERE v.scope = 'account'"
-        "   AND v.subject = $1 AND v.window_start = w.start LIMIT $4) c)"
-        "  + (SELECT count(*) FROM a) AS account,"
-        " (SELECT count(*) FROM (SELECT 1 FROM checkout_velocity v, w WHERE v.scope = 'network'"
-        "   AND v.subject = $2 AND v.window_start = w.start LIMIT $4) c)"
-        "  + (SELECT count(*) FROM n) AS network,"
+        " coalesce((SELECT attempts FROM counted WHERE scope = 'account'),"
+        "  (SELECT attempts FROM seen WHERE scope = 'account'), 0) AS account,"
+        " coalesce((SELECT attempts FROM counted WHERE scope = 'network'),"
+        "  (SELECT attempts FROM seen WHERE scope = 'network'), 0) AS network,"
         " extract(epoch FROM (SELECT start FROM w) + interval '1 minute' - now()) AS left_s",
         str(customer_id),
         str(network) if network is not None else None,
         attempt,
-        cap,
     )
     assert row is not None
     return int(row["account"]), int(row["network"]), float(row["left_s"])
 
 
 async def purge_velocity(conn: DbConn, older_than_s: int) -> int:
-    result: str = await conn.execute(
-        "DELETE FROM checkout_velocity WHERE window_start < now() - make_interval(secs => $1)",
+    purged = await conn.fetchval(
+        "WITH counters AS (DELETE FROM checkout_velocity"
+        "  WHERE window_start < now() - make_interval(secs => $1) RETURNING 1),"
+        " attempts AS (DELETE FROM checkout_attempts"
+        "  WHERE window_start < now() - make_interval(secs => $1) RETURNING 1)"
+        " SELECT (SELECT count(*) FROM counters) + (SELECT count(*) FROM attempts)",
         float(older_than_s),
     )
-    return int(result.split()[-1])
+    return int(purged)
 
 
 async def record_network_checkout(conn: DbConn, network: Network, city: str, region: str) -> None:

@@ -356,6 +356,15 @@ async def test_velocity_limits_refuse_bursts(orders: Orders) -> None:
     assert response.content_type == "application/problem+json"
     assert problem["title"] == "Too many checkouts"
     assert 1 <= int(response.headers["Retry-After"]) <= 60
+    # The same request again (same key) is refused too, but counts once: no drain on the
+    # network's allowance below.
+    status, _, _ = await orders.call(
+        "POST",
+        "/api/orders/checkout",
+        json_body={"delivery": {"courier": "sandbox"}, "payment": {"method": "cash_on_delivery"}},
+        headers={**orders.auth(customer), **here, "Idempotency-Key": "third"},
+    )
+    assert status == 429
     # Per network (refused attempts count too): a neighbour in the same /24 gets the fourth
     # attempt, then is refused as well.
     other = uuid4()
@@ -368,6 +377,35 @@ async def test_velocity_limits_refuse_bursts(orders: Orders) -> None:
     third = uuid4()
     await orders.add_item(orders.catalog.add("Gauze", 1_000), 1, orders.auth(third))
     assert (await orders.checkout(third, extra_headers={"X-Real-IP": "192.0.2.1"}))[0] == 201
+
+
+async def test_velocity_counters_are_purged_after_a_few_minutes(orders: Orders) -> None:
+    for n in range(2):
+        customer = uuid4()
+        await orders.add_item(orders.catalog.add("Gauze", 1_000), 1, orders.auth(customer))
+        headers = {"X-Real-IP": f"198.51.100.{n}"}
+        assert (await orders.checkout(customer, extra_headers=headers))[0] == 201
+    conn = await asyncpg.connect(orders.dsn)
+    pool = await create_pool(orders.dsn, min_size=1, max_size=2)
+    try:
+        # One customer's minute is long past; the other's is current.
+        [old] = await conn.fetch("SELECT attempt FROM checkout_attempts LIMIT 1")
+        await conn.execute(
+            "UPDATE checkout_attempts SET window_start = window_start - interval '10 minutes'"
+            " WHERE attempt = $1",
+            old["attempt"],
+        )
+        await conn.execute(
+            "UPDATE checkout_velocity SET window_start = window_start - interval '10 minutes'"
+            " WHERE scope = 'account'"
+        )
+        await maintenance.run_once(pool, orders.settings)
+        left = await conn.fetch("SELECT scope, attempts FROM checkout_velocity")
+        assert [(r["scope"], r["attempts"]) for r in left] == [("network", 2)]
+        assert await conn.fetchval("SELECT count(*) FROM checkout_attempts") == 1
+    finally:
+        await pool.close()
+        await conn.close()
 
 
 async def test_ip_statistics_keep_the_network_and_city_only(
@@ -397,7 +435,13 @@ async def test_ip_statistics_keep_the_network_and_city_only(
     conn = await asyncpg.connect(orders.dsn)
     try:
         rows = []
-        for table in ("checkout_network_stats", "checkout_velocity", "orders", "outbox"):
+        for table in (
+            "checkout_network_stats",
+            "checkout_velocity",
+            "checkout_attempts",
+            "orders",
+            "outbox",
+        ):
             rows.extend(await conn.fetch(f"SELECT * FROM {table}"))
         dump = "\n".join(str(dict(row)) for row in rows)
         columns = {
