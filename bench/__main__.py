@@ -2,7 +2,7 @@
 
 import asyncio
 
-from bench import catalog_get, checkout, customer_releases, customers_me, outbox_relay
+from bench import catalog_get, checkout, customer_releases, customers_me, floor, outbox_relay
 
 
 async def main() -> None:
@@ -11,6 +11,7 @@ async def main() -> None:
     await customers_me.run()
     await customer_releases.run()
     await checkout.run()
+    await floor.run()
 
 
 asyncio.run(main())

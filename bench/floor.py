@@ -1,0 +1,280 @@
+"""The floor under one order: what the steps a checkout cannot skip cost on this machine.
+
+Each step is measured bare, with none of the shop's code in it: a request through nginx to an
+aiohttp handler that only parses JSON and answers; a call straight to such a handler; an
+asyncpg transaction that inserts one row and commits; a persistent message through a quorum
+queue (aio-pika, publisher confirms, manual ack); one mail over a kept SMTP session to the
+aiosmtpd sink. CPU is read for the whole machine from /proc/stat (kernel networking
+included), minus this process where it plays an outside client, so run it on a quiet machine.
+
+A cash-on-delivery order in this design takes at least ``ORDER_STEPS`` of them. Their sum is
+a lower bound on the CPU one order needs here, whatever the services do; the cores divided by
+it bound the orders/s this machine can reach, and the checkout benchmark's CPU per order
+divided into it tells what share of the cost is the floor.
+
+    .venv/bin/python -m bench.floor
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import uuid4
+
+import aio_pika
+import aiohttp
+import aiosmtplib
+
+from bench.checkout import machine_cpu_seconds
+from bench.env import bench_database, bench_vhost
+from deploy.gateway import SERVICES, NginxGateway, free_port
+from shared.db import create_pool
+from shared.messaging.topology import quorum_arguments
+from tests import infra
+
+SECONDS = float(os.environ.get("BENCH_FLOOR_SECONDS", 8))
+CONCURRENCY = 32
+CORES = os.cpu_count() or 1
+
+# How many of each step one cash-on-delivery order takes, from the cart to the courier and
+# the customer's mail (docs/CONVENTIONS.md, message flow), counting only what the design
+# cannot do without.
+ORDER_STEPS: dict[str, tuple[int, str]] = {
+    "gateway request": (2, "add to cart, checkout"),
+    "internal call": (3, "catalog prices the cart twice; customers releases the email"),
+    "commit": (
+        8,
+        "cart line, order, reservation, order reserved, disclosure, order dispatched,"
+        " mail logged, release audited (outbox marks batched away)",
+    ),
+    "message": (
+        6,
+        "OrderPlaced, StockReserved, DispatchRequested, DispatchMessage, DispatchReleased,"
+        " OrderDispatched",
+    ),
+    "mail": (1, "the order-dispatched mail"),
+}
+
+
+@dataclass(frozen=True)
+class StepCost:
+    name: str
+    operations: int
+    seconds: float
+    cpu_s: float
+
+    @property
+    def cpu_ms_per_op(self) -> float:
+        return self.cpu_s * 1000 / max(1, self.operations)
+
+    @property
+    def per_second(self) -> float:
+        return self.operations / self.seconds
+
+
+async def measure(
+    name: str, operation: Callable[[], Awaitable[None]], *, outside_client: bool
+) -> StepCost:
+    """Run ``operation`` from ``CONCURRENCY`` tasks for ``SECONDS``; machine CPU per call.
+    With ``outside_client`` this process's own CPU is left out (it stands for a browser)."""
+    for _ in range(20):
+        await operation()  # connections opened, statements prepared
+    count = 0
+    deadline = time.perf_counter() + SECONDS
+
+    async def worker() -> None:
+        nonlocal count
+        while time.perf_counter() < deadline:
+            await operation()
+            count += 1
+
+    machine, own, started = machine_cpu_seconds(), time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    elapsed = time.perf_counter() - started
+    used = machine_cpu_seconds() - machine
+    if outside_client:
+        used -= time.process_time() - own
+    return StepCost(name, count, elapsed, used)
+
+
+@contextlib.asynccontextmanager
+async def bare_server() -> AsyncIterator[str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "bench.bare_server", str(port)])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.get(f"{url}/healthz") as response:
+                        if response.status == 200:
+                            break
+                await asyncio.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+async def http_steps(tmp: Path) -> list[StepCost]:
+    body = {"delivery": {"courier": "sandbox"}, "payment": {"method": "cash_on_delivery"}}
+    async with bare_server() as upstream, aiohttp.ClientSession() as session:
+        gateway = NginxGateway(free_port(), dict.fromkeys(SERVICES, upstream), tmp / "nginx")
+        async with gateway as base:
+
+            def post(url: str) -> Callable[[], Awaitable[None]]:
+                async def call() -> None:
+                    async with session.post(url, json=body) as response:
+                        await response.read()
+                        assert response.status == 200, response.status
+
+                return call
+
+            through_gateway = await measure(
+                "gateway request", post(f"{base}/api/orders/echo"), outside_client=True
+            )
+        direct = await measure(
+            "internal call", post(f"{upstream}/api/orders/echo"), outside_client=False
+        )
+    return [through_gateway, direct]
+
+
+async def commit_step(servers: infra.Servers) -> StepCost:
+    async with bench_database(servers, "bench") as dsn:
+        pool = await create_pool(dsn, min_size=CONCURRENCY, max_size=CONCURRENCY)
+        try:
+            await pool.execute("CREATE TABLE floor (id uuid PRIMARY KEY, at timestamptz)")
+
+            async def commit() -> None:
+                async with pool.acquire() as conn, conn.transaction():
+                    await conn.execute("INSERT INTO floor VALUES ($1, now())", uuid4())
+
+            return await measure("commit", commit, outside_client=False)
+        finally:
+            await pool.close()
+
+
+async def message_step(amqp_url: str) -> StepCost:
+    connection = await aio_pika.connect_robust(amqp_url)
+    async with connection:
+        publisher = await connection.channel(publisher_confirms=True)
+        consumer = await connection.channel()
+        await consumer.set_qos(prefetch_count=CONCURRENCY)
+        name = f"floor.{uuid4()}"
+        queue = await consumer.declare_queue(name, durable=True, arguments=quorum_arguments())
+        waiting: dict[str, asyncio.Future[None]] = {}
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            await message.ack()
+            future = waiting.pop(message.message_id or "", None)
+            if future is not None and not future.done():
+                future.set_result(None)
+
+        tag = await queue.consume(on_message)
+        body = b'{"order_id": "' + b"0" * 36 + b'", "status": "reserved", "weight_g": 500}'
+
+        async def publish_and_receive() -> None:
+            message_id = str(uuid4())
+            arrived = waiting[message_id] = asyncio.get_running_loop().create_future()
+            await publisher.default_exchange.publish(
+                aio_pika.Message(
+                    body,
+                    message_id=message_id,
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    content_type="application/json",
+                ),
+                routing_key=name,
+            )
+            await arrived
+
+        try:
+            return await measure("message", publish_and_receive, outside_client=False)
+        finally:
+            await queue.cancel(tag)
+            await queue.delete(if_unused=False, if_empty=False)
+
+
+async def mail_step() -> StepCost:
+    port = free_port()
+    sink = ["-m", "deploy.smtp_sink", "--smtp-port", str(port), "--http-port", str(free_port())]
+    process = subprocess.Popen([sys.executable, *sink], stdout=subprocess.DEVNULL)
+    data = (
+        b"From: shop@example.kz\r\nTo: someone@example.kz\r\nSubject: Order SH-1\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    ) + b"Hello, your order is on its way.\r\n" * 20
+    sessions: list[aiosmtplib.SMTP] = []
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError, aiosmtplib.SMTPException):
+                probe = aiosmtplib.SMTP(hostname="127.0.0.1", port=port)
+                await probe.connect()
+                sessions.append(probe)
+                break
+            await asyncio.sleep(0.1)
+        for _ in range(CONCURRENCY - 1):
+            session = aiosmtplib.SMTP(hostname="127.0.0.1", port=port)
+            await session.connect()
+            sessions.append(session)
+        idle: asyncio.Queue[aiosmtplib.SMTP] = asyncio.Queue()
+        for session in sessions:
+            idle.put_nowait(session)
+
+        async def send() -> None:
+            session = await idle.get()
+            try:
+                await session.sendmail("shop@example.kz", ["someone@example.kz"], data)
+            finally:
+                idle.put_nowait(session)
+
+        return await measure("mail", send, outside_client=False)
+    finally:
+        for session in sessions:
+            session.close()
+        process.terminate()
+        process.wait(10)
+
+
+async def run() -> dict[str, float]:
+    with (
+        infra.servers() as servers,
+        bench_vhost(servers) as amqp_url,
+        tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp,
+    ):
+        steps = [
+            *await http_steps(Path(tmp)),
+            await commit_step(servers),
+            await message_step(amqp_url),
+            await mail_step(),
+        ]
+    by_name = {step.name: step for step in steps}
+    lines = [
+        f"floor: each step bare, {CONCURRENCY} at a time for {SECONDS:.0f} s; machine CPU per step",
+        f"  {'step':16s}{'per s':>9s}{'CPU ms':>8s}{'x order':>9s}{'ms/order':>10s}  why",
+    ]
+    floor_ms = 0.0
+    for name, (times, why) in ORDER_STEPS.items():
+        step = by_name[name]
+        floor_ms += times * step.cpu_ms_per_op
+        lines.append(
+            f"  {name:16s}{step.per_second:9.0f}{step.cpu_ms_per_op:8.3f}{times:9d}"
+            f"{times * step.cpu_ms_per_op:10.2f}  {why}"
+        )
+    ceiling = CORES * 1000 / floor_ms
+    lines += [
+        f"floor: at least {floor_ms:.1f} ms of CPU per order -> at most {ceiling:.0f} orders/s"
+        f" on {CORES} cores, before any of the shop's own work",
+    ]
+    print("\n".join(lines), flush=True)
+    return {"floor_ms_per_order": floor_ms, "ceiling_orders_per_s": ceiling}
+
+
+if __name__ == "__main__":
+    asyncio.run(run())
