@@ -177,7 +177,10 @@ def build_email(
     """Plain text and HTML alternatives, built with the email package's compat32 classes:
     its modern ``EmailMessage`` parses and refolds every header, several ms per message."""
     sender_name, sender = parseaddr(mail_from)
-    message = MIMEMultipart("alternative")
+    # A boundary of our own: the generator would otherwise compile a regular expression per
+    # message to make sure its random one is absent from the parts (base64, which cannot
+    # hold "_" or a line starting with "--").
+    message = MIMEMultipart("alternative", boundary=f"==_shop_{notification_id.hex}")
     message["From"] = formataddr((sender_name, sender), charset="utf-8")
     message["To"] = to if to.isascii() else _raw_utf8(to)
     message["Subject"] = _header_text(rendered.subject, "Subject")
