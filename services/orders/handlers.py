@@ -302,6 +302,11 @@ async def checkout(request: web.Request) -> web.Response:
             if refusal is not None:
                 return refusal  # the attempt is counted: the transaction commits
         priced = price_cart(items, await _products(request, {p for p, _ in items}))
+        if body.payment.method == "card" and priced.lines and priced.total == 0:
+            # A bank takes no payment of nothing; such an order goes as cash on delivery.
+            raise Problem(
+                422, "Nothing to pay by card", "This order costs nothing: choose cash on delivery."
+            )
         placing = Placing(customer_id, key, body, body_hash, ref.cart_id, priced)
         response = await _place(conn, placing, _network_checkout(request, network))
     carts.apply_cookie(response, ref, settings)

@@ -489,3 +489,16 @@ async def test_card_needs_a_configured_bank(orders: Orders) -> None:
     await orders.add_item(orders.catalog.add("Soap", 500), 1, orders.auth(customer))
     status, problem, _ = await orders.checkout(customer, method="card")
     assert (status, problem["title"]) == (422, "Card payment unavailable")
+
+
+async def test_a_free_order_cannot_be_paid_by_card(orders: Orders) -> None:
+    customer = uuid4()
+    await orders.add_item(orders.catalog.add("Free sample", 0), 2, orders.auth(customer))
+    status, problem, _ = await orders.checkout(customer, method="card")
+    assert (status, problem["title"]) == (422, "Nothing to pay by card")
+    assert (await orders.call("GET", "/api/orders", headers=orders.auth(customer)))[1][
+        "items"
+    ] == []
+    # The cart is untouched: the same order goes through as cash on delivery.
+    status, order, _ = await orders.checkout(customer)
+    assert status == 201 and order["status"] == "placed"
