@@ -21,7 +21,7 @@ from aiohttp import web
 from services.orders.app import create_app
 from services.orders.config import Settings
 from shared.auth import TokenIssuer
-from shared.contracts import Contract
+from shared.contracts import Contract, DispatchReleased
 from shared.messaging import DISPATCH_EXCHANGE, EVENTS_EXCHANGE, encode_message
 from shared.service import running_app
 from tests.conftest import MakeDatabase
@@ -147,6 +147,17 @@ class Orders:
             await exchange.publish(message, routing_key=event.MESSAGE_TYPE)
         finally:
             await channel.close()
+
+    async def release_dispatch(self, requested: dict[str, Any], order_id: str) -> None:
+        """Answer a DispatchRequested as the customers service does once it released."""
+        await self.publish(
+            DispatchReleased(
+                dispatch_id=requested["dispatch_id"],
+                order_id=order_id,
+                release_id=uuid4(),
+                courier="sandbox",
+            )
+        )
 
     async def placed_order(
         self, customer_id: UUID, method: str = "cash_on_delivery", quantity: int = 2

@@ -39,14 +39,7 @@ async def _dispatched(orders: Orders, customer: UUID, tap: MakeTap) -> tuple[dic
     placed = await orders.placed_order(customer)
     await orders.publish(StockReserved(order_id=UUID(placed["id"]), weight_g=600))
     requested = await events.next("orders.dispatch.requested")
-    await orders.publish(
-        DispatchReleased(
-            dispatch_id=requested["dispatch_id"],
-            order_id=placed["id"],
-            release_id=uuid4(),
-            courier="sandbox",
-        )
-    )
+    await orders.release_dispatch(requested, placed["id"])
     order = await orders.wait_status(customer, placed["id"], "dispatched")
     return order, requested["dispatch_id"]
 
@@ -73,14 +66,7 @@ async def test_cash_on_delivery_goes_from_placed_to_delivered(orders: Orders, ta
     assert requested["cash_on_delivery"] == {"amount": 450_000, "currency": "KZT"}
     assert (await orders.order(customer, placed["id"]))["status"] == "placed"
 
-    await orders.publish(
-        DispatchReleased(
-            dispatch_id=requested["dispatch_id"],
-            order_id=placed["id"],
-            release_id=uuid4(),
-            courier="sandbox",
-        )
-    )
+    await orders.release_dispatch(requested, placed["id"])
     dispatched = await events.next("orders.order.dispatched")
     assert dispatched["status"] == "dispatched"
     assert dispatched["order_ref"] == placed["order_ref"]

@@ -16,7 +16,7 @@ import pytest
 
 from deploy.sandbox_bank import SandboxBank
 from services.orders import maintenance
-from shared.contracts import DispatchRefused, DispatchReleased, StockReserved
+from shared.contracts import DispatchRefused, StockReserved
 from shared.db import create_pool
 from shared.messaging import PAYMENTS_EXCHANGE
 from shared.signing import signed_headers
@@ -107,14 +107,7 @@ async def test_paid_through_the_bank_page_goes_to_dispatch(
     requested = await events.next("orders.dispatch.requested")
     assert requested["cash_on_delivery"] is None
     assert requested["parcel"] == {"count": 2, "weight_g": 600}
-    await orders.publish(
-        DispatchReleased(
-            dispatch_id=requested["dispatch_id"],
-            order_id=order["id"],
-            release_id=uuid4(),
-            courier="sandbox",
-        )
-    )
+    await orders.release_dispatch(requested, order["id"])
     done = await orders.wait_status(customer, order["id"], "dispatched")
     assert [h["cause"] for h in done["history"]] == [
         "checkout", "stock_reserved", "payment_confirmed", "dispatch_released",
@@ -260,14 +253,7 @@ async def test_a_paid_order_cancelled_by_the_customer_is_refunded(
         ("cancelled", "customer_cancelled"),
     ]
     # A release that raced the cancel re-sends the cancel; the order and refund stay put.
-    await orders.publish(
-        DispatchReleased(
-            dispatch_id=requested["dispatch_id"],
-            order_id=order["id"],
-            release_id=uuid4(),
-            courier="sandbox",
-        )
-    )
+    await orders.release_dispatch(requested, order["id"])
     assert await courier_tap.next("courier.dispatch_cancelled") == cancel
     again = await orders.order(customer, order["id"])
     assert (again["status"], again["payment"]["status"]) == ("cancelled", "refunded")
@@ -299,14 +285,7 @@ async def test_unconfirmed_dispatch_is_raised_for_support(
     placed = await orders.placed_order(customer)
     await orders.publish(StockReserved(order_id=UUID(placed["id"]), weight_g=100))
     requested = await events.next("orders.dispatch.requested")
-    await orders.publish(
-        DispatchReleased(
-            dispatch_id=requested["dispatch_id"],
-            order_id=placed["id"],
-            release_id=uuid4(),
-            courier="sandbox",
-        )
-    )
+    await orders.release_dispatch(requested, placed["id"])
     await orders.wait_status(customer, placed["id"], "dispatched")
     flagged = await events.next("orders.order.needs_attention")
     assert flagged == {
