@@ -164,6 +164,11 @@ class OutgoingMail:
     recipient: str
     data: bytes
 
+    @property
+    def international(self) -> bool:
+        """An internationalised address (RFC 6531): the server must offer SMTPUTF8."""
+        return not self.recipient.isascii()
+
 
 def build_email(
     *,
@@ -182,7 +187,7 @@ def build_email(
     # hold "_" or a line starting with "--").
     message = MIMEMultipart("alternative", boundary=f"==_shop_{notification_id.hex}")
     message["From"] = formataddr((sender_name, sender), charset="utf-8")
-    message["To"] = to if to.isascii() else _raw_utf8(to)
+    message["To"] = _raw_utf8(to)
     message["Subject"] = _header_text(rendered.subject, "Subject")
     message["Date"] = format_datetime(now)
     message["Message-ID"] = f"<{notification_id}@{sender.rpartition('@')[2] or 'localhost'}>"
@@ -205,4 +210,5 @@ def _header_text(value: str, name: str) -> str:
 
 
 def _raw_utf8(value: str) -> str:
+    """The value's UTF-8 bytes as a surrogate-escaped str (ASCII comes back unchanged)."""
     return value.encode().decode("ascii", "surrogateescape")

@@ -85,8 +85,7 @@ async def _close(client: aiosmtplib.SMTP) -> None:
 
 
 async def deliver(client: aiosmtplib.SMTP, mail: OutgoingMail) -> None:
-    # An internationalised address (RFC 6531) needs the server's SMTPUTF8 extension.
-    options = [] if mail.recipient.isascii() else ["SMTPUTF8"]
+    options = ["SMTPUTF8"] if mail.international else []
     try:
         await client.sendmail(mail.sender, [mail.recipient], mail.data, mail_options=options)
     except aiosmtplib.SMTPRecipientsRefused as exc:
