@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import uuid
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import aiohttp
 
@@ -23,3 +25,65 @@ class ApiClient:
             text = await response.text()
             body = json.loads(text) if text and "json" in response.content_type else text
             return response.status, body
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who the shoppers of one test file are; a number makes each email and phone unique."""
+
+    tag: str
+    last_name: str
+    first_name: str
+    operator: str  # the mobile operator's code of the phone numbers
+    address: dict[str, str]
+
+    @property
+    def password(self) -> str:
+        return f"{self.tag} flow password"
+
+
+class Shopper(ApiClient):
+    """A customer who signs up and checks out; a test file sets its ``profile``."""
+
+    profile: ClassVar[Profile]
+
+    async def sign_up(self, n: int) -> None:
+        _, policy = await self.call("GET", "/api/customers/policy")
+        email = f"{self.profile.tag}-{uuid.uuid4().hex[:8]}-{n}@example.kz"
+        status, body = await self.call(
+            "POST",
+            "/api/customers/register",
+            json={
+                "last_name": self.profile.last_name,
+                "first_name": self.profile.first_name,
+                "phone": f"+7 {self.profile.operator} {n // 10000 % 1000:03d} {n % 10000:04d}",
+                "email": email,
+                "password": self.profile.password,
+                "delivery_address": self.profile.address,
+                "accept_policy_version": policy["version"],
+                "marketing": {"email": False, "sms": False},
+                "locale": "ru",
+            },
+        )
+        assert status == 201, body
+        status, tokens = await self.call(
+            "POST",
+            "/api/customers/login",
+            json={"login": email, "password": self.profile.password},
+        )
+        assert status == 200, tokens
+        self.token = tokens["access_token"]
+
+    async def checkout(self, product_id: str, method: str, quantity: int = 1) -> dict[str, Any]:
+        status, body = await self.call(
+            "POST", "/api/orders/cart/items", json={"product_id": product_id, "quantity": quantity}
+        )
+        assert status == 200, body
+        status, order = await self.call(
+            "POST",
+            "/api/orders/checkout",
+            json={"delivery": {"courier": "sandbox"}, "payment": {"method": method}},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert status == 201, order
+        return dict(order)

@@ -35,7 +35,8 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from shared.messaging import DISPATCH_EXCHANGE, EVENTS_EXCHANGE
 from tests import infra
-from tests.e2e.shopper import ApiClient
+from tests.e2e.shopper import Profile
+from tests.e2e.shopper import Shopper as BaseShopper
 from tests.e2e.stack import Stack, running_stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -154,47 +155,8 @@ async def _dispatch_row(shop: Stack, dispatch_id: str) -> asyncpg.Record:
     return row
 
 
-class Shopper(ApiClient):
-    async def sign_up(self, n: int) -> None:
-        _, policy = await self.call("GET", "/api/customers/policy")
-        email = f"cancel-{uuid.uuid4().hex[:8]}-{n}@example.kz"
-        status, body = await self.call(
-            "POST",
-            "/api/customers/register",
-            json={
-                "last_name": "Отменова",
-                "first_name": "Алия",
-                "phone": f"+7 705 {n:03d} {uuid.uuid4().int % 10000:04d}",
-                "email": email,
-                "password": "cancel flow password",
-                "delivery_address": ADDRESS,
-                "accept_policy_version": policy["version"],
-                "marketing": {"email": False, "sms": False},
-                "locale": "ru",
-            },
-        )
-        assert status == 201, body
-        status, tokens = await self.call(
-            "POST",
-            "/api/customers/login",
-            json={"login": email, "password": "cancel flow password"},
-        )
-        assert status == 200, tokens
-        self.token = tokens["access_token"]
-
-    async def checkout(self, product_id: str, method: str, quantity: int) -> dict[str, Any]:
-        status, body = await self.call(
-            "POST", "/api/orders/cart/items", json={"product_id": product_id, "quantity": quantity}
-        )
-        assert status == 200, body
-        status, order = await self.call(
-            "POST",
-            "/api/orders/checkout",
-            json={"delivery": {"courier": "sandbox"}, "payment": {"method": method}},
-            headers={"Idempotency-Key": str(uuid.uuid4())},
-        )
-        assert status == 201, order
-        return dict(order)
+class Shopper(BaseShopper):
+    profile = Profile("cancel", "Отменова", "Алия", "705", ADDRESS)
 
     async def order(self, order_id: str) -> dict[str, Any]:
         status, order = await self.call("GET", f"/api/orders/{order_id}")

@@ -17,7 +17,8 @@ import aiohttp
 import asyncpg
 import pytest
 
-from tests.e2e.shopper import ApiClient
+from tests.e2e.shopper import Profile
+from tests.e2e.shopper import Shopper as BaseShopper
 from tests.e2e.stack import Stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -27,45 +28,8 @@ ADDRESS = {"city": "Астана", "street": "Кенесары", "house": "40", 
 SUCCESS = {"awaiting_payment", "paid", "dispatched", "delivered"}
 
 
-class Shopper(ApiClient):
-    async def sign_up(self, n: int) -> None:
-        _, policy = await self.call("GET", "/api/customers/policy")
-        email = f"card-{uuid.uuid4().hex[:8]}-{n}@example.kz"
-        status, body = await self.call(
-            "POST",
-            "/api/customers/register",
-            json={
-                "last_name": "Картова",
-                "first_name": "Дана",
-                "phone": f"+7 702 {n // 10000 % 1000:03d} {n % 10000:04d}",
-                "email": email,
-                "password": "card flow password",
-                "delivery_address": ADDRESS,
-                "accept_policy_version": policy["version"],
-                "marketing": {"email": False, "sms": False},
-                "locale": "ru",
-            },
-        )
-        assert status == 201, body
-        status, tokens = await self.call(
-            "POST", "/api/customers/login", json={"login": email, "password": "card flow password"}
-        )
-        assert status == 200, tokens
-        self.token = tokens["access_token"]
-
-    async def checkout(self, product_id: str, method: str, quantity: int = 1) -> dict[str, Any]:
-        status, body = await self.call(
-            "POST", "/api/orders/cart/items", json={"product_id": product_id, "quantity": quantity}
-        )
-        assert status == 200, body
-        status, order = await self.call(
-            "POST",
-            "/api/orders/checkout",
-            json={"delivery": {"courier": "sandbox"}, "payment": {"method": method}},
-            headers={"Idempotency-Key": str(uuid.uuid4())},
-        )
-        assert status == 201, order
-        return dict(order)
+class Shopper(BaseShopper):
+    profile = Profile("card", "Картова", "Дана", "702", ADDRESS)
 
     async def wait_status(
         self, order_id: str, statuses: set[str], within_s: float = 20
