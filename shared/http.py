@@ -14,6 +14,7 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from shared import strict_json
 from shared.logging import get_logger
 from shared.tracing import bind_trace, child_of
 
@@ -70,36 +71,53 @@ async def trace_middleware(request: web.Request, handler: Handler) -> web.Stream
     return await handler(request)
 
 
+def route_path(request: web.Request) -> str:
+    """The matched route's template (``/api/orders/{order_id}``), or "" when none matched.
+
+    Used for a problem's ``instance`` and in logs instead of the path a client sent, which
+    may carry personal data (an email or a phone as a path segment).
+    """
+    match_info = request.match_info
+    if match_info.http_exception is not None:
+        return ""
+    resource = match_info.route.resource
+    return resource.canonical if resource is not None else ""
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    path = request.path
     try:
         return await handler(request)
     except Problem as exc:
-        return problem_response(exc.status, exc.title, exc.detail, path, **exc.extensions)
+        return problem_response(
+            exc.status, exc.title, exc.detail, route_path(request), **exc.extensions
+        )
     except ValidationError as exc:
-        return validation_problem(exc, path)
+        return validation_problem(exc, route_path(request))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return problem_response(exc.status, exc.reason, instance=path)
+        return problem_response(exc.status, exc.reason, instance=route_path(request))
     except Exception:
-        log.exception("unhandled error", path=path, method=request.method)
+        path = route_path(request)
+        log.exception("unhandled error", route=path or "(no route)", method=request.method)
         return problem_response(500, "Internal error", "Something went wrong on our side.", path)
 
 
 async def read_json(request: web.Request, model: type[M]) -> M:
-    """Parse and validate a JSON body; every failure is a 4xx problem."""
-    if request.content_type != "application/json":
-        raise Problem(415, "Unsupported media type", "Send the body as application/json.")
+    """Parse and validate a JSON body; every failure is a 4xx problem (``shared.strict_json``:
+    UTF-8 only, bounded nesting, no duplicate keys, NaN, huge numbers or lone surrogates)."""
+    charset = (request.charset or "utf-8").lower()
+    if request.content_type != "application/json" or charset != "utf-8":
+        raise Problem(415, "Unsupported media type", "Send the body as application/json (UTF-8).")
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise Problem(413, "Body too large", "The request body is larger than allowed.") from None
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise Problem(400, "Malformed JSON", "The request body is not valid JSON.") from None
+        data = strict_json.loads(raw)
+    except strict_json.RefusedJson as exc:
+        raise Problem(exc.status, exc.title, exc.detail) from None
     if not isinstance(data, dict):
         raise Problem(422, "Invalid request", "The request body must be a JSON object.")
     return model.model_validate(data)

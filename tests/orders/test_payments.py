@@ -166,6 +166,25 @@ async def test_forged_late_and_replayed_callbacks_change_nothing(
     assert [h["status"] for h in final["history"]].count("paid") == 1
 
 
+async def test_validly_signed_but_hostile_callback_bodies_are_4xx_problems(
+    orders: Orders,
+) -> None:
+    customer = uuid4()
+    order = await _awaiting(orders, customer)
+    paid = _event(order, "succeeded")
+    text = json.dumps(paid)
+    bodies = {
+        "UTF-16": (text.encode("utf-16"), 400),
+        "duplicate key": (text.replace("{", '{"status": "declined", ', 1).encode(), 422),
+        "deep": (text[:-1].encode() + b', "x": ' + b"[" * 2000 + b"]" * 2000 + b"}", 422),
+    }
+    for name, (raw, status) in bodies.items():
+        headers = {"Content-Type": "application/json", **signed_headers(BANK_SECRET, raw)}
+        async with orders.http.post(orders.url + CALLBACK, data=raw, headers=headers) as r:
+            assert (r.status, r.content_type) == (status, "application/problem+json"), name
+    assert (await orders.order(customer, order["id"]))["status"] == "awaiting_payment"
+
+
 @pytest.mark.parametrize("orders_overrides", [{"payment_timeout_s": 1}])
 async def test_unpaid_orders_expire_and_a_late_payment_is_refunded(
     orders: Orders, bank: SandboxBank, tap: MakeTap
