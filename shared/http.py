@@ -25,6 +25,9 @@ log = get_logger("shared.http")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ReadinessCheck = Callable[[web.Application], Awaitable[None]]
 READINESS_CHECKS = web.AppKey("readiness_checks", list[tuple[str, ReadinessCheck]])
+# The matched route's template on each request, for the access log (which runs after the
+# handlers and has no other safe way to it: protocol errors never reach routing).
+ROUTE = web.RequestKey("route", str)
 
 
 class Problem(Exception):
@@ -68,6 +71,7 @@ def validation_problem(exc: ValidationError, instance: str = "") -> web.Response
 async def trace_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     structlog.contextvars.clear_contextvars()
     bind_trace(child_of(request.headers.get("traceparent")))
+    request[ROUTE] = route_path(request)
     return await handler(request)
 
 
@@ -94,6 +98,9 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         )
     except ValidationError as exc:
         return validation_problem(exc, route_path(request))
+    except web.RequestPayloadError:  # a body aiohttp could not decode (bad gzip, chunks)
+        detail = "The request body could not be read: its encoding or framing is broken."
+        return problem_response(400, "Unreadable body", detail, route_path(request))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

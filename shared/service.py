@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator, Callable, Mapping
 
 import aio_pika
@@ -23,6 +24,7 @@ from shared.logging import configure_logging, get_logger
 from shared.messaging.consumer import Consumer, Handler, consumer_ctx
 from shared.messaging.outbox import BodyCipher, OutboxRelay, outbox_relay_ctx
 from shared.messaging.topology import declare_courier_queue, declare_exchanges
+from shared.protocol import RouteAccessLogger, ServiceRunner
 from shared.settings import ServiceSettings
 
 AMQP = web.AppKey("amqp", AbstractRobustConnection)
@@ -127,14 +129,27 @@ def add_consumer(
 def run_service(name: str, app: web.Application, settings: ServiceSettings) -> None:
     configure_logging(name, settings.log_level)
     log.info("starting", service=name, port=settings.http_port)
-    web.run_app(
+    asyncio.run(_serve(app, settings))
+
+
+async def _serve(app: web.Application, settings: ServiceSettings) -> None:
+    """Serve ``app`` until SIGINT or SIGTERM, then shut it down gracefully (as ``web.run_app``,
+    but through ``ServiceRunner``, which answers aiohttp's own errors as problems)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    runner = ServiceRunner(
         app,
-        host=settings.http_host,
-        port=settings.http_port,
-        print=None,
         access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
-        access_log_format="%r %s %b %Tfms",
+        access_log_class=RouteAccessLogger,
     )
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
 @contextlib.asynccontextmanager
@@ -142,7 +157,7 @@ async def running_app(
     app: web.Application, host: str = "127.0.0.1", port: int = 0
 ) -> AsyncIterator[str]:
     """Start ``app`` on a real socket and yield its base URL (tests and benchmarks)."""
-    runner = web.AppRunner(app, access_log=None)
+    runner = ServiceRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

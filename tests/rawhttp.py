@@ -1,0 +1,87 @@
+"""Raw HTTP/1.1 over a socket, for requests no HTTP client would send."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+MARK = "aigul.sentinel"  # in every hostile request: it must never come back
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip()
+
+    def problem(self) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads(self.body)
+        return document
+
+
+async def send_raw(base_url: str, data: bytes) -> RawAnswer:
+    """Send ``data`` as is and read the answer until the server closes the connection."""
+    url = urlsplit(base_url)
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    try:
+        writer.write(data)
+        await writer.drain()
+        received = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return RawAnswer(int(status_line.split()[1]), headers, body)
+
+
+def _post(path: str, body: bytes, *headers: str) -> bytes:
+    head = [
+        f"POST {path} HTTP/1.1",
+        "Host: shop.test",
+        "Connection: close",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        *headers,
+    ]
+    return "\r\n".join(head).encode() + b"\r\n\r\n" + body
+
+
+def hostile_requests(path: str) -> dict[str, bytes]:
+    """Requests aiohttp's own parser refuses (or whose body it cannot decode), to ``path``."""
+    body = json.dumps({"note": MARK}).encode()
+    get = f"GET {path} HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n"
+    return {
+        "control character in a header": (get + f"X-Note: {MARK}\x01\r\n\r\n").encode(),
+        "header without a colon": (get + f"{MARK}\r\n\r\n").encode(),
+        "invalid method": f"G(ET {path} HTTP/1.1\r\nHost: shop.test\r\n\r\n".encode(),
+        "unknown method": f"FROBNICATE {path} HTTP/1.1\r\nHost: shop.test\r\n\r\n".encode(),
+        "TLS to the HTTP port": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + MARK.encode(),
+        "malformed request line": f"GET {path}/{MARK} HTTP/1.1 x\r\n\r\n".encode(),
+        "unknown HTTP version": f"GET {path}/{MARK} HTTP/7.1\r\n\r\n".encode(),
+        "NUL in the target": f"GET {path}\x00{MARK} HTTP/1.1\r\n\r\n".encode(),
+        "header too long": (get + f"X-Note: {MARK * 1000}\r\n\r\n").encode(),
+        "Content-Encoding br": _post(path, body, "Content-Encoding: br"),
+        "Content-Encoding zstd": _post(path, body, "Content-Encoding: zstd"),
+        "broken gzip body": _post(path, MARK.encode(), "Content-Encoding: gzip"),
+        "gzip of UTF-16": _post(
+            path, gzip.compress(body.decode().encode("utf-16")), "Content-Encoding: gzip"
+        ),
+        "bad Content-Length": _post(path, body).replace(b"Content-Length:", b"Content-Length: x"),
+        "two Content-Lengths": _post(path, body, "Content-Length: 1"),
+        "broken chunks": (
+            f"POST {path} HTTP/1.1\r\nHost: shop.test\r\nTransfer-Encoding: chunked\r\n"
+            f"Content-Type: application/json\r\n\r\nzz\r\n{MARK}\r\n0\r\n\r\n"
+        ).encode(),
+    }

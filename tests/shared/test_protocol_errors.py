@@ -1,0 +1,59 @@
+"""Requests aiohttp itself refuses, before any middleware: answered as RFC 9457 problems that
+quote nothing sent (not aiohttp's plain text), and logged without the bytes sent."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from aiohttp import web
+from pydantic import BaseModel
+
+from shared.http import json_response, problem_middleware, read_json, trace_middleware
+from shared.service import running_app
+from tests.rawhttp import MARK, hostile_requests, send_raw
+
+
+class Note(BaseModel):
+    note: str
+
+
+@pytest.fixture(scope="module")
+async def base_url():
+    async def note(request: web.Request) -> web.Response:
+        body = await read_json(request, Note)
+        return json_response({"length": len(body.note)})
+
+    app = web.Application(middlewares=[trace_middleware, problem_middleware])
+    app.router.add_route("*", "/notes", note)
+    async with running_app(app) as url:
+        yield url
+
+
+@pytest.mark.parametrize(
+    "data", hostile_requests("/notes").values(), ids=hostile_requests("/notes").keys()
+)
+async def test_what_aiohttp_refuses_is_a_problem_quoting_nothing(base_url, data, captured_logs):
+    answer = await send_raw(base_url, data)
+    assert 400 <= answer.status < 500 and answer.content_type == "application/problem+json"
+    problem = answer.problem()
+    assert problem["status"] == answer.status and problem["title"] and problem["detail"]
+    assert MARK.encode() not in answer.body and b"Brotli" not in answer.body
+    logged = captured_logs.getvalue()
+    assert MARK not in logged and "Traceback" not in logged
+
+
+async def test_an_unsupported_content_encoding_is_a_415(base_url):
+    answer = await send_raw(base_url, hostile_requests("/notes")["Content-Encoding br"])
+    assert (answer.status, answer.problem()["title"]) == (415, "Unsupported content encoding")
+
+
+async def test_a_well_formed_gzip_body_is_still_read(base_url):
+    body = gzip.compress(b'{"note": "twelve chars"}')
+    data = (
+        b"POST /notes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Content-Type: application/json\r\nContent-Encoding: gzip\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    ) + body
+    answer = await send_raw(base_url, data)
+    assert (answer.status, answer.body) == (200, b'{"length": 12}')
