@@ -25,11 +25,13 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    StrictBool,
     StringConstraints,
     model_validator,
 )
 
 from shared.auth import ed25519_thumbprint
+from shared.text import plain_text
 
 # Purposes (policy 3.2; legal_request for state bodies, 4.3.2): a closed list.
 Purpose = Literal[
@@ -97,8 +99,20 @@ def login_kind(login: str) -> Literal["email", "phone"]:
 
 # --- Input models --------------------------------------------------------------------------
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Every personal-data text field is trimmed, bounded and plain (shared.text.plain_text: no
+# control or bidi formatting characters, not only invisible ones): it goes out to couriers.
+_Plain = AfterValidator(plain_text)
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), _Plain
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), _Plain
+]
+House = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), _Plain
+]
+Apartment = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20), _Plain]
+Comment = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), _Plain]
 Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalise_phone)]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(normalise_email)]
 Password = Annotated[SecretStr, Field(min_length=8, max_length=256)]
@@ -111,16 +125,17 @@ class Strict(BaseModel):
 class DeliveryAddress(Strict):
     city: ShortText
     street: ShortText
-    house: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-    apartment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
-    postal_code: Annotated[str, StringConstraints(pattern=r"^\d{6}$")] | None = None
-    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    house: House
+    apartment: Apartment | None = None
+    postal_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] | None = None
+    comment: Comment | None = None
 
 
 class MarketingChoice(Strict):
-    # Separate, unticked by default (DESIGN §4.1).
-    email: bool = False
-    sms: bool = False
+    # Separate, unticked by default (DESIGN §4.1), and only an explicit JSON true or false
+    # (law 94-V art. 8): "yes", "on" or 1 are refused, not read as a consent.
+    email: StrictBool = False
+    sms: StrictBool = False
 
 
 class RegisterRequest(Strict):
