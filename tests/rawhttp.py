@@ -28,21 +28,22 @@ class RawAnswer:
 
 
 async def send_raw(base_url: str, data: bytes) -> RawAnswer:
-    """Send ``data`` as is and read the answer until the server closes the connection."""
+    """Send ``data`` as is and read one answer (its head, then Content-Length bytes)."""
     url = urlsplit(base_url)
     reader, writer = await asyncio.open_connection(url.hostname, url.port)
     try:
         writer.write(data)
         await writer.drain()
-        received = await asyncio.wait_for(reader.read(), 10)
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 15)
+        status_line, *lines = head.decode("latin-1").rstrip("\r\n").split("\r\n")
+        headers = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        body = await asyncio.wait_for(reader.readexactly(length), 15)
     finally:
         writer.close()
-    head, _, body = received.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
     return RawAnswer(int(status_line.split()[1]), headers, body)
 
 

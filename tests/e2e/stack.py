@@ -28,7 +28,7 @@ from services.notifications.app import create_app as notifications_app
 from services.notifications.config import Settings as NotificationsSettings
 from services.orders.app import create_app as orders_app
 from services.orders.config import Settings as OrdersSettings
-from shared.auth import generate_signing_key_pem
+from shared.auth import TokenIssuer, generate_signing_key_pem
 from shared.db import create_pool
 from shared.migrations import migrate
 from shared.service import running_app
@@ -49,6 +49,7 @@ class Stack:
     bank: SandboxBank
     gateway: NginxGateway
     internal_token: str
+    tokens: TokenIssuer  # access tokens as customers signs them (staff roles for the tests)
     secrets_in_use: list[str] = field(default_factory=list)
 
 
@@ -171,5 +172,6 @@ async def running_stack(
                     bank=bank,
                     gateway=gateway,
                     internal_token=internal_token,
+                    tokens=TokenIssuer(private_pem),
                     secrets_in_use=in_use,
                 )

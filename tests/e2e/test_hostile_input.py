@@ -1,0 +1,244 @@
+"""The hostile battery, through the real gateway: deep, invalid-UTF-8, UTF-16, duplicate-key,
+lone-surrogate, NaN, huge-number, control-character and bad-header requests on every public
+endpoint of the contract. Each answer is a 4xx problem+json that quotes nothing sent, and no
+service logs a traceback or an unhandled error for any of them."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from yarl import URL
+
+from shared.signing import signed_headers
+from tests.e2e.stack import Stack
+from tests.rawhttp import MARK, hostile_requests, send_raw
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+PROBLEM = "application/problem+json"
+PHONE = "+77017654399"
+ADDRESS = {"city": "Астана", "street": MARK, "house": "1", "comment": MARK}
+REGISTER = {
+    "last_name": "Ахметова",
+    "first_name": MARK,
+    "phone": PHONE,
+    "email": f"{MARK}@example.kz",
+    "password": f"{MARK} password",
+    "delivery_address": ADDRESS,
+    "marketing": {"email": False, "sms": False},
+}
+PRODUCT = {
+    "sku": "SKU-1",
+    "name": MARK,
+    "description": MARK,
+    "category": "misc",
+    "price": {"amount": 100, "currency": "KZT"},
+    "weight_g": 1,
+    "stock": 1,
+}
+SOME_ID = str(uuid.uuid4())
+PAYMENT = {"event_id": SOME_ID, "payment_id": SOME_ID, "status": "succeeded", "amount": 100}
+POLICY = {"version": "v9", "effective_date": "2027-01-01", "text_ru": MARK, "text_kk": MARK}
+
+# (method, path, body) of every public route that reads a JSON body. Routes that read none
+# (token refresh and logout take the cookie only, cancel and removing a cart line the path)
+# are in test_bad_input's path and header checks.
+ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
+    ("POST", "/api/catalog/products", PRODUCT),
+    ("PATCH", f"/api/catalog/products/{SOME_ID}", {"name": MARK, "stock": 2}),
+    ("POST", "/api/catalog/categories", {"slug": "misc-2", "name": MARK}),
+    ("POST", "/api/stats/hits", {"path": f"/{MARK}", "referrer": f"https://{MARK}.kz/"}),
+    ("POST", "/api/customers/register", {**REGISTER, "accept_policy_version": "2026-11-01"}),
+    ("POST", "/api/customers/login", {"login": PHONE, "password": f"{MARK} password"}),
+    ("POST", "/api/customers/staff/login", {"email": f"{MARK}@shop.kz", "password": MARK}),
+    ("POST", "/api/customers/policy/versions", POLICY),
+    ("POST", "/api/customers/me/password", {"current_password": MARK, "new_password": MARK * 2}),
+    ("POST", "/api/customers/me/policy-acceptance", {"version": MARK}),
+    ("PATCH", "/api/customers/me", {"first_name": MARK, "delivery_address": ADDRESS}),
+    ("PUT", "/api/customers/me/consents", {"marketing": {"email": False, "sms": False}}),
+    ("POST", "/api/orders/cart/items", {"product_id": SOME_ID, "quantity": 1}),
+    (
+        "POST",
+        "/api/orders/checkout",
+        {"delivery": {"courier": "sandbox"}, "payment": {"method": "cash_on_delivery"}},
+    ),
+    ("POST", "/api/payments/sandbox/callbacks", {**PAYMENT, "currency": "KZT"}),
+    (
+        "POST",
+        "/api/fulfilment/sandbox/callbacks",
+        {"event_id": SOME_ID, "dispatch_id": SOME_ID, "status": "delivered"},
+    ),
+]
+
+
+def _strings(value: Any, change: Callable[[str], str]) -> Any:
+    """``value`` with every string in it (keys kept) changed."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {key: _strings(item, change) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_strings(item, change) for item in value]
+    return value
+
+
+def _first_as(body: dict[str, Any], raw: bytes) -> bytes:
+    """``body`` as JSON with its first member's value written as the raw JSON ``raw``."""
+    first, *rest = body.items()
+    tail = json.dumps(dict(rest)).encode()[1:] if rest else b"}"
+    return b'{"' + first[0].encode() + b'": ' + raw + (b", " + tail if rest else tail)
+
+
+def hostile_bodies(body: dict[str, Any]) -> dict[str, bytes]:
+    text = json.dumps(body, ensure_ascii=False)
+    first_key = next(iter(body))
+    bodies = {
+        "nested 1000 deep": _first_as(body, b"[" * 1000 + b"]" * 1000),
+        "nested 40 deep": _first_as(body, b"[" * 40 + b"1" + b"]" * 40),
+        "invalid UTF-8": _first_as(body, b'"' + MARK.encode() + b'\xff\xfe"'),
+        "UTF-16": text.encode("utf-16"),
+        "UTF-16 without BOM": text.encode("utf-16-le"),
+        "UTF-8 BOM": b"\xef\xbb\xbf" + text.encode(),
+        # The first value is wrong, the last right: taking the last would accept the body.
+        "duplicate key": ("{" + json.dumps({first_key: MARK})[1:-1] + ", " + text[1:]).encode(),
+        "lone surrogates": json.dumps(_strings(body, lambda s: s + "\ud800")).encode(),
+        "NaN": _first_as(body, b"NaN"),
+        "Infinity": _first_as(body, b"-Infinity"),
+        "float overflow": _first_as(body, b"1e999"),
+        "huge integer": _first_as(body, b"9" * 30),
+        "integer past Python's digit limit": _first_as(body, b"9" * 5000),
+        "control characters": json.dumps(
+            _strings(body, lambda s: s + "\x00\x1b[2J\u202e")
+        ).encode(),
+        "only invisible characters": json.dumps(_strings(body, lambda _: "\u200b\u2060")).encode(),
+    }
+    # A body without strings has nothing for the string variants to change.
+    return {name: data for name, data in bodies.items() if data != json.dumps(body).encode()}
+
+
+@pytest.fixture(scope="module")
+async def customer(shop: Stack) -> dict[str, str]:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{shop.gateway_url}/api/customers/policy") as r:
+            version = (await r.json())["version"]
+        body = {**REGISTER, "accept_policy_version": version, "first_name": "Айгуль"}
+        async with session.post(f"{shop.gateway_url}/api/customers/register", json=body) as r:
+            assert r.status == 201, await r.text()
+        login = {"login": PHONE, "password": REGISTER["password"]}
+        async with session.post(f"{shop.gateway_url}/api/customers/login", json=login) as r:
+            token = (await r.json())["access_token"]
+    return {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
+
+
+STAFF_ROLES = {"/api/catalog/": "catalog_manager", "/api/customers/policy/": "privacy_officer"}
+
+
+def _credentials(shop: Stack, path: str, customer: dict[str, str]) -> dict[str, str]:
+    """A staff token with the route's role, else the customer's: the body is always read."""
+    for prefix, role in STAFF_ROLES.items():
+        if path.startswith(prefix):
+            token = shop.tokens.issue(uuid.uuid4(), "staff", frozenset({role}))
+            return {"Authorization": f"Bearer {token}"}
+    return customer
+
+
+def _signed(shop: Stack, path: str, data: bytes) -> dict[str, str]:
+    if path.startswith("/api/payments/"):
+        return signed_headers(shop.bank.secret, data)
+    if path.startswith("/api/fulfilment/"):
+        return signed_headers(shop.courier.secret, data)
+    return {}
+
+
+def assert_refused(status: int, content_type: str, text: str, what: str) -> None:
+    assert 400 <= status < 500, (what, status, text)
+    assert content_type == PROBLEM, (what, content_type, text)
+    problem = json.loads(text)
+    assert problem["status"] == status and problem["title"], (what, text)
+    assert MARK not in text and "aigul" not in text.lower(), (what, text)
+
+
+def assert_quiet(logs: io.StringIO) -> None:
+    logged = logs.getvalue()
+    for needle in ("Traceback", "unhandled error", "Error handling request", MARK):
+        assert needle not in logged, [line for line in logged.splitlines() if needle in line][:3]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=[e[1] for e in ENDPOINTS])
+async def test_every_public_endpoint_refuses_hostile_json_with_a_4xx_problem(
+    shop: Stack, shop_logs: io.StringIO, customer, method, path, body
+):
+    async with aiohttp.ClientSession() as session:
+        for name, data in hostile_bodies(body).items():
+            headers = {
+                **_credentials(shop, path, customer),
+                "Content-Type": "application/json",
+                **_signed(shop, path, data),
+            }
+            async with session.request(
+                method, shop.gateway_url + path, data=data, headers=headers
+            ) as response:
+                text = await response.text()
+                assert_refused(response.status, response.content_type, text, name)
+    assert_quiet(shop_logs)
+
+
+QUERIES = [
+    "/api/catalog/products?cursor=%ff%fe&limit=10",
+    "/api/catalog/products?limit=" + "9" * 5000,
+    "/api/catalog/products?q=%00%1b%E2%80%AE&category=%ED%A0%80",
+    f"/api/catalog/products/{MARK}@example.kz",
+    "/api/catalog/products/%ED%A0%80",
+    "/api/stats/report?from=9999999999-01-01",
+    "/api/orders/?cursor=%ff&limit=1e999",  # without the slash: the gateway's part
+    f"/api/orders/{MARK}@example.kz",
+    f"/api/orders/%2B77017654399/{MARK}",
+    f"/api/customers/{MARK}@example.kz",
+    f"/api/nothing/{MARK}@example.kz",
+]
+
+
+async def test_hostile_paths_and_queries_are_4xx_problems_that_echo_nothing(
+    shop: Stack, shop_logs: io.StringIO, customer
+):
+    async with aiohttp.ClientSession() as session:
+        for target in QUERIES:
+            url = URL(shop.gateway_url + target, encoded=True)  # sent exactly as written
+            async with session.get(url, headers=customer, allow_redirects=False) as response:
+                text = await response.text()
+                assert_refused(response.status, response.content_type, text, target)
+                assert "@" not in text and "77017654399" not in text, (target, text)
+    assert_quiet(shop_logs)
+
+
+PROBED = {
+    "/api/customers/login": "customers",
+    "/api/orders/checkout": "orders",
+    "/api/fulfilment/sandbox/callbacks": "orders",
+    "/api/stats/hits": "catalog",
+}
+# nginx's own pages for these are still HTML (the gateway's part of issue 8); each service
+# behind it answers them as problems, as every case of the test shows.
+GATEWAY_PENDING = {"header too long", "unknown HTTP version"}
+
+
+@pytest.mark.parametrize(("path", "service"), PROBED.items())
+async def test_malformed_http_is_a_4xx_problem_at_the_gateway_and_at_each_service(
+    shop: Stack, shop_logs: io.StringIO, path: str, service: str
+):
+    for where, base in (("gateway", shop.gateway_url), (service, shop.service_urls[service])):
+        for name, data in hostile_requests(path).items():
+            if where == "gateway" and name in GATEWAY_PENDING:
+                continue
+            answer = await send_raw(base, data)
+            text = answer.body.decode("utf-8", "replace")
+            assert_refused(answer.status, answer.content_type, text, f"{where}: {name}")
+            assert not re.search(r"brotli|aiohttp|nginx", text, re.IGNORECASE), (name, text)
+    assert_quiet(shop_logs)
