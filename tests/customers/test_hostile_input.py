@@ -124,3 +124,31 @@ async def test_ordinary_names_and_addresses_are_still_accepted(shop: Shop) -> No
             "comment": "Ер\u200bлан, 2-й подъезд 😀",
         },
     )
+
+
+FORM = "application/x-www-form-urlencoded"
+HOSTILE_FORMS = {
+    "invalid UTF-8": (b"login=aigul\xff\xfe&password=x", FORM),
+    "unknown charset": (b"login=aigul&password=x", f"{FORM}; charset=aigul"),
+    "UTF-16": ("login=aigul&password=x".encode("utf-16"), f"{FORM}; charset=utf-16"),
+    "multipart": (
+        b'--XX\r\nContent-Disposition: form-data; name="login"\r\n\r\naigul\xff\r\n--XX--\r\n',
+        "multipart/form-data; boundary=XX",
+    ),
+    "broken multipart": (b"--XX\r\nContent-Disposition: form-data", "multipart/form-data"),
+    "JSON": (b'{"login": "aigul"}', "application/json"),
+}
+
+
+@pytest.mark.parametrize(("data", "content_type"), HOSTILE_FORMS.values(), ids=HOSTILE_FORMS.keys())
+async def test_an_account_form_that_is_not_a_utf8_urlencoded_form_is_a_4xx_page(
+    shop: Shop, captured_logs, data: bytes, content_type: str
+) -> None:
+    for path in ("/account/signin", "/account/signup", "/account/consents"):
+        async with shop.http.post(
+            shop.url + path, data=data, headers={"Content-Type": content_type}
+        ) as response:
+            text = await response.text()
+            assert 400 <= response.status < 500 and "<html" in text, (path, response.status)
+            assert "aigul" not in text
+    assert "Traceback" not in captured_logs.getvalue()

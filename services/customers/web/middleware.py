@@ -5,13 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from shared.db import PG_POOL
-from shared.http import Handler
+from shared.http import Handler, route_path
 from shared.logging import get_logger
 
 from ..accounts import PolicyAcceptanceRequired
 from ..pd import CustomerUnavailable
 from . import sessions
 from .context import BINDING, CONFIG, COOKIES, CSRF_KEY, CUSTOMER, LANG, render, see_other
+from .forms import Form
 from .i18n import LANG_COOKIE, choose
 from .security import CSRF_FIELD, apply_headers, csrf_valid, new_anon_value, same_origin
 
@@ -39,7 +40,7 @@ async def pages_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = see_other("/account/signin")
         request.config_dict[COOKIES].clear(response, request.config_dict[COOKIES].session)
     except Exception:
-        log.exception("account page failed", path=request.path, method=request.method)
+        log.exception("account page failed", route=route_path(request), method=request.method)
         response = error_page(request, 500)
     static = request.path.startswith(STATIC_PREFIX)
     apply_headers(response, cacheable=static)
@@ -87,13 +88,25 @@ async def _identify(request: web.Request) -> str | None:
 async def _csrf_ok(request: web.Request) -> bool:
     if not same_origin(request):
         return False
-    form = await request.post()
+    form = await read_form(request)
     presented = form.get(CSRF_FIELD)
     return csrf_valid(
         request.config_dict[CSRF_KEY],
         request.get(BINDING),
         presented if isinstance(presented, str) else None,
     )
+
+
+async def read_form(request: web.Request) -> Form:
+    """The posted form: UTF-8 ``application/x-www-form-urlencoded`` only, what the pages
+    send; any other body is a 415 or 400 page (aiohttp raises on it: a 500 before)."""
+    charset = (request.charset or "utf-8").lower()
+    if request.content_type != "application/x-www-form-urlencoded" or charset != "utf-8":
+        raise web.HTTPUnsupportedMediaType()
+    try:
+        return await request.post()
+    except UnicodeDecodeError:
+        raise web.HTTPBadRequest() from None
 
 
 def _from_http_exception(request: web.Request, exc: web.HTTPException) -> web.StreamResponse:
