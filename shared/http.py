@@ -19,6 +19,7 @@ from shared.logging import get_logger
 from shared.tracing import bind_trace, child_of
 
 PROBLEM_JSON = "application/problem+json"
+DECODED_CODINGS = frozenset({"identity", "gzip", "deflate"})
 M = TypeVar("M", bound=BaseModel)
 log = get_logger("shared.http")
 
@@ -117,6 +118,12 @@ async def read_json(request: web.Request, model: type[M]) -> M:
     charset = (request.charset or "utf-8").lower()
     if request.content_type != "application/json" or charset != "utf-8":
         raise Problem(415, "Unsupported media type", "Send the body as application/json (UTF-8).")
+    # aiohttp decodes these (and refuses br/zstd itself); any other coding it passes through
+    # undecoded, as if it were none.
+    if request.headers.get("Content-Encoding", "identity").lower() not in DECODED_CODINGS:
+        raise Problem(
+            415, "Unsupported content encoding", "Send the body uncompressed, gzip or deflate."
+        )
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:

@@ -90,6 +90,18 @@ async def test_a_charset_other_than_utf8_is_refused(base_url):
     assert (got, content_type) == (415, "application/problem+json") and MARK not in text
 
 
+@pytest.mark.parametrize("coding", ["aigul", "gzip, gzip", "x-gzip", "compress"])
+async def test_a_content_coding_aiohttp_does_not_decode_is_refused(base_url, coding):
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{base_url}/notes",
+            data=json.dumps({"text": MARK}).encode(),
+            headers={"Content-Type": "application/json", "Content-Encoding": coding},
+        ) as r:
+            assert (r.status, r.content_type) == (415, "application/problem+json")
+            assert MARK not in await r.text()
+
+
 @pytest.mark.parametrize(
     "body",
     [
