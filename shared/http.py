@@ -7,6 +7,7 @@ fields that are wrong and why, never the values sent (they may be personal data)
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -20,6 +21,9 @@ from shared.tracing import bind_trace, child_of
 
 PROBLEM_JSON = "application/problem+json"
 DECODED_CODINGS = frozenset({"identity", "gzip", "deflate"})
+# aiohttp decodes header bytes that are not UTF-8 as these lone surrogates (surrogateescape);
+# they raise wherever a value is encoded again (a cookie hashed, a token compared).
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 M = TypeVar("M", bound=BaseModel)
 log = get_logger("shared.http")
 
@@ -92,6 +96,7 @@ def route_path(request: web.Request) -> str:
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
+        _refuse_undecodable_headers(request)
         return await handler(request)
     except Problem as exc:
         return problem_response(
@@ -110,6 +115,12 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         path = route_path(request)
         log.exception("unhandled error", route=path or "(no route)", method=request.method)
         return problem_response(500, "Internal error", "Something went wrong on our side.", path)
+
+
+def _refuse_undecodable_headers(request: web.Request) -> None:
+    for value in request.headers.values():
+        if not value.isascii() and _UNDECODABLE.search(value):
+            raise Problem(400, "Bad header", "A request header is not valid UTF-8 text.")
 
 
 async def read_json(request: web.Request, model: type[M]) -> M:

@@ -45,11 +45,12 @@ def verify(
     raw_timestamp, signature = get(TIMESTAMP_HEADER), get(SIGNATURE_HEADER)
     if not raw_timestamp or not signature:
         raise SignatureError("missing signature")
-    try:
-        timestamp = int(raw_timestamp)
-    except ValueError:
-        raise SignatureError("malformed timestamp") from None
-    if not hmac.compare_digest(sign(secret, timestamp, body), str(signature)):
+    raw_timestamp = str(raw_timestamp)
+    if not (raw_timestamp.isascii() and raw_timestamp.isdigit() and len(raw_timestamp) <= 12):
+        raise SignatureError("malformed timestamp")  # int() of thousands of digits raises
+    timestamp = int(raw_timestamp)
+    signature = str(signature)  # hex: compare_digest refuses other str with a TypeError
+    if not signature.isascii() or not hmac.compare_digest(sign(secret, timestamp, body), signature):
         raise SignatureError("bad signature")
     current = now if now is not None else time.time()
     if abs(current - timestamp) > max_age_s:

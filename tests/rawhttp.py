@@ -47,20 +47,21 @@ async def send_raw(base_url: str, data: bytes) -> RawAnswer:
     return RawAnswer(int(status_line.split()[1]), headers, body)
 
 
-def _post(path: str, body: bytes, *headers: str) -> bytes:
+def _post(path: str, body: bytes, *headers: bytes) -> bytes:
     head = [
-        f"POST {path} HTTP/1.1",
-        "Host: shop.test",
-        "Connection: close",
-        "Content-Type: application/json",
-        f"Content-Length: {len(body)}",
+        f"POST {path} HTTP/1.1".encode(),
+        b"Host: shop.test",
+        b"Connection: close",
+        b"Content-Type: application/json",
+        f"Content-Length: {len(body)}".encode(),
         *headers,
     ]
-    return "\r\n".join(head).encode() + b"\r\n\r\n" + body
+    return b"\r\n".join(head) + b"\r\n\r\n" + body
 
 
 def hostile_requests(path: str) -> dict[str, bytes]:
-    """Requests aiohttp's own parser refuses (or whose body it cannot decode), to ``path``."""
+    """Requests to ``path`` that aiohttp's parser refuses, whose body it cannot decode, or
+    whose header bytes are no UTF-8 (or no ASCII where a token or a signature goes)."""
     body = json.dumps({"note": MARK}).encode()
     get = f"GET {path} HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n"
     return {
@@ -73,14 +74,30 @@ def hostile_requests(path: str) -> dict[str, bytes]:
         "unknown HTTP version": f"GET {path}/{MARK} HTTP/7.1\r\n\r\n".encode(),
         "NUL in the target": f"GET {path}\x00{MARK} HTTP/1.1\r\n\r\n".encode(),
         "header too long": (get + f"X-Note: {MARK * 1000}\r\n\r\n").encode(),
-        "Content-Encoding br": _post(path, body, "Content-Encoding: br"),
-        "Content-Encoding zstd": _post(path, body, "Content-Encoding: zstd"),
-        "broken gzip body": _post(path, MARK.encode(), "Content-Encoding: gzip"),
+        "Content-Encoding br": _post(path, body, b"Content-Encoding: br"),
+        "Content-Encoding zstd": _post(path, body, b"Content-Encoding: zstd"),
+        "broken gzip body": _post(path, MARK.encode(), b"Content-Encoding: gzip"),
         "gzip of UTF-16": _post(
-            path, gzip.compress(body.decode().encode("utf-16")), "Content-Encoding: gzip"
+            path, gzip.compress(body.decode().encode("utf-16")), b"Content-Encoding: gzip"
         ),
         "bad Content-Length": _post(path, body).replace(b"Content-Length:", b"Content-Length: x"),
-        "two Content-Lengths": _post(path, body, "Content-Length: 1"),
+        "two Content-Lengths": _post(path, body, b"Content-Length: 1"),
+        # Bytes that are not UTF-8 (aiohttp makes lone surrogates of them) and non-ASCII text
+        # where a token, a cookie or a signature goes; one header each, as the first one
+        # refused would hide the others.
+        "undecodable cookie": _post(path, body, b"Cookie: refresh_token=\xff\xfe\xed\xa0\x80"),
+        "undecodable token": _post(path, body, b"Authorization: Bearer \xff\xfe"),
+        "undecodable idempotency key": _post(path, body, b"Idempotency-Key: \xff\xfe"),
+        "undecodable signature": _post(
+            path, body, b"X-Shop-Timestamp: 1", b"X-Shop-Signature: \xff\xfe"
+        ),
+        "non-ASCII cookie": _post(path, body, "Cookie: refresh_token=Айгуль".encode()),
+        "non-ASCII signature": _post(
+            path, body, b"X-Shop-Timestamp: 1", "X-Shop-Signature: é".encode()
+        ),
+        "signature timestamp of 400 digits": _post(
+            path, body, b"X-Shop-Timestamp: " + b"9" * 400, b"X-Shop-Signature: 00"
+        ),
         "broken chunks": (
             f"POST {path} HTTP/1.1\r\nHost: shop.test\r\nTransfer-Encoding: chunked\r\n"
             f"Content-Type: application/json\r\n\r\nzz\r\n{MARK}\r\n0\r\n\r\n"

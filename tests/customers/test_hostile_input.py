@@ -12,6 +12,7 @@ from uuid import UUID
 import pytest
 
 from tests.customers.conftest import Shop, registration
+from tests.rawhttp import send_raw
 
 SURROGATE_PASSWORD = "correct horse \ud800 battery"  # json.dumps writes it as a \ud800 escape
 
@@ -151,4 +152,21 @@ async def test_an_account_form_that_is_not_a_utf8_urlencoded_form_is_a_4xx_page(
             text = await response.text()
             assert 400 <= response.status < 500 and "<html" in text, (path, response.status)
             assert "aigul" not in text
+    assert "Traceback" not in captured_logs.getvalue()
+
+
+@pytest.mark.parametrize("path", ["/account/signin", "/account/profile", "/api/customers/me"])
+async def test_cookies_of_bytes_that_are_not_utf8_are_a_4xx(
+    shop: Shop, captured_logs, path: str
+) -> None:
+    names = ("__Host-account_session", "account_session", "__Host-account_csrf", "account_csrf")
+    for name in names:
+        answer = await send_raw(
+            shop.url,
+            f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n".encode()
+            + f"Cookie: {name}=".encode()
+            + b"\xff\xfe" * 20
+            + b"\r\n\r\n",
+        )
+        assert 400 <= answer.status < 500, (name, answer.status)
     assert "Traceback" not in captured_logs.getvalue()

@@ -220,6 +220,8 @@ async def test_hostile_paths_and_queries_are_4xx_problems_that_echo_nothing(
 
 PROBED = {
     "/api/customers/login": "customers",
+    "/api/customers/token/refresh": "customers",
+    "/api/payments/sandbox/callbacks": "orders",
     "/api/orders/checkout": "orders",
     "/api/fulfilment/sandbox/callbacks": "orders",
     "/api/stats/hits": "catalog",

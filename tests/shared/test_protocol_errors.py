@@ -30,9 +30,21 @@ async def base_url():
         yield url
 
 
-@pytest.mark.parametrize(
-    "data", hostile_requests("/notes").values(), ids=hostile_requests("/notes").keys()
-)
+# Well-formed HTTP that only a route reading those headers refuses (the end-to-end battery
+# sends them to such routes); /notes reads none.
+FOR_ROUTES_READING_THEM = {
+    "non-ASCII cookie",
+    "non-ASCII signature",
+    "signature timestamp of 400 digits",
+}
+REFUSED_HERE = {
+    name: data
+    for name, data in hostile_requests("/notes").items()
+    if name not in FOR_ROUTES_READING_THEM
+}
+
+
+@pytest.mark.parametrize("data", REFUSED_HERE.values(), ids=REFUSED_HERE.keys())
 async def test_what_aiohttp_refuses_is_a_problem_quoting_nothing(base_url, data, captured_logs):
     answer = await send_raw(base_url, data)
     assert 400 <= answer.status < 500 and answer.content_type == "application/problem+json"
