@@ -418,7 +418,7 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("/logging/", "structlog", "shared/logging", "web_log.py"),
     ),
     ("JWT verification", ("jwt/",)),
-    ("PD crypto (vault, outbox cipher)", ("vault.py", "cryptography")),
+    ("PD crypto (vault, outbox cipher)", ("customers/crypto.py", "cryptography")),
     ("email composition (stdlib email)", ("/email/",)),
     ("pydantic", ("pydantic",)),
     ("PostgreSQL client (asyncpg)", ("asyncpg",)),

@@ -18,9 +18,9 @@ from uuid import UUID, uuid4
 
 from bench.env import bench_database
 from services.customers import storage
+from services.customers.crypto import Vault
 from services.customers.domain import Operator, consent_record, marketing_record
-from services.customers.pd import PdGate, now
-from services.customers.vault import Vault
+from services.customers.personal_data import PdGate, now
 from shared.db import DbConn, create_pool
 from tests import infra
 

@@ -38,7 +38,7 @@ def serve(plain: bool) -> None:
 
     from services.customers.app import create_app
     from services.customers.config import Settings
-    from services.customers.handlers import ACCOUNTS
+    from services.customers.keys import ACCOUNTS
     from shared.logging import configure_logging
 
     configure_logging("customers", "WARNING")

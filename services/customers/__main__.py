@@ -26,8 +26,9 @@ from shared.service import run_service
 
 from . import storage
 from .app import build_accounts, create_app
+from .audit import verify_audit
 from .config import KeyConfigError, Settings, key_from_file
-from .keyops import RotationError, rotate_master, verify_audit
+from .key_rotation import RotationError, rotate_master
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 KEY_FILES = ("master.key", "blind_index.key", "jwt_private.pem", "jwt_public.pem")

@@ -36,7 +36,7 @@ from .domain import (
     retry_after_s,
     sha256_hex,
 )
-from .pd import CustomerUnavailable, PdGate, now
+from .personal_data import CustomerUnavailable, PdGate, now
 from .storage import Policy
 
 

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-
-import asyncpg
 from aiohttp import web
 from argon2 import PasswordHasher
 from cryptography.hazmat.primitives import serialization
 
 from shared.auth import TokenIssuer
-from shared.contracts import DispatchRequested, OrderCancelled
-from shared.db import PG_POOL
-from shared.logging import get_logger
 from shared.service import (
     add_consumer,
     add_outbox_relay,
@@ -22,26 +14,17 @@ from shared.service import (
     create_service_app,
 )
 
-from . import storage
+from . import messages
 from .accounts import Accounts
+from .audit import audit_chainer_ctx
 from .config import KeyConfigError, Settings
+from .crypto import Vault
 from .domain import Operator, Throttling, ed25519_jwk
-from .handlers import (
-    ACCOUNTS,
-    ISSUER,
-    JWKS,
-    SETTINGS,
-    add_routes,
-    domain_errors,
-)
-from .messages import on_dispatch_requested, on_order_cancelled
-from .pd import PdGate
-from .vault import Vault
-from .web import add_routes as add_account_pages
-
-QUEUE = "customers.events"
-AUDIT_CHAIN_INTERVAL_S = 0.5
-log = get_logger("customers.audit")
+from .handlers import add_routes
+from .handlers.errors import domain_errors
+from .keys import ACCOUNTS, ISSUER, JWKS, SETTINGS
+from .personal_data import PdGate
+from .web.app import add_account_pages
 
 
 def _raw_public(pem: str) -> bytes:
@@ -77,27 +60,6 @@ def build_accounts(settings: Settings) -> Accounts:
     return Accounts(PdGate(vault), operator, hasher, throttling)
 
 
-async def audit_chainer_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Seal pending audit rows onto the hash chain, a batch at a time, for the app's life."""
-
-    async def chain_forever() -> None:
-        while True:
-            try:
-                async with app[PG_POOL].acquire() as conn:
-                    chained = await storage.chain_pending_audit(conn)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("audit chainer failed", error=type(exc).__name__)
-                chained = 0
-            if chained == 0:
-                await asyncio.sleep(AUDIT_CHAIN_INTERVAL_S)
-
-    task = asyncio.create_task(chain_forever(), name="audit-chainer")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
 def create_app(settings: Settings) -> web.Application:
     """Build the app; missing or malformed keys, or a PD store outside KZ, refuse to start."""
     if settings.pd_store_region != "KZ":
@@ -114,15 +76,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(courier_queues_ctx(settings.couriers))
     app.cleanup_ctx.append(audit_chainer_ctx)
     add_outbox_relay(app, settings, cipher=cipher)
-    add_consumer(
-        app,
-        settings,
-        QUEUE,
-        {
-            DispatchRequested: on_dispatch_requested(accounts.gate, cipher, settings.couriers),
-            OrderCancelled: on_order_cancelled,
-        },
-    )
+    add_consumer(app, settings, messages.QUEUE, messages.event_handlers(app))
     add_routes(app)
     add_account_pages(app)
     return app

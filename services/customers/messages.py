@@ -9,10 +9,12 @@ request that arrives later releases nothing. All in the handler's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiohttp import web
+
 from shared.contracts import (
+    Contract,
     DispatchAddress,
     DispatchMessage,
     DispatchRecipient,
@@ -24,12 +26,14 @@ from shared.contracts import (
 from shared.db import DbConn
 from shared.logging import get_logger
 from shared.messaging import DISPATCH_EXCHANGE, BodyCipher, IncomingMeta, enqueue
+from shared.messaging.consumer import Handler
 
 from . import storage
-from .pd import CustomerBlocked, CustomerUnavailable, PdGate, Release
+from .keys import ACCOUNTS, SETTINGS
+from .personal_data import CustomerBlocked, CustomerUnavailable, PdGate, Release
 
+QUEUE = "customers.events"
 log = get_logger("customers.messages")
-DispatchHandler = Callable[[DbConn, DispatchRequested, IncomingMeta], Awaitable[None]]
 
 
 def dispatch_message(event: DispatchRequested, release: Release) -> DispatchMessage:
@@ -65,54 +69,70 @@ async def refuse(conn: DbConn, event: DispatchRequested, reason: str) -> None:
     )
 
 
-def on_dispatch_requested(
-    gate: PdGate, cipher: BodyCipher, couriers: tuple[str, ...]
-) -> DispatchHandler:
-    async def handle(conn: DbConn, event: DispatchRequested, meta: IncomingMeta) -> None:
-        if event.courier not in couriers:
-            await refuse(conn, event, "unknown_courier")
-            return
-        if await storage.order_cancelled(conn, event.order_id):
-            await refuse(conn, event, "order_cancelled")
-            return
-        try:
-            release = await gate.release(
-                conn,
-                event.customer_id,
-                purpose="delivery",
-                kind="courier",
-                recipient=f"courier:{event.courier}",
-                actor="system:dispatch",
-                order_ref=event.order_ref,
-            )
-        except CustomerBlocked:
-            await refuse(conn, event, "customer_blocked")
-            return
-        except CustomerUnavailable:
-            await refuse(conn, event, "customer_unavailable")
-            return
-        await enqueue(
+async def release_for_dispatch(
+    conn: DbConn,
+    event: DispatchRequested,
+    gate: PdGate,
+    cipher: BodyCipher,
+    couriers: tuple[str, ...],
+) -> None:
+    """Release the delivery projection to the courier, or refuse the dispatch request."""
+    if event.courier not in couriers:
+        await refuse(conn, event, "unknown_courier")
+        return
+    if await storage.order_cancelled(conn, event.order_id):
+        await refuse(conn, event, "order_cancelled")
+        return
+    try:
+        release = await gate.release(
             conn,
-            dispatch_message(event, release),
-            exchange=DISPATCH_EXCHANGE,
-            routing_key=f"courier.{event.courier}",
-            correlation_id=str(event.order_id),
-            cipher=cipher,
+            event.customer_id,
+            purpose="delivery",
+            kind="courier",
+            recipient=f"courier:{event.courier}",
+            actor="system:dispatch",
+            order_ref=event.order_ref,
         )
-        await enqueue(
-            conn,
-            DispatchReleased(
-                dispatch_id=event.dispatch_id,
-                order_id=event.order_id,
-                release_id=release.release_id,
-                courier=event.courier,
-            ),
-            correlation_id=str(event.order_id),
-        )
-        log.info("dispatch released", dispatch_id=str(event.dispatch_id))
-
-    return handle
+    except CustomerBlocked:
+        await refuse(conn, event, "customer_blocked")
+        return
+    except CustomerUnavailable:
+        await refuse(conn, event, "customer_unavailable")
+        return
+    await enqueue(
+        conn,
+        dispatch_message(event, release),
+        exchange=DISPATCH_EXCHANGE,
+        routing_key=f"courier.{event.courier}",
+        correlation_id=str(event.order_id),
+        cipher=cipher,
+    )
+    await enqueue(
+        conn,
+        DispatchReleased(
+            dispatch_id=event.dispatch_id,
+            order_id=event.order_id,
+            release_id=release.release_id,
+            courier=event.courier,
+        ),
+        correlation_id=str(event.order_id),
+    )
+    log.info("dispatch released", dispatch_id=str(event.dispatch_id))
 
 
 async def on_order_cancelled(conn: DbConn, event: OrderCancelled, meta: IncomingMeta) -> None:
     await storage.remember_cancelled_order(conn, event.order_id)
+
+
+def event_handlers(app: web.Application) -> dict[type[Contract], Handler]:
+    """The consumer's handlers; each reads the accounts and settings off the app when called."""
+
+    async def on_dispatch_requested(
+        conn: DbConn, event: DispatchRequested, meta: IncomingMeta
+    ) -> None:
+        accounts = app[ACCOUNTS]
+        await release_for_dispatch(
+            conn, event, accounts.gate, accounts.vault.outbox_cipher, app[SETTINGS].couriers
+        )
+
+    return {DispatchRequested: on_dispatch_requested, OrderCancelled: on_order_cancelled}

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+
 from aiohttp import web
 
+from services.notifications import messages
 from services.notifications.config import Settings
-from services.notifications.handlers import SETTINGS, export_customer
-from services.notifications.messages import QUEUE, event_handlers, notifier_ctx
+from services.notifications.handlers import export_customer
+from services.notifications.keys import NOTIFIER, SETTINGS
+from services.notifications.mailer import SmtpSessions
+from services.notifications.notifier import Notifier
 from services.notifications.rendering import Renderer
-from shared.service import add_consumer, create_service_app
+from shared.db import PG_POOL
+from shared.service import HTTP_CLIENT, add_consumer, create_service_app
+
+
+def notifier_ctx(
+    settings: Settings, renderer: Renderer
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Builds the notifier once the pool and the HTTP client of the app exist."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        smtp = SmtpSessions(settings)
+        app[NOTIFIER] = Notifier(settings, renderer, app[HTTP_CLIENT], app[PG_POOL], smtp)
+        yield
+        await smtp.close()
+
+    return ctx
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -16,6 +36,6 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     # After the pool and the HTTP client (create_service_app), before the consumer.
     app.cleanup_ctx.append(notifier_ctx(settings, Renderer()))
-    add_consumer(app, settings, QUEUE, event_handlers(app))
+    add_consumer(app, settings, messages.QUEUE, messages.event_handlers(app))
     app.router.add_get("/internal/customers/{customer_id}/export", export_customer)
     return app

@@ -7,12 +7,10 @@ from uuid import UUID
 from aiohttp import web
 
 from services.notifications import storage
-from services.notifications.config import Settings
+from services.notifications.keys import SETTINGS
 from shared.auth import require_internal
 from shared.db import PG_POOL
 from shared.http import Problem, json_response
-
-SETTINGS = web.AppKey("settings", Settings)
 
 
 async def export_customer(request: web.Request) -> web.Response:

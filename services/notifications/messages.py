@@ -1,184 +1,21 @@
-"""Consumer handlers: an event becomes one email, sent with a contact released just for it.
+"""Message handlers of the notifications service (queue ``notifications.events``).
 
-Order of work for one notification: already sent? -> take an SMTP session -> ask customers
-for a release -> render in the customer's locale -> send -> log the delivery (no address).
-Refused release: ``skipped``. Recipient refused for good: ``failed``. Anything transient
-raises, so the inbox transaction rolls back and the message is retried; on the last attempt
-a ``failed`` row is written apart (the message then waits in the dead queue for a replay).
+Every consumed event goes to the one ``Notifier`` (``notifier.py``), read off the app when
+the message arrives (it is built once the pool and the HTTP client exist).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from uuid import UUID, uuid4
+from aiohttp import web
 
-import aiosmtplib
-import asyncpg
-from aiohttp import ClientSession, web
-
-from services.notifications import storage
-from services.notifications.config import Settings
-from services.notifications.domain import (
-    CONSUMED_EVENTS,
-    Delivery,
-    NotificationRequest,
-    OutgoingMail,
-    Release,
-    Status,
-    build_email,
-    delivery_for,
-    request_for,
-    template_context,
-)
-from services.notifications.mailer import MailRejected, MailUnavailable, SmtpSessions, deliver
-from services.notifications.releases import ReleaseFailed, ReleaseRefused, request_release
-from services.notifications.rendering import Renderer
+from services.notifications.domain import CONSUMED_EVENTS
+from services.notifications.keys import NOTIFIER
 from shared.contracts import Contract
-from shared.db import PG_POOL, DbConn
-from shared.logging import get_logger
+from shared.db import DbConn
 from shared.messaging import IncomingMeta
 from shared.messaging.consumer import Handler
-from shared.service import HTTP_CLIENT
 
 QUEUE = "notifications.events"
-log = get_logger("notifications.messages")
-
-
-@dataclass(frozen=True)
-class Notifier:
-    settings: Settings
-    renderer: Renderer
-    http: ClientSession
-    pool: asyncpg.Pool
-    smtp: SmtpSessions
-
-    async def handle(self, conn: DbConn, event: Contract, meta: IncomingMeta) -> None:
-        request = request_for(event)
-        if await storage.already_sent(conn, request):
-            log.info("notification already sent", kind=request.kind)
-            return
-        try:
-            async with self.smtp.session() as smtp:
-                await self._release_and_send(conn, smtp, request, meta)
-        except Exception as exc:
-            if meta.attempt >= len(self.settings.retry_delays_ms):
-                await self._record_failure_apart(request, meta, _failure_reason(exc))
-            raise
-
-    async def _release_and_send(
-        self,
-        conn: DbConn,
-        smtp: aiosmtplib.SMTP,
-        request: NotificationRequest,
-        meta: IncomingMeta,
-    ) -> None:
-        notification_id = uuid4()
-        try:
-            release = await request_release(
-                self.http,
-                self.settings.customers_url,
-                self.settings.internal_token.get_secret_value(),
-                request,
-            )
-        except ReleaseRefused as exc:
-            await self._record(
-                conn, _logged(request, notification_id, meta, "skipped", None, exc.reason)
-            )
-            return
-        message = self._compose(request, release, notification_id)
-        try:
-            await deliver(smtp, message)
-        except MailRejected:
-            await self._record(
-                conn,
-                _logged(request, notification_id, meta, "failed", release, "recipient_refused"),
-            )
-            return
-        await self._record(conn, _logged(request, notification_id, meta, "sent", release))
-
-    def _compose(
-        self, request: NotificationRequest, release: Release, notification_id: UUID
-    ) -> OutgoingMail:
-        rendered = self.renderer.render(
-            request.template,
-            release.locale,
-            template_context(request, release, self.settings.public_base_url),
-        )
-        return build_email(
-            mail_from=self.settings.mail_from,
-            to=release.email,
-            rendered=rendered,
-            locale=release.locale,
-            notification_id=notification_id,
-            now=datetime.now(UTC),
-        )
-
-    async def _record(self, conn: DbConn, delivery: Delivery) -> None:
-        await storage.record_delivery(conn, delivery)
-        log.info(
-            "notification logged",
-            notification_id=str(delivery.notification_id),
-            kind=delivery.kind,
-            status=delivery.status,
-            reason=delivery.reason,
-            locale=delivery.locale,
-        )
-
-    async def _record_failure_apart(
-        self, request: NotificationRequest, meta: IncomingMeta, reason: str
-    ) -> None:
-        """The inbox transaction is about to roll back: the failure is logged in its own."""
-        delivery = _logged(request, uuid4(), meta, "failed", None, reason)
-        try:
-            async with self.pool.acquire() as conn:
-                await self._record(conn, delivery)
-        except Exception as exc:
-            log.warning("could not log the failed notification", error=type(exc).__name__)
-
-
-def _logged(
-    request: NotificationRequest,
-    notification_id: UUID,
-    meta: IncomingMeta,
-    status: Status,
-    release: Release | None = None,
-    reason: str | None = None,
-) -> Delivery:
-    return delivery_for(
-        request,
-        notification_id=notification_id,
-        message_id=meta.message_id,
-        status=status,
-        release=release,
-        reason=reason,
-    )
-
-
-def _failure_reason(exc: Exception) -> str:
-    if isinstance(exc, MailUnavailable):
-        return "smtp_unavailable"
-    if isinstance(exc, ReleaseFailed):
-        return "release_failed"
-    return "error"
-
-
-NOTIFIER = web.AppKey("notifier", Notifier)
-
-
-def notifier_ctx(
-    settings: Settings, renderer: Renderer
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    """Builds the notifier once the pool and the HTTP client of the app exist."""
-
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        smtp = SmtpSessions(settings)
-        app[NOTIFIER] = Notifier(settings, renderer, app[HTTP_CLIENT], app[PG_POOL], smtp)
-        yield
-        await smtp.close()
-
-    return ctx
 
 
 def event_handlers(app: web.Application) -> dict[type[Contract], Handler]:

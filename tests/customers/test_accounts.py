@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from services.customers.__main__ import main
-from services.customers.handlers import ACCOUNTS
+from services.customers.keys import ACCOUNTS
 from shared.auth import TokenIssuer, generate_signing_key_pem
 from tests.customers.conftest import POLICY_VERSION, Shop, registration
 

@@ -12,7 +12,7 @@ import pytest
 
 from services.customers.app import build_accounts
 from services.customers.domain import RegisterRequest
-from services.customers.messages import on_dispatch_requested
+from services.customers.messages import release_for_dispatch
 from shared.contracts import DispatchMessage, DispatchRequested, Money, OrderCancelled, Parcel
 from shared.db import create_pool
 from shared.messaging import EVENTS_EXCHANGE, courier_queue_name, encode_message
@@ -187,7 +187,6 @@ async def test_handler_seals_the_outbox_row(
     settings = make_settings(dsn, vhost, signing_keys, keys)
     accounts = build_accounts(settings)
     cipher = accounts.vault.outbox_cipher
-    handler = on_dispatch_requested(accounts.gate, cipher, settings.couriers)
     pool = await create_pool(dsn, min_size=1, max_size=1)
     try:
         async with pool.acquire() as conn:
@@ -196,10 +195,18 @@ async def test_handler_seals_the_outbox_row(
                     conn, RegisterRequest.model_validate(registration()), "x"
                 )
             async with conn.transaction():
-                await handler(conn, request_for(customer_id), None)  # type: ignore[arg-type]
+                await release_for_dispatch(
+                    conn, request_for(customer_id), accounts.gate, cipher, settings.couriers
+                )
             row = await conn.fetchrow("SELECT * FROM outbox WHERE routing_key = 'courier.sandbox'")
             async with conn.transaction():
-                await handler(conn, request_for(customer_id, courier="unknown"), None)  # type: ignore[arg-type]
+                await release_for_dispatch(
+                    conn,
+                    request_for(customer_id, courier="unknown"),
+                    accounts.gate,
+                    cipher,
+                    settings.couriers,
+                )
             refused = await conn.fetchval(
                 "SELECT body FROM outbox WHERE message_type = 'customers.dispatch.refused'"
             )

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from services.customers.handlers import ACCOUNTS
+from services.customers.keys import ACCOUNTS
 from shared.auth import TokenIssuer
 from tests.customers.conftest import INTERNAL_TOKEN, POLICY_VERSION, Shop, registration
 

@@ -12,8 +12,8 @@ from uuid import UUID
 import pytest
 
 from services.customers.domain import PurposeNotAllowed
-from services.customers.handlers import ACCOUNTS
-from services.customers.pd import CustomerUnavailable
+from services.customers.keys import ACCOUNTS
+from services.customers.personal_data import CustomerUnavailable
 from services.customers.storage import chain_pending_audit, verify_audit_chain
 from tests.customers.conftest import MakeShop, Shop, registration
 

@@ -7,7 +7,7 @@ from uuid import UUID
 import pytest
 
 from services.customers.domain import PurposeNotAllowed
-from services.customers.handlers import ACCOUNTS
+from services.customers.keys import ACCOUNTS
 from services.customers.storage import chain_pending_audit, verify_audit_chain
 from tests.customers.conftest import Shop
 

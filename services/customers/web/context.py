@@ -1,4 +1,4 @@
-"""Per-request state of the account pages and the rendering helpers every page uses."""
+"""What every account page uses: the request's language and customer, rendering, redirects."""
 
 from __future__ import annotations
 
@@ -7,23 +7,14 @@ from typing import Any, Final
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-import jinja2
 from aiohttp import web
 
-from .config import WebConfig
+from ..keys import BINDING, CSRF_KEY, CUSTOMER, LANG, TEMPLATES
 from .i18n import LANG_NAMES, Lang, translator
-from .security import CSRF_FIELD, Cookies, csrf_token
+from .security import CSRF_FIELD, csrf_token
 
-CONFIG = web.AppKey("account_config", WebConfig)
-COOKIES = web.AppKey("account_cookies", Cookies)
-CSRF_KEY = web.AppKey("account_csrf_key", bytes)
-TEMPLATES = web.AppKey("account_templates", jinja2.Environment)
-MAIN_APP = web.AppKey("account_main_app", web.Application)
-
-LANG = web.RequestKey("account_lang", str)
-CUSTOMER = web.RequestKey("account_customer", UUID)
-BINDING = web.RequestKey("account_csrf_binding", str)
-
+PROFILE: Final = "/account/profile"
+SIGNIN: Final = "/account/signin"
 TZ: Final = ZoneInfo("Asia/Almaty")
 MENU: Final = (
     ("/account/profile", "profile.title"),
@@ -42,6 +33,17 @@ def lang_of(request: web.Request) -> Lang:
 
 def customer_of(request: web.Request) -> UUID | None:
     return request.get(CUSTOMER)
+
+
+def require_signed_in(request: web.Request) -> UUID:
+    customer = customer_of(request)
+    if customer is None:
+        raise web.HTTPSeeOther(SIGNIN)
+    return customer
+
+
+def actor(customer_id: UUID) -> str:
+    return f"customer:{customer_id}"
 
 
 def when(value: datetime) -> str:

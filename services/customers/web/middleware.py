@@ -9,9 +9,10 @@ from shared.http import Handler, route_path
 from shared.logging import get_logger
 
 from ..accounts import PolicyAcceptanceRequired
-from ..pd import CustomerUnavailable
+from ..keys import BINDING, CONFIG, COOKIES, CSRF_KEY, CUSTOMER, LANG
+from ..personal_data import CustomerUnavailable
 from . import sessions
-from .context import BINDING, CONFIG, COOKIES, CSRF_KEY, CUSTOMER, LANG, render, see_other
+from .context import render, see_other
 from .forms import Form
 from .i18n import LANG_COOKIE, choose
 from .security import CSRF_FIELD, apply_headers, csrf_valid, new_anon_value, same_origin

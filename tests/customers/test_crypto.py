@@ -7,6 +7,7 @@ from uuid import uuid4
 
 import pytest
 
+from services.customers.crypto import OutboxCipher, Vault, VaultError
 from services.customers.domain import (
     PurposeNotAllowed,
     check_release,
@@ -15,7 +16,6 @@ from services.customers.domain import (
     project,
     release_fields,
 )
-from services.customers.vault import OutboxCipher, Vault, VaultError
 
 
 def vault(master: bytes | None = None, blind: bytes | None = None) -> Vault:

@@ -19,6 +19,7 @@ import asyncpg
 from shared.db import DbConn
 
 from . import storage
+from .crypto import Vault, VaultError
 from .domain import (
     PD_FIELDS,
     PURPOSES,
@@ -33,7 +34,6 @@ from .domain import (
     release_fields,
     source_fields,
 )
-from .vault import Vault, VaultError
 
 
 class CustomerUnavailable(Exception):

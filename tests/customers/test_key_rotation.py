@@ -10,9 +10,9 @@ from uuid import UUID
 import pytest
 
 from services.customers.__main__ import main
-from services.customers.keyops import rotate_master
-from services.customers.pd import PdGate
-from services.customers.vault import Vault, VaultError
+from services.customers.crypto import Vault, VaultError
+from services.customers.key_rotation import rotate_master
+from services.customers.personal_data import PdGate
 from tests.customers.conftest import Keys, MakeShop, Shop
 
 PEOPLE = (

@@ -1,4 +1,4 @@
-"""Vault operations run from the command line: master-key rotation and the audit check.
+"""Master-key rotation, run from the command line.
 
 Rotation re-wraps every customer's data key under a new master key; the field ciphertexts
 are not touched. It runs in batches, each its own transaction, and only picks rows whose
@@ -13,7 +13,7 @@ from uuid import UUID
 from shared.db import DbConn
 
 from . import storage
-from .vault import Vault, VaultError, master_fingerprint
+from .crypto import Vault, VaultError, master_fingerprint
 
 
 class RotationError(Exception):
@@ -82,16 +82,3 @@ async def rotate_master(
     if unreadable:
         raise RotationError(f"{len(unreadable)} data key(s) open with neither master key")
     return Rotation(version, done, remaining)
-
-
-@dataclass(frozen=True)
-class AuditCheck:
-    rows: int
-    first_bad_id: int | None
-
-
-async def verify_audit(conn: DbConn) -> AuditCheck:
-    """Seal what is pending, then walk the whole chain."""
-    await storage.seal_all_pending_audit(conn)
-    rows, bad = await storage.first_broken_audit_row(conn)
-    return AuditCheck(rows, bad)

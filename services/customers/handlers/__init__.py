@@ -1,0 +1,29 @@
+"""The customers JSON API: thin handlers per resource (parse, call accounts / the PD gate,
+answer), their one error mapping (``errors.py``) and the route table below."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import auth, internal, me, policy
+
+
+def add_routes(app: web.Application) -> None:
+    prefix = "/api/customers"
+    app.router.add_get(f"{prefix}/policy", policy.get_policy)
+    app.router.add_get(f"{prefix}/.well-known/jwks.json", policy.get_jwks)
+    app.router.add_post(f"{prefix}/register", auth.register)
+    app.router.add_post(f"{prefix}/login", auth.login)
+    app.router.add_post(f"{prefix}/staff/login", auth.staff_login)
+    app.router.add_post(f"{prefix}/token/refresh", auth.refresh_token)
+    app.router.add_post(f"{prefix}/logout", auth.logout)
+    app.router.add_post(f"{prefix}/policy/versions", policy.publish_policy)
+    app.router.add_post(f"{prefix}/me/password", auth.change_password)
+    app.router.add_post(f"{prefix}/me/policy-acceptance", policy.accept_policy)
+    app.router.add_get(f"{prefix}/me", me.get_me)
+    app.router.add_patch(f"{prefix}/me", me.patch_me)
+    app.router.add_get(f"{prefix}/me/disclosures", me.get_disclosures)
+    app.router.add_get(f"{prefix}/me/consents", me.get_consents)
+    app.router.add_put(f"{prefix}/me/consents", me.put_consents)
+    app.router.add_get(f"{prefix}/me/export", me.get_export)
+    app.router.add_post("/internal/releases", internal.post_release)

@@ -1,0 +1,111 @@
+"""PostgreSQL access of the customers service: plain SQL, functions taking a connection.
+
+Only ciphertexts, blind indexes, ids and hashes pass through here; the crypto module and
+``personal_data.py`` turn them into personal data in memory. One module per aggregate; this
+package names them all, so callers write ``storage.current_policy`` wherever it lives.
+"""
+
+from __future__ import annotations
+
+from .audit import (
+    AUDIT_LOCK,
+    append_audit,
+    append_audit_many,
+    chain_pending_audit,
+    first_broken_audit_row,
+    seal_all_pending_audit,
+    verify_audit_chain,
+)
+from .consents import add_consent, consent_history, live_consents
+from .customers import (
+    Conflict,
+    CustomerRow,
+    find_login,
+    get_customer,
+    insert_customer,
+    update_customer,
+)
+from .encrypted import (
+    count_keys_not_at,
+    delete_fields,
+    delete_key,
+    get_fields,
+    keys_to_rewrap,
+    master_key_version,
+    put_fields,
+    put_rewrapped,
+    register_master_key,
+    wrapped_key,
+)
+from .policy import Policy, current_policy, insert_policy, latest_effective_date
+from .releases import (
+    add_disclosure,
+    add_disclosures_many,
+    contact_sources,
+    disclosures,
+    order_cancelled,
+    remember_cancelled_order,
+)
+from .sessions import (
+    ThrottleKey,
+    clear_throttle,
+    insert_session,
+    lock_session,
+    locked_until,
+    mark_rotated,
+    record_failure,
+    revoke_customer_sessions,
+    revoke_family,
+)
+from .staff import find_staff, insert_staff, update_staff_hash
+
+__all__ = [
+    "AUDIT_LOCK",
+    "Conflict",
+    "CustomerRow",
+    "Policy",
+    "ThrottleKey",
+    "add_consent",
+    "add_disclosure",
+    "add_disclosures_many",
+    "append_audit",
+    "append_audit_many",
+    "chain_pending_audit",
+    "clear_throttle",
+    "consent_history",
+    "contact_sources",
+    "count_keys_not_at",
+    "current_policy",
+    "delete_fields",
+    "delete_key",
+    "disclosures",
+    "find_login",
+    "find_staff",
+    "first_broken_audit_row",
+    "get_customer",
+    "get_fields",
+    "insert_customer",
+    "insert_policy",
+    "insert_session",
+    "insert_staff",
+    "keys_to_rewrap",
+    "latest_effective_date",
+    "live_consents",
+    "lock_session",
+    "locked_until",
+    "mark_rotated",
+    "master_key_version",
+    "order_cancelled",
+    "put_fields",
+    "put_rewrapped",
+    "record_failure",
+    "register_master_key",
+    "remember_cancelled_order",
+    "revoke_customer_sessions",
+    "revoke_family",
+    "seal_all_pending_audit",
+    "update_customer",
+    "update_staff_hash",
+    "verify_audit_chain",
+    "wrapped_key",
+]

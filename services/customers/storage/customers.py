@@ -1,0 +1,108 @@
+"""Customer rows: insert, read, find by a login's blind index, update."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from shared.db import DbConn
+
+
+class Conflict(Exception):
+    """An email or phone is already taken (the caller does not say which)."""
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    id: UUID
+    status: str
+    locale: str
+    password_hash: str | None
+    policy_version: str
+    created_at: datetime
+
+
+async def insert_customer(
+    conn: DbConn,
+    customer_id: UUID,
+    *,
+    locale: str,
+    password_hash: str,
+    email_index: bytes,
+    phone_index: bytes,
+    policy_version: str,
+    wrapped_key: bytes,
+    master_fingerprint: bytes | None = None,
+) -> None:
+    try:
+        await conn.execute(
+            "INSERT INTO customers (id, locale, password_hash, email_index, phone_index,"
+            " policy_version) VALUES ($1, $2, $3, $4, $5, $6)",
+            customer_id,
+            locale,
+            password_hash,
+            email_index,
+            phone_index,
+            policy_version,
+        )
+    except asyncpg.UniqueViolationError:
+        raise Conflict from None
+    await conn.execute(
+        "INSERT INTO customer_keys (customer_id, wrapped_key, key_version) VALUES ($1, $2,"
+        " coalesce((SELECT version FROM master_keys WHERE fingerprint = $3), 1))",
+        customer_id,
+        wrapped_key,
+        master_fingerprint,
+    )
+
+
+async def get_customer(conn: DbConn, customer_id: UUID) -> CustomerRow | None:
+    row = await conn.fetchrow(
+        "SELECT id, status, locale, password_hash, policy_version, created_at FROM customers"
+        " WHERE id = $1",
+        customer_id,
+    )
+    return CustomerRow(**dict(row)) if row else None
+
+
+_LOGIN_QUERIES = {
+    "email_index": "SELECT id, status, locale, password_hash, policy_version, created_at"
+    " FROM customers WHERE email_index = $1 AND status <> 'erased'",
+    "phone_index": "SELECT id, status, locale, password_hash, policy_version, created_at"
+    " FROM customers WHERE phone_index = $1 AND status <> 'erased'",
+}
+
+
+async def find_login(conn: DbConn, column: str, index: bytes) -> CustomerRow | None:
+    row = await conn.fetchrow(_LOGIN_QUERIES[column], index)
+    return CustomerRow(**dict(row)) if row else None
+
+
+async def update_customer(
+    conn: DbConn,
+    customer_id: UUID,
+    *,
+    locale: str | None = None,
+    email_index: bytes | None = None,
+    phone_index: bytes | None = None,
+    password_hash: str | None = None,
+    policy_version: str | None = None,
+) -> None:
+    try:
+        await conn.execute(
+            "UPDATE customers SET locale = coalesce($2, locale),"
+            " email_index = coalesce($3, email_index), phone_index = coalesce($4, phone_index),"
+            " password_hash = coalesce($5, password_hash),"
+            " policy_version = coalesce($6, policy_version), updated_at = now() WHERE id = $1",
+            customer_id,
+            locale,
+            email_index,
+            phone_index,
+            password_hash,
+            policy_version,
+        )
+    except asyncpg.UniqueViolationError:
+        raise Conflict from None

@@ -1,0 +1,112 @@
+"""The disclosure register (every release of PD, single or in a campaign batch) and the
+cancelled orders a later dispatch request must not release anything for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from shared.db import DbConn
+
+# --- Disclosures ---------------------------------------------------------------------------
+
+
+async def add_disclosure(
+    conn: DbConn,
+    *,
+    release_id: UUID,
+    customer_id: UUID,
+    recipient: str,
+    purpose: str,
+    fields: Iterable[str],
+    order_ref: str | None,
+    legal_basis: str,
+) -> None:
+    await conn.execute(
+        "INSERT INTO disclosures (release_id, customer_id, recipient, purpose, fields,"
+        " order_ref, legal_basis) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        release_id,
+        customer_id,
+        recipient,
+        purpose,
+        sorted(fields),
+        order_ref,
+        legal_basis,
+    )
+
+
+async def disclosures(conn: DbConn, customer_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT release_id, recipient, purpose, fields, at, order_ref, legal_basis"
+        " FROM disclosures WHERE customer_id = $1 ORDER BY at DESC, release_id",
+        customer_id,
+    )
+    return [dict(row) for row in rows]
+
+
+# --- Batch release of contacts (campaigns) -------------------------------------------------
+
+
+async def contact_sources(
+    conn: DbConn,
+    customer_ids: Sequence[UUID],
+    fields: Sequence[str],
+    consent_kind: str | None,
+    policy_version: str | None,
+) -> list[asyncpg.Record]:
+    """One query: active customers of the list with their wrapped key and the sealed fields;
+    with ``consent_kind``, only those whose latest consent of that kind is granted; with
+    ``policy_version``, only those who accepted it."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT c.id, c.locale, c.policy_version, k.wrapped_key,"
+        " array_agg(p.field ORDER BY p.field) AS fields,"
+        " array_agg(p.ciphertext ORDER BY p.field) AS sealed"
+        " FROM customers c"
+        " JOIN customer_keys k ON k.customer_id = c.id"
+        " JOIN customer_pd p ON p.customer_id = c.id AND p.field = ANY($2::text[])"
+        " WHERE c.id = ANY($1::uuid[]) AND c.status = 'active'"
+        " AND ($4::text IS NULL OR c.policy_version = $4)"
+        " AND ($3::text IS NULL OR (SELECT granted FROM consents s WHERE s.customer_id = c.id"
+        "      AND s.kind = $3 ORDER BY s.id DESC LIMIT 1))"
+        " GROUP BY c.id, c.locale, c.policy_version, k.wrapped_key",
+        list(customer_ids),
+        list(fields),
+        consent_kind,
+        policy_version,
+    )
+    return rows
+
+
+async def add_disclosures_many(conn: DbConn, records: Sequence[tuple[Any, ...]]) -> None:
+    """COPY rows of (release_id, customer_id, recipient, purpose, fields, order_ref,
+    legal_basis) into the register."""
+    await conn.copy_records_to_table(
+        "disclosures",
+        records=records,
+        columns=[
+            "release_id",
+            "customer_id",
+            "recipient",
+            "purpose",
+            "fields",
+            "order_ref",
+            "legal_basis",
+        ],
+    )
+
+
+# --- Cancelled orders ------------------------------------------------------------------------
+
+
+async def remember_cancelled_order(conn: DbConn, order_id: UUID) -> None:
+    await conn.execute(
+        "INSERT INTO cancelled_orders (order_id) VALUES ($1) ON CONFLICT DO NOTHING", order_id
+    )
+
+
+async def order_cancelled(conn: DbConn, order_id: UUID) -> bool:
+    found = await conn.fetchval("SELECT true FROM cancelled_orders WHERE order_id = $1", order_id)
+    return bool(found)

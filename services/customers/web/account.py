@@ -1,0 +1,216 @@
+"""The signed-in customer's pages: profile, consents, the disclosure register, the export,
+and the block and erase requests. Thin handlers over ``Accounts`` and ``storage``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from shared.db import PG_POOL
+from shared.logging import get_logger
+
+from .. import storage
+from ..domain import MarketingChoice, ProfilePatch
+from ..export import export_document
+from ..keys import ACCOUNTS, MAIN_APP
+from . import forms, sessions
+from .context import PROFILE, actor, render, require_signed_in, see_other
+
+log = get_logger("customers.account_pages")
+
+
+# --- Profile ---------------------------------------------------------------------------------
+
+
+async def read_profile(request: web.Request, customer_id: UUID) -> dict[str, Any]:
+    async with request.config_dict[PG_POOL].acquire() as conn, conn.transaction():
+        return await request.config_dict[ACCOUNTS].profile(conn, customer_id, actor(customer_id))
+
+
+def profile_values(profile: dict[str, Any]) -> dict[str, str]:
+    values = {name: profile.get(name) or "" for name in forms.PERSON_FIELDS}
+    address = profile.get("delivery_address") or {}
+    for part in forms.ADDRESS_PARTS:
+        values[f"delivery_address.{part}"] = address.get(part) or ""
+    values["locale"] = profile.get("locale") or "ru"
+    return values
+
+
+async def profile_page(request: web.Request) -> web.Response:
+    customer_id = require_signed_in(request)
+    profile = await read_profile(request, customer_id)
+    return render(
+        request, "profile.html", "profile.title", profile=profile, saved="saved" in request.query
+    )
+
+
+async def profile_edit_form(request: web.Request) -> web.Response:
+    customer_id = require_signed_in(request)
+    profile = await read_profile(request, customer_id)
+    return render(
+        request, "profile_edit.html", "profile.edit_title", values=profile_values(profile)
+    )
+
+
+async def profile_edit(request: web.Request) -> web.Response:
+    customer_id = require_signed_in(request)
+    form = await request.post()
+    data, errors = forms.profile_patch(form)
+    locale = form.get("locale")
+    if locale in ("ru", "kk", "en"):
+        data["locale"] = locale
+    patch: ProfilePatch | None = None
+    try:
+        patch = ProfilePatch.model_validate(data)
+    except ValidationError as exc:
+        errors = {**forms.field_errors(exc), **errors}
+    if errors or patch is None:
+        return render(
+            request,
+            "profile_edit.html",
+            "profile.edit_title",
+            status=422,
+            values=forms.echo(form),
+            errors=errors,
+        )
+    accounts = request.config_dict[ACCOUNTS]
+    try:
+        async with request.config_dict[PG_POOL].acquire() as conn, conn.transaction():
+            await accounts.require_current_policy(conn, customer_id)
+            await accounts.patch_profile(conn, customer_id, patch)
+    except storage.Conflict:
+        return render(
+            request,
+            "profile_edit.html",
+            "profile.edit_title",
+            status=409,
+            values=forms.echo(form),
+            notice="profile.taken",
+        )
+    return see_other(PROFILE + "?saved=1")
+
+
+# --- Consents --------------------------------------------------------------------------------
+
+
+async def consents_page(request: web.Request) -> web.Response:
+    customer_id = require_signed_in(request)
+    async with request.config_dict[PG_POOL].acquire() as conn:
+        consents = await request.config_dict[ACCOUNTS].consents(conn, customer_id)
+    return render(
+        request,
+        "consents.html",
+        "consents.title",
+        consents=consents,
+        saved="saved" in request.query,
+    )
+
+
+async def consents_save(request: web.Request) -> web.Response:
+    customer_id = require_signed_in(request)
+    form = await request.post()
+    choice = MarketingChoice(
+        email=forms.checked(form, "marketing_email"), sms=forms.checked(form, "marketing_sms")
+    )
+    accounts = request.config_dict[ACCOUNTS]
+    async with request.config_dict[PG_POOL].acquire() as conn, conn.transaction():
+        if choice.email or choice.sms:  # withdrawing is always possible
+            await accounts.require_current_policy(conn, customer_id)
+        await accounts.set_marketing(conn, customer_id, choice)
+    return see_other("/account/consents?saved=1")
+
+
+# --- Disclosure register, export -------------------------------------------------------------
+
+
+async def disclosures_page(request: web.Request) -> web.Response:
+    customer_id = require_signed_in(request)
+    async with request.config_dict[PG_POOL].acquire() as conn:
+        rows = await storage.disclosures(conn, customer_id)
+    return render(request, "disclosures.html", "disclosures.title", rows=rows)
+
+
+async def export_page(request: web.Request) -> web.Response:
+    require_signed_in(request)
+    return render(request, "export.html", "export.title")
+
+
+async def export_download(request: web.Request) -> web.Response:
+    customer_id = require_signed_in(request)
+    document = await export_document(request.config_dict[MAIN_APP], customer_id)
+    return web.Response(
+        text=json.dumps(document, ensure_ascii=False, indent=2, default=str),
+        content_type="application/json",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="my-data.json"'},
+    )
+
+
+# --- Block and delete: recorded requests until self-service exists ---------------------------
+
+REQUEST_PAGES = {"block": "block.title", "erase": "delete.title"}
+
+
+async def _request_page(
+    request: web.Request, kind: str, *, status: int = 200, errors: forms.FieldErrors | None = None
+) -> web.Response:
+    customer_id = require_signed_in(request)
+    async with request.config_dict[PG_POOL].acquire() as conn:
+        recorded = await sessions.open_request(conn, customer_id, kind)
+    return render(
+        request,
+        "request.html",
+        REQUEST_PAGES[kind],
+        status=status,
+        kind=kind,
+        recorded=recorded,
+        errors=errors or {},
+    )
+
+
+async def _request_save(request: web.Request, kind: str) -> web.Response:
+    customer_id = require_signed_in(request)
+    form = await request.post()
+    if not forms.checked(form, "confirm"):
+        return await _request_page(
+            request, kind, status=422, errors={"confirm": "request.confirm_required"}
+        )
+    async with request.config_dict[PG_POOL].acquire() as conn:
+        await sessions.record_request(conn, customer_id, kind)
+    log.info("account request recorded", customer_id=str(customer_id), kind=kind)
+    return see_other("/account/block" if kind == "block" else "/account/delete")
+
+
+async def block_page(request: web.Request) -> web.Response:
+    return await _request_page(request, "block")
+
+
+async def block_save(request: web.Request) -> web.Response:
+    return await _request_save(request, "block")
+
+
+async def delete_page(request: web.Request) -> web.Response:
+    return await _request_page(request, "erase")
+
+
+async def delete_save(request: web.Request) -> web.Response:
+    return await _request_save(request, "erase")
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/profile", profile_page)
+    router.add_get("/profile/edit", profile_edit_form)
+    router.add_post("/profile/edit", profile_edit)
+    router.add_get("/consents", consents_page)
+    router.add_post("/consents", consents_save)
+    router.add_get("/disclosures", disclosures_page)
+    router.add_get("/export", export_page)
+    router.add_get("/export/my-data.json", export_download)
+    router.add_get("/block", block_page)
+    router.add_post("/block", block_save)
+    router.add_get("/delete", delete_page)
+    router.add_post("/delete", delete_save)

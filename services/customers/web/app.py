@@ -1,0 +1,43 @@
+"""Mounting the account pages: their sub-app, its keys, middleware, routes and static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+
+from ..keys import CONFIG, COOKIES, CSRF_KEY, MAIN_APP, SETTINGS, TEMPLATES
+from . import account, entry
+from .config import WebConfig
+from .middleware import pages_middleware
+from .security import Cookies, derive_csrf_key
+
+HERE = Path(__file__).parent
+PREFIX = "/account"
+
+
+def templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def add_account_pages(app: web.Application, config: WebConfig | None = None) -> web.Application:
+    """Mount the pages on the customers app (after ``app[SETTINGS]`` is set)."""
+    config = config or WebConfig()
+    pages = web.Application(middlewares=[pages_middleware])
+    pages[CONFIG] = config
+    pages[COOKIES] = Cookies(config)
+    pages[CSRF_KEY] = derive_csrf_key(app[SETTINGS].master_key_bytes())
+    pages[TEMPLATES] = templates()
+    pages[MAIN_APP] = app
+    entry.add_routes(pages.router)
+    account.add_routes(pages.router)
+    pages.router.add_static("/static/", HERE / "static")
+    app.add_subapp(PREFIX, pages)
+    return pages

@@ -1,0 +1,11 @@
+"""Every app key of the notifications service, and nothing else."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.notifications.config import Settings
+from services.notifications.notifier import Notifier
+
+SETTINGS = web.AppKey("settings", Settings)
+NOTIFIER = web.AppKey("notifier", Notifier)
