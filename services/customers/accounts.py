@@ -18,25 +18,25 @@ from shared.messaging import enqueue
 from . import storage
 from .domain import (
     Channel,
-    LoginRequest,
-    MarketingChoice,
     Operator,
-    PolicyVersionIn,
-    ProfilePatch,
-    RegisterRequest,
     Throttling,
     consent_record,
-    login_kind,
     marketing_record,
-    new_refresh_token,
-    normalise_email,
-    normalise_phone,
-    pd_values,
-    refresh_token_hash,
     retry_after_s,
     sha256_hex,
 )
 from .personal_data import CustomerUnavailable, PdGate, now
+from .request_models import (
+    LoginRequest,
+    MarketingChoice,
+    PolicyVersionIn,
+    ProfilePatch,
+    RegisterRequest,
+    login_kind,
+    normalise_email,
+    normalise_phone,
+    pd_values,
+)
 from .storage import Policy
 
 
@@ -75,12 +75,6 @@ class SignedIn:
     roles: frozenset[str]
     policy_version: str = ""
     policy_acceptance_required: bool = False
-
-
-@dataclass(frozen=True)
-class Session:
-    customer_id: UUID
-    token: str
 
 
 async def existing_customer(conn: DbConn, customer_id: UUID) -> storage.CustomerRow:
@@ -259,40 +253,6 @@ class Accounts:
         if self.hasher.check_needs_rehash(row["password_hash"]):
             await storage.update_staff_hash(conn, row["id"], await self.hash_password(password))
         return SignedIn(row["id"], frozenset(row["roles"]))
-
-    # --- Refresh sessions ----------------------------------------------------------------
-    async def start_session(self, conn: DbConn, customer_id: UUID, ttl_s: int) -> str:
-        """A new session family; returns the opaque token for the cookie."""
-        token = new_refresh_token()
-        await storage.insert_session(conn, refresh_token_hash(token), uuid4(), customer_id, ttl_s)
-        return token
-
-    async def rotate_session(self, conn: DbConn, token: str, ttl_s: int) -> Session | None:
-        """Exchange a live token for a new one of the same family. A token that was already
-        rotated revokes its family (someone replayed it). None when nothing is granted; call
-        inside a transaction and commit even then (the revocation must stay)."""
-        token_hash = refresh_token_hash(token)
-        row = await storage.lock_session(conn, token_hash)
-        if row is None or row["revoked_at"] is not None or row["expired"]:
-            return None
-        if row["rotated_at"] is not None:
-            await storage.revoke_family(conn, row["family_id"])
-            return None
-        customer = await storage.get_customer(conn, row["customer_id"])
-        if customer is None or customer.status == "erased":
-            await storage.revoke_family(conn, row["family_id"])
-            return None
-        await storage.mark_rotated(conn, token_hash)
-        fresh = new_refresh_token()
-        await storage.insert_session(
-            conn, refresh_token_hash(fresh), row["family_id"], customer.id, ttl_s
-        )
-        return Session(customer.id, fresh)
-
-    async def end_session(self, conn: DbConn, token: str) -> None:
-        row = await storage.lock_session(conn, refresh_token_hash(token))
-        if row is not None:
-            await storage.revoke_family(conn, row["family_id"])
 
     async def change_password(
         self, conn: DbConn, customer_id: UUID, current: str, new: str

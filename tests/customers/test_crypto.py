@@ -8,14 +8,8 @@ from uuid import uuid4
 import pytest
 
 from services.customers.crypto import OutboxCipher, Vault, VaultError
-from services.customers.domain import (
-    PurposeNotAllowed,
-    check_release,
-    normalise_email,
-    normalise_phone,
-    project,
-    release_fields,
-)
+from services.customers.domain import PurposeNotAllowed, check_release, project, release_fields
+from services.customers.request_models import normalise_email, normalise_phone
 
 
 def vault(master: bytes | None = None, blind: bytes | None = None) -> Vault:

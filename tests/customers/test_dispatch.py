@@ -11,8 +11,8 @@ import aio_pika
 import pytest
 
 from services.customers.app import build_accounts
-from services.customers.domain import RegisterRequest
 from services.customers.messages import release_for_dispatch
+from services.customers.request_models import RegisterRequest
 from shared.contracts import DispatchMessage, DispatchRequested, Money, OrderCancelled, Parcel
 from shared.db import create_pool
 from shared.messaging import EVENTS_EXCHANGE, courier_queue_name, encode_message

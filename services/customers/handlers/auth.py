@@ -12,12 +12,12 @@ from shared.db import PG_POOL
 from shared.http import Problem, json_response, problem_response, read_json
 from shared.logging import get_logger
 
-from .. import storage
+from .. import refresh_sessions, storage
 from ..accounts import BadCredentials, SignedIn
 from ..config import Settings
-from ..domain import LoginRequest, PasswordChange, RegisterRequest, StaffLoginRequest
 from ..keys import ACCOUNTS, ISSUER, SETTINGS
 from ..network import network_of
+from ..request_models import LoginRequest, PasswordChange, RegisterRequest, StaffLoginRequest
 
 log = get_logger("customers.http")
 REFRESH_COOKIE = "refresh_token"
@@ -77,7 +77,7 @@ async def login(request: web.Request) -> web.Response:
     try:
         async with request.app[PG_POOL].acquire() as conn:
             signed_in = await accounts.login(conn, body, network_of(request))
-            refresh = await accounts.start_session(
+            refresh = await refresh_sessions.start(
                 conn, signed_in.subject, request.app[SETTINGS].refresh_ttl_s
             )
     except BadCredentials:
@@ -101,10 +101,9 @@ async def refresh_token(request: web.Request) -> web.Response:
     presented = request.cookies.get(REFRESH_COOKIE, "")
     if not presented or len(presented) > 128:
         return _no_session(request)
-    accounts = request.app[ACCOUNTS]
     async with request.app[PG_POOL].acquire() as conn:
         async with conn.transaction():
-            session = await accounts.rotate_session(
+            session = await refresh_sessions.rotate(
                 conn, presented, request.app[SETTINGS].refresh_ttl_s
             )
         if session is None:
@@ -120,7 +119,7 @@ async def logout(request: web.Request) -> web.Response:
     presented = request.cookies.get(REFRESH_COOKIE, "")
     if presented and len(presented) <= 128:
         async with request.app[PG_POOL].acquire() as conn, conn.transaction():
-            await request.app[ACCOUNTS].end_session(conn, presented)
+            await refresh_sessions.end(conn, presented)
     response = web.Response(status=204)
     set_refresh_cookie(response, request.app[SETTINGS], "")
     return response

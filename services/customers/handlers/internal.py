@@ -8,8 +8,8 @@ from shared.auth import require_internal
 from shared.db import PG_POOL
 from shared.http import Problem, json_response, read_json
 
-from ..domain import ReleaseRequest
 from ..keys import ACCOUNTS, SETTINGS
+from ..request_models import ReleaseRequest
 
 
 async def post_release(request: web.Request) -> web.Response:

@@ -9,9 +9,9 @@ from shared.db import PG_POOL
 from shared.http import json_response, read_json
 
 from .. import storage
-from ..domain import ConsentsUpdate, ProfilePatch
 from ..export import disclosure_item, export_document
 from ..keys import ACCOUNTS
+from ..request_models import ConsentsUpdate, ProfilePatch
 
 
 async def get_me(request: web.Request) -> web.Response:

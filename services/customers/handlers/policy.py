@@ -11,8 +11,8 @@ from shared.logging import get_logger
 
 from .. import storage
 from ..accounts import PolicyNotPublishable
-from ..domain import PolicyAcceptance, PolicyQuery, PolicyVersionIn
 from ..keys import ACCOUNTS, JWKS
+from ..request_models import PolicyAcceptance, PolicyQuery, PolicyVersionIn
 
 log = get_logger("customers.http")
 

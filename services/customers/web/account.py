@@ -14,9 +14,9 @@ from shared.db import PG_POOL
 from shared.logging import get_logger
 
 from .. import storage
-from ..domain import MarketingChoice, ProfilePatch
 from ..export import export_document
 from ..keys import ACCOUNTS, MAIN_APP
+from ..request_models import MarketingChoice, ProfilePatch
 from . import forms, sessions
 from .context import PROFILE, actor, render, require_signed_in, see_other
 

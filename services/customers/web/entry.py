@@ -15,9 +15,9 @@ from shared.logging import get_logger
 
 from .. import storage
 from ..accounts import BadCredentials, PolicyMismatch, Throttled
-from ..domain import LoginRequest, RegisterRequest
 from ..keys import ACCOUNTS, CONFIG, COOKIES
 from ..network import network_of
+from ..request_models import LoginRequest, RegisterRequest
 from . import forms, sessions
 from .context import PROFILE, SIGNIN, customer_of, lang_of, render, require_signed_in, see_other
 

@@ -1,0 +1,188 @@
+"""The request models of the customers API (the account pages validate with the same ones),
+and the normalisation of phones and emails they apply.
+
+Every model forbids extra fields; validation messages never quote the value sent (it is
+personal data).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
+
+from shared.text import plain_text
+
+from .domain import PD_FIELDS, REQUIRED_PD, Channel, Locale, PdField, Purpose
+
+
+def normalise_phone(value: str) -> str:
+    """A Kazakhstan (or international) phone number as E.164, or ValueError."""
+    try:
+        number = phonenumbers.parse(value, "KZ")
+    except phonenumbers.NumberParseException:
+        raise ValueError("not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(value: str) -> str:
+    """A syntactically valid email, lower-cased (no deliverability check), or ValueError."""
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValueError("not a valid email address") from None
+    return result.normalized.lower()
+
+
+def login_kind(login: str) -> Literal["email", "phone"]:
+    return "email" if "@" in login else "phone"
+
+
+# --- Input models --------------------------------------------------------------------------
+
+# Every personal-data text field is trimmed, bounded and plain (shared.text.plain_text: no
+# control or bidi formatting characters, not only invisible ones): it goes out to couriers.
+_Plain = AfterValidator(plain_text)
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), _Plain
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), _Plain
+]
+House = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), _Plain
+]
+Apartment = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20), _Plain]
+Comment = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), _Plain]
+Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalise_phone)]
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(normalise_email)]
+Password = Annotated[SecretStr, Field(min_length=8, max_length=256)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeliveryAddress(Strict):
+    city: ShortText
+    street: ShortText
+    house: House
+    apartment: Apartment | None = None
+    postal_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] | None = None
+    comment: Comment | None = None
+
+
+class MarketingChoice(Strict):
+    # Separate, unticked by default (DESIGN §4.1), and only an explicit JSON true or false
+    # (law 94-V art. 8): "yes", "on" or 1 are refused, not read as a consent.
+    email: StrictBool = False
+    sms: StrictBool = False
+
+
+class RegisterRequest(Strict):
+    last_name: Name
+    first_name: Name
+    patronymic: Name | None = None
+    phone: Phone
+    email: Email
+    password: Password
+    delivery_address: DeliveryAddress
+    accept_policy_version: Annotated[str, StringConstraints(max_length=40)]
+    marketing: MarketingChoice = MarketingChoice()
+    locale: Locale = "ru"
+
+
+class ProfilePatch(Strict):
+    last_name: Name | None = None
+    first_name: Name | None = None
+    patronymic: Name | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    delivery_address: DeliveryAddress | None = None
+    locale: Locale | None = None
+
+    @model_validator(mode="after")
+    def _required_stay(self) -> ProfilePatch:
+        for field in REQUIRED_PD:
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be removed, only changed")
+        if "locale" in self.model_fields_set and self.locale is None:
+            raise ValueError("locale cannot be removed, only changed")
+        return self
+
+
+class LoginRequest(Strict):
+    login: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
+    password: Annotated[SecretStr, Field(max_length=256)]
+
+
+class StaffLoginRequest(Strict):
+    email: Annotated[str, StringConstraints(max_length=254)]
+    password: Annotated[SecretStr, Field(max_length=256)]
+
+
+class ConsentsUpdate(Strict):
+    marketing: MarketingChoice
+
+
+class ReleaseRequest(Strict):
+    customer_id: UUID
+    purpose: Purpose
+    recipient: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+(:[a-z0-9_-]+)?$")]
+    channel: Channel
+    order_ref: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class PolicyQuery(Strict):
+    lang: Literal["ru", "kk"] = "ru"
+
+
+PolicyVersionId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")]
+
+
+class PolicyVersionIn(Strict):
+    """A new policy version published by the privacy officer (policy 5.8)."""
+
+    version: PolicyVersionId
+    effective_date: date
+    text_ru: Annotated[str, StringConstraints(min_length=1, max_length=500_000)]
+    text_kk: Annotated[str, StringConstraints(min_length=1, max_length=500_000)]
+
+
+class PolicyAcceptance(Strict):
+    version: Annotated[str, StringConstraints(max_length=40)]
+
+
+class PasswordChange(Strict):
+    current_password: Annotated[SecretStr, Field(max_length=256)]
+    new_password: Password
+
+
+def pd_values(request: RegisterRequest | ProfilePatch) -> dict[PdField, str | None]:
+    """The PD fields a request sets, as the strings the vault encrypts (address as JSON)."""
+    values: dict[PdField, str | None] = {}
+    for field in PD_FIELDS:
+        if field not in request.model_fields_set and not isinstance(request, RegisterRequest):
+            continue
+        value = getattr(request, field)
+        if isinstance(value, DeliveryAddress):
+            values[field] = json.dumps(value.model_dump(), ensure_ascii=False, sort_keys=True)
+        else:
+            values[field] = value
+    return values
