@@ -18,13 +18,12 @@ from uuid import UUID
 import aiohttp
 from aiohttp import web
 
-from bench.env import bench_database, bench_vhost
+from bench.env import bench_database, bench_servers, bench_vhost
 from deploy.gateway import free_port
 from services.catalog import storage
 from services.catalog.seed import seed_demo_catalog
 from shared.auth import generate_signing_key_pem
 from shared.db import create_pool
-from tests import infra
 
 DURATION_S = 8.0
 IN_FLIGHT = 32
@@ -109,7 +108,7 @@ async def load(base: str, ids: list[str]) -> dict[str, float]:
 
 
 async def run() -> dict[str, float]:
-    with infra.servers() as servers, bench_vhost(servers) as amqp_url:
+    with bench_servers() as servers, bench_vhost(servers) as amqp_url:
         async with bench_database(servers, "catalog") as dsn:
             pool = await create_pool(dsn, min_size=1, max_size=1)
             async with pool.acquire() as conn:

@@ -1,7 +1,7 @@
 """Checkout benchmark: cash-on-delivery orders from ``POST /api/orders/checkout`` to the courier.
 
 Everything runs on this machine: PostgreSQL and RabbitMQ (fresh bench databases and vhost),
-the four services as real processes with the environment ``deploy.run`` builds for them, the
+the four services as real processes as ``deploy.stack`` describes them (on free ports), the
 SMTP sink, nginx in front, and the load generator (this process). This process also stands
 in for the sandbox courier: it consumes ``courier.sandbox.dispatch`` and matches each
 dispatch message to the checkout that caused it by ``order_ref``.
@@ -50,22 +50,16 @@ import aio_pika
 import aiohttp
 from aio_pika.abc import AbstractIncomingMessage
 
-from bench.env import bench_database, bench_vhost
-from deploy.gateway import SERVICES, NginxGateway, free_port
-from deploy.run import (
-    VAR,
-    Child,
-    Stack,
-    ensure_secrets,
-    local_url,
-    service_env,
-    stop_all,
-    wait_ready,
-)
+from bench.env import Servers, bench_database, bench_servers, bench_vhost
+from deploy.gateway import SERVICES, NginxGateway
+from deploy.local_secrets import ensure_secrets
+from deploy.processes import ROOT, Child, stop_all, wait_ready
+from deploy.stack import STANDINS, Ports, Shop
 from services.catalog.seed import seed_demo_catalog
 from shared.db import create_pool
 from shared.messaging import courier_queue_name, declare_courier_queue
-from tests import infra
+
+VAR = ROOT / "var"
 
 
 def _env_float(name: str, default: float) -> float:
@@ -559,55 +553,29 @@ async def quiesce(ctl: list[str] | None, vhost: str, timeout: float = 120) -> No
         await asyncio.sleep(1)
 
 
-def bench_children(stack: Stack, dsns: dict[str, str], smtp_port: int) -> list[Child]:
-    ports = {name: free_port() for name in SERVICES}
-    sink = Child(
-        "bench_smtp_sink",
-        ["-m", "deploy.smtp_sink", "--smtp-port", str(smtp_port), "--http-port", str(free_port())],
-        {},
-        f"{local_url(smtp_port)}",
-    )
-    overrides: dict[str, dict[str, str]] = {
-        "catalog": {},
-        "orders": {
-            "CATALOG_URL": local_url(ports["catalog"]),
-            # The velocity limits stay on (their query is part of a checkout's cost), set
-            # above what one load generator on one address sends.
-            "CHECKOUT_LIMIT_PER_ACCOUNT_PER_MIN": "1000000",
-            "CHECKOUT_LIMIT_PER_NETWORK_PER_MIN": "1000000",
-        },
-        "customers": {
-            "ORDERS_URL": local_url(ports["orders"]),
-            "NOTIFICATIONS_URL": local_url(ports["notifications"]),
-            "ARGON2_TIME_COST": "1",
-            "ARGON2_MEMORY_KIB": str(8 * 1024),
-            "ACCESS_TOKEN_TTL_S": "3600",
-        },
-        "notifications": {
-            "CUSTOMERS_URL": local_url(ports["customers"]),
-            "SMTP_PORT": str(smtp_port),
-        },
-    }
-    services = [
-        Child(
-            f"bench_{name}",
-            ["-m", f"services.{name}", "serve"],
-            {
-                **service_env(name, stack),
-                "DATABASE_URL": dsns[name],
-                "HTTP_PORT": str(ports[name]),
-                **overrides[name],
-                **(
-                    {"LOG_LEVEL": os.environ["BENCH_LOG_LEVEL"]}
-                    if "BENCH_LOG_LEVEL" in os.environ
-                    else {}
-                ),
-            },
-            f"{local_url(ports[name])}/healthz",
-        )
+# Over deploy.stack's description: the velocity limits stay on (their query is part of a
+# checkout's cost), set above what one load generator on one address sends; cheap argon2.
+TUNING: dict[str, dict[str, Any]] = {
+    "orders": {
+        "checkout_limit_per_account_per_min": 1_000_000,
+        "checkout_limit_per_network_per_min": 1_000_000,
+    },
+    "customers": {"argon2_time_cost": 1, "argon2_memory_kib": 8 * 1024, "access_token_ttl_s": 3600},
+}
+
+
+def bench_shop(dsns: dict[str, str], amqp_url: str, secrets_dir: Path) -> Shop:
+    level = os.environ.get("BENCH_LOG_LEVEL")
+    tuning = {
+        name: {**TUNING.get(name, {}), **({"log_level": level} if level else {})}
         for name in SERVICES
-    ]
-    return [sink, *services]
+    }
+    return Shop(Ports.free(), dsns, amqp_url, ensure_secrets(secrets_dir), tuning=tuning)
+
+
+def bench_children(shop: Shop, log_dir: Path) -> list[Child]:
+    """The SMTP sink and the four services; this process stands in for the courier."""
+    return [Child(spec, log_dir) for spec in shop.processes() if spec.name not in STANDINS]
 
 
 def report_phase(phase: Phase, tracker: Tracker) -> list[str]:
@@ -642,7 +610,7 @@ async def run() -> dict[str, float]:
         flush=True,
     )
     with (
-        infra.servers() as servers,
+        bench_servers() as servers,
         bench_vhost(servers) as amqp_url,
         tempfile.TemporaryDirectory(prefix="bench-checkout-") as tmp,
     ):
@@ -654,18 +622,13 @@ async def run() -> dict[str, float]:
             }
             products = await seed_with_stock(dsns["catalog"])
             stock_before = await total_stock(dsns["catalog"])
-            pg_url = servers.pg_admin_dsn.rsplit("/", 1)[0]
-            stack = Stack(pg_url, amqp_url, ensure_secrets(Path(tmp) / "secrets"))
-            procs = bench_children(stack, dsns, free_port())
+            shop = bench_shop(dsns, amqp_url, Path(tmp) / "secrets")
+            procs = bench_children(shop, VAR / "log" / "bench")
             try:
                 for child in procs:
                     await child.start()
-                await wait_ready(procs[1:])
-                upstreams = {
-                    n: c.ready_url.removesuffix("/healthz")
-                    for n, c in zip(SERVICES, procs[1:], strict=True)
-                }
-                gateway = NginxGateway(free_port(), upstreams, Path(tmp) / "nginx")
+                await wait_ready(procs)
+                gateway = NginxGateway(shop.ports.gateway, shop.upstreams(), Path(tmp) / "nginx")
                 base = await exits.enter_async_context(gateway)
                 results = await drive(base, amqp_url, servers, vhost, products, procs, dsns)
                 stock_after = await total_stock(dsns["catalog"])
@@ -682,7 +645,7 @@ async def run() -> dict[str, float]:
 async def drive(
     base: str,
     amqp_url: str,
-    servers: infra.Servers,
+    servers: Servers,
     vhost: str,
     products: list[str],
     procs: list[Child],
@@ -707,7 +670,7 @@ async def drive(
         await quiesce(servers.rabbitmqctl, vhost)
 
         services = {
-            c.name.removeprefix("bench_"): c.process.pid for c in procs[1:] if c.process is not None
+            c.name: c.process.pid for c in procs if c.name in SERVICES and c.process is not None
         }
         groups = process_groups(services)
         cpu_before, machine_before = cpu_snapshot(groups), machine_cpu_seconds()

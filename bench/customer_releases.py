@@ -16,13 +16,12 @@ import time
 from typing import Any
 from uuid import UUID, uuid4
 
-from bench.env import bench_database
+from bench.env import bench_database, bench_servers
 from services.customers import storage
 from services.customers.crypto import Vault
 from services.customers.domain import Operator, consent_record, marketing_record
 from services.customers.personal_data import PdGate, now
 from shared.db import DbConn, create_pool
-from tests import infra
 
 CUSTOMERS = 20_000
 BATCH = 1_000
@@ -155,7 +154,7 @@ async def measure(dsn: str, plain: bool) -> dict[str, float]:
 
 async def run() -> dict[str, float]:
     results: dict[str, dict[str, float]] = {}
-    with infra.servers() as servers:
+    with bench_servers() as servers:
         for name, plain in (("encrypted", False), ("plaintext", True)):
             async with bench_database(servers, "customers") as dsn:
                 results[name] = await measure(dsn, plain)

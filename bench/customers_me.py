@@ -21,11 +21,10 @@ import aiohttp
 
 from bench.catalog_get import _wait_ready
 from bench.customer_releases import PlainVault, make_vault, seed
-from bench.env import bench_database, bench_vhost
+from bench.env import bench_database, bench_servers, bench_vhost
 from deploy.gateway import free_port
 from shared.auth import TokenIssuer, generate_signing_key_pem
 from shared.db import create_pool
-from tests import infra
 
 CUSTOMERS = 2_000
 DURATION_S = 8.0
@@ -114,7 +113,7 @@ async def measure(dsn: str, amqp_url: str, plain: bool) -> dict[str, float]:
 
 async def run() -> dict[str, float]:
     results: dict[str, dict[str, float]] = {}
-    with infra.servers() as servers, bench_vhost(servers) as amqp_url:
+    with bench_servers() as servers, bench_vhost(servers) as amqp_url:
         for name, plain in (("decrypting", False), ("no-crypto", True)):
             async with bench_database(servers, "customers") as dsn:
                 results[name] = await measure(dsn, amqp_url, plain)

@@ -1,19 +1,43 @@
-"""Throw-away databases and vhosts for a benchmark run, on the local servers."""
+"""The servers of a benchmark run and its throw-away databases and vhosts on them.
+
+The servers are ``make up``'s (``SHOP_PG_URL`` / ``SHOP_AMQP_URL``, or localhost), started
+the Debian way when they do not answer; every run makes ``b_<random>_<service>`` databases
+and a ``bench-<random>`` vhost and drops them afterwards.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+from deploy import servers as infra
+from deploy.servers import Servers
 from shared.migrations import migrate
-from tests import infra
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def say(text: str) -> None:
+    print(f"[bench] {text}", flush=True)
+
+
+@contextlib.contextmanager
+def bench_servers() -> Iterator[Servers]:
+    pg_url = os.environ.get("SHOP_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+    amqp_url = os.environ.get("SHOP_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    infra.ensure_servers(pg_url, amqp_url, say)
+    yield Servers(
+        pg_admin_dsn=infra.with_database(pg_url, "postgres"),
+        amqp_url=amqp_url,
+        rabbitmqctl=["rabbitmqctl"] if shutil.which("rabbitmqctl") else None,
+    )
+
+
 @contextlib.asynccontextmanager
-async def bench_database(servers: infra.Servers, service: str) -> AsyncIterator[str]:
+async def bench_database(servers: Servers, service: str) -> AsyncIterator[str]:
     name = f"b_{infra.run_token()}_{service}"
     dsn = await infra.create_database(servers.pg_admin_dsn, name)
     try:
@@ -24,7 +48,7 @@ async def bench_database(servers: infra.Servers, service: str) -> AsyncIterator[
 
 
 @contextlib.contextmanager
-def bench_vhost(servers: infra.Servers):  # type: ignore[no-untyped-def]
+def bench_vhost(servers: Servers) -> Iterator[str]:
     vhost = f"bench-{infra.run_token()}"
     infra.create_vhost(servers.rabbitmqctl, vhost)
     try:

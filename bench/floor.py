@@ -34,11 +34,10 @@ import aiohttp
 import aiosmtplib
 
 from bench.checkout import machine_cpu_seconds
-from bench.env import bench_database, bench_vhost
+from bench.env import Servers, bench_database, bench_servers, bench_vhost
 from deploy.gateway import SERVICES, NginxGateway, free_port
 from shared.db import create_pool
 from shared.messaging.topology import quorum_arguments
-from tests import infra
 
 SECONDS = float(os.environ.get("BENCH_FLOOR_SECONDS", 8))
 CONCURRENCY = 32
@@ -147,7 +146,7 @@ async def http_steps(tmp: Path) -> list[StepCost]:
     return [through_gateway, direct]
 
 
-async def commit_step(servers: infra.Servers) -> StepCost:
+async def commit_step(servers: Servers) -> StepCost:
     async with bench_database(servers, "bench") as dsn:
         pool = await create_pool(dsn, min_size=CONCURRENCY, max_size=CONCURRENCY)
         try:
@@ -244,7 +243,7 @@ async def mail_step() -> StepCost:
 
 async def run() -> dict[str, float]:
     with (
-        infra.servers() as servers,
+        bench_servers() as servers,
         bench_vhost(servers) as amqp_url,
         tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp,
     ):

@@ -12,12 +12,11 @@ from uuid import uuid4
 
 import aio_pika
 
-from bench.env import bench_database, bench_vhost
+from bench.env import bench_database, bench_servers, bench_vhost
 from shared.contracts import CustomerErased
 from shared.db import create_pool
 from shared.messaging import EVENTS_EXCHANGE, OutboxRelay, declare_exchanges, encode_message
 from shared.messaging.outbox import enqueue
-from tests import infra
 
 COUNT = 20_000
 BATCH = 200
@@ -97,7 +96,7 @@ async def run() -> dict[str, float]:
     """Interleaved rounds; the best of each side is reported (noise only ever slows)."""
     raws: list[float] = []
     relays: list[float] = []
-    with infra.servers() as servers, bench_vhost(servers) as amqp_url:
+    with bench_servers() as servers, bench_vhost(servers) as amqp_url:
         async with bench_database(servers, "bench") as dsn:
             for _ in range(ROUNDS):
                 raws.append(await raw_publish(amqp_url))

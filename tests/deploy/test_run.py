@@ -1,4 +1,6 @@
-"""`make up`'s environment table matches the services' Settings, and secrets stay put."""
+"""The stack's description (``deploy.stack``) matches the services' Settings, reads the same
+whichever way it is run (environment for ``make up``, keyword arguments in the end-to-end
+tests), and ``make up``'s secrets stay put."""
 
 from __future__ import annotations
 
@@ -8,61 +10,109 @@ from pathlib import Path
 
 import pytest
 
-from deploy.run import SERVICE_PORTS, Stack, courier_env, ensure_secrets, service_env
-from deploy.sandbox_courier import parse_args
+from deploy.gateway import SERVICES
+from deploy.local_secrets import ensure_secrets
+from deploy.sandbox_bank import parse_args as bank_args
+from deploy.sandbox_courier import parse_args as courier_args
+from deploy.stack import Ports, Shop, server_databases
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Stack:
-    return Stack(
-        "postgresql://postgres@127.0.0.1:5432",
+def shop(tmp_path: Path) -> Shop:
+    return Shop(
+        Ports.fixed(),
+        server_databases("postgresql://postgres@127.0.0.1:5432"),
         "amqp://guest:guest@127.0.0.1/",
         ensure_secrets(tmp_path / "local"),
     )
 
 
-@pytest.mark.parametrize("name", sorted(SERVICE_PORTS))
-def test_every_variable_is_a_settings_field_and_validates(
-    name: str, stack: Stack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings_class = importlib.import_module(f"services.{name}.config").Settings
-    env = service_env(name, stack)
-    assert {key.lower() for key in env} <= set(settings_class.model_fields)
+def settings_class(name: str) -> type:
+    return importlib.import_module(f"services.{name}.config").Settings  # type: ignore[no-any-return]
+
+
+def from_environment(name: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> object:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    settings = settings_class()
-    assert settings.http_port == SERVICE_PORTS[name]
-    assert settings.database_url.endswith(f"/shop_{name}")
-    assert settings.public_key_pem().startswith("-----BEGIN PUBLIC KEY-----")
+    return settings_class(name)()
 
 
-def test_customers_keys_load(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    from services.customers.config import Settings
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_variable_is_a_settings_field_and_validates(
+    name: str, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = shop.service_env(name)
+    assert {key.lower() for key in env} <= set(settings_class(name).model_fields)
+    settings = from_environment(name, env, monkeypatch)
+    assert settings.http_port == Ports.fixed().services[name]  # type: ignore[attr-defined]
+    assert settings.database_url.endswith(f"/shop_{name}")  # type: ignore[attr-defined]
+    assert settings.public_key_pem().startswith("-----BEGIN PUBLIC KEY-----")  # type: ignore[attr-defined]
 
-    for key, value in service_env("customers", stack).items():
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_environment_and_keyword_arguments_give_the_same_settings(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make up` passes the description as environment, the e2e tests as keyword arguments:
+    both must configure a service identically, tuning included."""
+    tuning = {name: {"retry_delays_ms": (100, 300), "access_log": True}}
+    shop = Shop(
+        Ports.free(),
+        server_databases("postgresql://postgres@127.0.0.1:5432", prefix="t_x"),
+        "amqp://guest:guest@127.0.0.1/",
+        ensure_secrets(tmp_path / "local"),
+        tuning=tuning,
+    )
+    by_keyword = settings_class(name)(**shop.settings(name))
+    assert from_environment(name, shop.service_env(name), monkeypatch) == by_keyword
+    assert by_keyword.retry_delays_ms == (100, 300)
+
+
+def test_customers_keys_load(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = from_environment("customers", shop.service_env("customers"), monkeypatch)
+    assert len(settings.master_key_bytes()) == 32  # type: ignore[attr-defined]
+    assert len(settings.blind_index_key_bytes()) >= 32  # type: ignore[attr-defined]
+    assert settings.signing_public_key_pem() == settings.public_key_pem()  # type: ignore[attr-defined]
+
+
+def test_orders_knows_the_stand_ins_secrets(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = from_environment("orders", shop.service_env("orders"), monkeypatch)
+    courier = settings.courier_secrets["sandbox"].get_secret_value()  # type: ignore[attr-defined]
+    bank = settings.bank_secrets["sandbox"].get_secret_value()  # type: ignore[attr-defined]
+    assert courier == shop.courier_env()["COURIER_SECRET"]
+    assert bank == shop.bank_env()["BANK_SECRET"]
+
+
+def test_courier_reads_its_environment(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in shop.courier_env().items():
         monkeypatch.setenv(key, value)
-    settings = Settings()
-    assert len(settings.master_key_bytes()) == 32
-    assert len(settings.blind_index_key_bytes()) >= 32
-    assert settings.signing_public_key_pem() == settings.public_key_pem()
-
-
-def test_orders_knows_the_courier_secret(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    from services.orders.config import Settings
-
-    for key, value in service_env("orders", stack).items():
-        monkeypatch.setenv(key, value)
-    secret = Settings().courier_secrets["sandbox"].get_secret_value()
-    assert secret == courier_env(stack)["COURIER_SECRET"]
-
-
-def test_courier_reads_its_environment(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in courier_env(stack).items():
-        monkeypatch.setenv(key, value)
-    args = parse_args(["--http-port", "0"])
-    assert args.secret == courier_env(stack)["COURIER_SECRET"]
+    args = courier_args(["--http-port", "0"])
+    assert args.secret == shop.courier_options()["secret"]
     assert args.code == "sandbox"
     assert args.callback_base_url == "http://127.0.0.1:8080"
+
+
+def test_bank_reads_its_environment(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in shop.bank_env().items():
+        monkeypatch.setenv(key, value)
+    args = bank_args(["--http-port", "0"])
+    assert args.secret == shop.bank_options()["secret"]
+    assert args.public_url == "http://localhost:8203"
+    assert args.callback_base_url == "http://127.0.0.1:8080"
+
+
+def test_processes_start_in_order_on_their_ports(shop: Shop) -> None:
+    names = [process.name for process in shop.processes()]
+    assert names == ["smtp_sink", "sandbox_courier", "sandbox_bank", *SERVICES]
+    for process in shop.processes():
+        if process.name in SERVICES:
+            assert process.env["HTTP_PORT"] in process.ready_url
+    assert shop.upstreams()["orders"] == "http://127.0.0.1:8102"
+
+
+def test_free_ports_are_distinct() -> None:
+    ports = Ports.free().every()
+    assert len(set(ports)) == len(ports)
 
 
 def test_secrets_are_generated_once_and_private(tmp_path: Path) -> None:

@@ -1,24 +1,28 @@
-"""The whole shop on this machine for end-to-end tests: four services, nginx, SMTP, courier.
+"""The whole shop on this machine for end-to-end tests: four services, nginx, SMTP, courier, bank.
 
-Each service runs in this process on its own port against its own fresh database; they
-share one fresh RabbitMQ vhost; nginx is the real gateway in front of them. The SMTP sink
-and the sandbox courier stand in for the outside world.
+The parts, their settings and start order are ``deploy.stack``'s, the same description
+``make up`` runs; here every part runs in this process (so tests read its logs and the
+stand-ins' memory) on free ports, against fresh databases of its own and one fresh RabbitMQ
+vhost, with the tuning below (cheap argon2, fast retries and maintenance). nginx is the
+real gateway in front of the services.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import os
-import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from deploy.gateway import NginxGateway, free_port
+from aiohttp import web
+
+from deploy.gateway import NginxGateway
+from deploy.local_secrets import ensure_secrets
 from deploy.sandbox_bank import SandboxBank
 from deploy.sandbox_courier import SandboxCourier
 from deploy.smtp_sink import SmtpSink
+from deploy.stack import Ports, Shop, secrets_in
 from services.catalog.app import create_app as catalog_app
 from services.catalog.config import Settings as CatalogSettings
 from services.catalog.seed import seed_demo_catalog
@@ -28,7 +32,7 @@ from services.notifications.app import create_app as notifications_app
 from services.notifications.config import Settings as NotificationsSettings
 from services.orders.app import create_app as orders_app
 from services.orders.config import Settings as OrdersSettings
-from shared.auth import TokenIssuer, generate_signing_key_pem
+from shared.auth import TokenIssuer
 from shared.db import create_pool
 from shared.migrations import migrate
 from shared.service import running_app
@@ -36,6 +40,23 @@ from tests import infra
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("catalog", "orders", "customers", "notifications")
+
+# Over deploy.stack's description: fast enough for tests, otherwise the same shop.
+TUNING: dict[str, dict[str, Any]] = {
+    "catalog": {"retry_delays_ms": (100, 300)},
+    "orders": {
+        "retry_delays_ms": (100, 300),
+        "maintenance_interval_s": 0.2,
+        "checkout_limit_per_network_per_min": 10_000,
+    },
+    "customers": {
+        "retry_delays_ms": (100, 300),
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 8 * 1024,
+    },
+    "notifications": {"retry_delays_ms": (100, 300)},
+    "sandbox_courier": {"confirm_delay_s": 0.2},
+}
 
 
 @dataclass
@@ -51,6 +72,7 @@ class Stack:
     internal_token: str
     tokens: TokenIssuer  # access tokens as customers signs them (staff roles for the tests)
     secrets_in_use: list[str] = field(default_factory=list)
+    shop: Shop | None = None  # the description this stack runs
 
 
 @contextlib.asynccontextmanager
@@ -76,102 +98,64 @@ async def seed_catalog(dsn: str) -> None:
         await pool.close()
 
 
+def service_app(shop: Shop, name: str) -> web.Application:
+    """One service's app with the settings the description gives it."""
+    fields = shop.settings(name)
+    if name == "catalog":
+        return catalog_app(CatalogSettings(**fields))
+    if name == "orders":
+        return orders_app(OrdersSettings(**fields))
+    if name == "customers":
+        return customers_app(CustomersSettings(**fields))
+    return notifications_app(NotificationsSettings(**fields))
+
+
+def merged(
+    base: Mapping[str, Mapping[str, Any]], extra: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    return {part: {**base.get(part, {}), **extra.get(part, {})} for part in {*base, *extra}}
+
+
 @contextlib.asynccontextmanager
 async def running_stack(
-    servers: infra.Servers, amqp_url: str, workdir: Path
+    servers: infra.Servers,
+    amqp_url: str,
+    workdir: Path,
+    tuning: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> AsyncIterator[Stack]:
-    private_pem, public_pem = generate_signing_key_pem()
-    internal_token = secrets.token_urlsafe(24)
-    courier_secret = secrets.token_urlsafe(24)
-    bank_secret = secrets.token_urlsafe(24)
-    master_key = base64.b64encode(os.urandom(32)).decode()
-    blind_key = base64.b64encode(os.urandom(32)).decode()
-    ports = {service: free_port() for service in SERVICES}
-    urls = {service: f"http://127.0.0.1:{port}" for service, port in ports.items()}
-    gateway_port = free_port()
-    gateway_url = f"http://127.0.0.1:{gateway_port}"
-    bank_port = free_port()
-    bank_url = f"http://127.0.0.1:{bank_port}"
-    common = {
-        "amqp_url": amqp_url,
-        "jwt_public_key": public_pem,
-        "internal_token": internal_token,
-        "retry_delays_ms": (100, 300),
-    }
+    """The shop of ``deploy.stack`` in this process; ``tuning`` adds settings per part."""
     async with databases(servers) as dsns:
         await seed_catalog(dsns["catalog"])
-        async with SmtpSink() as sink:
-            apps = {
-                "catalog": catalog_app(CatalogSettings(database_url=dsns["catalog"], **common)),
-                "orders": orders_app(
-                    OrdersSettings(
-                        database_url=dsns["orders"],
-                        catalog_url=urls["catalog"],
-                        courier_secrets={"sandbox": courier_secret},
-                        bank_secrets={"sandbox": bank_secret},
-                        bank_public_url=bank_url,
-                        maintenance_interval_s=0.2,
-                        checkout_limit_per_network_per_min=10_000,
-                        cart_cookie_secure=False,
-                        **common,
-                    )
-                ),
-                "customers": customers_app(
-                    CustomersSettings(
-                        database_url=dsns["customers"],
-                        jwt_private_key=private_pem,
-                        master_key=master_key,
-                        blind_index_key=blind_key,
-                        pd_store_region="KZ",
-                        orders_url=urls["orders"],
-                        notifications_url=urls["notifications"],
-                        argon2_time_cost=1,
-                        argon2_memory_kib=8 * 1024,
-                        **common,
-                    )
-                ),
-                "notifications": notifications_app(
-                    NotificationsSettings(
-                        database_url=dsns["notifications"],
-                        customers_url=urls["customers"],
-                        smtp_host="127.0.0.1",
-                        smtp_port=sink.smtp_port,
-                        public_base_url=gateway_url,
-                        **common,
-                    )
-                ),
-            }
-            async with contextlib.AsyncExitStack() as stack:
-                for service in SERVICES:
-                    await stack.enter_async_context(running_app(apps[service], port=ports[service]))
-                gateway = NginxGateway(gateway_port, urls, workdir / "nginx")
-                await stack.enter_async_context(gateway)
-                courier = await stack.enter_async_context(
-                    SandboxCourier(
-                        amqp_url,
-                        callback_base_url=gateway_url,
-                        secret=courier_secret,
-                        confirm_delay_s=0.2,
-                    )
-                )
-                bank = await stack.enter_async_context(
-                    SandboxBank(
-                        amqp_url, callback_base_url=gateway_url, secret=bank_secret,
-                        public_url=bank_url,
-                    )
-                )  # fmt: skip
-                await stack.enter_async_context(running_app(bank.create_app(), port=bank_port))
-                in_use = [internal_token, courier_secret, bank_secret, master_key, blind_key]
-                yield Stack(
-                    gateway_url=gateway_url,
-                    amqp_url=amqp_url,
-                    dsns=dsns,
-                    service_urls=urls,
-                    sink=sink,
-                    courier=courier,
-                    bank=bank,
-                    gateway=gateway,
-                    internal_token=internal_token,
-                    tokens=TokenIssuer(private_pem),
-                    secrets_in_use=in_use,
-                )
+        shop = Shop(
+            Ports.free(),
+            dsns,
+            amqp_url,
+            ensure_secrets(workdir / "secrets"),
+            public_host="127.0.0.1",
+            tuning=merged(TUNING, tuning or {}),
+        )
+        ports = shop.ports
+        async with contextlib.AsyncExitStack() as stack:
+            sink = await stack.enter_async_context(SmtpSink(smtp_port=ports.smtp))
+            courier = await stack.enter_async_context(SandboxCourier(**shop.courier_options()))
+            bank = await stack.enter_async_context(SandboxBank(**shop.bank_options()))
+            await stack.enter_async_context(running_app(bank.create_app(), port=ports.bank))
+            for name in SERVICES:
+                app = service_app(shop, name)
+                await stack.enter_async_context(running_app(app, port=ports.services[name]))
+            gateway = NginxGateway(ports.gateway, shop.upstreams(), workdir / "nginx")
+            await stack.enter_async_context(gateway)
+            yield Stack(
+                gateway_url=shop.gateway_url,
+                amqp_url=amqp_url,
+                dsns=dsns,
+                service_urls=shop.upstreams(),
+                sink=sink,
+                courier=courier,
+                bank=bank,
+                gateway=gateway,
+                internal_token=shop.secrets.read(shop.secrets.internal_token),
+                tokens=TokenIssuer(shop.secrets.jwt_private.read_text()),
+                secrets_in_use=secrets_in(shop),
+                shop=shop,
+            )

@@ -1,0 +1,239 @@
+"""The whole shop as one description: its processes, their ports, settings and start order.
+
+``make up`` (``deploy/run.py``) starts it as child processes on the fixed ports; the
+end-to-end tests (``tests/e2e/stack.py``) run the same parts inside the test process on free
+ports against throw-away databases; the benchmarks (``bench/``) start it as processes on free
+ports. Each caller chooses the ports (``Ports.fixed()`` or ``Ports.free()``), the databases,
+the broker URL, the secrets directory and its tuning; everything else is decided here, once.
+
+Start order: the SMTP sink, the sandbox courier and the sandbox bank (the outside world),
+then catalog, orders, customers, notifications, and last the nginx gateway in front of the
+services (``Shop.upstreams()``). The stand-ins call the shop back through the gateway, as
+outside parties would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deploy.gateway import SERVICES, free_port
+from deploy.local_secrets import Secrets
+
+COURIER_CODE = "sandbox"
+BANK_CODE = "sandbox"
+OPERATOR_NAME = "ТОО «Privacy Shop Demo»"
+OPERATOR_BIN = "240440017017"
+STANDINS = ("sandbox_courier", "sandbox_bank")
+
+
+@dataclass(frozen=True)
+class Ports:
+    gateway: int
+    services: Mapping[str, int]
+    courier: int
+    bank: int
+    smtp: int
+    smtp_http: int
+
+    @classmethod
+    def fixed(cls) -> Ports:
+        """``make up``'s ports (README.md and deploy/README.md name them)."""
+        services = {"catalog": 8101, "orders": 8102, "customers": 8103, "notifications": 8104}
+        return cls(8080, services, courier=8201, bank=8203, smtp=8025, smtp_http=8202)
+
+    @classmethod
+    def free(cls) -> Ports:
+        """Ports free right now, for tests and benchmarks."""
+        services = {name: free_port() for name in SERVICES}
+        return cls(free_port(), services, free_port(), free_port(), free_port(), free_port())
+
+    def every(self) -> list[int]:
+        return [self.gateway, *self.services.values(), self.courier, self.bank, self.smtp,
+                self.smtp_http]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Process:
+    """One child process of the stack: ``python <args>`` with ``env``, ready when
+    ``ready_url`` answers below 400."""
+
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    ready_url: str
+
+
+def local_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def env_value(value: object) -> str:
+    """A settings value as pydantic-settings reads it from the environment."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value)
+    return str(value)
+
+
+def as_env(fields: Mapping[str, object]) -> dict[str, str]:
+    return {name.upper(): env_value(value) for name, value in fields.items()}
+
+
+@dataclass(frozen=True)
+class Shop:
+    """One shop: where its parts listen, what they connect to, and how they are tuned.
+
+    ``tuning`` maps a part (a service or a stand-in name) to settings over this description,
+    e.g. cheap argon2 in tests or velocity limits off in a benchmark.
+    """
+
+    ports: Ports
+    databases: Mapping[str, str]  # service -> DSN of its own database
+    amqp_url: str
+    secrets: Secrets
+    public_host: str = "localhost"  # how a browser on this machine reaches the public parts
+    tuning: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def gateway_url(self) -> str:
+        """Where the stand-ins (outside parties) call the shop back."""
+        return local_url(self.ports.gateway)
+
+    def public_url(self, port: int) -> str:
+        return f"http://{self.public_host}:{port}"
+
+    def service_url(self, name: str) -> str:
+        return local_url(self.ports.services[name])
+
+    def upstreams(self) -> dict[str, str]:
+        """What the gateway routes to: service -> base URL."""
+        return {name: self.service_url(name) for name in SERVICES}
+
+    def settings(self, name: str) -> dict[str, Any]:
+        """The ``Settings`` fields of one service (its environment is the upper-case names)."""
+        keys = self.secrets
+        common: dict[str, Any] = {
+            "database_url": self.databases[name],
+            "amqp_url": self.amqp_url,
+            "http_host": "127.0.0.1",
+            "http_port": self.ports.services[name],
+            "jwt_public_key_file": str(keys.jwt_public),
+            "internal_token": keys.read(keys.internal_token),
+        }
+        own: dict[str, dict[str, Any]] = {
+            "catalog": {},
+            "orders": {
+                "catalog_url": self.service_url("catalog"),
+                "courier_secrets": {COURIER_CODE: keys.read(keys.courier_secret)},
+                "cart_cookie_secure": False,  # plain HTTP on this machine
+                "bank_code": BANK_CODE,
+                "bank_secrets": {BANK_CODE: keys.read(keys.bank_secret)},
+                "bank_public_url": self.public_url(self.ports.bank),
+                "payment_return_url": self.public_url(self.ports.gateway)
+                + "/account/orders/{order_id}",
+            },
+            "customers": {
+                "jwt_private_key_file": str(keys.jwt_private),
+                "master_key_file": str(keys.master_key),
+                "blind_index_key_file": str(keys.blind_index_key),
+                "orders_url": self.service_url("orders"),
+                "notifications_url": self.service_url("notifications"),
+                "operator_name": OPERATOR_NAME,
+                "operator_bin": OPERATOR_BIN,
+                "pd_store_region": "KZ",
+            },
+            "notifications": {
+                "customers_url": self.service_url("customers"),
+                "smtp_host": "127.0.0.1",
+                "smtp_port": self.ports.smtp,
+                "public_base_url": self.public_url(self.ports.gateway),
+            },
+        }
+        return {**common, **own[name], **self.tuning.get(name, {})}
+
+    def service_env(self, name: str) -> dict[str, str]:
+        return as_env(self.settings(name))
+
+    def courier_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``SandboxCourier``."""
+        return {
+            "amqp_url": self.amqp_url,
+            "code": COURIER_CODE,
+            "callback_base_url": self.gateway_url,
+            "secret": self.secrets.read(self.secrets.courier_secret),
+            **self.tuning.get("sandbox_courier", {}),
+        }
+
+    def bank_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``SandboxBank``."""
+        return {
+            "amqp_url": self.amqp_url,
+            "code": BANK_CODE,
+            "callback_base_url": self.gateway_url,
+            "secret": self.secrets.read(self.secrets.bank_secret),
+            "public_url": self.public_url(self.ports.bank),
+            **self.tuning.get("sandbox_bank", {}),
+        }
+
+    def courier_env(self) -> dict[str, str]:
+        return standin_env(self.courier_options(), "COURIER")
+
+    def bank_env(self) -> dict[str, str]:
+        return standin_env(self.bank_options(), "BANK")
+
+    def processes(self) -> list[Process]:
+        """Every child process in start order (the gateway, nginx, comes after them)."""
+        ports = self.ports
+        sink = Process(
+            "smtp_sink",
+            ["-m", "deploy.smtp_sink", "--smtp-port", str(ports.smtp),
+             "--http-port", str(ports.smtp_http)],
+            {},
+            f"{local_url(ports.smtp_http)}/messages",
+        )  # fmt: skip
+        courier = Process(
+            "sandbox_courier",
+            ["-m", "deploy.sandbox_courier", "--http-port", str(ports.courier)],
+            self.courier_env(),
+            f"{local_url(ports.courier)}/healthz",
+        )
+        bank = Process(
+            "sandbox_bank",
+            ["-m", "deploy.sandbox_bank", "--http-port", str(ports.bank)],
+            self.bank_env(),
+            f"{local_url(ports.bank)}/healthz",
+        )
+        services = [
+            Process(
+                name,
+                ["-m", f"services.{name}", "serve"],
+                self.service_env(name),
+                f"{self.service_url(name)}/healthz",
+            )
+            for name in SERVICES
+        ]
+        return [sink, courier, bank, *services]
+
+
+def standin_env(options: Mapping[str, Any], party: str) -> dict[str, str]:
+    """A stand-in's options as the environment its ``python -m`` reads (``deploy.standin``)."""
+    own = {"code": f"{party}_CODE", "secret": f"{party}_SECRET"}
+    return {own.get(k, k.upper()): env_value(v) for k, v in options.items()}
+
+
+def server_databases(pg_url: str, prefix: str = "shop") -> dict[str, str]:
+    """``<prefix>_<service>`` on one PostgreSQL server (``pg_url`` without a database)."""
+    return {name: f"{pg_url.rstrip('/')}/{prefix}_{name}" for name in SERVICES}
+
+
+def secrets_in(shop: Shop) -> list[str]:
+    """Every secret value the shop runs with (tests check that none of them is ever logged)."""
+    keys = shop.secrets
+    files: list[Path] = [keys.internal_token, keys.courier_secret, keys.bank_secret,
+                         keys.master_key, keys.blind_index_key]  # fmt: skip
+    return [keys.read(path) for path in files]
