@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
+import json
 import os
 import shutil
 import signal
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -30,7 +33,7 @@ TEMPLATE = Path(__file__).with_name("nginx.conf.j2")
 FALLBACK_NGINX = Path("/usr/sbin/nginx")
 SERVICES = ("catalog", "orders", "customers", "notifications")
 
-# Path prefix -> the service that answers it (DESIGN.md §5, docs/CONVENTIONS.md).
+# Path prefix -> the service that answers it (the public contract, docs/CONVENTIONS.md).
 ROUTES: tuple[tuple[str, str], ...] = (
     ("/api/catalog/", "catalog"),
     ("/api/stats/", "catalog"),
@@ -42,19 +45,56 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/api/notifications/", "notifications"),
 )
 
-# Errors nginx answers itself, as RFC 9457 problem+json: status -> (title, detail).
-ERRORS: dict[int, tuple[str, str]] = {
-    400: ("Bad Request", "The request could not be read."),
-    404: ("Not Found", "No resource at this path."),
-    405: ("Method Not Allowed", "This method is not allowed here."),
-    408: ("Request Timeout", "The request took too long to arrive."),
-    413: ("Content Too Large", "The request body is larger than the gateway accepts."),
-    414: ("URI Too Long", "The request URI is too long."),
-    500: ("Internal Server Error", "The gateway failed to handle the request."),
-    502: ("Bad Gateway", "The service behind the gateway did not answer."),
-    503: ("Service Unavailable", "The service is unavailable, try again later."),
-    504: ("Gateway Timeout", "The service behind the gateway did not answer in time."),
+# Trusted by default to send X-Forwarded-For: loopback, so a local balancer can stand in front.
+LOOPBACK: tuple[str, ...] = ("127.0.0.1", "::1")
+LOG_SEGMENTS = 8  # path segments the access log shows the shape of
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An RFC 9457 problem nginx answers itself; its text is ours, nothing of the request."""
+
+    status: int
+    title: str
+    detail: str
+
+    def json(self) -> str:
+        document = {"type": "about:blank", "title": self.title, "status": self.status}
+        return json.dumps({**document, "detail": self.detail}, separators=(",", ":"))
+
+
+# nginx's error status -> the problem it answers with. A client's fault is a 4xx: nginx's 494
+# (a header or the cookies too large), 501 (an unknown Transfer-Encoding) and 505 (an HTTP
+# version it does not speak) become 431 and 400.
+BAD_REQUEST = "Bad Request"
+ERRORS: dict[int, Problem] = {
+    400: Problem(400, BAD_REQUEST, "The request could not be read."),
+    403: Problem(403, "Forbidden", "This resource is not available."),
+    404: Problem(404, "Not Found", "No resource at this path."),
+    405: Problem(405, "Method Not Allowed", "This method is not allowed here."),
+    408: Problem(408, "Request Timeout", "The request took too long to arrive."),
+    411: Problem(411, "Length Required", "A request body needs a Content-Length."),
+    413: Problem(413, "Content Too Large", "The request body is larger than the gateway accepts."),
+    414: Problem(414, "URI Too Long", "The request URI is too long."),
+    494: Problem(
+        431,
+        "Request Header Fields Too Large",
+        "A request header or the cookies are larger than the gateway accepts.",
+    ),
+    500: Problem(500, "Internal Server Error", "The gateway failed to handle the request."),
+    501: Problem(400, BAD_REQUEST, "The request uses a transfer coding the gateway does not know."),
+    502: Problem(502, "Bad Gateway", "The service behind the gateway did not answer."),
+    503: Problem(503, "Service Unavailable", "The service is unavailable, try again later."),
+    504: Problem(504, "Gateway Timeout", "The service behind the gateway did not answer in time."),
+    505: Problem(400, BAD_REQUEST, "The request is not HTTP/1.x."),
 }
+# Errors nginx can meet while reading the request line, before there is a URI.
+REQUEST_LINE_ERRORS = frozenset({400, 414, 505})
+
+
+def error_target(status: int) -> str:
+    """Where ``error_page`` sends an nginx error: a named location, unless there is no URI."""
+    return f"/_gateway/problems/{status}" if status in REQUEST_LINE_ERRORS else f"@problem_{status}"
 
 
 class GatewayError(RuntimeError):
@@ -86,12 +126,21 @@ def upstream_address(base_url: str) -> str:
     return f"{parts.hostname}:{parts.port or 80}"
 
 
+def trusted_networks(networks: Iterable[str]) -> list[str]:
+    """Networks nginx takes X-Forwarded-For from, checked (they go into the config as is)."""
+    try:
+        return [str(ipaddress.ip_network(network, strict=False)) for network in networks]
+    except ValueError as exc:
+        raise GatewayError(f"not a network: {exc}") from None
+
+
 def render_config(
     port: int,
     upstreams: Mapping[str, str],
     workdir: Path,
     *,
     host: str = "127.0.0.1",
+    trusted_proxies: Iterable[str] = LOOPBACK,
     max_body: str = "64k",
     connect_timeout: str = "5s",
     read_timeout: str = "30s",
@@ -115,8 +164,10 @@ def render_config(
         read_timeout=read_timeout,
         upstreams={name: upstream_address(upstreams[name]) for name in SERVICES},
         routes=ROUTES,
-        errors={status: title for status, (title, _) in ERRORS.items()},
-        details={status: detail for status, (_, detail) in ERRORS.items()},
+        errors=ERRORS,
+        error_target=error_target,
+        trusted_proxies=trusted_networks(trusted_proxies),
+        log_segments=LOG_SEGMENTS,
     )
 
 
@@ -135,12 +186,16 @@ class NginxGateway:
         workdir: Path,
         *,
         host: str = "127.0.0.1",
+        trusted_proxies: Iterable[str] = LOOPBACK,
+        read_timeout: str = "30s",
         start_timeout_s: float = 10.0,
         stop_timeout_s: float = 10.0,
     ) -> None:
         self.port = listen_port
         self.host = host
         self.upstreams = dict(upstreams)
+        self.trusted_proxies = tuple(trusted_proxies)
+        self.read_timeout = read_timeout
         self.workdir = workdir.resolve()
         self.start_timeout_s = start_timeout_s
         self.stop_timeout_s = stop_timeout_s
@@ -190,7 +245,14 @@ class NginxGateway:
     async def start(self) -> None:
         prepare_workdir(self.workdir)
         self.config_path.write_text(
-            render_config(self.port, self.upstreams, self.workdir, host=self.host)
+            render_config(
+                self.port,
+                self.upstreams,
+                self.workdir,
+                host=self.host,
+                trusted_proxies=self.trusted_proxies,
+                read_timeout=self.read_timeout,
+            )
         )
         with self.stderr_log.open("ab") as stderr:
             self._process = await asyncio.create_subprocess_exec(
