@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import aiohttp
 import asyncpg
@@ -87,6 +88,16 @@ class Shop:
 
     async def db(self) -> asyncpg.Connection:
         return await asyncpg.connect(self.dsn)
+
+    async def block(self, customer_id: str) -> None:
+        """Mark the customer blocked, as the privacy officer will (no route for it yet)."""
+        conn = await self.db()
+        try:
+            await conn.execute(
+                "UPDATE customers SET status = 'blocked' WHERE id = $1", UUID(customer_id)
+            )
+        finally:
+            await conn.close()
 
 
 def registration(**overrides: Any) -> dict[str, Any]:

@@ -222,13 +222,7 @@ async def test_handler_seals_the_outbox_row(
 
 async def test_blocked_customer_is_refused(shop: Shop) -> None:
     customer_id = await shop.register()
-    conn = await shop.db()
-    try:
-        await conn.execute(
-            "UPDATE customers SET status = 'blocked' WHERE id = $1", UUID(customer_id)
-        )
-    finally:
-        await conn.close()
+    await shop.block(customer_id)
     await publish(shop.settings.amqp_url, request_for(customer_id))
     refused = await wait_for_outbox(shop, "customers.dispatch.refused")
     assert json.loads(refused["body"])["reason"] == "customer_blocked"

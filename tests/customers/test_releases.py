@@ -113,13 +113,7 @@ async def test_unknown_and_blocked_customers(shop: Shop) -> None:
     )
     assert status == 404
     customer_id = await shop.register()
-    conn = await shop.db()
-    try:
-        await conn.execute(
-            "UPDATE customers SET status = 'blocked' WHERE id = $1", UUID(customer_id)
-        )
-    finally:
-        await conn.close()
+    await shop.block(customer_id)
     status, _ = await shop.call(
         "POST", "/internal/releases", json=release_body(customer_id), headers=INTERNAL
     )
