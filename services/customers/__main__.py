@@ -2,10 +2,14 @@
 
 python -m services.customers [serve]
 python -m services.customers migrate
-python -m services.customers staff add --email E --password P --role R [--role R2]
+python -m services.customers staff add --email E --role R [--role R2] [--password-stdin]
 python -m services.customers keys generate --dir DIR
 python -m services.customers keys rotate-master --new-master-key-file F [--batch-size N]
 python -m services.customers audit verify
+
+``staff add`` asks for the password on a terminal (twice), or reads one line from standard
+input with ``--password-stdin`` or when standard input is not a terminal; never from the
+command line, where ``ps`` and the shell history would keep it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import getpass
 import os
 import sys
 from pathlib import Path
@@ -69,17 +74,39 @@ async def add_staff(settings: Settings, email: str, password: str, roles: list[s
     return str(staff_id)
 
 
+class PasswordError(ValueError):
+    """No usable password was given; the message says why."""
+
+
+def read_password(from_stdin: bool) -> str:
+    """The new staff password: one line of standard input, or asked twice on the terminal."""
+    if from_stdin or not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line:
+            raise PasswordError("no password on standard input")
+        return line.removesuffix("\n").removesuffix("\r")
+    password = getpass.getpass("password for the staff account: ")
+    if getpass.getpass("the same password again: ") != password:
+        raise PasswordError("the passwords differ")
+    return password
+
+
 def staff_add(args: argparse.Namespace) -> int:
     unknown = set(args.role) - STAFF_ROLES
     if unknown:
         print(f"unknown role(s): {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
-    if len(args.password) < 12:
+    try:
+        password = read_password(args.password_stdin)
+    except PasswordError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if len(password) < 12:
         print("staff passwords need at least 12 characters", file=sys.stderr)
         return 2
     settings = load_settings()
     try:
-        staff_id = asyncio.run(add_staff(settings, args.email, args.password, args.role))
+        staff_id = asyncio.run(add_staff(settings, args.email, password, args.role))
     except storage.Conflict:
         print("a staff account with this email already exists", file=sys.stderr)
         return 1
@@ -178,7 +205,11 @@ def parser() -> argparse.ArgumentParser:
     staff = commands.add_parser("staff", help="staff accounts").add_subparsers(dest="action")
     add = staff.add_parser("add", help="create a staff account")
     add.add_argument("--email", required=True)
-    add.add_argument("--password", required=True)
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (also when it is not a terminal)",
+    )
     add.add_argument("--role", required=True, action="append", help=", ".join(sorted(STAFF_ROLES)))
     keys = commands.add_parser("keys", help="key material").add_subparsers(dest="action")
     generate = keys.add_parser("generate", help="write fresh master, blind-index and JWT keys")
