@@ -9,7 +9,7 @@ from aiohttp import web
 
 from shared.auth import require_customer
 from shared.db import PG_POOL
-from shared.http import Problem, json_response, problem_response, read_json
+from shared.http import Problem, json_response, problem_response, read_json, route_path
 from shared.logging import get_logger
 
 from .. import refresh_sessions, storage
@@ -90,7 +90,7 @@ def _no_session(request: web.Request) -> web.Response:
         401,
         "Unauthorized",
         "The session is missing, expired or revoked; sign in again.",
-        request.path,
+        route_path(request),
     )
     set_refresh_cookie(response, request.app[SETTINGS], "")
     return response

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shared.http import Handler, Problem, problem_response
+from shared.http import Handler, Problem, problem_response, route_path
 
 from .. import storage
 from ..accounts import PolicyAcceptanceRequired, PolicyMismatch, Throttled
@@ -53,7 +53,7 @@ async def domain_errors(request: web.Request, handler: Handler) -> web.StreamRes
             429,
             "Too many attempts",
             "Too many failed sign-ins; try again later.",
-            request.path,
+            route_path(request),
             retry_after=exc.retry_after,
         )
         response.headers["Retry-After"] = str(exc.retry_after)
