@@ -1,0 +1,51 @@
+"""Every contract path, through the real gateway, is answered by its service, never by nginx
+(no redirect, no HTML page of nginx's, none of the gateway's own problems)."""
+
+from __future__ import annotations
+
+import uuid
+
+import aiohttp
+import pytest
+
+from deploy.gateway import ERRORS
+from tests.contract_paths import CONTRACT
+from tests.e2e.stack import Stack
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+GATEWAY_PROBLEMS = {problem.json() for problem in ERRORS.values()}
+SERVICE_TYPES = {"application/json", "application/problem+json", "text/html"}
+
+
+async def test_every_contract_path_is_answered_by_its_service(shop: Stack):
+    not_the_service = []
+    async with aiohttp.ClientSession() as session:
+        for method, path, _ in CONTRACT:
+            url = shop.gateway_url + path
+            async with session.request(method, url, allow_redirects=False) as response:
+                text = await response.text()
+                # Only the account pages redirect (to their sign-in page), and they do it
+                # themselves: an answer from nginx would say so in its body.
+                redirect = 300 <= response.status < 400
+                if (
+                    (redirect and not path.startswith("/account/"))
+                    or (not redirect and response.content_type not in SERVICE_TYPES)
+                    or text in GATEWAY_PROBLEMS
+                    or "nginx" in text.lower()
+                ):
+                    not_the_service.append((method, path, response.status, text[:80]))
+    assert not_the_service == []
+
+
+async def test_a_customer_lists_their_orders_at_the_path_without_a_slash(shop: Stack):
+    token = shop.tokens.issue(uuid.uuid4(), "customer")
+    async with aiohttp.ClientSession() as session:
+        url = f"{shop.gateway_url}/api/orders"
+        async with session.get(url, allow_redirects=False) as response:
+            assert response.status == 401  # the service's answer: sign in first
+            assert response.content_type == "application/problem+json"
+        headers = {"Authorization": f"Bearer {token}"}
+        async with session.get(url, headers=headers, allow_redirects=False) as response:
+            assert response.status == 200
+            assert await response.json() == {"items": [], "next_cursor": None}
