@@ -134,6 +134,13 @@ def trusted_networks(networks: Iterable[str]) -> list[str]:
         raise GatewayError(f"not a network: {exc}") from None
 
 
+def trusted_proxies_setting(value: str | None) -> tuple[str, ...]:
+    """``SHOP_TRUSTED_PROXIES`` (comma-separated networks; empty trusts none), else loopback."""
+    if value is None:
+        return LOOPBACK
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
 def render_config(
     port: int,
     upstreams: Mapping[str, str],

@@ -7,7 +7,8 @@
 4. The processes ``deploy.stack`` describes, on the fixed ports (logs in ``var/log/``), then
    the nginx gateway, until Ctrl-C or SIGTERM stops them all (``deploy.processes``).
 
-Override with SHOP_PG_URL (a PostgreSQL server URL without database) and SHOP_AMQP_URL.
+Override with SHOP_PG_URL (a PostgreSQL server URL without database) and SHOP_AMQP_URL;
+SHOP_TRUSTED_PROXIES: the networks the gateway takes X-Forwarded-For from (default loopback).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from deploy.gateway import SERVICES, GatewayError, NginxGateway
+from deploy.gateway import SERVICES, GatewayError, NginxGateway, trusted_proxies_setting
 from deploy.local_secrets import ensure_secrets
 from deploy.processes import ROOT, Child, child_environ, stop_all, wait_ready, watch
 from deploy.servers import SetupError, answers, ensure_servers
@@ -121,7 +122,11 @@ async def run_shop(shop: Shop) -> int:
             for child in procs:
                 await child.start()
             await wait_ready(procs, say)
-            async with NginxGateway(shop.ports.gateway, shop.upstreams(), VAR / "nginx"):
+            trusted = trusted_proxies_setting(os.environ.get("SHOP_TRUSTED_PROXIES"))
+            gateway = NginxGateway(
+                shop.ports.gateway, shop.upstreams(), VAR / "nginx", trusted_proxies=trusted
+            )
+            async with gateway:
                 say(f"gateway is up (http://localhost:{shop.ports.gateway})")
                 print_where_to_look(shop.ports)
                 dead = await watch(procs, stop)

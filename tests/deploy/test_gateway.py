@@ -8,7 +8,16 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from deploy.gateway import ROUTES, SERVICES, GatewayError, NginxGateway, find_nginx, render_config
+from deploy.gateway import (
+    LOOPBACK,
+    ROUTES,
+    SERVICES,
+    GatewayError,
+    NginxGateway,
+    find_nginx,
+    render_config,
+    trusted_proxies_setting,
+)
 from tests.contract_paths import CONTRACT
 from tests.deploy.echo import UPSTREAM_PROBLEM, echo_gateway, get_json
 
@@ -148,3 +157,9 @@ def test_render_refuses_a_trusted_proxy_that_is_no_network(tmp_path: Path) -> No
     upstreams = dict.fromkeys(SERVICES, "http://127.0.0.1:1")
     with pytest.raises(GatewayError, match="not a network"):
         render_config(8080, upstreams, tmp_path, trusted_proxies=["127.0.0.1; allow all"])
+
+
+def test_the_trusted_proxies_setting() -> None:
+    assert trusted_proxies_setting(None) == LOOPBACK  # make up: a local balancer may front it
+    assert trusted_proxies_setting("") == ()  # nobody: every peer is the client
+    assert trusted_proxies_setting(" 10.0.0.0/8, 192.0.2.1 ") == ("10.0.0.0/8", "192.0.2.1")
