@@ -29,7 +29,7 @@ async def echo(request: web.Request) -> web.Response:
             status=409, body=UPSTREAM_PROBLEM, content_type="application/problem+json"
         )
     if request.path.endswith("/slow"):
-        await asyncio.sleep(5)
+        await asyncio.sleep(3)
     return web.json_response(
         {"service": request.app[NAME], "path": request.path_qs, "headers": dict(request.headers)}
     )

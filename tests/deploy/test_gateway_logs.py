@@ -57,6 +57,8 @@ async def test_access_log_masks_personal_data_in_paths(
         assert (await send_raw(nginx.base_url, line.encode())).status == 405
         long_uri = f"GET /api/orders/{EMAIL * 500} HTTP/1.1\r\nHost: x\r\n\r\n"
         assert (await send_raw(nginx.base_url, long_uri.encode())).status == 414
+        invented = "IVANPETROV /api/orders/cart HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        await send_raw(nginx.base_url, invented.encode())  # a method that spells a name
     # Stopped: every line is written.
     text = nginx.access_log.read_text()
     assert_no_personal_data(text)
@@ -71,6 +73,8 @@ async def test_access_log_masks_personal_data_in_paths(
         "/api/orders/cart",
         "/api/orders/{id}",
     } <= paths
+    methods = {json.loads(line)["method"] for line in text.splitlines()}
+    assert methods == {"GET", "TRACE", "other"}
 
 
 async def test_error_log_keeps_no_request_line(
