@@ -18,15 +18,16 @@ from shared.service import running_app
 
 NAME = web.AppKey("name", str)
 # The service's own problem, byte for byte (the gateway must not replace it with its own).
-UPSTREAM_PROBLEM = b'{"type":"about:blank","title":"Conflict","status":409,"detail":"Ours."}'
+UPSTREAM_PROBLEM = b'{"type":"about:blank","title":"Refused by the service","detail":"Ours."}'
 
 
 async def echo(request: web.Request) -> web.Response:
-    """What the upstream received and who it is; .../problem is a problem, .../slow slow."""
+    """What the upstream received and who it is; .../problem/<status> a problem, .../slow slow."""
     await request.read()
-    if request.path.endswith("/problem"):
+    head, _, status = request.path.rpartition("/")
+    if head.endswith("/problem"):  # .../problem/<status>: the service's own problem
         return web.Response(
-            status=409, body=UPSTREAM_PROBLEM, content_type="application/problem+json"
+            status=int(status), body=UPSTREAM_PROBLEM, content_type="application/problem+json"
         )
     if request.path.endswith("/slow"):
         await asyncio.sleep(3)

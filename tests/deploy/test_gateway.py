@@ -67,10 +67,11 @@ async def test_no_answer_points_to_the_host_a_client_sends(
 async def test_the_services_problems_pass_untouched(
     gateway: NginxGateway, client: aiohttp.ClientSession
 ) -> None:
-    async with client.get(f"{gateway.base_url}/api/orders/problem") as response:
-        assert response.status == 409
-        assert response.headers["Content-Type"] == "application/problem+json"
-        assert await response.read() == UPSTREAM_PROBLEM
+    for status in (400, 404, 405, 409, 413, 500, 502, 503, 504):  # nginx has pages for most
+        async with client.get(f"{gateway.base_url}/api/orders/problem/{status}") as response:
+            assert response.status == status
+            assert response.headers["Content-Type"] == "application/problem+json"
+            assert await response.read() == UPSTREAM_PROBLEM
 
 
 async def test_forwards_client_headers_and_trace(
