@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from deploy.gateway import SERVICES, NginxGateway, find_nginx, free_port
+from deploy.gateway import ERRORS, SERVICES, NginxGateway, find_nginx, free_port
 from tests.deploy.echo import echo_gateway, get_json
 from tests.rawhttp import MARK, RawAnswer, send_raw
 
@@ -101,3 +101,12 @@ async def test_upstream_too_slow_is_a_504_problem(
             assert_problem(response.status, response.content_type, await response.read(), 504)
         response, _ = await get_json(client, "GET", f"{nginx.base_url}/api/orders/fast")
         assert response.status == 200  # the timeout is for the slow one only
+
+
+def test_every_problem_is_json_that_fits_an_nginx_string() -> None:
+    for status, problem in ERRORS.items():
+        text = problem.json()
+        assert "'" not in text and "$" not in text, status  # nginx: quote, variable
+        assert json.loads(text)["status"] == problem.status
+    # The client's faults nginx answers with 494, 501 and 505 are 4xx problems.
+    assert [ERRORS[status].status for status in (494, 501, 505)] == [431, 400, 400]
