@@ -17,20 +17,21 @@ from ..request_models import PolicyAcceptance, PolicyQuery, PolicyVersionIn
 log = get_logger("customers.http")
 
 
+def policy_item(policy: storage.Policy) -> dict[str, str]:
+    return {
+        "version": policy.version,
+        "effective_date": policy.effective_date.isoformat(),
+        "sha256": policy.sha256,
+        "sha256_kk": policy.sha256_kk,
+    }
+
+
 async def get_policy(request: web.Request) -> web.Response:
     query = query_model(request, PolicyQuery)
     async with request.app[PG_POOL].acquire() as conn:
         policy = await storage.current_policy(conn)
-    return json_response(
-        {
-            "version": policy.version,
-            "effective_date": policy.effective_date.isoformat(),
-            "sha256": policy.sha256,
-            "sha256_kk": policy.sha256_kk,
-            "lang": query.lang,
-            "text": policy.text_kk if query.lang == "kk" else policy.text_ru,
-        }
-    )
+    text = policy.text_kk if query.lang == "kk" else policy.text_ru
+    return json_response({**policy_item(policy), "lang": query.lang, "text": text})
 
 
 async def get_jwks(request: web.Request) -> web.Response:
@@ -52,15 +53,7 @@ async def publish_policy(request: web.Request) -> web.Response:
             "A new version takes effect today or later, not before the latest published one.",
         ) from None
     log.info("policy published", version=policy.version)
-    return json_response(
-        {
-            "version": policy.version,
-            "effective_date": policy.effective_date.isoformat(),
-            "sha256": policy.sha256,
-            "sha256_kk": policy.sha256_kk,
-        },
-        status=201,
-    )
+    return json_response(policy_item(policy), status=201)
 
 
 async def accept_policy(request: web.Request) -> web.Response:

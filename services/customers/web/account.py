@@ -48,12 +48,18 @@ async def profile_page(request: web.Request) -> web.Response:
     )
 
 
+def _edit_page(
+    request: web.Request, *, values: dict[str, str], status: int = 200, **context: Any
+) -> web.Response:
+    return render(
+        request, "profile_edit.html", "profile.edit_title", status=status, values=values, **context
+    )
+
+
 async def profile_edit_form(request: web.Request) -> web.Response:
     customer_id = require_signed_in(request)
     profile = await read_profile(request, customer_id)
-    return render(
-        request, "profile_edit.html", "profile.edit_title", values=profile_values(profile)
-    )
+    return _edit_page(request, values=profile_values(profile))
 
 
 async def profile_edit(request: web.Request) -> web.Response:
@@ -69,28 +75,14 @@ async def profile_edit(request: web.Request) -> web.Response:
     except ValidationError as exc:
         errors = {**forms.field_errors(exc), **errors}
     if errors or patch is None:
-        return render(
-            request,
-            "profile_edit.html",
-            "profile.edit_title",
-            status=422,
-            values=forms.echo(form),
-            errors=errors,
-        )
+        return _edit_page(request, values=forms.echo(form), status=422, errors=errors)
     accounts = request.config_dict[ACCOUNTS]
     try:
         async with request.config_dict[PG_POOL].acquire() as conn, conn.transaction():
             await accounts.require_current_policy(conn, customer_id)
             await accounts.patch_profile(conn, customer_id, patch)
     except storage.Conflict:
-        return render(
-            request,
-            "profile_edit.html",
-            "profile.edit_title",
-            status=409,
-            values=forms.echo(form),
-            notice="profile.taken",
-        )
+        return _edit_page(request, values=forms.echo(form), status=409, notice="profile.taken")
     return see_other(PROFILE + "?saved=1")
 
 

@@ -198,16 +198,24 @@ async def signout(request: web.Request) -> web.Response:
 # --- Policy acceptance (a new version is in effect, policy 5.8) ------------------------------
 
 
-async def accept_form(request: web.Request) -> web.Response:
-    require_signed_in(request)
+async def _accept_page(
+    request: web.Request, *, status: int = 200, errors: forms.FieldErrors | None = None
+) -> web.Response:
     policy = await current_policy(request)
     return render(
         request,
         "policy_accept.html",
         "policy",
+        status=status,
         policy=policy,
         texts=policy_text(policy, lang_of(request)),
+        errors=errors or {},
     )
+
+
+async def accept_form(request: web.Request) -> web.Response:
+    require_signed_in(request)
+    return await _accept_page(request)
 
 
 async def accept(request: web.Request) -> web.Response:
@@ -215,16 +223,7 @@ async def accept(request: web.Request) -> web.Response:
     form = await request.post()
     version = form.get("accept_policy_version")
     if not forms.checked(form, "accept_policy") or not isinstance(version, str):
-        policy = await current_policy(request)
-        return render(
-            request,
-            "policy_accept.html",
-            "policy",
-            status=422,
-            policy=policy,
-            texts=policy_text(policy, lang_of(request)),
-            errors={"accept_policy": "policy.required"},
-        )
+        return await _accept_page(request, status=422, errors={"accept_policy": "policy.required"})
     try:
         async with request.config_dict[PG_POOL].acquire() as conn, conn.transaction():
             await request.config_dict[ACCOUNTS].accept_policy(conn, customer_id, version)
