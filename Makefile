@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CHROMIUM_PATH ?= /usr/bin/chromium
-APT_GET := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
+# Debian packages, installed with apt-get (sudo unless root) when missing.
+PACKAGES := PYTHON=$(PYTHON) CHROMIUM_PATH=$(CHROMIUM_PATH) deploy/install-packages
 
-.PHONY: help venv deps nginx-present up test lint format bench clean
+.PHONY: help venv deps up test lint format bench clean
 
 help:
-	@echo "make deps   install nginx and chromium (Debian, apt-get) when missing"
+	@echo "make deps   install every Debian package up and test need, when missing"
 	@echo "make venv   create .venv and install the project with its dev tools"
 	@echo "make up     run the whole shop locally (gateway on http://localhost:8080)"
 	@echo "make test   the test suite against real PostgreSQL and RabbitMQ"
@@ -17,6 +18,7 @@ help:
 	@echo "make clean  remove caches and runtime files (keeps .local/ secrets and .venv)"
 
 $(PY): pyproject.toml
+	@$(PACKAGES) venv
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	@touch $(PY)
@@ -24,19 +26,16 @@ $(PY): pyproject.toml
 venv: $(PY)
 
 deps:
-	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
-		($(APT_GET) update && $(APT_GET) install -y --no-install-recommends nginx-light)
-	@command -v chromium >/dev/null || test -x $(CHROMIUM_PATH) || \
-		($(APT_GET) update && $(APT_GET) install -y --no-install-recommends chromium)
+	@$(PACKAGES) test
 
-nginx-present:
-	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
-		($(APT_GET) update && $(APT_GET) install -y --no-install-recommends nginx-light)
-
-up: venv nginx-present
+up:
+	@$(PACKAGES) up
+	@$(MAKE) --no-print-directory venv
 	$(PY) -m deploy.run
 
-test: venv
+test:
+	@$(PACKAGES) test
+	@$(MAKE) --no-print-directory venv
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(VENV)/bin/pytest -q
 
 lint: venv

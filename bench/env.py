@@ -1,19 +1,20 @@
 """The servers of a benchmark run and its throw-away databases and vhosts on them.
 
-The servers are ``make up``'s (``SHOP_PG_URL`` / ``SHOP_AMQP_URL``, or localhost), started
-the Debian way when they do not answer; every run makes ``b_<random>_<service>`` databases
-and a ``bench-<random>`` vhost and drops them afterwards.
+The servers are ``make up``'s (``SHOP_PG_URL`` / ``SHOP_AMQP_URL``, or localhost with the
+role ``deploy.postgres`` sets up), started the Debian way when they do not answer; every run
+makes ``b_<random>_<service>`` databases and a ``bench-<random>`` vhost and drops them
+afterwards.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from deploy import servers as infra
+from deploy.run import server_urls
 from deploy.servers import Servers
 from shared.migrations import migrate
 
@@ -26,9 +27,7 @@ def say(text: str) -> None:
 
 @contextlib.contextmanager
 def bench_servers() -> Iterator[Servers]:
-    pg_url = os.environ.get("SHOP_PG_URL", "postgresql://postgres@127.0.0.1:5432")
-    amqp_url = os.environ.get("SHOP_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-    infra.ensure_servers(pg_url, amqp_url, say)
+    pg_url, amqp_url = server_urls(say)
     yield Servers(
         pg_admin_dsn=infra.with_database(pg_url, "postgres"),
         amqp_url=amqp_url,

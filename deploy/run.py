@@ -1,7 +1,8 @@
 """``make up``: the whole shop on this machine, in the foreground (``python -m deploy.run``).
 
 1. PostgreSQL and RabbitMQ on localhost: used when they answer, started (Debian) otherwise
-   (``deploy.servers``).
+   (``deploy.servers``); on a PostgreSQL that asks for a password, the role ``shop`` with
+   a generated password in ``.local/`` (``deploy.postgres``).
 2. Local secrets, generated once into ``.local/`` (``deploy.local_secrets``).
 3. The four databases, created when missing and migrated; the demo catalog seeded.
 4. The processes ``deploy.stack`` describes, on the fixed ports (logs in ``var/log/``), then
@@ -19,11 +20,12 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from deploy.gateway import SERVICES, GatewayError, NginxGateway, trusted_proxies_setting
 from deploy.local_secrets import ensure_secrets
+from deploy.postgres import Server, psql_path, server_url
 from deploy.processes import ROOT, Child, child_environ, stop_all, wait_ready, watch
 from deploy.servers import SetupError, answers, ensure_servers
 from deploy.stack import Ports, Shop, server_databases
@@ -35,6 +37,15 @@ LOGS = VAR / "log"
 
 def say(text: str) -> None:
     print(f"[make up] {text}", flush=True)
+
+
+def server_urls(say: Callable[[str], None]) -> tuple[str, str]:
+    """PostgreSQL (a server URL without database) and RabbitMQ, running and signed in to:
+    SHOP_PG_URL / SHOP_AMQP_URL, or localhost (see ``deploy.postgres`` for the role)."""
+    pg_url = os.environ.get("SHOP_PG_URL", "")
+    amqp_url = os.environ.get("SHOP_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    ensure_servers(pg_url or "postgresql://127.0.0.1:5432", amqp_url, say)
+    return pg_url or server_url(Server(psql=psql_path()), LOCAL, say), amqp_url
 
 
 def run_step(args: list[str], env: dict[str, str], what: str) -> None:
@@ -142,10 +153,8 @@ async def run_shop(shop: Shop) -> int:
 
 
 def main() -> int:
-    pg_url = os.environ.get("SHOP_PG_URL", "postgresql://postgres@127.0.0.1:5432")
-    amqp_url = os.environ.get("SHOP_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     try:
-        ensure_servers(pg_url, amqp_url, say)
+        pg_url, amqp_url = server_urls(say)
         shop = Shop(Ports.fixed(), server_databases(pg_url), amqp_url, ensure_secrets(LOCAL, say))
         prepare_databases(shop)
         write_env_file(VAR / "customers.env", shop.service_env("customers"))

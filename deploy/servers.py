@@ -5,6 +5,7 @@ Debian way when they do not answer, and throw-away databases and vhosts (tests, 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -30,6 +31,11 @@ def answers(url: str, default_port: int) -> bool:
     return False
 
 
+def as_root() -> list[str]:
+    """Prefix of a command that needs root (Debian's service tools): sudo unless root."""
+    return [] if os.geteuid() == 0 or not shutil.which("sudo") else ["sudo"]
+
+
 def start_postgres(say: Callable[[str], None]) -> None:
     clusters = Path("/etc/postgresql")
     if not shutil.which("pg_ctlcluster") or not clusters.is_dir():
@@ -38,7 +44,8 @@ def start_postgres(say: Callable[[str], None]) -> None:
         )
     for version in sorted(p.name for p in clusters.iterdir()):
         say(f"starting PostgreSQL {version}")
-        command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"]
+        command = [*as_root(), "pg_ctlcluster", "--skip-systemctl-redirect", version, "main",
+                   "start"]  # fmt: skip
         subprocess.run(command, check=False)
 
 
@@ -48,7 +55,7 @@ def start_rabbitmq(say: Callable[[str], None]) -> None:
             "RabbitMQ does not answer on 127.0.0.1:5672; start it (or set SHOP_AMQP_URL)"
         )
     say("starting RabbitMQ")
-    subprocess.run(["rabbitmq-server", "-detached"], check=False)
+    subprocess.run([*as_root(), "rabbitmq-server", "-detached"], check=False)
 
 
 def wait_for_port(
