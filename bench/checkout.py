@@ -31,33 +31,43 @@ phase (a) and prints its top functions. Figures are printed, nothing is asserted
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
-import json
 import os
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aio_pika
 import aiohttp
-from aio_pika.abc import AbstractIncomingMessage
 
 from bench.env import Servers, bench_database, bench_servers, bench_vhost
+from bench.profiling import (
+    cpu_snapshot,
+    machine_cpu_seconds,
+    process_groups,
+    py_spy,
+    summarise_profile,
+)
+from bench.shoppers import (
+    DRAIN_TIMEOUT_S,
+    Api,
+    Phase,
+    Tracker,
+    closed_loop,
+    consume_dispatches,
+    ms,
+    open_loop,
+    percentile,
+    register_shoppers,
+)
 from deploy.gateway import SERVICES, NginxGateway
 from deploy.local_secrets import ensure_secrets
 from deploy.processes import ROOT, Child, stop_all, wait_ready
 from deploy.stack import STANDINS, Ports, Shop
 from services.catalog.seed import seed_demo_catalog
 from shared.db import create_pool
-from shared.messaging import courier_queue_name, declare_courier_queue
 
 VAR = ROOT / "var"
 
@@ -74,417 +84,7 @@ CUSTOMERS = int(_env_float("BENCH_CUSTOMERS", max(CONCURRENCY, 400)))
 WARMUP_S = _env_float("BENCH_WARMUP_SECONDS", 5)
 # The rate of phase (b'): this share of what phase (a) sustained.
 SUSTAINED_SHARE = _env_float("BENCH_SUSTAINED_SHARE", 0.6)
-PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
-DRAIN_TIMEOUT_S = 120.0
 STOCK = 100_000_000
-CHECKOUT = {"delivery": {"courier": "sandbox"}, "payment": {"method": "cash_on_delivery"}}
-ADDRESS = {"city": "Алматы", "street": "улица Толе би", "house": "101", "postal_code": "050000"}
-
-
-# ------------------------------------------------------------------------------- figures
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
-
-
-def ms(values: list[float], q: float) -> str:
-    return f"{percentile(values, q) * 1000:8.1f}"
-
-
-@dataclass
-class Tracker:
-    """Checkouts in flight by order_ref, and the dispatch messages that answer them."""
-
-    posted: dict[str, float] = field(default_factory=dict)  # order_ref -> POST start
-    early: dict[str, float] = field(default_factory=dict)  # dispatch seen before the answer
-    dispatched: dict[str, float] = field(default_factory=dict)  # order_ref -> arrival
-    dispatch_counts: collections.Counter[str] = field(default_factory=collections.Counter)
-
-    def on_posted(self, order_ref: str, started: float) -> None:
-        self.posted[order_ref] = started
-        if order_ref in self.early:
-            self.dispatched[order_ref] = self.early.pop(order_ref)
-
-    def on_dispatch(self, order_ref: str, arrived: float) -> None:
-        self.dispatch_counts[order_ref] += 1
-        if order_ref in self.posted:
-            self.dispatched.setdefault(order_ref, arrived)
-        else:
-            self.early.setdefault(order_ref, arrived)
-
-    def latencies(self, refs: list[str]) -> list[float]:
-        return [self.dispatched[r] - self.posted[r] for r in refs if r in self.dispatched]
-
-    async def drain(self, refs: list[str], timeout: float) -> float:
-        """Wait until every order of ``refs`` reached the courier; return the time it took."""
-        started = time.perf_counter()
-        pending = [r for r in refs if r not in self.dispatched]
-        deadline = started + timeout
-        while pending and time.perf_counter() < deadline:
-            await asyncio.sleep(0.1)
-            pending = [r for r in pending if r not in self.dispatched]
-        return time.perf_counter() - started
-
-
-@dataclass
-class Phase:
-    name: str
-    refs: list[str] = field(default_factory=list)
-    add_latency: list[float] = field(default_factory=list)
-    checkout_latency: list[float] = field(default_factory=list)
-    order_latency: list[float] = field(default_factory=list)  # open loop: from scheduled start
-    errors: collections.Counter[str] = field(default_factory=collections.Counter)
-    elapsed: float = 0.0
-    dispatched_in_window: int = 0
-    drain_s: float = 0.0
-
-
-# ------------------------------------------------------------------------------- shoppers
-
-
-@dataclass
-class Shopper:
-    token: str
-    product_id: str
-
-
-class Api:
-    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
-        self.session, self.base = session, base
-
-    async def call(
-        self, method: str, path: str, *, token: str = "", **kwargs: Any
-    ) -> tuple[int, Any]:
-        headers = dict(kwargs.pop("headers", {}))
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        async with self.session.request(
-            method, self.base + path, headers=headers, **kwargs
-        ) as response:
-            text = await response.text()
-            body = json.loads(text) if text and "json" in response.content_type else None
-            return response.status, body
-
-
-async def register_shoppers(api: Api, count: int, products: list[str]) -> list[Shopper]:
-    status, policy = await api.call("GET", "/api/customers/policy")
-    assert status == 200, policy
-    limit = asyncio.Semaphore(8)
-    token = uuid.uuid4().hex[:6]
-
-    async def one(n: int) -> Shopper:
-        email = f"bench-{token}-{n}@example.kz"
-        password = f"bench password {n}"
-        async with limit:
-            status, body = await api.call(
-                "POST",
-                "/api/customers/register",
-                json={
-                    "last_name": "Тестов",
-                    "first_name": "Бенч",
-                    "phone": f"+7 701 {n // 10000 % 1000:03d} {n % 10000:04d}",
-                    "email": email,
-                    "password": password,
-                    "delivery_address": ADDRESS,
-                    "accept_policy_version": policy["version"],
-                    "marketing": {"email": False, "sms": False},
-                    "locale": "ru",
-                },
-            )
-            if status != 201:
-                raise RuntimeError(f"register {n}: {status} {body}")
-            status, tokens = await api.call(
-                "POST", "/api/customers/login", json={"login": email, "password": password}
-            )
-            if status != 200:
-                raise RuntimeError(f"login {n}: {status} {tokens}")
-        return Shopper(tokens["access_token"], products[n % len(products)])
-
-    return list(await asyncio.gather(*(one(n) for n in range(count))))
-
-
-async def place_order(api: Api, shopper: Shopper, phase: Phase, tracker: Tracker) -> bool:
-    started = time.perf_counter()
-    status, body = await api.call(
-        "POST",
-        "/api/orders/cart/items",
-        token=shopper.token,
-        json={"product_id": shopper.product_id, "quantity": 1},
-    )
-    if status not in (200, 201):
-        phase.errors[f"cart {status}"] += 1
-        return False
-    phase.add_latency.append(time.perf_counter() - started)
-    started = time.perf_counter()
-    status, body = await api.call(
-        "POST",
-        "/api/orders/checkout",
-        token=shopper.token,
-        json=CHECKOUT,
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    )
-    if status != 201:
-        phase.errors[f"checkout {status}"] += 1
-        return False
-    phase.checkout_latency.append(time.perf_counter() - started)
-    tracker.on_posted(body["order_ref"], started)
-    phase.refs.append(body["order_ref"])
-    return True
-
-
-async def closed_loop(
-    api: Api, shoppers: list[Shopper], tracker: Tracker, seconds: float, name: str
-) -> Phase:
-    phase = Phase(name)
-    started = time.perf_counter()
-    deadline = started + seconds
-
-    async def worker(shopper: Shopper) -> None:
-        while time.perf_counter() < deadline:
-            if not await place_order(api, shopper, phase, tracker):
-                await asyncio.sleep(0.05)
-
-    before = len(tracker.dispatched)
-    await asyncio.gather(*(worker(s) for s in shoppers))
-    phase.elapsed = time.perf_counter() - started
-    phase.dispatched_in_window = len(tracker.dispatched) - before
-    phase.drain_s = await tracker.drain(phase.refs, DRAIN_TIMEOUT_S)
-    return phase
-
-
-async def open_loop(
-    api: Api, shoppers: list[Shopper], tracker: Tracker, rate: float, seconds: float
-) -> Phase:
-    phase = Phase(f"open {rate:.0f}/s")
-    free: asyncio.Queue[Shopper] = asyncio.Queue()
-    for shopper in shoppers:
-        free.put_nowait(shopper)
-    tasks: set[asyncio.Task[None]] = set()
-
-    async def order(scheduled: float) -> None:
-        shopper = await free.get()
-        try:
-            if await place_order(api, shopper, phase, tracker):
-                phase.order_latency.append(time.perf_counter() - scheduled)
-        finally:
-            free.put_nowait(shopper)
-
-    started = time.perf_counter()
-    total = int(rate * seconds)
-    for n in range(total):
-        scheduled = started + n / rate
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        task = asyncio.create_task(order(scheduled))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-    await asyncio.gather(*tasks)
-    phase.elapsed = time.perf_counter() - started
-    phase.drain_s = await tracker.drain(phase.refs, DRAIN_TIMEOUT_S)
-    return phase
-
-
-# ------------------------------------------------------------------------ the courier side
-
-
-async def consume_dispatches(connection: aio_pika.abc.AbstractRobustConnection, tracker: Tracker):  # type: ignore[no-untyped-def]
-    channel = await connection.channel()
-    await channel.set_qos(prefetch_count=2000)
-    await declare_courier_queue(channel, "sandbox")
-    queue = await channel.get_queue(courier_queue_name("sandbox"))
-
-    async def on_message(message: AbstractIncomingMessage) -> None:
-        arrived = time.perf_counter()
-        tracker.on_dispatch(json.loads(message.body)["order_ref"], arrived)
-        await message.ack()
-
-    await queue.consume(on_message)
-    return channel
-
-
-# ---------------------------------------------------------------------------- CPU and py-spy
-
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-
-
-def parent_cmdline(pid: int) -> str:
-    try:
-        ppid = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
-        return Path(f"/proc/{ppid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except (OSError, IndexError):
-        return ""
-
-
-def process_groups(services: dict[str, int]) -> dict[str, list[int]]:
-    """Every process that works for the shop here, grouped: services, PostgreSQL, RabbitMQ..."""
-    groups: dict[str, list[int]] = {name: [pid] for name, pid in services.items()}
-    groups.update({"postgresql": [], "rabbitmq": [], "nginx": [], "smtp sink": []})
-    groups["load generator"] = [os.getpid()]
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if "postgres" in cmd and ("postgres:" in cmd or "/bin/postgres" in cmd):
-            groups["postgresql"].append(int(entry.name))
-        elif "beam.smp" in cmd or "erl_child_setup" in cmd:
-            groups["rabbitmq"].append(int(entry.name))
-        elif "nginx" in cmd and (
-            "bench-checkout" in cmd or parent_cmdline(int(entry.name)).find("bench-checkout") >= 0
-        ):
-            groups["nginx"].append(int(entry.name))
-        elif "deploy.smtp_sink" in cmd:
-            groups["smtp sink"].append(int(entry.name))
-    return groups
-
-
-def cpu_snapshot(groups: dict[str, list[int]]) -> dict[str, float]:
-    return {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in groups.items()}
-
-
-def machine_cpu_seconds() -> float:
-    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    busy = sum(int(v) for i, v in enumerate(fields) if i not in (3, 4))  # minus idle, iowait
-    return busy / CLK_TCK
-
-
-@contextlib.contextmanager
-def py_spy(services: dict[str, int], seconds: float, outdir: Path) -> Iterator[dict[str, Path]]:
-    """``py-spy record`` (raw collapsed stacks) on each service for ``seconds``."""
-    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    outputs = {name: outdir / f"{name}.txt" for name in services}
-    procs = []
-    if PROFILE and Path(spy).exists():
-        for name, pid in services.items():
-            procs.append(
-                subprocess.Popen(
-                    [
-                        spy,
-                        "record",
-                        "--pid",
-                        str(pid),
-                        "--duration",
-                        str(int(seconds)),
-                        "--rate",
-                        "50",
-                        "--format",
-                        "raw",
-                        "--output",
-                        str(outputs[name]),
-                        "--nonblocking",
-                        "--gil",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-    try:
-        yield outputs if procs else {}
-    finally:
-        for proc in procs:
-            try:
-                proc.wait(seconds + 30)
-            except subprocess.TimeoutExpired:
-                proc.terminate()
-
-
-# Inclusive time by what the code does; a sample counts for the first category that matches
-# a frame of its stack, from the innermost frame outwards.
-CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "logging (structlog, redaction, access log)",
-        ("/logging/", "structlog", "shared/logging", "web_log.py"),
-    ),
-    ("JWT verification", ("jwt/",)),
-    ("PD crypto (vault, outbox cipher)", ("customers/crypto.py", "cryptography")),
-    ("email composition (stdlib email)", ("/email/",)),
-    ("pydantic", ("pydantic",)),
-    ("PostgreSQL client (asyncpg)", ("asyncpg",)),
-    ("AMQP client (aio-pika/aiormq/pamqp)", ("aio_pika", "aiormq", "pamqp")),
-    ("HTTP client (aiohttp client)", ("aiohttp/client", "aiohttp/connector")),
-    ("HTTP server (aiohttp web)", ("aiohttp/web", "aiohttp/http_", "aiohttp/_http")),
-    ("event loop and sockets", ("asyncio/",)),
-)
-
-
-def categorise(path: Path, total: int) -> dict[str, float]:
-    counts: collections.Counter[str] = collections.Counter()
-    for line in path.read_text().splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack:
-            continue
-        frames = stack.split(";")[::-1]
-        category = next(
-            (
-                name
-                for frame in frames
-                for name, needles in CATEGORIES
-                if any(n in frame for n in needles)
-            ),
-            "our code and the rest",
-        )
-        counts[category] += int(count_text)
-    return {name: count / total for name, count in counts.most_common()}
-
-
-def summarise_profile(path: Path, top: int = 12) -> list[str]:
-    """Self and inclusive time of the hottest functions in py-spy's collapsed stacks."""
-    if not path.exists():
-        return ["  (no profile)"]
-    own: collections.Counter[str] = collections.Counter()
-    inclusive: collections.Counter[str] = collections.Counter()
-    total = 0
-    idle = 0
-    for line in path.read_text().splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack:
-            continue
-        count = int(count_text)
-        frames = [
-            f.split(" (")[0] + " (" + f.split(" (")[-1].split(":")[0].rsplit("/", 1)[-1] + ")"
-            if " (" in f
-            else f
-            for f in stack.split(";")
-        ]
-        total += count
-        if frames[-1].startswith(("select (", "poll (", "_run_once (selectors")):
-            idle += count
-        own[frames[-1]] += count
-        for frame in set(frames):
-            inclusive[frame] += count
-    if not total:
-        return ["  (empty profile)"]
-    lines = [f"  samples holding the GIL: {total} (in select: {idle / total:.0%})", "  where:"]
-    for category, share in categorise(path, total).items():
-        lines.append(f"  {share:5.1%}  {category}")
-    lines.append("  self%  function")
-    for frame, count in own.most_common(top):
-        lines.append(f"  {count / total:5.1%}  {frame}")
-    lines.append("  incl%  function (inclusive, selected)")
-    interesting = [
-        (f, c)
-        for f, c in inclusive.most_common(400)
-        if not f.startswith(("<module>", "run (", "_run (", "run_forever", "_run_once", "main ("))
-    ]
-    for frame, count in interesting[:top]:
-        lines.append(f"  {count / total:5.1%}  {frame}")
-    return lines
 
 
 # ---------------------------------------------------------------------------- the stack
