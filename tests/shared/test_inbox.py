@@ -149,7 +149,11 @@ async def test_permanent_failure_and_poison_go_straight_to_the_dead_queue(pool, 
         async def both_parked() -> bool:
             return await queue_depth(amqp, f"{queue}.dead") == 2
 
+        async def after_applied() -> bool:  # handled concurrently: it may finish last
+            return bool(await effects(pool))
+
         await eventually(both_parked)
+        await eventually(after_applied)
         assert await effects(pool) == [after.customer_id]
         assert handler.calls == 2
     finally:
