@@ -22,7 +22,6 @@ from .domain import (
     Throttling,
     consent_record,
     marketing_record,
-    retry_after_s,
     sha256_hex,
 )
 from .personal_data import CustomerUnavailable, PdGate, now
@@ -38,6 +37,7 @@ from .request_models import (
     pd_values,
 )
 from .storage import Policy
+from .throttle import SignInThrottle
 
 
 class PolicyMismatch(Exception):
@@ -48,15 +48,6 @@ class PolicyMismatch(Exception):
 
 class BadCredentials(Exception):
     """Wrong login or password; never says which."""
-
-
-class Throttled(Exception):
-    """Too many failed sign-ins for this login or client network; the same whether or not
-    the account exists."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("too many failed attempts")
-        self.retry_after = retry_after
 
 
 class PolicyAcceptanceRequired(Exception):
@@ -96,7 +87,7 @@ class Accounts:
         self.vault = gate.vault
         self.operator = operator
         self.hasher = hasher
-        self.throttling = throttling or Throttling()
+        self.throttle = SignInThrottle(throttling or Throttling())
         # Compared against when a login is unknown, so timing does not tell accounts apart.
         self._dummy_hash = hasher.hash("not a real password")
 
@@ -177,45 +168,27 @@ class Accounts:
         return changed
 
     # --- Sign-in -------------------------------------------------------------------------
-    def _account_key(self, login: str) -> storage.ThrottleKey:
+    def _account_key(self, login: str) -> bytes:
         """The throttle key of a login: its blind index (the same for 8701... and +7701...)."""
         try:
             if login_kind(login) == "email":
-                return "account", self.vault.blind_index("email", normalise_email(login))
-            return "account", self.vault.blind_index("phone", normalise_phone(login))
+                return self.vault.blind_index("email", normalise_email(login))
+            return self.vault.blind_index("phone", normalise_phone(login))
         except ValueError:
-            return "account", self.vault.throttle_key("account", login.strip().lower())
-
-    async def _check_throttle(self, conn: DbConn, keys: list[storage.ThrottleKey]) -> None:
-        until = await storage.locked_until(conn, keys)
-        if until is not None:
-            raise Throttled(retry_after_s(until, now()))
-
-    async def _record_failures(self, conn: DbConn, keys: list[storage.ThrottleKey]) -> None:
-        t = self.throttling
-        limits = {"network": t.max_failures_network}
-        for key in keys:
-            await storage.record_failure(
-                conn,
-                key,
-                max_failures=limits.get(key[0], t.max_failures_account),
-                window_s=t.window_s,
-                lockout_s=t.lockout_s,
-            )
+            return self.vault.throttle_key("account", login.strip().lower())
 
     async def login(self, conn: DbConn, request: LoginRequest, network: str) -> SignedIn:
-        """Check the password; failures count per login and per client network (autocommit:
-        do not call inside a transaction, the counters must survive the refusal)."""
-        account_key = self._account_key(request.login)
-        keys = [account_key, ("network", network.encode())]
-        await self._check_throttle(conn, keys)
-        customer = await self._find_customer(conn, account_key[1], request.login)
+        """Check the password; failures slow this login from this network (autocommit: do
+        not call inside a transaction, the counters must survive the refusal)."""
+        account = self._account_key(request.login)
+        await self.throttle.check(conn, "customer", network, account)
+        customer = await self._find_customer(conn, account, request.login)
         password = request.password.get_secret_value()
         if not await self._verify(customer.password_hash if customer else None, password):
-            await self._record_failures(conn, keys)
+            await self.throttle.failed(conn, "customer", network, account)
             raise BadCredentials
         assert customer is not None
-        await storage.clear_throttle(conn, account_key)
+        await self.throttle.succeeded(conn, "customer", network, account)
         await self._rehash_if_needed(conn, customer.id, customer.password_hash, password)
         policy = await storage.current_policy(conn)
         return SignedIn(
@@ -241,35 +214,35 @@ class Accounts:
     async def staff_login(
         self, conn: DbConn, email: str, password: str, network: str = "unknown"
     ) -> SignedIn:
-        account_key = self._account_key(email)
-        keys = [account_key, ("network", network.encode())]
-        await self._check_throttle(conn, keys)
-        row = await storage.find_staff(conn, account_key[1]) if "@" in email else None
+        """As ``login``, counted apart: customer sign-ins never slow a staff member's."""
+        account = self._account_key(email)
+        await self.throttle.check(conn, "staff", network, account)
+        row = await storage.find_staff(conn, account) if "@" in email else None
         if not await self._verify(row["password_hash"] if row else None, password):
-            await self._record_failures(conn, keys)
+            await self.throttle.failed(conn, "staff", network, account)
             raise BadCredentials
         assert row is not None
-        await storage.clear_throttle(conn, account_key)
+        await self.throttle.succeeded(conn, "staff", network, account)
         if self.hasher.check_needs_rehash(row["password_hash"]):
             await storage.update_staff_hash(conn, row["id"], await self.hash_password(password))
         return SignedIn(row["id"], frozenset(row["roles"]))
 
     async def change_password(
-        self, conn: DbConn, customer_id: UUID, current: str, new: str
+        self, conn: DbConn, customer_id: UUID, current: str, new: str, network: str = "unknown"
     ) -> None:
-        """Check the current password (throttled per customer), store the new hash and revoke
-        every refresh session. Autocommit, like login."""
-        key: storage.ThrottleKey = ("password", customer_id.bytes)
-        await self._check_throttle(conn, [key])
+        """Check the current password (throttled per customer and network), store the new
+        hash and revoke every refresh session. Autocommit, like login."""
+        account = customer_id.bytes
+        await self.throttle.check(conn, "password", network, account)
         customer = await existing_customer(conn, customer_id)
         if not await self._verify(customer.password_hash, current):
-            await self._record_failures(conn, [key])
+            await self.throttle.failed(conn, "password", network, account)
             raise BadCredentials
         new_hash = await self.hash_password(new)
         async with conn.transaction():
             await storage.update_customer(conn, customer_id, password_hash=new_hash)
             await storage.revoke_customer_sessions(conn, customer_id)
-            await storage.clear_throttle(conn, key)
+            await self.throttle.succeeded(conn, "password", network, account)
 
     # --- Policy versions (policy 5.8) ----------------------------------------------------
     async def publish_policy(self, conn: DbConn, body: PolicyVersionIn, staff_id: UUID) -> Policy:

@@ -24,6 +24,7 @@ from .handlers import add_routes
 from .handlers.errors import domain_errors
 from .keys import ACCOUNTS, ISSUER, JWKS, SETTINGS
 from .personal_data import PdGate
+from .throttle import purge_ctx
 from .web.app import add_account_pages
 
 
@@ -52,10 +53,10 @@ def build_accounts(settings: Settings) -> Accounts:
         time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
     )
     throttling = Throttling(
-        window_s=settings.login_window_s,
-        lockout_s=settings.login_lockout_s,
-        max_failures_account=settings.login_max_failures_account,
-        max_failures_network=settings.login_max_failures_network,
+        free_failures_account=settings.login_free_failures_account,
+        free_failures_network=settings.login_free_failures_network,
+        max_delay_s=settings.login_max_delay_s,
+        forget_after_s=settings.login_forget_after_s,
     )
     return Accounts(PdGate(vault), operator, hasher, throttling)
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> web.Application:
     cipher = accounts.vault.outbox_cipher
     app.cleanup_ctx.append(courier_queues_ctx(settings.couriers))
     app.cleanup_ctx.append(audit_chainer_ctx)
+    app.cleanup_ctx.append(purge_ctx(accounts.throttle.rules))
     add_outbox_relay(app, settings, cipher=cipher)
     add_consumer(app, settings, messages.QUEUE, messages.event_handlers(app))
     add_routes(app)

@@ -45,11 +45,12 @@ class Settings(ServiceSettings):
     # The refresh session cookie (HttpOnly, SameSite=Strict, Path=/api/customers).
     refresh_ttl_s: int = Field(default=30 * 24 * 3600, ge=300)
     refresh_cookie_secure: bool = True  # turn off only for plain-http tests and dev
-    # Login throttling: failures within the window lock the account / client network.
-    login_window_s: int = Field(default=900, ge=1)
-    login_lockout_s: int = Field(default=900, ge=1)
-    login_max_failures_account: int = Field(default=5, ge=1)
-    login_max_failures_network: int = Field(default=50, ge=1)
+    # Sign-in throttling: past the free failures of an (account, client network) the next
+    # attempt from that network waits 2^k s (capped); never a lock of the account itself.
+    login_free_failures_account: int = Field(default=5, ge=1)
+    login_free_failures_network: int = Field(default=50, ge=1)
+    login_max_delay_s: int = Field(default=900, ge=1)
+    login_forget_after_s: int = Field(default=24 * 3600, ge=60)
     # argon2id cost (RFC 9106 second recommendation by default); lower only in tests.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=8 * 1024)

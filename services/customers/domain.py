@@ -8,7 +8,6 @@ import base64
 import hashlib
 import ipaddress
 import json
-import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -64,10 +63,27 @@ def sha256_hex(text: str) -> str:
 
 @dataclass(frozen=True)
 class Throttling:
-    window_s: int = 900
-    lockout_s: int = 900
-    max_failures_account: int = 5
-    max_failures_network: int = 50
+    """Growing delay per (realm, account, client network), never a lock of an account.
+
+    Customers, staff and password changes are counted apart (the realm). Past
+    ``free_failures_account`` failures of one account from one network, the next attempt
+    from that network waits 2^k seconds (k = failures beyond the free ones), at most
+    ``max_delay_s``; the owner signing in from another network is not slowed. Every network
+    also has one counter over all accounts (``free_failures_network``: credential stuffing).
+    Counters are forgotten after ``forget_after_s`` without a failure.
+    """
+
+    free_failures_account: int = 5
+    free_failures_network: int = 50
+    max_delay_s: int = 900
+    forget_after_s: int = 24 * 3600
+
+
+def backoff_delay_s(failures: int, free: int, max_delay_s: int) -> int:
+    """How long after the latest failure the next attempt must wait (0: free)."""
+    if failures < free:
+        return 0
+    return min(max_delay_s, 2 ** min(failures - free, 62))
 
 
 def client_network(real_ip: str | None, forwarded_for: str | None, peer: str | None) -> str:
@@ -87,10 +103,6 @@ def client_network(real_ip: str | None, forwarded_for: str | None, peer: str | N
         prefix = 24 if address.version == 4 else 48
         return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
     return "unknown"
-
-
-def retry_after_s(locked_until: datetime, at: datetime) -> int:
-    return max(1, math.ceil((locked_until - at).total_seconds()))
 
 
 def new_refresh_token() -> str:

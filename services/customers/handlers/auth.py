@@ -147,6 +147,7 @@ async def change_password(request: web.Request) -> web.Response:
                 customer_id,
                 body.current_password.get_secret_value(),
                 body.new_password.get_secret_value(),
+                network_of(request),
             )
     except BadCredentials:
         raise Problem(403, "Forbidden", "The current password is wrong.") from None

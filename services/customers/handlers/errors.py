@@ -10,9 +10,10 @@ from aiohttp import web
 from shared.http import Handler, Problem, problem_response, route_path
 
 from .. import storage
-from ..accounts import PolicyAcceptanceRequired, PolicyMismatch, Throttled
+from ..accounts import PolicyAcceptanceRequired, PolicyMismatch
 from ..domain import PurposeNotAllowed
 from ..personal_data import CustomerBlocked, CustomerUnavailable
+from ..throttle import Throttled
 
 POLICY_ACCEPTANCE_REQUIRED = "policy-acceptance-required"
 

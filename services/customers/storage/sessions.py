@@ -1,62 +1,13 @@
-"""Sign-in throttling (locks per account, network and password) and refresh sessions."""
+"""Refresh sessions: token hashes, families, rotation and revocation."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 import asyncpg
 
 from shared.db import DbConn
-
-# --- Sign-in throttling --------------------------------------------------------------------
-
-ThrottleKey = tuple[str, bytes]  # (scope, key): account blind index, network, password
-
-
-async def locked_until(conn: DbConn, keys: Sequence[ThrottleKey]) -> datetime | None:
-    """The latest lock still running on any of the keys, or None."""
-    value: datetime | None = await conn.fetchval(
-        "SELECT max(locked_until) FROM login_throttle"
-        " WHERE (scope, key) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))"
-        " AND locked_until > now()",
-        [scope for scope, _ in keys],
-        [key for _, key in keys],
-    )
-    return value
-
-
-async def record_failure(
-    conn: DbConn, key: ThrottleKey, *, max_failures: int, window_s: int, lockout_s: int
-) -> None:
-    """Count a failure in the window; reaching the limit locks the key for ``lockout_s``."""
-    window = timedelta(seconds=window_s)
-    failures: int = await conn.fetchval(
-        "INSERT INTO login_throttle AS t (scope, key, failures, window_start)"
-        " VALUES ($1, $2, 1, now()) ON CONFLICT (scope, key) DO UPDATE SET"
-        " failures = CASE WHEN t.window_start < now() - $3::interval THEN 1"
-        " ELSE t.failures + 1 END,"
-        " window_start = CASE WHEN t.window_start < now() - $3::interval THEN now()"
-        " ELSE t.window_start END"
-        " RETURNING failures",
-        key[0],
-        key[1],
-        window,
-    )
-    if failures >= max_failures:
-        await conn.execute(
-            "UPDATE login_throttle SET locked_until = now() + $3::interval, failures = 0,"
-            " window_start = now() WHERE scope = $1 AND key = $2",
-            key[0],
-            key[1],
-            timedelta(seconds=lockout_s),
-        )
-
-
-async def clear_throttle(conn: DbConn, key: ThrottleKey) -> None:
-    await conn.execute("DELETE FROM login_throttle WHERE scope = $1 AND key = $2", *key)
-
 
 # --- Refresh sessions ----------------------------------------------------------------------
 

@@ -14,10 +14,11 @@ from shared.db import PG_POOL
 from shared.logging import get_logger
 
 from .. import storage
-from ..accounts import BadCredentials, PolicyMismatch, Throttled
+from ..accounts import BadCredentials, PolicyMismatch
 from ..keys import ACCOUNTS, CONFIG, COOKIES
 from ..network import network_of
 from ..request_models import LoginRequest, RegisterRequest
+from ..throttle import Throttled
 from . import forms, sessions
 from .context import PROFILE, SIGNIN, customer_of, lang_of, render, require_signed_in, see_other
 

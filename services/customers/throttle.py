@@ -1,0 +1,90 @@
+"""Sign-in throttling as the use cases apply it: check before the password is tried, count
+a failure, forget on success, purge what is stale.
+
+The answer is the same whether the account exists (the counter is keyed by the login tried),
+and a network's failures never slow the owner signing in from another network. Autocommit:
+the counters must survive the refusal they cause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+
+import asyncpg
+from aiohttp import web
+
+from shared.db import PG_POOL, DbConn
+from shared.logging import get_logger
+
+from .domain import Throttling, backoff_delay_s
+from .storage import throttle as storage
+from .storage.throttle import NETWORK_WIDE, Realm
+
+PURGE_INTERVAL_S = 600
+log = get_logger("customers.throttle")
+
+
+class Throttled(Exception):
+    """Too many failed attempts for this login from this network (or from this network at
+    all); the same whether or not the account exists."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many failed attempts")
+        self.retry_after = retry_after
+
+
+class SignInThrottle:
+    def __init__(self, rules: Throttling) -> None:
+        self.rules = rules
+
+    def _free(self, account: bytes) -> int:
+        if account == NETWORK_WIDE:
+            return self.rules.free_failures_network
+        return self.rules.free_failures_account
+
+    async def check(self, conn: DbConn, realm: Realm, network: str, account: bytes) -> None:
+        """Raise Throttled while the delay the counters imply is running."""
+        rows = await storage.failures(
+            conn, realm, network, [account, NETWORK_WIDE], self.rules.forget_after_s
+        )
+        wait = 0.0
+        for row in rows:
+            delay = backoff_delay_s(row.failures, self._free(row.account), self.rules.max_delay_s)
+            until = row.last_failure_at + timedelta(seconds=delay)
+            wait = max(wait, (until - row.now).total_seconds())
+        if wait > 0:
+            raise Throttled(max(1, math.ceil(wait)))
+
+    async def failed(self, conn: DbConn, realm: Realm, network: str, account: bytes) -> None:
+        await storage.record_failure(
+            conn, realm, network, [account, NETWORK_WIDE], self.rules.forget_after_s
+        )
+
+    async def succeeded(self, conn: DbConn, realm: Realm, network: str, account: bytes) -> None:
+        await storage.clear_failures(conn, realm, network, account)
+
+
+def purge_ctx(rules: Throttling) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup_ctx deleting stale counters every few minutes (any replica may; idempotent)."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async def purge_forever() -> None:
+            while True:
+                try:
+                    async with app[PG_POOL].acquire() as conn:
+                        await storage.purge_failures(conn, rules.forget_after_s)
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    log.warning("throttle purge failed", error=type(exc).__name__)
+                await asyncio.sleep(PURGE_INTERVAL_S)
+
+        task = asyncio.create_task(purge_forever(), name="throttle-purge")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return ctx
