@@ -4,6 +4,7 @@ tests), and ``make up``'s secrets stay put."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import stat
 from pathlib import Path
@@ -131,3 +132,16 @@ def test_secrets_are_generated_once_and_private(tmp_path: Path) -> None:
     }
     for path in first.directory.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_benchmarks_do_not_import_the_tests() -> None:
+    """bench/ runs the stack from deploy/ alone: a clone without tests/ still benchmarks."""
+    root = Path(__file__).resolve().parents[2]
+    imported: set[tuple[str, str]] = set()
+    for path in (root / "bench").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add((path.name, node.module.split(".")[0]))
+            elif isinstance(node, ast.Import):
+                imported.update((path.name, alias.name.split(".")[0]) for alias in node.names)
+    assert not {name for name, module in imported if module == "tests"}
