@@ -17,11 +17,11 @@ from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, Self
 
-import aio_pika
 import aiohttp
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 from aiohttp import web
 
+from shared.messaging.supervisor import ConsumerSupervisor, connect
 from shared.signing import signed_headers
 
 
@@ -53,6 +53,7 @@ class QueueStandIn:
         self.secret = secret
         self.retry_delays_s = retry_delays_s
         self._connection: AbstractRobustConnection | None = None
+        self._supervisor: ConsumerSupervisor | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._http: aiohttp.ClientSession | None = None
 
@@ -76,8 +77,14 @@ class QueueStandIn:
 
     async def start(self) -> None:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        self._connection = await aio_pika.connect_robust(self.amqp_url, reconnect_interval=1)
-        channel = await self._connection.channel()
+        self._connection = await connect(self.amqp_url)
+        self._supervisor = ConsumerSupervisor(
+            self._connection, f"{type(self).__name__}:{self.code}", self._consume
+        )
+        await self._supervisor.start()
+
+    async def _consume(self, channel: AbstractChannel) -> None:
+        """Consume the stand-in's queue: again on a new channel after the broker was away."""
         await channel.set_qos(prefetch_count=10)
         queue = await channel.get_queue(await self.declare(channel))
         await queue.consume(self._on_message)
@@ -86,6 +93,9 @@ class QueueStandIn:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._supervisor is not None:
+            await self._supervisor.stop()
+            self._supervisor = None
         if self._connection is not None:
             await self._connection.close()
             self._connection = None

@@ -12,7 +12,6 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable, Mapping
 
-import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientSession, ClientTimeout, web
 
@@ -23,6 +22,7 @@ from shared.http import add_health_routes, problem_middleware, trace_middleware
 from shared.logging import configure_logging, get_logger
 from shared.messaging.consumer import Consumer, Handler, consumer_ctx
 from shared.messaging.outbox import BodyCipher, OutboxRelay, outbox_relay_ctx
+from shared.messaging.supervisor import connect
 from shared.messaging.topology import declare_courier_queue, declare_exchanges
 from shared.protocol import RouteAccessLogger, ServiceRunner
 from shared.settings import ServiceSettings
@@ -34,7 +34,7 @@ log = get_logger("shared.service")
 
 def amqp_ctx(url: str) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        connection = await aio_pika.connect_robust(url, reconnect_interval=0.5)
+        connection = await connect(url)
         async with connection.channel() as channel:
             await declare_exchanges(channel)
         app[AMQP] = connection

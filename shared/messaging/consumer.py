@@ -29,6 +29,7 @@ from shared.contracts import Contract
 from shared.db import DbConn
 from shared.logging import get_logger
 from shared.messaging.envelope import Decoded, PoisonMessage, copy_message, decode_message
+from shared.messaging.supervisor import ConsumerSupervisor, close_quietly, open_channel
 from shared.messaging.topology import (
     ATTEMPT_HEADER,
     EVENTS_EXCHANGE,
@@ -70,18 +71,21 @@ class Consumer:
         self._retry_delays_ms = retry_delays_ms
         self._delivery_limit = delivery_limit
         self._prefetch = prefetch
-        self._channel: AbstractChannel | None = None
+        self._supervisor = ConsumerSupervisor(connection, queue, self._consume)
         self._publish_channel: AbstractChannel | None = None
+        self._publish_lock = asyncio.Lock()
         self._queue: AbstractQueue | None = None
         self._tag: str | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        self._channel = await self._connection.channel()
-        await self._channel.set_qos(prefetch_count=self._prefetch)
-        self._publish_channel = await self._connection.channel(publisher_confirms=True)
+        await self._supervisor.start()
+
+    async def _consume(self, channel: AbstractChannel) -> None:
+        """Declare the queues and consume: again on a new channel after any loss."""
+        await channel.set_qos(prefetch_count=self._prefetch)
         self._queue = await declare_consumer_queues(
-            self._channel,
+            channel,
             self.queue_name,
             self._bindings,
             retry_delays_ms=self._retry_delays_ms,
@@ -92,13 +96,11 @@ class Consumer:
     async def stop(self) -> None:
         if self._queue is not None and self._tag is not None:
             with contextlib.suppress(Exception):
-                await self._queue.cancel(self._tag)
+                await asyncio.wait_for(self._queue.cancel(self._tag), 2)
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
-        for channel in (self._channel, self._publish_channel):
-            if channel is not None and not channel.is_closed:
-                with contextlib.suppress(Exception):
-                    await channel.close()
+        await self._supervisor.stop()
+        await close_quietly(self._publish_channel)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         task = asyncio.current_task()
@@ -176,15 +178,24 @@ class Consumer:
         extra_headers: dict[str, aio_pika.abc.FieldValue],
     ) -> None:
         """Publish a copy with confirms before the original is acked: nothing is lost."""
-        assert self._publish_channel is not None
+        channel = await self._confirming_channel()
         headers = dict(message.headers or {})
         headers[ATTEMPT_HEADER] = attempt
         headers.update(extra_headers)
-        await self._publish_channel.default_exchange.publish(
+        await channel.default_exchange.publish(
             copy_message(message, headers),
             routing_key=routing_key,
             timeout=10,
         )
+
+    async def _confirming_channel(self) -> AbstractChannel:
+        """The channel for retry and dead copies, opened anew after the broker was away."""
+        async with self._publish_lock:
+            if self._publish_channel is None or self._publish_channel.is_closed:
+                self._publish_channel = await open_channel(
+                    self._connection, publisher_confirms=True
+                )
+            return self._publish_channel
 
 
 def consumer_ctx(
@@ -206,7 +217,7 @@ async def replay_dead(
 ) -> int:
     """Move parked messages from ``queue.dead`` back to ``queue``, with a fresh retry count."""
     moved = 0
-    channel = await connection.channel(publisher_confirms=True)
+    channel = await open_channel(connection, publisher_confirms=True)
     try:
         dead = await channel.declare_queue(
             dead_queue_name(queue), durable=True, arguments=quorum_arguments()

@@ -25,6 +25,7 @@ from shared.contracts import Contract
 from shared.db import DbConn
 from shared.logging import get_logger
 from shared.messaging.envelope import encode_message
+from shared.messaging.supervisor import RETRY_MAX_S, close_quietly, open_channel
 from shared.messaging.topology import EVENTS_EXCHANGE, declare_exchanges
 from shared.tracing import current_traceparent
 
@@ -125,7 +126,7 @@ class OutboxRelay:
                     log.warning("outbox relay batch failed", error=type(exc).__name__)
                     await self._forget_channel()
                     await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 5.0)
+                    backoff = min(backoff * 2, RETRY_MAX_S)
                     continue
                 if published >= self._batch_size:
                     continue
@@ -147,9 +148,9 @@ class OutboxRelay:
 
     async def _open_exchange(self, name: str) -> AbstractExchange:
         if self._channel is None or self._channel.is_closed:
-            # A robust connection that is reconnecting refuses new channels: wait for it.
-            await asyncio.wait_for(self._connection.connected.wait(), 10)
-            self._channel = await self._connection.channel(publisher_confirms=True)
+            # A plain channel: it fails at once with the broker, and a new one is opened
+            # once the connection is back (a self-restoring one would hold publishes).
+            self._channel = await open_channel(self._connection, publisher_confirms=True)
             await declare_exchanges(self._channel)
             self._exchanges = {}
         if name not in self._exchanges:
@@ -162,9 +163,7 @@ class OutboxRelay:
     async def _forget_channel(self) -> None:
         channel, self._channel = self._channel, None
         self._exchanges = {}
-        if channel is not None and not channel.is_closed:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(channel.close(), 2)
+        await close_quietly(channel)
 
     async def publish_batch(self) -> int:
         """Publish one batch of unpublished rows and mark them; return how many."""
