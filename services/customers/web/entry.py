@@ -55,10 +55,12 @@ def policy_blocks(text: str) -> list[Block]:
     return blocks
 
 
-def policy_text(policy: storage.Policy, lang: str) -> list[list[Block]]:
-    """The texts to show: kk first when asked (its translation is pending), then ru."""
-    texts = [policy.text_kk, policy.text_ru] if lang == "kk" else [policy.text_ru]
-    return [policy_blocks(text) for text in texts]
+def policy_text(policy: storage.Policy, lang: str) -> list[tuple[str, list[Block]]]:
+    """The texts to show, each with its language: the Kazakh text on a kk page, else the
+    Russian one (there is no English text; the en page says so)."""
+    if lang == "kk":
+        return [("kk", policy_blocks(policy.text_kk))]
+    return [("ru", policy_blocks(policy.text_ru))]
 
 
 async def current_policy(request: web.Request) -> storage.Policy:
