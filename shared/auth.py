@@ -1,7 +1,9 @@
 """Access tokens: EdDSA-signed JWTs that any service verifies with the public key alone.
 
-Tokens carry a subject id, a kind (customer or staff) and roles; never personal data.
-The customers service holds the private key and issues them; the others only verify.
+Tokens carry a subject id, a kind (customer or staff), roles, the session id (``sid``, a
+customer's refresh-session family) and ``iat`` in milliseconds; never personal data. The
+customers service holds the private key and issues them; the others only verify, and refuse
+a token that ``shared.revocations`` knows is revoked (logout, password change, erasure).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 from uuid import UUID, uuid4
 
 import jwt
@@ -33,6 +35,12 @@ class Principal:
     subject: UUID
     kind: PrincipalKind
     roles: frozenset[str]
+    session_id: UUID | None = None
+    issued_at: float = 0.0
+
+
+class RevocationCheck(Protocol):
+    def revoked(self, subject: UUID, session_id: UUID | None, issued_at: float) -> bool: ...
 
 
 PRINCIPAL = web.RequestKey("principal", Principal)
@@ -72,35 +80,59 @@ class TokenIssuer:
         )
         self.kid = ed25519_thumbprint(raw)
 
-    def issue(self, subject: UUID, kind: PrincipalKind, roles: frozenset[str] = frozenset()) -> str:
-        now = int(time.time())
-        claims = {
+    def issue(
+        self,
+        subject: UUID,
+        kind: PrincipalKind,
+        roles: frozenset[str] = frozenset(),
+        session_id: UUID | None = None,
+    ) -> str:
+        now = time.time()
+        claims: dict[str, object] = {
             "iss": ISSUER,
             "aud": AUDIENCE,
             "sub": str(subject),
             "kind": kind,
             "roles": sorted(roles),
-            "iat": now,
-            "exp": now + self.ttl_s,
+            "iat": round(now, 3),  # a revoke-all refuses tokens issued up to its time
+            "exp": int(now) + self.ttl_s,
             "jti": str(uuid4()),
         }
+        if session_id is not None:
+            claims["sid"] = str(session_id)
         return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self.kid})
 
 
 class TokenVerifier:
     """Verifies access tokens. A token that verified is remembered, with its principal, until
     its ``exp`` (a small bounded cache, oldest out first): a shopper's requests carry the same
-    token, and the signature of a token cannot change. Invalid tokens are never cached."""
+    token, and the signature of a token cannot change. Invalid tokens are never cached.
+    Revocation is checked on every call, cached or not (``revocations``: two dict lookups)."""
 
-    def __init__(self, public_key_pem: str, *, cache_size: int = 4096) -> None:
+    def __init__(
+        self,
+        public_key_pem: str,
+        *,
+        cache_size: int = 4096,
+        revocations: RevocationCheck | None = None,
+    ) -> None:
         key = serialization.load_pem_public_key(public_key_pem.encode())
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError("the verification key must be an Ed25519 public key")
         self._key = key
         self._cache_size = cache_size
         self._verified: dict[str, tuple[Principal, float]] = {}  # token -> (principal, exp)
+        self.revocations = revocations
 
     def verify(self, token: str) -> Principal:
+        principal = self._signed(token)
+        if self.revocations is not None and self.revocations.revoked(
+            principal.subject, principal.session_id, principal.issued_at
+        ):
+            raise Problem(401, "Unauthorized", "The access token is invalid or expired.")
+        return principal
+
+    def _signed(self, token: str) -> Principal:
         cached = self._verified.get(token)
         if cached is not None:
             principal, expires_at = cached
@@ -129,7 +161,14 @@ class TokenVerifier:
             roles = frozenset(claims.get("roles") or ())
             if (kind == "customer" and roles) or not roles <= STAFF_ROLES:
                 raise jwt.InvalidTokenError("roles do not fit the kind")
-            principal = Principal(subject=UUID(claims["sub"]), kind=kind, roles=roles)
+            sid = claims.get("sid")
+            principal = Principal(
+                subject=UUID(claims["sub"]),
+                kind=kind,
+                roles=roles,
+                session_id=UUID(sid) if isinstance(sid, str) else None,
+                issued_at=float(claims["iat"]),
+            )
             return principal, float(claims["exp"])
         except (jwt.InvalidTokenError, ValueError):
             raise Problem(401, "Unauthorized", "The access token is invalid or expired.") from None

@@ -16,7 +16,7 @@ from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientSession, ClientTimeout, web
 
 from shared.auth import TOKEN_VERIFIER, TokenVerifier, auth_middleware
-from shared.contracts import Contract
+from shared.contracts import AccessRevoked, Contract
 from shared.db import PG_POOL, pg_pool_ctx
 from shared.http import add_health_routes, problem_middleware, trace_middleware
 from shared.logging import configure_logging, get_logger
@@ -25,6 +25,7 @@ from shared.messaging.outbox import BodyCipher, OutboxRelay, outbox_relay_ctx
 from shared.messaging.supervisor import connect
 from shared.messaging.topology import declare_courier_queue, declare_exchanges
 from shared.protocol import RouteAccessLogger, ServiceRunner
+from shared.revocations import REVOCATIONS, Revocations, on_access_revoked, revocations_ctx
 from shared.settings import ServiceSettings
 
 AMQP = web.AppKey("amqp", AbstractRobustConnection)
@@ -82,8 +83,10 @@ def create_service_app(settings: ServiceSettings, *, pool_size: int = 10) -> web
         middlewares=[trace_middleware, problem_middleware, auth_middleware],
         client_max_size=settings.max_body_bytes,
     )
-    app[TOKEN_VERIFIER] = TokenVerifier(settings.public_key_pem())
+    app[REVOCATIONS] = Revocations()
+    app[TOKEN_VERIFIER] = TokenVerifier(settings.public_key_pem(), revocations=app[REVOCATIONS])
     app.cleanup_ctx.append(pg_pool_ctx(settings.database_url, max_size=pool_size))
+    app.cleanup_ctx.append(revocations_ctx(settings.database_url))
     app.cleanup_ctx.append(amqp_ctx(settings.amqp_url))
     app.cleanup_ctx.append(http_client_ctx)
     add_health_routes(app, [("database", _database_ready), ("broker", _broker_ready)])
@@ -111,7 +114,14 @@ def add_consumer(
     settings: ServiceSettings,
     queue: str,
     handlers: Mapping[type[Contract], Handler],
+    *,
+    record_revocations: bool = True,
 ) -> None:
+    """The service's consumer of ``queue``. Every service records ``AccessRevoked`` in its
+    own table (``shared.revocations``) on top of its handlers; the customers service, which
+    records it in the revoking transaction itself, passes ``record_revocations=False``."""
+    if record_revocations:
+        handlers = {AccessRevoked: on_access_revoked, **handlers}
     app.cleanup_ctx.append(
         consumer_ctx(
             lambda a: Consumer(

@@ -11,11 +11,11 @@ from uuid import UUID, uuid4
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from shared.contracts import ConsentChanged, CustomerRegistered, PolicyPublished
+from shared.contracts import AccessRevoked, ConsentChanged, CustomerRegistered, PolicyPublished
 from shared.db import DbConn
 from shared.messaging import enqueue
 
-from . import storage
+from . import access, storage
 from .domain import (
     Channel,
     Operator,
@@ -82,12 +82,14 @@ class Accounts:
         operator: Operator,
         hasher: PasswordHasher,
         throttling: Throttling | None = None,
+        access_ttl_s: int = 900,
     ) -> None:
         self.gate = gate
         self.vault = gate.vault
         self.operator = operator
         self.hasher = hasher
         self.throttle = SignInThrottle(throttling or Throttling())
+        self.access_ttl_s = access_ttl_s
         # Compared against when a login is unknown, so timing does not tell accounts apart.
         self._dummy_hash = hasher.hash("not a real password")
 
@@ -229,9 +231,9 @@ class Accounts:
 
     async def change_password(
         self, conn: DbConn, customer_id: UUID, current: str, new: str, network: str = "unknown"
-    ) -> None:
+    ) -> AccessRevoked:
         """Check the current password (throttled per customer and network), store the new
-        hash and revoke every refresh session. Autocommit, like login."""
+        hash and end every session (``access.end_all_sessions``). Autocommit, like login."""
         account = customer_id.bytes
         await self.throttle.check(conn, "password", network, account)
         customer = await existing_customer(conn, customer_id)
@@ -241,8 +243,9 @@ class Accounts:
         new_hash = await self.hash_password(new)
         async with conn.transaction():
             await storage.update_customer(conn, customer_id, password_hash=new_hash)
-            await storage.revoke_customer_sessions(conn, customer_id)
+            revoked = await access.end_all_sessions(conn, customer_id, self.access_ttl_s)
             await self.throttle.succeeded(conn, "password", network, account)
+        return revoked
 
     # --- Policy versions (policy 5.8) ----------------------------------------------------
     async def publish_policy(self, conn: DbConn, body: PolicyVersionIn, staff_id: UUID) -> Policy:

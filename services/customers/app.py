@@ -58,7 +58,9 @@ def build_accounts(settings: Settings) -> Accounts:
         max_delay_s=settings.login_max_delay_s,
         forget_after_s=settings.login_forget_after_s,
     )
-    return Accounts(PdGate(vault), operator, hasher, throttling)
+    return Accounts(
+        PdGate(vault), operator, hasher, throttling, access_ttl_s=settings.access_token_ttl_s
+    )
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -78,7 +80,10 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(audit_chainer_ctx)
     app.cleanup_ctx.append(purge_ctx(accounts.throttle.rules))
     add_outbox_relay(app, settings, cipher=cipher)
-    add_consumer(app, settings, messages.QUEUE, messages.event_handlers(app))
+    # Revocations are recorded by the revoking transaction here (access.py), not consumed.
+    add_consumer(
+        app, settings, messages.QUEUE, messages.event_handlers(app), record_revocations=False
+    )
     add_routes(app)
     add_account_pages(app)
     return app

@@ -16,13 +16,15 @@ from .domain import new_refresh_token, refresh_token_hash
 class Session:
     customer_id: UUID
     token: str
+    session_id: UUID  # the family: the access tokens' ``sid``
 
 
-async def start(conn: DbConn, customer_id: UUID, ttl_s: int) -> str:
-    """A new session family; returns the opaque token for the cookie."""
+async def start(conn: DbConn, customer_id: UUID, ttl_s: int) -> Session:
+    """A new session family; its opaque token is for the cookie."""
     token = new_refresh_token()
-    await storage.insert_session(conn, refresh_token_hash(token), uuid4(), customer_id, ttl_s)
-    return token
+    family_id = uuid4()
+    await storage.insert_session(conn, refresh_token_hash(token), family_id, customer_id, ttl_s)
+    return Session(customer_id, token, family_id)
 
 
 async def rotate(conn: DbConn, token: str, ttl_s: int) -> Session | None:
@@ -45,10 +47,10 @@ async def rotate(conn: DbConn, token: str, ttl_s: int) -> Session | None:
     await storage.insert_session(
         conn, refresh_token_hash(fresh), row["family_id"], customer.id, ttl_s
     )
-    return Session(customer.id, fresh)
+    return Session(customer.id, fresh, row["family_id"])
 
 
-async def end(conn: DbConn, token: str) -> None:
+async def find(conn: DbConn, token: str) -> tuple[UUID, UUID] | None:
+    """(customer id, session id) of a refresh token, spent or not; None when unknown."""
     row = await storage.lock_session(conn, refresh_token_hash(token))
-    if row is not None:
-        await storage.revoke_family(conn, row["family_id"])
+    return (row["customer_id"], row["family_id"]) if row is not None else None

@@ -7,6 +7,7 @@ from shared.contracts.base import Contract, Money, PersonalContract
 from shared.contracts.catalog import StockRejected, StockReleased, StockReserved
 from shared.contracts.courier import DispatchCancelled, courier_routing_key
 from shared.contracts.customers import (
+    AccessRevoked,
     ConsentChanged,
     CustomerErased,
     CustomerRegistered,
@@ -40,6 +41,7 @@ from shared.contracts.payments import PaymentRequested, RefundRequested, bank_ro
 CONTRACTS: dict[str, type[Contract]] = {
     model.MESSAGE_TYPE: model
     for model in (
+        AccessRevoked,
         CustomerRegistered,
         ConsentChanged,
         CustomerErased,
@@ -72,6 +74,7 @@ CONTRACTS: dict[str, type[Contract]] = {
 
 __all__ = [
     "CONTRACTS",
+    "AccessRevoked",
     "ConsentChanged",
     "Contract",
     "CustomerErased",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
@@ -25,6 +25,19 @@ class ConsentChanged(Contract):
     customer_id: UUID
     channel: Literal["email", "sms"]
     granted: bool
+
+
+class AccessRevoked(Contract):
+    """Access tokens of a customer end now: one session's (``session_id``, the token's
+    ``sid``) or, with ``session_id`` null, every token issued up to ``revoked_at`` (password
+    change, erasure). Each service keeps it until ``keep_until``, when the last such token
+    has expired anyway. Ids and times only."""
+
+    MESSAGE_TYPE = "customers.access.revoked"
+    customer_id: UUID
+    session_id: UUID | None
+    revoked_at: datetime
+    keep_until: datetime
 
 
 class CustomerErased(Contract):

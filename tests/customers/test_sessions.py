@@ -131,10 +131,13 @@ async def test_password_change_revokes_every_session(shop: Shop) -> None:
         assert status == 401
     status, _, _ = await sign_in(shop)
     assert status == 401
-    status, _, _ = await sign_in(shop, password="a brand new secret")
+    status, fresh, _ = await sign_in(shop, password="a brand new secret")
     assert status == 200
     status, _ = await shop.call(
-        "POST", path, token=access, json={"current_password": "x", "new_password": "short"}
+        "POST",
+        path,
+        token=fresh["body"]["access_token"],
+        json={"current_password": "x", "new_password": "short"},
     )
     assert status == 422
 

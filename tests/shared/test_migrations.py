@@ -18,7 +18,12 @@ async def test_concurrent_runners_apply_each_migration_once(servers, tmp_path):
     try:
         results = await asyncio.gather(*(migrate(dsn, tmp_path, "demo") for _ in range(4)))
         applied = sorted(v for r in results for v in r)
-        assert applied == ["demo/0001_a", "demo/0002_b", "shared/0001_messaging"]
+        assert applied == [
+            "demo/0001_a",
+            "demo/0002_b",
+            "shared/0001_messaging",
+            "shared/0002_access_revocations",
+        ]
         (tmp_path / "0003_c.sql").write_text("ALTER TABLE b ADD COLUMN note text;")
         assert await migrate(dsn, tmp_path, "demo") == ["demo/0003_c"]
         conn = await asyncpg.connect(dsn)

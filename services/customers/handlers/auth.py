@@ -7,12 +7,14 @@ from uuid import UUID
 
 from aiohttp import web
 
-from shared.auth import require_customer
+from shared import revocations
+from shared.auth import PRINCIPAL, require_customer
 from shared.db import PG_POOL
 from shared.http import Problem, json_response, problem_response, read_json, route_path
 from shared.logging import get_logger
+from shared.revocations import REVOCATIONS
 
-from .. import refresh_sessions, storage
+from .. import access, refresh_sessions, storage
 from ..accounts import BadCredentials, SignedIn
 from ..config import Settings
 from ..keys import ACCOUNTS, ISSUER, SETTINGS
@@ -35,10 +37,14 @@ async def register(request: web.Request) -> web.Response:
 
 
 def _token_body(
-    request: web.Request, subject: UUID, kind: str, roles: frozenset[str]
+    request: web.Request,
+    subject: UUID,
+    kind: str,
+    roles: frozenset[str],
+    session_id: UUID | None = None,
 ) -> dict[str, Any]:
     issuer = request.app[ISSUER]
-    token = issuer.issue(subject, "staff" if kind == "staff" else "customer", roles)
+    token = issuer.issue(subject, "staff" if kind == "staff" else "customer", roles, session_id)
     return {"access_token": token, "token_type": "Bearer", "expires_in": issuer.ttl_s}
 
 
@@ -61,13 +67,13 @@ def set_refresh_cookie(response: web.StreamResponse, settings: Settings, token: 
 
 
 def _session_response(
-    request: web.Request, signed_in: SignedIn, refresh_token: str
+    request: web.Request, signed_in: SignedIn, session: refresh_sessions.Session
 ) -> web.Response:
-    body = _token_body(request, signed_in.subject, "customer", frozenset())
+    body = _token_body(request, signed_in.subject, "customer", frozenset(), session.session_id)
     body["policy_version"] = signed_in.policy_version
     body["policy_acceptance_required"] = signed_in.policy_acceptance_required
     response = json_response(body, headers={"Cache-Control": "no-store"})
-    set_refresh_cookie(response, request.app[SETTINGS], refresh_token)
+    set_refresh_cookie(response, request.app[SETTINGS], session.token)
     return response
 
 
@@ -77,12 +83,12 @@ async def login(request: web.Request) -> web.Response:
     try:
         async with request.app[PG_POOL].acquire() as conn:
             signed_in = await accounts.login(conn, body, network_of(request))
-            refresh = await refresh_sessions.start(
+            session = await refresh_sessions.start(
                 conn, signed_in.subject, request.app[SETTINGS].refresh_ttl_s
             )
     except BadCredentials:
         raise Problem(401, "Unauthorized", "The login or password is wrong.") from None
-    return _session_response(request, signed_in, refresh)
+    return _session_response(request, signed_in, session)
 
 
 def _no_session(request: web.Request) -> web.Response:
@@ -112,14 +118,29 @@ async def refresh_token(request: web.Request) -> web.Response:
         customer = await storage.get_customer(conn, session.customer_id)
     required = customer is not None and customer.policy_version != policy.version
     signed_in = SignedIn(session.customer_id, frozenset(), policy.version, required)
-    return _session_response(request, signed_in, session.token)
+    return _session_response(request, signed_in, session)
+
+
+def _bearer_session(request: web.Request) -> tuple[UUID, UUID] | None:
+    principal = request.get(PRINCIPAL)
+    if principal is None or principal.kind != "customer" or principal.session_id is None:
+        return None
+    return principal.subject, principal.session_id
 
 
 async def logout(request: web.Request) -> web.Response:
+    """End the session of the refresh cookie and of the bearer token, whichever are sent:
+    its refresh family and its access tokens, in every service."""
     presented = request.cookies.get(REFRESH_COOKIE, "")
-    if presented and len(presented) <= 128:
-        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
-            await refresh_sessions.end(conn, presented)
+    ttl_s = request.app[SETTINGS].access_token_ttl_s
+    ended = []
+    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        found = await refresh_sessions.find(conn, presented) if 0 < len(presented) <= 128 else None
+        sessions = {found, _bearer_session(request)}
+        for customer_id, session_id in (session for session in sessions if session):
+            ended.append(await access.end_session(conn, customer_id, session_id, ttl_s))
+    for event in ended:
+        request.app[REVOCATIONS].add(revocations.from_event(event))
     response = web.Response(status=204)
     set_refresh_cookie(response, request.app[SETTINGS], "")
     return response
@@ -142,7 +163,7 @@ async def change_password(request: web.Request) -> web.Response:
     body = await read_json(request, PasswordChange)
     try:
         async with request.app[PG_POOL].acquire() as conn:
-            await request.app[ACCOUNTS].change_password(
+            revoked = await request.app[ACCOUNTS].change_password(
                 conn,
                 customer_id,
                 body.current_password.get_secret_value(),
@@ -151,6 +172,7 @@ async def change_password(request: web.Request) -> web.Response:
             )
     except BadCredentials:
         raise Problem(403, "Forbidden", "The current password is wrong.") from None
+    request.app[REVOCATIONS].add(revocations.from_event(revoked))
     response = web.Response(status=204)
     set_refresh_cookie(response, request.app[SETTINGS], "")
     return response

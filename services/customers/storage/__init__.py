@@ -47,6 +47,7 @@ from .releases import (
     remember_cancelled_order,
 )
 from .sessions import (
+    end_web_sessions,
     insert_session,
     lock_session,
     mark_rotated,
@@ -73,6 +74,7 @@ __all__ = [
     "delete_fields",
     "delete_key",
     "disclosures",
+    "end_web_sessions",
     "find_login",
     "find_staff",
     "first_broken_audit_row",

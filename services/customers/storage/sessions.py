@@ -56,3 +56,8 @@ async def revoke_customer_sessions(conn: DbConn, customer_id: UUID) -> int:
         customer_id,
     )
     return int(result.split()[-1])
+
+
+async def end_web_sessions(conn: DbConn, customer_id: UUID) -> None:
+    """Sign the customer out of the account pages everywhere (password change, erasure)."""
+    await conn.execute("DELETE FROM web_sessions WHERE customer_id = $1", customer_id)
