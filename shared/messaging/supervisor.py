@@ -26,7 +26,7 @@ log = get_logger("shared.supervisor")
 
 Setup = Callable[[AbstractChannel], Awaitable[None]]
 
-STEP_TIMEOUT_S = 10.0  # one attempt's bound: connected, channel open, topology, consume
+STEP_TIMEOUT_S = 5.0  # one attempt's bound: connected, channel open, topology, consume
 RETRY_FIRST_S = 0.1
 RETRY_MAX_S = 1.0
 RECONNECT_INTERVAL_S = 0.5
