@@ -6,42 +6,22 @@ batch at a time, so the chain's order is the chainer's, and a check first seals 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import asyncpg
-from aiohttp import web
-
-from shared.db import PG_POOL, DbConn
-from shared.logging import get_logger
+from shared.db import DbConn
 
 from . import storage
+from .background import chore_ctx
 
 AUDIT_CHAIN_INTERVAL_S = 0.5
-log = get_logger("customers.audit")
 
 
-async def audit_chainer_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Seal pending audit rows onto the hash chain, a batch at a time, for the app's life."""
+async def chain_pending(conn: DbConn) -> bool:
+    """Seal a batch of pending rows onto the chain; True while more may be pending."""
+    return await storage.chain_pending_audit(conn) > 0
 
-    async def chain_forever() -> None:
-        while True:
-            try:
-                async with app[PG_POOL].acquire() as conn:
-                    chained = await storage.chain_pending_audit(conn)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("audit chainer failed", error=type(exc).__name__)
-                chained = 0
-            if chained == 0:
-                await asyncio.sleep(AUDIT_CHAIN_INTERVAL_S)
 
-    task = asyncio.create_task(chain_forever(), name="audit-chainer")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+audit_chainer_ctx = chore_ctx("audit-chainer", chain_pending, AUDIT_CHAIN_INTERVAL_S)
 
 
 @dataclass(frozen=True)

@@ -8,24 +8,20 @@ the counters must survive the refusal they cause.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
-import asyncpg
 from aiohttp import web
 
-from shared.db import PG_POOL, DbConn
-from shared.logging import get_logger
+from shared.db import DbConn
 
+from .background import chore_ctx
 from .domain import Throttling, backoff_delay_s
 from .storage import throttle as storage
 from .storage.throttle import NETWORK_WIDE, Realm
 
 PURGE_INTERVAL_S = 600
-log = get_logger("customers.throttle")
 
 
 class Throttled(Exception):
@@ -71,20 +67,8 @@ class SignInThrottle:
 def purge_ctx(rules: Throttling) -> Callable[[web.Application], AsyncIterator[None]]:
     """A cleanup_ctx deleting stale counters every few minutes (any replica may; idempotent)."""
 
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        async def purge_forever() -> None:
-            while True:
-                try:
-                    async with app[PG_POOL].acquire() as conn:
-                        await storage.purge_failures(conn, rules.forget_after_s)
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                    log.warning("throttle purge failed", error=type(exc).__name__)
-                await asyncio.sleep(PURGE_INTERVAL_S)
+    async def purge(conn: DbConn) -> bool:
+        await storage.purge_failures(conn, rules.forget_after_s)
+        return False
 
-        task = asyncio.create_task(purge_forever(), name="throttle-purge")
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return ctx
+    return chore_ctx("throttle-purge", purge, PURGE_INTERVAL_S)

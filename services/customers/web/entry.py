@@ -75,11 +75,17 @@ async def index(request: web.Request) -> web.Response:
     return see_other(PROFILE if customer_of(request) else SIGNIN)
 
 
-async def policy_page(request: web.Request) -> web.Response:
+async def render_with_policy(
+    request: web.Request, template: str, title: str, *, status: int = 200, **context: Any
+) -> web.Response:
+    """A page showing the current policy's text (the policy, sign-up, acceptance)."""
     policy = await current_policy(request)
-    return render(
-        request, "policy.html", "policy", policy=policy, texts=policy_text(policy, lang_of(request))
-    )
+    texts = policy_text(policy, lang_of(request))
+    return render(request, template, title, status=status, policy=policy, texts=texts, **context)
+
+
+async def policy_page(request: web.Request) -> web.Response:
+    return await render_with_policy(request, "policy.html", "policy")
 
 
 # --- Sign up ---------------------------------------------------------------------------------
@@ -99,14 +105,11 @@ async def _signup_page(
     errors: forms.FieldErrors | None = None,
     notice: str | None = None,
 ) -> web.Response:
-    policy = await current_policy(request)
-    return render(
+    return await render_with_policy(
         request,
         "signup.html",
         "signup.title",
         status=status,
-        policy=policy,
-        texts=policy_text(policy, lang_of(request)),
         values=values or {},
         errors=errors or {},
         notice=notice,
@@ -204,15 +207,8 @@ async def signout(request: web.Request) -> web.Response:
 async def _accept_page(
     request: web.Request, *, status: int = 200, errors: forms.FieldErrors | None = None
 ) -> web.Response:
-    policy = await current_policy(request)
-    return render(
-        request,
-        "policy_accept.html",
-        "policy",
-        status=status,
-        policy=policy,
-        texts=policy_text(policy, lang_of(request)),
-        errors=errors or {},
+    return await render_with_policy(
+        request, "policy_accept.html", "policy", status=status, errors=errors or {}
     )
 
 
