@@ -184,9 +184,10 @@ class Listener:
             try:
                 if self._conn is None or self._conn.is_closed():
                     await self.connect()
-                if time.monotonic() - last_purge >= self.purge_interval_s:
+                conn = self._conn
+                if conn is not None and time.monotonic() - last_purge >= self.purge_interval_s:
                     last_purge = time.monotonic()
-                    await purge(self._conn)  # type: ignore[arg-type]
+                    await purge(conn)
                     self.revocations.forget_expired(time.time())
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("revocation listener failed", error=type(exc).__name__)

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 import jwt
 
+from services.customers.web import sessions as web_sessions
 from shared import revocations
 from shared.revocations import REVOCATIONS, Revocation, Revocations
 from tests.customers.conftest import MakeShop, Shop
@@ -96,14 +97,24 @@ async def test_another_replica_refuses_the_token_as_soon_as_it_hears(
 
 
 async def test_password_change_refuses_every_token_issued_before(shop: Shop) -> None:
-    await shop.register()
+    customer_id = UUID(await shop.register())
     phone, _ = await signed_in(shop)
     laptop, _ = await signed_in(shop)
+    conn = await shop.db()
+    try:
+        await web_sessions.create(conn, customer_id, 3600)  # signed in on the account pages
+    finally:
+        await conn.close()
     new = {"current_password": PASSWORD, "new_password": "a brand new secret"}
     status, _ = await shop.call("POST", "/api/customers/me/password", token=phone, json=new)
     assert status == 204
     assert await me_status(shop, phone) == 401
     assert await me_status(shop, laptop) == 401
+    conn = await shop.db()
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM web_sessions") == 0
+    finally:
+        await conn.close()
     status, answer, _ = await sign_in(shop, LOGIN, "a brand new secret")
     assert status == 200
     assert await me_status(shop, answer["body"]["access_token"]) == 200
