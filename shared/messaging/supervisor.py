@@ -79,7 +79,9 @@ class ConsumerSupervisor:
     async def start(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         self._task = asyncio.create_task(self._run(), name=f"consumer:{self.name}")
         waiting = asyncio.ensure_future(self._consuming.wait())
-        await asyncio.wait({waiting, self._task}, timeout=timeout, return_when="FIRST_COMPLETED")
+        await asyncio.wait(
+            {waiting, self._task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
         waiting.cancel()
         if not self._consuming.is_set():
             await self.stop()
