@@ -5,28 +5,16 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.catalog import handlers, messages
-from services.catalog.config import SETTINGS, Settings
-from shared.contracts import OrderCancelled, OrderDelivered, OrderFailed, OrderPlaced
+from services.catalog.config import Settings
+from services.catalog.keys import SETTINGS
 from shared.service import add_consumer, add_outbox_relay, create_service_app
-
-QUEUE = "catalog.events"
 
 
 def create_app(settings: Settings) -> web.Application:
     app = create_service_app(settings, pool_size=settings.pool_size)
     app[SETTINGS] = settings
     _add_routes(app.router)
-    add_consumer(
-        app,
-        settings,
-        QUEUE,
-        {
-            OrderPlaced: messages.on_order_placed,
-            OrderCancelled: messages.on_order_undelivered,
-            OrderFailed: messages.on_order_undelivered,
-            OrderDelivered: messages.on_order_delivered,
-        },
-    )
+    add_consumer(app, settings, messages.QUEUE, messages.event_handlers(app))
     add_outbox_relay(app, settings)
     return app
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aiohttp import web
 from pydantic import Field, field_validator
 
 from shared.settings import ServiceSettings
@@ -24,6 +23,3 @@ class Settings(ServiceSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("unknown time zone") from None
         return value
-
-
-SETTINGS = web.AppKey("catalog_settings", Settings)

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from services.catalog import storage
-from services.catalog.config import SETTINGS
 from services.catalog.domain import (
     BadCursor,
     CategoryIn,
@@ -26,6 +25,7 @@ from services.catalog.domain import (
     product_view,
     referrer_host,
 )
+from services.catalog.keys import SETTINGS
 from shared.auth import require_internal, require_role
 from shared.db import PG_POOL
 from shared.http import Problem, json_response, query_model, read_json

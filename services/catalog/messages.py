@@ -6,9 +6,15 @@ writes and the events it enqueues commit together, once.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
 from services.catalog import storage
 from services.catalog.domain import merge_lines, plan_reservation
 from shared.contracts import (
+    Contract,
     OrderCancelled,
     OrderDelivered,
     OrderFailed,
@@ -21,7 +27,9 @@ from shared.db import DbConn
 from shared.logging import get_logger
 from shared.messaging import IncomingMeta, enqueue
 
+QUEUE = "catalog.events"
 log = get_logger("catalog.messages")
+MessageHandler = Callable[[DbConn, Any, IncomingMeta], Awaitable[None]]
 
 
 async def on_order_placed(conn: DbConn, event: OrderPlaced, meta: IncomingMeta) -> None:
@@ -75,3 +83,13 @@ async def on_order_delivered(conn: DbConn, event: OrderDelivered, meta: Incoming
         await storage.set_status(conn, event.order_id, "fulfilled")
     elif status != "fulfilled":
         log.warning("delivered order has no live reservation", status=status)
+
+
+def event_handlers(app: web.Application) -> dict[type[Contract], MessageHandler]:
+    """The handler of each event (they need nothing off the app but the consumer's conn)."""
+    return {
+        OrderPlaced: on_order_placed,
+        OrderCancelled: on_order_undelivered,
+        OrderFailed: on_order_undelivered,
+        OrderDelivered: on_order_delivered,
+    }

@@ -9,10 +9,11 @@ handler logs and acks, so redeliveries and late arrivals are harmless.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from functools import partial
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
+
+from aiohttp import web
 
 from shared.contracts import (
     Contract,
@@ -28,6 +29,7 @@ from shared.messaging import IncomingMeta, PermanentFailure
 from . import storage
 from .config import Settings
 from .domain import IllegalTransition, Trigger
+from .keys import SETTINGS
 from .workflow import OrderNotFound, Transition, apply_trigger
 
 QUEUE = "orders.events"
@@ -97,10 +99,18 @@ async def on_dispatch_refused(
 MessageHandler = Callable[[DbConn, Any, IncomingMeta], Awaitable[None]]
 
 
-def handlers(settings: Settings) -> Mapping[type[Contract], MessageHandler]:
+def event_handlers(app: web.Application) -> dict[type[Contract], MessageHandler]:
+    """The handler of each event, reading the settings off the app when a message comes."""
+
+    def bound(handler: Callable[..., Awaitable[None]]) -> MessageHandler:
+        async def handle(conn: DbConn, event: Any, meta: IncomingMeta) -> None:
+            await handler(app[SETTINGS], conn, event, meta)
+
+        return handle
+
     return {
-        StockReserved: partial(on_stock_reserved, settings),
-        StockRejected: partial(on_stock_rejected, settings),
-        DispatchReleased: partial(on_dispatch_released, settings),
-        DispatchRefused: partial(on_dispatch_refused, settings),
+        StockReserved: bound(on_stock_reserved),
+        StockRejected: bound(on_stock_rejected),
+        DispatchReleased: bound(on_dispatch_released),
+        DispatchRefused: bound(on_dispatch_refused),
     }

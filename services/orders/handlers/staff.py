@@ -11,7 +11,7 @@ from shared.auth import require_role
 from shared.db import PG_POOL
 from shared.http import json_response, query_model
 
-from . import storage
+from .. import storage
 
 
 class AttentionQuery(BaseModel):

@@ -14,7 +14,7 @@ from shared.logging import get_logger
 
 from .domain import CatalogProduct
 
-log = get_logger("orders.catalog")
+log = get_logger("orders.catalog_client")
 
 
 class _Price(BaseModel):

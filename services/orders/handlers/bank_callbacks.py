@@ -20,9 +20,9 @@ from shared.db import PG_POOL, DbConn
 from shared.http import Problem, json_response, read_json
 from shared.signing import SignatureError, verify
 
-from . import storage
-from .config import Settings
-from .domain import (
+from .. import storage
+from ..config import Settings
+from ..domain import (
     IllegalTransition,
     PaymentConflict,
     PaymentStatus,
@@ -30,8 +30,8 @@ from .domain import (
     payment_step,
     request_hash,
 )
-from .handlers import SETTINGS
-from .workflow import apply_trigger, set_payment_status
+from ..keys import SETTINGS
+from ..workflow import apply_trigger, set_payment_status
 
 
 class BankCallback(BaseModel):

@@ -1,0 +1,100 @@
+"""The cart: ``GET /api/orders/cart``, ``POST .../cart/items``, ``DELETE .../cart/items/{id}``."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from shared.db import DbConn
+from shared.http import Problem, json_response, read_json
+
+from .. import cart_cookie, storage
+from ..domain import MAX_CART_LINES, MAX_QUANTITY, CatalogProduct, PricedCart, money, price_cart
+from .common import app_settings, path_uuid, pool, products
+
+
+class AddItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    product_id: UUID
+    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
+
+
+def _cart_document(cart: PricedCart) -> dict[str, Any]:
+    return {
+        "items": [
+            {
+                "product_id": str(line.product_id),
+                "name": line.name,
+                "quantity": line.quantity,
+                "price": money(line.unit_price),
+                "line_total": money(line.line_total),
+            }
+            for line in cart.lines
+        ],
+        "unavailable": [str(product_id) for product_id in cart.unavailable],
+        "total": money(cart.total),
+    }
+
+
+async def _cart_response(
+    request: web.Request,
+    items: list[tuple[UUID, int]],
+    known: dict[UUID, CatalogProduct] | None = None,
+) -> web.Response:
+    """The priced cart; ``known`` holds catalog data fetched for this request already, so
+    only the other lines are asked for."""
+    found = dict(known or {})
+    missing = {product_id for product_id, _ in items} - found.keys()
+    found.update(await products(request, missing))
+    return json_response(_cart_document(price_cart(items, found)))
+
+
+async def get_cart(request: web.Request) -> web.Response:
+    async with pool(request).acquire() as conn, conn.transaction():
+        ref = await cart_cookie.resolve_cart(conn, request, create=False)
+        items = await storage.cart_items(conn, ref.cart_id) if ref.cart_id else []
+    response = await _cart_response(request, items)
+    cart_cookie.apply_cookie(response, ref, app_settings(request))
+    return response
+
+
+async def add_cart_item(request: web.Request) -> web.Response:
+    body = await read_json(request, AddItem)
+    product = await products(request, {body.product_id})
+    if body.product_id not in product:
+        raise Problem(404, "Unknown product", "The catalog has no such product.")
+    async with pool(request).acquire() as conn, conn.transaction():
+        ref = await cart_cookie.resolve_cart(conn, request, create=True)
+        assert ref.cart_id is not None
+        await _add_item(conn, ref.cart_id, body)
+        items = await storage.cart_items(conn, ref.cart_id)
+    response = await _cart_response(request, items, known=product)
+    cart_cookie.apply_cookie(response, ref, app_settings(request))
+    return response
+
+
+async def _add_item(conn: DbConn, cart_id: UUID, body: AddItem) -> None:
+    items = dict(await storage.cart_items(conn, cart_id))
+    if body.product_id not in items and len(items) >= MAX_CART_LINES:
+        raise Problem(422, "Cart is full", f"A cart holds at most {MAX_CART_LINES} products.")
+    added = await storage.add_cart_item(conn, cart_id, body.product_id, body.quantity, MAX_QUANTITY)
+    if added is None:
+        raise Problem(422, "Too many units", f"At most {MAX_QUANTITY} units of one product.")
+
+
+async def remove_cart_item(request: web.Request) -> web.Response:
+    product_id = path_uuid(request, "product_id")
+    async with pool(request).acquire() as conn, conn.transaction():
+        ref = await cart_cookie.resolve_cart(conn, request, create=False)
+        removed = ref.cart_id is not None and await storage.remove_cart_item(
+            conn, ref.cart_id, product_id
+        )
+        items = await storage.cart_items(conn, ref.cart_id) if ref.cart_id else []
+    if not removed:
+        raise Problem(404, "Not in cart", "This product is not in the cart.")
+    response = await _cart_response(request, items)
+    cart_cookie.apply_cookie(response, ref, app_settings(request))
+    return response

@@ -1,0 +1,42 @@
+"""What every orders handler reads off a request: the pool, the settings, a path uuid, and
+the catalog's data for some products."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from uuid import UUID
+
+import asyncpg
+from aiohttp import web
+
+from shared.db import PG_POOL
+from shared.http import Problem
+from shared.service import HTTP_CLIENT
+
+from ..catalog_client import fetch_products
+from ..config import Settings
+from ..domain import CatalogProduct
+from ..keys import SETTINGS
+
+
+def pool(request: web.Request) -> asyncpg.Pool:
+    return request.app[PG_POOL]
+
+
+def app_settings(request: web.Request) -> Settings:
+    return request.app[SETTINGS]
+
+
+async def products(request: web.Request, ids: Collection[UUID]) -> dict[UUID, CatalogProduct]:
+    """The catalog's data for ``ids`` (a 503 problem when the catalog cannot answer)."""
+    config = app_settings(request)
+    return await fetch_products(
+        request.app[HTTP_CLIENT], config.catalog_url, config.internal_token.get_secret_value(), ids
+    )
+
+
+def path_uuid(request: web.Request, name: str) -> UUID:
+    try:
+        return UUID(request.match_info[name])
+    except ValueError:
+        raise Problem(404, "Not found", "No such resource.") from None

@@ -1,0 +1,123 @@
+"""PostgreSQL access of the orders service: plain SQL, functions taking a connection.
+
+One module per aggregate; this package names them all, so callers write
+``storage.cart_items`` wherever it lives.
+"""
+
+from __future__ import annotations
+
+from .carts import (
+    add_cart_item,
+    anonymous_cart_exists,
+    cart_items,
+    count_cart_lines,
+    create_anonymous_cart,
+    customer_cart,
+    empty_cart,
+    ensure_customer_cart,
+    lock_anonymous_cart,
+    lock_cart,
+    merge_anonymous_cart,
+    purge_anonymous_carts,
+    purge_empty_carts,
+    remove_cart_item,
+    touch_cart,
+)
+from .checkout_keys import (
+    claim_checkout_key,
+    find_checkout_key,
+)
+from .fulfilment import (
+    cancel_dispatch,
+    flag_unconfirmed_dispatches,
+    get_dispatch,
+    insert_dispatch,
+    order_dispatch,
+    orders_needing_attention,
+    record_courier_callback,
+    set_dispatch_status,
+)
+from .orders import (
+    NewOrder,
+    add_history,
+    all_customer_orders,
+    customer_order,
+    customer_orders,
+    insert_lines,
+    insert_order,
+    lock_order,
+    order_history,
+    order_lines,
+    order_units,
+    set_status,
+    set_weight,
+)
+from .payments import (
+    get_payment,
+    insert_payment,
+    lock_expired_payment_orders,
+    lock_order_payment,
+    order_payments,
+    record_payment_callback,
+    set_payment_status,
+)
+from .velocity import (
+    Network,
+    count_checkout,
+    network_stats,
+    purge_velocity,
+    record_network_checkout,
+)
+
+__all__ = [
+    "Network",
+    "NewOrder",
+    "add_cart_item",
+    "add_history",
+    "all_customer_orders",
+    "anonymous_cart_exists",
+    "cancel_dispatch",
+    "cart_items",
+    "claim_checkout_key",
+    "count_cart_lines",
+    "count_checkout",
+    "create_anonymous_cart",
+    "customer_cart",
+    "customer_order",
+    "customer_orders",
+    "empty_cart",
+    "ensure_customer_cart",
+    "find_checkout_key",
+    "flag_unconfirmed_dispatches",
+    "get_dispatch",
+    "get_payment",
+    "insert_dispatch",
+    "insert_lines",
+    "insert_order",
+    "insert_payment",
+    "lock_anonymous_cart",
+    "lock_cart",
+    "lock_expired_payment_orders",
+    "lock_order",
+    "lock_order_payment",
+    "merge_anonymous_cart",
+    "network_stats",
+    "order_dispatch",
+    "order_history",
+    "order_lines",
+    "order_payments",
+    "order_units",
+    "orders_needing_attention",
+    "purge_anonymous_carts",
+    "purge_empty_carts",
+    "purge_velocity",
+    "record_courier_callback",
+    "record_network_checkout",
+    "record_payment_callback",
+    "remove_cart_item",
+    "set_dispatch_status",
+    "set_payment_status",
+    "set_status",
+    "set_weight",
+    "touch_cart",
+]

@@ -1,0 +1,141 @@
+"""Carts and their items (policy 1.10): anonymous ones keyed by the cookie, one per customer."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from shared.db import DbConn
+
+
+async def customer_cart(conn: DbConn, customer_id: UUID) -> UUID | None:
+    cart_id: UUID | None = await conn.fetchval(
+        "SELECT id FROM carts WHERE customer_id = $1", customer_id
+    )
+    return cart_id
+
+
+async def anonymous_cart_exists(conn: DbConn, cart_id: UUID) -> bool:
+    found = await conn.fetchval(
+        "SELECT true FROM carts WHERE id = $1 AND customer_id IS NULL", cart_id
+    )
+    return bool(found)
+
+
+async def lock_anonymous_cart(conn: DbConn, cart_id: UUID) -> bool:
+    """Lock an anonymous cart before merging it (a concurrent merge then finds it gone)."""
+    found = await conn.fetchval(
+        "SELECT true FROM carts WHERE id = $1 AND customer_id IS NULL FOR UPDATE", cart_id
+    )
+    return bool(found)
+
+
+async def create_anonymous_cart(conn: DbConn, cart_id: UUID) -> None:
+    await conn.execute("INSERT INTO carts (id) VALUES ($1)", cart_id)
+
+
+async def ensure_customer_cart(conn: DbConn, customer_id: UUID, new_id: UUID) -> UUID:
+    """The customer's cart, created with ``new_id`` if there is none (race-safe)."""
+    await conn.execute(
+        "INSERT INTO carts (id, customer_id) VALUES ($1, $2) ON CONFLICT (customer_id) DO NOTHING",
+        new_id,
+        customer_id,
+    )
+    cart_id = await customer_cart(conn, customer_id)
+    assert cart_id is not None
+    return cart_id
+
+
+async def cart_items(conn: DbConn, cart_id: UUID) -> list[tuple[UUID, int]]:
+    rows = await conn.fetch(
+        "SELECT product_id, quantity FROM cart_items WHERE cart_id = $1"
+        " ORDER BY added_at, product_id",
+        cart_id,
+    )
+    return [(row["product_id"], row["quantity"]) for row in rows]
+
+
+async def count_cart_lines(conn: DbConn, cart_id: UUID) -> int:
+    count: int = await conn.fetchval("SELECT count(*) FROM cart_items WHERE cart_id = $1", cart_id)
+    return count
+
+
+async def add_cart_item(
+    conn: DbConn, cart_id: UUID, product_id: UUID, quantity: int, max_quantity: int
+) -> int | None:
+    """Add ``quantity`` units; return the new quantity, or None when it would exceed the cap."""
+    new_quantity: int | None = await conn.fetchval(
+        "INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($1, $2, $3)"
+        " ON CONFLICT (cart_id, product_id) DO UPDATE"
+        " SET quantity = cart_items.quantity + EXCLUDED.quantity, added_at = now()"
+        " WHERE cart_items.quantity + EXCLUDED.quantity <= $4"
+        " RETURNING quantity",
+        cart_id,
+        product_id,
+        quantity,
+        max_quantity,
+    )
+    await touch_cart(conn, cart_id)
+    return new_quantity
+
+
+async def remove_cart_item(conn: DbConn, cart_id: UUID, product_id: UUID) -> bool:
+    result: str = await conn.execute(
+        "DELETE FROM cart_items WHERE cart_id = $1 AND product_id = $2", cart_id, product_id
+    )
+    await touch_cart(conn, cart_id)
+    return result != "DELETE 0"
+
+
+async def touch_cart(conn: DbConn, cart_id: UUID) -> None:
+    await conn.execute("UPDATE carts SET updated_at = now() WHERE id = $1", cart_id)
+
+
+async def merge_anonymous_cart(
+    conn: DbConn, anonymous_id: UUID, into_id: UUID, max_quantity: int
+) -> None:
+    """Move an anonymous cart's items into a customer's cart and delete the anonymous one.
+
+    Products in one cart only are carried over; for a product in both, the line changed
+    last (``added_at`` moves on every change) wins, quantity and all.
+    """
+    await conn.execute(
+        "INSERT INTO cart_items (cart_id, product_id, quantity, added_at)"
+        " SELECT $2, product_id, least(quantity, $3), added_at FROM cart_items"
+        " WHERE cart_id = $1"
+        " ON CONFLICT (cart_id, product_id) DO UPDATE"
+        " SET quantity = CASE WHEN EXCLUDED.added_at > cart_items.added_at"
+        " THEN EXCLUDED.quantity ELSE cart_items.quantity END,"
+        " added_at = greatest(cart_items.added_at, EXCLUDED.added_at)",
+        anonymous_id,
+        into_id,
+        max_quantity,
+    )
+    await conn.execute("DELETE FROM carts WHERE id = $1 AND customer_id IS NULL", anonymous_id)
+    await touch_cart(conn, into_id)
+
+
+async def lock_cart(conn: DbConn, cart_id: UUID) -> None:
+    await conn.execute("SELECT 1 FROM carts WHERE id = $1 FOR UPDATE", cart_id)
+
+
+async def empty_cart(conn: DbConn, cart_id: UUID) -> None:
+    await conn.execute("DELETE FROM cart_items WHERE cart_id = $1", cart_id)
+
+
+async def purge_anonymous_carts(conn: DbConn, older_than_s: int) -> int:
+    result: str = await conn.execute(
+        "DELETE FROM carts WHERE customer_id IS NULL"
+        " AND updated_at < now() - make_interval(secs => $1)",
+        float(older_than_s),
+    )
+    return int(result.split()[-1])
+
+
+async def purge_empty_carts(conn: DbConn, older_than_s: int) -> int:
+    """Delete carts without items untouched for ``older_than_s`` (a new one comes on demand)."""
+    result: str = await conn.execute(
+        "DELETE FROM carts c WHERE c.updated_at < now() - make_interval(secs => $1)"
+        " AND NOT EXISTS (SELECT 1 FROM cart_items i WHERE i.cart_id = c.id)",
+        float(older_than_s),
+    )
+    return int(result.split()[-1])
