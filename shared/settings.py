@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.network import LOOPBACK
 
 
 class ServiceSettings(BaseSettings):
@@ -36,6 +38,8 @@ class ServiceSettings(BaseSettings):
     delivery_limit: int = Field(default=10, ge=1)
     outbox_retention_s: int = Field(default=7 * 24 * 3600, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Peers whose X-Forwarded-For is believed (the gateway; JSON list of CIDRs in the env).
+    trusted_proxies: tuple[IPvAnyNetwork, ...] = LOOPBACK
 
     @field_validator("database_url", "amqp_url")
     @classmethod

@@ -1,26 +1,27 @@
-"""Command line of the catalog: ``serve`` (default), ``migrate``, ``seed``."""
+"""Command line of the catalog: ``serve`` (default), ``migrate``, ``replay-dead``, ``seed``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 import asyncpg
 
 from services.catalog.app import create_app
 from services.catalog.config import Settings
+from services.catalog.messages import QUEUE
 from services.catalog.seed import seed_demo_catalog
-from shared.migrations import ensure_database, migrate
+from shared.cli import ServiceCli
 from shared.service import run_service
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-async def _migrate(settings: Settings) -> None:
-    await ensure_database(settings.database_url)
-    applied = await migrate(settings.database_url, MIGRATIONS, "catalog")
-    print(f"catalog: applied {len(applied)} migration(s)")
+def serve() -> None:
+    settings = Settings()  # database_url and the rest come from the environment
+    run_service("catalog", create_app(settings), settings)
 
 
 async def _seed(settings: Settings) -> None:
@@ -33,18 +34,17 @@ async def _seed(settings: Settings) -> None:
     print(f"catalog: seeded {added} new product(s)")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m services.catalog")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "seed"])
-    args = parser.parse_args(argv)
-    settings = Settings()  # database_url and the rest come from the environment
-    if args.command == "migrate":
-        asyncio.run(_migrate(settings))
-    elif args.command == "seed":
-        asyncio.run(_seed(settings))
-    else:
-        run_service("catalog", create_app(settings), settings)
+def _more(args: argparse.Namespace) -> int:
+    assert args.command == "seed"
+    asyncio.run(_seed(Settings()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    cli = ServiceCli("catalog", MIGRATIONS, QUEUE, serve)
+    cli.commands.add_parser("seed", help="add the demo products that are not there yet")
+    return cli.main(argv, _more)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

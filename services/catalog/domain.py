@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,7 +19,10 @@ from pydantic import (
     model_validator,
 )
 
+from shared import paging
 from shared.contracts import OrderLine
+from shared.models import StrictBody
+from shared.paging import BadCursor
 
 MAX_PRICE_TIYN = 10**12
 MAX_STOCK = 1_000_000_000
@@ -48,8 +48,8 @@ Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+class _Body(StrictBody):
+    model_config = ConfigDict(strict=True)
 
 
 class PriceIn(_Body):
@@ -132,22 +132,17 @@ class ReportQuery(BaseModel):
 # --- cursors ---------------------------------------------------------------------------
 
 
-class BadCursor(ValueError):
-    pass
-
-
 def encode_cursor(name: str, product_id: UUID) -> str:
-    raw = json.dumps([name, str(product_id)], ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return paging.encode_cursor(name, str(product_id))
 
 
 def decode_cursor(cursor: str) -> tuple[str, UUID]:
+    """The (name, id) back; ``BadCursor`` (a 422 problem) when it is not one of ours."""
+    name, product_id = paging.decode_cursor(cursor, 2)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        name, product_id = json.loads(raw)
-        return _clean_text(str(name)), UUID(str(product_id))
-    except (binascii.Error, ValueError, TypeError):
-        raise BadCursor("the cursor is not one this service gave out") from None
+        return _clean_text(name), UUID(product_id)
+    except ValueError:
+        raise BadCursor() from None
 
 
 def like_pattern(text: str) -> str:
@@ -235,7 +230,6 @@ def plan_reservation(wanted: dict[UUID, int], stock: Mapping[UUID, StockRow]) ->
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 _LONG_NUMBER = re.compile(r"\d{5,}")
-_PLACE = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ .'-]){0,63}$")
 _HOST = re.compile(r"^[a-z0-9.-]{1,253}$")
 _PUBLIC_ID_PARENTS = frozenset({"products", "product", "categories", "category"})
 MAX_PATH_LEN = 300
@@ -275,9 +269,3 @@ def referrer_host(raw: str | None) -> str:
     if parts.scheme not in ("http", "https") or not _HOST.match(host):
         return ""
     return host
-
-
-def coarse_place(raw: str | None) -> str:
-    """A city or region name from the gateway's geo headers, or '' if it is not one."""
-    value = (raw or "").strip()
-    return value if _PLACE.match(value) else ""

@@ -10,14 +10,12 @@ from aiohttp import web
 
 from services.catalog import storage
 from services.catalog.domain import (
-    BadCursor,
     CategoryIn,
     HitIn,
     ProductIn,
     ProductPatch,
     ProductQuery,
     ReportQuery,
-    coarse_place,
     decode_cursor,
     encode_cursor,
     internal_product_view,
@@ -29,6 +27,7 @@ from services.catalog.keys import SETTINGS
 from shared.auth import require_internal, require_role
 from shared.db import PG_POOL
 from shared.http import Problem, json_response, query_model, read_json
+from shared.network import coarse_place
 
 CATALOG_MANAGER = "catalog_manager"
 ANALYST = "analyst"
@@ -55,10 +54,7 @@ def _unknown_category(slug: str) -> Problem:
 
 async def list_products(request: web.Request) -> web.Response:
     query = query_model(request, ProductQuery)
-    try:
-        after = decode_cursor(query.cursor) if query.cursor else None
-    except BadCursor as exc:
-        raise Problem(400, "Bad cursor", str(exc)) from None
+    after = decode_cursor(query.cursor) if query.cursor else None
     async with request.app[PG_POOL].acquire() as conn:
         rows = await storage.list_products(
             conn, q=query.q, category=query.category, after=after, limit=query.limit + 1

@@ -2,6 +2,7 @@
 
 python -m services.customers [serve]
 python -m services.customers migrate
+python -m services.customers replay-dead [--limit N]
 python -m services.customers staff add --email E --role R [--role R2] [--password-stdin]
 python -m services.customers keys generate --dir DIR
 python -m services.customers keys rotate-master --new-master-key-file F [--batch-size N]
@@ -21,12 +22,13 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from shared.auth import STAFF_ROLES, generate_signing_key_pem
+from shared.cli import ServiceCli
 from shared.db import create_pool
-from shared.migrations import ensure_database, migrate
 from shared.service import run_service
 
 from . import storage
@@ -34,6 +36,7 @@ from .app import build_accounts, create_app
 from .audit import verify_audit
 from .config import KeyConfigError, Settings, key_from_file
 from .key_rotation import RotationError, rotate_master
+from .messages import QUEUE
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 KEY_FILES = ("master.key", "blind_index.key", "jwt_private.pem", "jwt_public.pem")
@@ -56,11 +59,6 @@ def serve() -> int:
         raise SystemExit(f"customers: refusing to start: {exc}") from None
     run_service("customers", app, settings)
     return 0
-
-
-async def run_migrations(dsn: str) -> list[str]:
-    await ensure_database(dsn)
-    return await migrate(dsn, MIGRATIONS, "customers")
 
 
 async def add_staff(settings: Settings, email: str, password: str, roles: list[str]) -> str:
@@ -197,11 +195,8 @@ def audit_verify(dsn: str) -> int:
     return asyncio.run(_audit(dsn))
 
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="python -m services.customers")
-    commands = root.add_subparsers(dest="command")
-    commands.add_parser("serve", help="run the HTTP service, consumer and outbox relay")
-    commands.add_parser("migrate", help="apply the database migrations (DATABASE_URL)")
+def add_commands(commands: Any) -> None:
+    """The customers' own commands, on top of the shared serve, migrate and replay-dead."""
     staff = commands.add_parser("staff", help="staff accounts").add_subparsers(dest="action")
     add = staff.add_parser("add", help="create a staff account")
     add.add_argument("--email", required=True)
@@ -222,17 +217,9 @@ def parser() -> argparse.ArgumentParser:
     rotate.add_argument("--batch-size", type=int, default=500)
     audit = commands.add_parser("audit", help="the audit log").add_subparsers(dest="action")
     audit.add_parser("verify", help="verify the audit hash chain (DATABASE_URL)")
-    return root
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    if args.command in (None, "serve"):
-        return serve()
-    if args.command == "migrate":
-        applied = asyncio.run(run_migrations(os.environ["DATABASE_URL"]))
-        print(f"customers: applied {len(applied)} migration(s)")
-        return 0
+def run_command(args: argparse.Namespace) -> int:
     if args.command == "staff" and args.action == "add":
         return staff_add(args)
     if args.command == "keys" and args.action == "generate":
@@ -241,8 +228,14 @@ def main(argv: list[str] | None = None) -> int:
         return keys_rotate_master(args.new_master_key_file, max(1, args.batch_size))
     if args.command == "audit" and args.action == "verify":
         return audit_verify(os.environ["DATABASE_URL"])
-    parser().print_help()
+    print("usage: python -m services.customers --help", file=sys.stderr)
     return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    cli = ServiceCli("customers", MIGRATIONS, QUEUE, serve)
+    add_commands(cli.commands)
+    return cli.main(argv, run_command)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import json
 import secrets
 from collections.abc import Mapping
@@ -84,25 +83,6 @@ def backoff_delay_s(failures: int, free: int, max_delay_s: int) -> int:
     if failures < free:
         return 0
     return min(max_delay_s, 2 ** min(failures - free, 62))
-
-
-def client_network(real_ip: str | None, forwarded_for: str | None, peer: str | None) -> str:
-    """The client's network as the gateway saw it, truncated to /24 (IPv4) or /48 (IPv6).
-
-    nginx sets X-Real-IP (and X-Forwarded-For) to the address it sees; the full address is
-    never kept, only this network.
-    """
-    candidates = [real_ip, (forwarded_for or "").split(",")[-1], peer]
-    for candidate in candidates:
-        try:
-            address = ipaddress.ip_address((candidate or "").strip())
-        except ValueError:
-            continue
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        prefix = 24 if address.version == 4 else 48
-        return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
-    return "unknown"
 
 
 def new_refresh_token() -> str:

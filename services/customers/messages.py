@@ -27,6 +27,7 @@ from shared.db import DbConn
 from shared.logging import get_logger
 from shared.messaging import DISPATCH_EXCHANGE, BodyCipher, IncomingMeta, enqueue
 from shared.messaging.consumer import Handler
+from shared.messaging.topology import courier_routing_key
 
 from . import storage
 from .keys import ACCOUNTS, SETTINGS
@@ -103,7 +104,7 @@ async def release_for_dispatch(
         conn,
         dispatch_message(event, release),
         exchange=DISPATCH_EXCHANGE,
-        routing_key=f"courier.{event.courier}",
+        routing_key=courier_routing_key(event.courier),
         correlation_id=str(event.order_id),
         cipher=cipher,
     )

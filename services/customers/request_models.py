@@ -16,8 +16,6 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     StrictBool,
@@ -25,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.models import StrictBody
 from shared.text import plain_text
 
 from .domain import PD_FIELDS, REQUIRED_PD, Channel, Locale, PdField, Purpose
@@ -75,11 +74,7 @@ Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(normali
 Password = Annotated[SecretStr, Field(min_length=8, max_length=256)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DeliveryAddress(Strict):
+class DeliveryAddress(StrictBody):
     city: ShortText
     street: ShortText
     house: House
@@ -88,14 +83,14 @@ class DeliveryAddress(Strict):
     comment: Comment | None = None
 
 
-class MarketingChoice(Strict):
+class MarketingChoice(StrictBody):
     # Separate, unticked by default (DESIGN §4.1), and only an explicit JSON true or false
     # (law 94-V art. 8): "yes", "on" or 1 are refused, not read as a consent.
     email: StrictBool = False
     sms: StrictBool = False
 
 
-class RegisterRequest(Strict):
+class RegisterRequest(StrictBody):
     last_name: Name
     first_name: Name
     patronymic: Name | None = None
@@ -108,7 +103,7 @@ class RegisterRequest(Strict):
     locale: Locale = "ru"
 
 
-class ProfilePatch(Strict):
+class ProfilePatch(StrictBody):
     last_name: Name | None = None
     first_name: Name | None = None
     patronymic: Name | None = None
@@ -127,21 +122,21 @@ class ProfilePatch(Strict):
         return self
 
 
-class LoginRequest(Strict):
+class LoginRequest(StrictBody):
     login: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
     password: Annotated[SecretStr, Field(max_length=256)]
 
 
-class StaffLoginRequest(Strict):
+class StaffLoginRequest(StrictBody):
     email: Annotated[str, StringConstraints(max_length=254)]
     password: Annotated[SecretStr, Field(max_length=256)]
 
 
-class ConsentsUpdate(Strict):
+class ConsentsUpdate(StrictBody):
     marketing: MarketingChoice
 
 
-class ReleaseRequest(Strict):
+class ReleaseRequest(StrictBody):
     customer_id: UUID
     purpose: Purpose
     recipient: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+(:[a-z0-9_-]+)?$")]
@@ -149,14 +144,14 @@ class ReleaseRequest(Strict):
     order_ref: Annotated[str, StringConstraints(max_length=64)] | None = None
 
 
-class PolicyQuery(Strict):
+class PolicyQuery(StrictBody):
     lang: Literal["ru", "kk"] = "ru"
 
 
 PolicyVersionId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")]
 
 
-class PolicyVersionIn(Strict):
+class PolicyVersionIn(StrictBody):
     """A new policy version published by the privacy officer (policy 5.8)."""
 
     version: PolicyVersionId
@@ -165,11 +160,11 @@ class PolicyVersionIn(Strict):
     text_kk: Annotated[str, StringConstraints(min_length=1, max_length=500_000)]
 
 
-class PolicyAcceptance(Strict):
+class PolicyAcceptance(StrictBody):
     version: Annotated[str, StringConstraints(max_length=40)]
 
 
-class PasswordChange(Strict):
+class PasswordChange(StrictBody):
     current_password: Annotated[SecretStr, Field(max_length=256)]
     new_password: Password
 

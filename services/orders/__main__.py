@@ -1,26 +1,29 @@
-"""Command line of the orders service: ``serve`` (default), ``migrate``, ``purge-carts``."""
+"""Command line of the orders service: ``serve`` (default), ``migrate``, ``replay-dead``,
+``purge-carts``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 import asyncpg
 
-from shared.migrations import ensure_database, migrate
+from shared.cli import ServiceCli
 from shared.service import run_service
 
 from . import storage
 from .app import create_app
 from .config import Settings
+from .messages import QUEUE
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-async def _migrate(settings: Settings) -> list[str]:
-    await ensure_database(settings.database_url)
-    return await migrate(settings.database_url, MIGRATIONS, "orders")
+def serve() -> None:
+    settings = Settings()  # database_url and the rest come from the environment
+    run_service("orders", create_app(settings), settings)
 
 
 async def _purge_carts(settings: Settings) -> int:
@@ -31,21 +34,17 @@ async def _purge_carts(settings: Settings) -> int:
         await conn.close()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m services.orders")
-    parser.add_argument(
-        "command", nargs="?", default="serve", choices=["serve", "migrate", "purge-carts"]
-    )
-    args = parser.parse_args(argv)
-    settings = Settings()  # database_url and the rest come from the environment
-    if args.command == "migrate":
-        applied = asyncio.run(_migrate(settings))
-        print(f"orders: applied {len(applied)} migration(s)")
-    elif args.command == "purge-carts":
-        print(f"orders: purged {asyncio.run(_purge_carts(settings))} anonymous cart(s)")
-    else:
-        run_service("orders", create_app(settings), settings)
+def _more(args: argparse.Namespace) -> int:
+    assert args.command == "purge-carts"
+    print(f"orders: purged {asyncio.run(_purge_carts(Settings()))} anonymous cart(s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    cli = ServiceCli("orders", MIGRATIONS, QUEUE, serve)
+    cli.commands.add_parser("purge-carts", help="delete anonymous carts past their retention")
+    return cli.main(argv, _more)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import ipaddress
-import json
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -14,6 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 from uuid import UUID
+
+from shared import paging
+from shared.paging import BadCursor
 
 PaymentMethod = Literal["card", "cash_on_delivery"]
 MAX_QUANTITY = 99
@@ -219,31 +218,6 @@ def payment_description(order_ref: str) -> str:
     return f"Заказ {order_ref}"
 
 
-# --- client networks (policy 5.6) ------------------------------------------------------
-
-
-def client_network(address: str | None) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-    """The address cut to its network (/24 for IPv4, /48 for IPv6); None if not an address."""
-    if not address:
-        return None
-    try:
-        ip = ipaddress.ip_address(address.strip())
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    prefix = 24 if ip.version == 4 else 48
-    return ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
-
-
-def coarse_place(value: str | None) -> str:
-    """A city or region name from the gateway, trimmed; '' when absent (never finer)."""
-    if not value:
-        return ""
-    text = " ".join(value.split())[:100]
-    return text if text.isprintable() else ""
-
-
 @dataclass(frozen=True)
 class Velocity:
     """Checkouts counted in the current window, against their limits (0 = no limit)."""
@@ -351,18 +325,16 @@ class Cursor:
 
 
 def encode_cursor(cursor: Cursor) -> str:
-    raw = json.dumps([cursor.created_at.isoformat(), str(cursor.order_id)])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return paging.encode_cursor(cursor.created_at.isoformat(), str(cursor.order_id))
 
 
-def decode_cursor(text: str) -> Cursor | None:
-    """The cursor back, or None when it is not one of ours."""
+def decode_cursor(text: str) -> Cursor:
+    """The cursor back; ``BadCursor`` (a 422 problem) when it is not one of ours."""
+    created_at, order_id = paging.decode_cursor(text, 2)
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        created_at, order_id = json.loads(raw)
         cursor = Cursor(datetime.fromisoformat(created_at), UUID(order_id))
-    except (ValueError, TypeError, binascii.Error):
-        return None
+    except ValueError:
+        raise BadCursor() from None
     if cursor.created_at.tzinfo is None:
-        return None
+        raise BadCursor()
     return cursor

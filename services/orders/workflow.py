@@ -36,10 +36,10 @@ from shared.contracts import (
     RefundPending,
     RefundRequested,
     bank_routing_key,
-    courier_routing_key,
 )
 from shared.db import DbConn
 from shared.messaging import DISPATCH_EXCHANGE, PAYMENTS_EXCHANGE, enqueue
+from shared.messaging.topology import courier_routing_key
 
 from . import storage
 from .config import Settings

@@ -5,7 +5,7 @@
 
 from shared.contracts.base import Contract, Money, PersonalContract
 from shared.contracts.catalog import StockRejected, StockReleased, StockReserved
-from shared.contracts.courier import DispatchCancelled, courier_routing_key
+from shared.contracts.courier import DispatchCancelled
 from shared.contracts.customers import (
     AccessRevoked,
     ConsentChanged,
@@ -112,5 +112,4 @@ __all__ = [
     "StockReleased",
     "StockReserved",
     "bank_routing_key",
-    "courier_routing_key",
 ]

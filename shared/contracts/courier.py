@@ -26,7 +26,3 @@ class DispatchCancelled(Contract):
     dispatch_id: UUID
     order_ref: str
     courier: str = Field(pattern=r"^[a-z0-9_-]+$")
-
-
-def courier_routing_key(code: str) -> str:
-    return f"courier.{code}"

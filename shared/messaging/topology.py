@@ -23,6 +23,11 @@ PAYMENTS_EXCHANGE = "shop.payments"
 ATTEMPT_HEADER = "x-shop-attempt"
 
 
+def courier_routing_key(courier: str) -> str:
+    """The routing key of a courier's messages on the dispatch exchange."""
+    return f"courier.{courier}"
+
+
 def courier_queue_name(courier: str) -> str:
     return f"courier.{courier}.dispatch"
 
@@ -93,7 +98,7 @@ async def declare_courier_queue(channel: AbstractChannel, courier: str) -> None:
     queue = await channel.declare_queue(
         courier_queue_name(courier), durable=True, arguments=quorum_arguments()
     )
-    await queue.bind(DISPATCH_EXCHANGE, f"courier.{courier}")
+    await queue.bind(DISPATCH_EXCHANGE, courier_routing_key(courier))
 
 
 async def declare_bank_queue(channel: AbstractChannel, bank: str) -> None:

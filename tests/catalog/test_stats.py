@@ -7,7 +7,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.catalog.domain import coarse_place, normalise_path, referrer_host
+from services.catalog.domain import normalise_path, referrer_host
+from shared.network import coarse_place
 from tests.catalog.conftest import Catalog, bearer
 
 HITS = "/api/stats/hits"

@@ -16,6 +16,7 @@ from aiohttp import web
 from deploy.sandbox_courier import SandboxCourier
 from shared.contracts import DispatchCancelled, DispatchMessage
 from shared.messaging import DISPATCH_EXCHANGE, declare_exchanges, encode_message
+from shared.messaging.topology import courier_routing_key
 from shared.service import running_app
 from shared.signing import SignatureError, verify
 
@@ -64,7 +65,7 @@ async def publish(amqp_url: str, body: bytes, *, message_type: str, courier: str
             correlation_id=None,
             traceparent=None,
         )
-        await exchange.publish(message, routing_key=f"courier.{courier}")
+        await exchange.publish(message, routing_key=courier_routing_key(courier))
 
 
 async def on_callback(request: web.Request) -> web.Response:

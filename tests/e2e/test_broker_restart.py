@@ -39,6 +39,7 @@ import pytest
 
 from deploy.gateway import free_port
 from shared.messaging import DISPATCH_EXCHANGE, declare_exchanges
+from shared.messaging.topology import courier_routing_key
 from tests import infra
 from tests.e2e.shopper import ApiClient as Shopper
 from tests.e2e.stack import Stack, running_stack
@@ -279,7 +280,7 @@ async def dispatch_tap(
     queue = await channel.declare_queue(
         f"tap.{uuid.uuid4()}", durable=True, arguments={"x-queue-type": "quorum"}
     )
-    await queue.bind(DISPATCH_EXCHANGE, "courier.sandbox")
+    await queue.bind(DISPATCH_EXCHANGE, courier_routing_key("sandbox"))
     yield queue
     await connection.close()
 

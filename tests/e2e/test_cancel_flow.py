@@ -34,6 +34,7 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
 from shared.messaging import DISPATCH_EXCHANGE, EVENTS_EXCHANGE
+from shared.messaging.topology import courier_routing_key
 from tests import infra
 from tests.e2e.shopper import Profile
 from tests.e2e.shopper import Shopper as BaseShopper
@@ -125,7 +126,7 @@ async def courier_copy(shop: Stack) -> AsyncIterator[aio_pika.abc.AbstractQueue]
     async with connection:
         channel = await connection.channel()
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await queue.bind(DISPATCH_EXCHANGE, "courier.sandbox")
+        await queue.bind(DISPATCH_EXCHANGE, courier_routing_key("sandbox"))
         yield queue
 
 

@@ -20,6 +20,7 @@ import asyncpg
 import pytest
 
 from shared.messaging import DISPATCH_EXCHANGE, declare_exchanges
+from shared.messaging.topology import courier_routing_key
 from tests.e2e.stack import Stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -102,7 +103,7 @@ async def dispatch_tap(shop: Stack):
     channel = await connection.channel()
     await declare_exchanges(channel)
     queue = await channel.declare_queue(f"tap.{uuid.uuid4()}", exclusive=True)
-    await queue.bind(DISPATCH_EXCHANGE, "courier.sandbox")
+    await queue.bind(DISPATCH_EXCHANGE, courier_routing_key("sandbox"))
     yield queue
     await connection.close()
 

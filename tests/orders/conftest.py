@@ -23,6 +23,7 @@ from services.orders.config import Settings
 from shared.auth import TokenIssuer
 from shared.contracts import Contract, DispatchReleased
 from shared.messaging import DISPATCH_EXCHANGE, EVENTS_EXCHANGE, encode_message
+from shared.messaging.topology import courier_routing_key
 from shared.service import running_app
 from tests.conftest import MakeDatabase
 
@@ -256,6 +257,6 @@ async def courier_tap(orders: Orders) -> AsyncIterator[EventTap]:
     """What the sandbox courier's queue gets on ``shop.dispatch`` (``courier.sandbox``)."""
     channel = await orders.amqp.channel()
     queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-    await queue.bind(DISPATCH_EXCHANGE, "courier.sandbox")
+    await queue.bind(DISPATCH_EXCHANGE, courier_routing_key("sandbox"))
     yield EventTap(queue)
     await channel.close()

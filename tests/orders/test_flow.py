@@ -355,6 +355,10 @@ async def test_listing_pages_newest_first(orders: Orders) -> None:
         )
         assert status == 422, query
         assert response.content_type == "application/problem+json"
+    _, problem, _ = await orders.call(
+        "GET", "/api/orders?cursor=garbage", headers=orders.auth(customer)
+    )
+    assert problem["title"] == "Invalid cursor"
 
 
 async def test_internal_export_of_a_customer(orders: Orders) -> None:

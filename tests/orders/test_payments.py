@@ -338,7 +338,7 @@ async def test_velocity_limits_refuse_bursts(orders: Orders) -> None:
     if time.time() % 60 > 50:  # the windows are calendar minutes: start in a fresh one
         await asyncio.sleep(61 - time.time() % 60)
     customer = uuid4()
-    here = {"X-Real-IP": "198.51.100.7"}
+    here = {"X-Forwarded-For": "198.51.100.7"}
     for _ in range(2):
         await orders.add_item(orders.catalog.add("Gauze", 1_000), 1, orders.auth(customer))
         status, _, _ = await orders.checkout(customer, extra_headers=here)
@@ -355,7 +355,7 @@ async def test_velocity_limits_refuse_bursts(orders: Orders) -> None:
     # Per network (refused attempts count too): a neighbour in the same /24 gets the fourth
     # attempt, then is refused as well.
     other = uuid4()
-    neighbour = {"X-Real-IP": "198.51.100.200"}
+    neighbour = {"X-Forwarded-For": "198.51.100.200"}
     await orders.add_item(orders.catalog.add("Gauze", 1_000), 1, orders.auth(other))
     assert (await orders.checkout(other, extra_headers=neighbour))[0] == 201
     await orders.add_item(orders.catalog.add("Gauze", 1_000), 1, orders.auth(other))
@@ -363,14 +363,14 @@ async def test_velocity_limits_refuse_bursts(orders: Orders) -> None:
     # ... while a customer from another network is fine.
     third = uuid4()
     await orders.add_item(orders.catalog.add("Gauze", 1_000), 1, orders.auth(third))
-    assert (await orders.checkout(third, extra_headers={"X-Real-IP": "192.0.2.1"}))[0] == 201
+    assert (await orders.checkout(third, extra_headers={"X-Forwarded-For": "192.0.2.1"}))[0] == 201
 
 
 async def test_velocity_counters_are_purged_after_a_few_minutes(orders: Orders) -> None:
     for n in range(2):
         customer = uuid4()
         await orders.add_item(orders.catalog.add("Gauze", 1_000), 1, orders.auth(customer))
-        headers = {"X-Real-IP": f"198.51.100.{n}"}
+        headers = {"X-Forwarded-For": f"198.51.100.{n}"}
         assert (await orders.checkout(customer, extra_headers=headers))[0] == 201
     conn = await asyncpg.connect(orders.dsn)
     pool = await create_pool(orders.dsn, min_size=1, max_size=2)
@@ -399,9 +399,9 @@ async def test_ip_statistics_keep_the_network_and_city_only(
     orders: Orders, token_issuer: Any
 ) -> None:
     visits = [
-        ({"X-Real-IP": "203.0.113.77", "X-Geo-City": "Алматы", "X-Geo-Region": "Алматы"}, 1),
-        ({"X-Real-IP": "203.0.113.91", "X-Geo-City": "Алматы", "X-Geo-Region": "Алматы"}, 1),
-        ({"X-Real-IP": "2001:db8:abcd:12:34::9"}, 1),
+        ({"X-Forwarded-For": "203.0.113.77", "X-Geo-City": "Алматы", "X-Geo-Region": "Алматы"}, 1),
+        ({"X-Forwarded-For": "203.0.113.91", "X-Geo-City": "Алматы", "X-Geo-Region": "Алматы"}, 1),
+        ({"X-Forwarded-For": "2001:db8:abcd:12:34::9"}, 1),
     ]
     for headers, _ in visits:
         customer = uuid4()
@@ -489,3 +489,18 @@ async def test_a_free_order_cannot_be_paid_by_card(orders: Orders) -> None:
     # The cart is untouched: the same order goes through as cash on delivery.
     status, order, _ = await orders.checkout(customer)
     assert status == 201 and order["status"] == "placed"
+
+
+@pytest.mark.parametrize("orders_overrides", [{"trusted_proxies": ()}])
+async def test_a_forged_forwarded_for_from_an_untrusted_peer_is_ignored(
+    orders: Orders, token_issuer: Any
+) -> None:
+    # Here the test client (on loopback) is not a trusted proxy: its header counts for nothing.
+    customer = uuid4()
+    await orders.add_item(orders.catalog.add("Plaster", 900), 1, orders.auth(customer))
+    forged = {"X-Forwarded-For": "203.0.113.77"}
+    assert (await orders.checkout(customer, extra_headers=forged))[0] == 201
+    analyst = {"Authorization": f"Bearer {token_issuer.issue(uuid4(), 'staff', {'analyst'})}"}
+    status, stats, _ = await orders.call("GET", "/api/orders/stats/networks", headers=analyst)
+    assert status == 200
+    assert [i["network"] for i in stats["items"]] == ["127.0.0.0/24"]

@@ -14,10 +14,11 @@ from uuid import UUID
 
 import asyncpg
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from shared.db import PG_POOL, DbConn
 from shared.http import Problem, json_response, read_json
+from shared.models import StrictBody
 from shared.signing import SignatureError, verify
 
 from .. import storage
@@ -34,8 +35,7 @@ from ..keys import SETTINGS
 from ..workflow import apply_trigger, set_payment_status
 
 
-class BankCallback(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class BankCallback(StrictBody):
     event_id: UUID
     payment_id: UUID
     status: Literal["succeeded", "declined", "refunded"]

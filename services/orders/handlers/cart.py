@@ -6,18 +6,18 @@ from typing import Any
 from uuid import UUID
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import Field, StrictInt
 
 from shared.db import DbConn
 from shared.http import Problem, json_response, read_json
+from shared.models import StrictBody
 
 from .. import cart_cookie, storage
 from ..domain import MAX_CART_LINES, MAX_QUANTITY, CatalogProduct, PricedCart, money, price_cart
 from .common import app_settings, path_uuid, pool, products
 
 
-class AddItem(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class AddItem(StrictBody):
     product_id: UUID
     quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
 

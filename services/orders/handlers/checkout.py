@@ -9,11 +9,13 @@ from uuid import UUID, uuid4
 
 import asyncpg
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from shared.auth import require_customer
 from shared.db import DbConn
 from shared.http import Problem, json_response, problem_response, read_json
+from shared.models import StrictBody
+from shared.network import coarse_place, request_network
 
 from .. import cart_cookie, storage
 from ..config import Settings
@@ -21,8 +23,6 @@ from ..domain import (
     PricedCart,
     Status,
     Velocity,
-    client_network,
-    coarse_place,
     price_cart,
     request_hash,
     valid_idempotency_key,
@@ -33,19 +33,15 @@ from .common import app_settings, pool, products
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Delivery(_Body):
+class Delivery(StrictBody):
     courier: str = Field(min_length=1, max_length=64)
 
 
-class Payment(_Body):
+class Payment(StrictBody):
     method: Literal["card", "cash_on_delivery"]
 
 
-class CheckoutBody(_Body):
+class CheckoutBody(StrictBody):
     delivery: Delivery
     payment: Payment
 
@@ -77,8 +73,7 @@ def _check_payment_method(settings: Settings, body: CheckoutBody) -> None:
 
 
 def _client_network(request: web.Request) -> storage.Network | None:
-    """The client's network: X-Real-IP as nginx sets it, else the peer; cut to /24 or /48."""
-    return client_network(request.headers.get("X-Real-IP") or request.remote)
+    return request_network(request, app_settings(request).trusted_proxies)
 
 
 async def _velocity_refusal(

@@ -7,10 +7,10 @@ from typing import Literal
 from uuid import UUID
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict
 
 from shared.db import DbConn
 from shared.http import Problem, json_response, read_json
+from shared.models import StrictBody
 from shared.signing import SignatureError, verify
 
 from .. import storage
@@ -20,8 +20,7 @@ from ..workflow import apply_trigger
 from .common import app_settings, pool
 
 
-class CourierCallback(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class CourierCallback(StrictBody):
     event_id: UUID
     dispatch_id: UUID
     status: Literal["delivered", "failed"]

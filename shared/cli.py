@@ -1,0 +1,75 @@
+"""The command line every service shares: ``serve`` (the default), ``migrate``, ``replay-dead``.
+
+A service's ``__main__`` makes a ``ServiceCli``, adds its own commands to ``commands`` and
+calls ``main``; its own commands are handed to the function it passes as ``more``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import aio_pika
+
+from shared.messaging import replay_dead
+from shared.migrations import ensure_database, migrate
+from shared.settings import ServiceSettings
+
+
+async def migrate_service(dsn: str, migrations: Path, name: str) -> list[str]:
+    """Create the service's database if needed and apply its migrations."""
+    await ensure_database(dsn)
+    return await migrate(dsn, migrations, name)
+
+
+async def replay_parked(amqp_url: str, queue: str, limit: int | None) -> int:
+    connection = await aio_pika.connect_robust(amqp_url)
+    try:
+        return await replay_dead(connection, queue, limit=limit)
+    finally:
+        await connection.close()
+
+
+class ServiceCli:
+    """``python -m services.<name> [serve|migrate|replay-dead|...]``."""
+
+    def __init__(
+        self, name: str, migrations: Path, queue: str, serve: Callable[[], object]
+    ) -> None:
+        self.name, self.migrations, self.queue, self.serve = name, migrations, queue, serve
+        self.parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
+        self.commands = self.parser.add_subparsers(dest="command")
+        self.commands.add_parser("serve", help="run the HTTP API, consumer and relay (default)")
+        self.commands.add_parser("migrate", help="create the database if needed and migrate it")
+        replay = self.commands.add_parser(
+            "replay-dead", aliases=["replay"], help=f"move parked messages back to {queue}"
+        )
+        replay.add_argument("--limit", type=int, default=None)
+
+    def main(
+        self,
+        argv: list[str] | None = None,
+        more: Callable[[argparse.Namespace], int] | None = None,
+    ) -> int:
+        """Run the command in ``argv``; the exit status."""
+        args = self.parser.parse_args(argv)
+        if args.command in (None, "serve"):
+            self.serve()
+            return 0
+        if args.command == "migrate":
+            # Only the shared settings: migrating needs no keys or service-specific values.
+            dsn = ServiceSettings().database_url
+            applied = asyncio.run(migrate_service(dsn, self.migrations, self.name))
+            print(f"{self.name}: applied {len(applied)} migration(s)")
+            return 0
+        if args.command in ("replay-dead", "replay"):
+            amqp_url = ServiceSettings().amqp_url
+            replayed = asyncio.run(replay_parked(amqp_url, self.queue, args.limit))
+            print(f"{self.queue}: replayed {replayed} message(s)")
+            return 0
+        if more is not None:
+            return more(args)
+        self.parser.print_help()
+        return 2
