@@ -8,11 +8,10 @@ from uuid import UUID
 from aiohttp import web
 from pydantic import Field, StrictInt
 
-from shared.db import DbConn
 from shared.http import Problem, json_response, read_json
 from shared.models import StrictBody
 
-from .. import cart_cookie, storage
+from .. import cart, cart_cookie
 from ..domain import MAX_CART_LINES, MAX_QUANTITY, CatalogProduct, PricedCart, money, price_cart
 from .common import app_settings, path_uuid, pool, products
 
@@ -55,7 +54,7 @@ async def _cart_response(
 async def get_cart(request: web.Request) -> web.Response:
     async with pool(request).acquire() as conn, conn.transaction():
         ref = await cart_cookie.resolve_cart(conn, request, create=False)
-        items = await storage.cart_items(conn, ref.cart_id) if ref.cart_id else []
+        items = await cart.items_of(conn, ref)
     response = await _cart_response(request, items)
     cart_cookie.apply_cookie(response, ref, app_settings(request))
     return response
@@ -69,30 +68,28 @@ async def add_cart_item(request: web.Request) -> web.Response:
     async with pool(request).acquire() as conn, conn.transaction():
         ref = await cart_cookie.resolve_cart(conn, request, create=True)
         assert ref.cart_id is not None
-        await _add_item(conn, ref.cart_id, body)
-        items = await storage.cart_items(conn, ref.cart_id)
+        try:
+            await cart.add_item(conn, ref.cart_id, body.product_id, body.quantity)
+        except cart.CartFull:
+            raise Problem(
+                422, "Cart is full", f"A cart holds at most {MAX_CART_LINES} products."
+            ) from None
+        except cart.TooManyUnits:
+            raise Problem(
+                422, "Too many units", f"At most {MAX_QUANTITY} units of one product."
+            ) from None
+        items = await cart.items_of(conn, ref)
     response = await _cart_response(request, items, known=product)
     cart_cookie.apply_cookie(response, ref, app_settings(request))
     return response
-
-
-async def _add_item(conn: DbConn, cart_id: UUID, body: AddItem) -> None:
-    items = dict(await storage.cart_items(conn, cart_id))
-    if body.product_id not in items and len(items) >= MAX_CART_LINES:
-        raise Problem(422, "Cart is full", f"A cart holds at most {MAX_CART_LINES} products.")
-    added = await storage.add_cart_item(conn, cart_id, body.product_id, body.quantity, MAX_QUANTITY)
-    if added is None:
-        raise Problem(422, "Too many units", f"At most {MAX_QUANTITY} units of one product.")
 
 
 async def remove_cart_item(request: web.Request) -> web.Response:
     product_id = path_uuid(request, "product_id")
     async with pool(request).acquire() as conn, conn.transaction():
         ref = await cart_cookie.resolve_cart(conn, request, create=False)
-        removed = ref.cart_id is not None and await storage.remove_cart_item(
-            conn, ref.cart_id, product_id
-        )
-        items = await storage.cart_items(conn, ref.cart_id) if ref.cart_id else []
+        removed = await cart.remove_item(conn, ref, product_id)
+        items = await cart.items_of(conn, ref)
     if not removed:
         raise Problem(404, "Not in cart", "This product is not in the cart.")
     response = await _cart_response(request, items)
