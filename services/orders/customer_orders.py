@@ -1,0 +1,74 @@
+"""A customer's orders, the use case: a page of them, one, the cancel, the export.
+
+Each takes the customer's id from a verified token; another customer's order is
+``OrderNotFound``, the same as none. The cancel runs in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from shared.db import DbConn
+
+from . import storage
+from .config import Settings
+from .documents import order_documents, order_summary
+from .domain import Cursor, IllegalTransition, Status, Trigger, encode_cursor
+from .workflow import OrderNotFound, apply_trigger
+
+
+class TooLateToCancel(Exception):
+    """The order is with the courier or finished."""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+async def page_of_orders(conn: DbConn, customer_id: UUID, limit: int, after: Cursor | None) -> Page:
+    """The customer's orders, newest first, after the cursor."""
+    rows = await storage.customer_orders(conn, customer_id, limit + 1, after)
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = encode_cursor(Cursor(page[-1]["created_at"], page[-1]["id"])) if more else None
+    return Page([order_summary(row) for row in page], next_cursor)
+
+
+async def one_order(
+    conn: DbConn, customer_id: UUID, order_id: UUID, bank_public_url: str
+) -> dict[str, Any]:
+    row = await storage.customer_order(conn, customer_id, order_id)
+    if row is None:
+        raise OrderNotFound(str(order_id))
+    documents = await order_documents(conn, [row], bank_public_url)
+    return documents[0]
+
+
+async def cancel_order(conn: DbConn, customer_id: UUID, order_id: UUID, settings: Settings) -> str:
+    """Placed, awaiting payment or paid: cancelled (a requested dispatch is cancelled with
+    the courier, a paid card order refunded); cancelling a cancelled order changes nothing.
+    Dispatched or finished: ``TooLateToCancel``. Returns the order's reference."""
+    row = await storage.customer_order(conn, customer_id, order_id)
+    if row is None:
+        raise OrderNotFound(str(order_id))
+    if row["status"] == Status.CANCELLED.value:
+        return str(row["order_ref"])
+    try:
+        await apply_trigger(conn, order_id, Trigger.CUSTOMER_CANCELLED, settings)
+    except IllegalTransition as exc:
+        if exc.status is not Status.CANCELLED:  # else a concurrent cancel came first
+            raise TooLateToCancel() from None
+    return str(row["order_ref"])
+
+
+async def export(conn: DbConn, customer_id: UUID, bank_public_url: str) -> dict[str, Any]:
+    """Everything orders holds about a customer: their orders and their cart."""
+    rows = await storage.all_customer_orders(conn, customer_id)
+    documents = await order_documents(conn, rows, bank_public_url)
+    cart_id = await storage.customer_cart(conn, customer_id)
+    items = await storage.cart_items(conn, cart_id) if cart_id else []
+    cart = [{"product_id": str(p), "quantity": q} for p, q in items]
+    return {"orders": documents, "cart": {"items": cart}}

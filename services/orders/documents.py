@@ -1,0 +1,99 @@
+"""What a customer (or their export) sees of an order: the JSON documents, built from rows.
+
+Only ids, references, amounts, product snapshots and statuses: orders holds nothing personal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from shared.db import DbConn
+
+from . import storage
+from .domain import PaymentStatus, Status, money
+
+
+def order_summary(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "order_ref": row["order_ref"],
+        "status": row["status"],
+        "total": money(row["total_amount"]),
+        "created_at": row["created_at"].isoformat(),
+    }
+
+
+def order_document(
+    row: asyncpg.Record,
+    lines: Sequence[asyncpg.Record],
+    history: Sequence[asyncpg.Record],
+    payment: asyncpg.Record | None,
+    bank_public_url: str,
+) -> dict[str, Any]:
+    return {
+        **order_summary(row),
+        "items": [
+            {
+                "product_id": str(line["product_id"]),
+                "sku": line["sku"],
+                "name": line["name"],
+                "quantity": line["quantity"],
+                "unit_price": money(line["unit_price"]),
+                "line_total": money(line["unit_price"] * line["quantity"]),
+            }
+            for line in lines
+        ],
+        "payment": _payment_document(row, payment),
+        "payment_url": _payment_url(row, payment, bank_public_url),
+        "delivery": {"courier": row["courier"]},
+        "needs_attention": row["needs_attention_at"] is not None
+        and row["status"] == Status.DISPATCHED.value,
+        "history": [
+            {"status": h["status"], "at": h["at"].isoformat(), "cause": h["cause"]} for h in history
+        ],
+    }
+
+
+def _payment_document(row: asyncpg.Record, payment: asyncpg.Record | None) -> dict[str, Any]:
+    if payment is None:
+        return {"method": row["payment_method"]}
+    return {
+        "method": row["payment_method"],
+        "id": str(payment["id"]),
+        "status": payment["status"],
+        "amount": money(payment["amount"]),
+        "expires_at": payment["expires_at"].isoformat(),
+    }
+
+
+def _payment_url(
+    row: asyncpg.Record, payment: asyncpg.Record | None, bank_public_url: str
+) -> str | None:
+    """The bank's hosted page, while the order waits for its payment."""
+    if payment is None or row["status"] != Status.AWAITING_PAYMENT.value:
+        return None
+    if payment["status"] != PaymentStatus.REQUESTED.value:
+        return None
+    return f"{bank_public_url.rstrip('/')}/pay/{payment['id']}"
+
+
+async def order_documents(
+    conn: DbConn, rows: Sequence[asyncpg.Record], bank_public_url: str
+) -> list[dict[str, Any]]:
+    ids = [row["id"] for row in rows]
+    lines = await storage.order_lines(conn, ids)
+    history = await storage.order_history(conn, ids)
+    payments = await storage.order_payments(conn, ids)
+    return [
+        order_document(
+            row,
+            lines.get(row["id"], []),
+            history.get(row["id"], []),
+            payments.get(row["id"]),
+            bank_public_url,
+        )
+        for row in rows
+    ]
