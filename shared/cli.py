@@ -1,21 +1,55 @@
 """The command line every service shares: ``serve`` (the default), ``migrate``, ``replay-dead``.
 
-A service's ``__main__`` makes a ``ServiceCli``, adds its own commands to ``commands`` and
-calls ``main``; its own commands are handed to the function it passes as ``more``.
+A service's ``__main__`` makes a ``ServiceCli`` (``serving`` builds its usual ``serve``),
+adds its own commands to ``commands`` and calls ``main``; its own commands are handed to the
+function it passes as ``more``. A one-off command on the database runs through
+``with_connection``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import aio_pika
+import asyncpg
+from aiohttp import web
 
 from shared.messaging import replay_dead
 from shared.migrations import ensure_database, migrate
+from shared.service import run_service
 from shared.settings import ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
+T = TypeVar("T")
+
+
+def serving(
+    name: str, load: Callable[[], S], create_app: Callable[[S], web.Application]
+) -> Callable[[], None]:
+    """The ``serve`` command: the settings from the environment, the app, served until stopped."""
+
+    def serve() -> None:
+        settings = load()
+        run_service(name, create_app(settings), settings)
+
+    return serve
+
+
+def with_connection(dsn: str, use: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Run ``use`` on one database connection, closed after (for a one-off command)."""
+
+    async def run() -> T:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await use(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
 
 
 async def migrate_service(dsn: str, migrations: Path, name: str) -> list[str]:
