@@ -8,12 +8,12 @@ task ends with the app.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 from aiohttp import web
 
+from shared.background import CleanupCtx, task_ctx
 from shared.db import PG_POOL, DbConn
 from shared.logging import get_logger
 
@@ -21,27 +21,18 @@ Chore = Callable[[DbConn], Awaitable[bool]]  # True: more to do right away
 log = get_logger("customers.background")
 
 
-def chore_ctx(
-    name: str, chore: Chore, interval_s: float
-) -> Callable[[web.Application], AsyncIterator[None]]:
+def chore_ctx(name: str, chore: Chore, interval_s: float) -> CleanupCtx:
     """A cleanup_ctx running ``chore`` repeatedly while the app lives."""
 
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        async def forever() -> None:
-            while True:
-                more = False
-                try:
-                    async with app[PG_POOL].acquire() as conn:
-                        more = await chore(conn)
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                    log.warning("chore failed", chore=name, error=type(exc).__name__)
-                if not more:
-                    await asyncio.sleep(interval_s)
+    async def forever(app: web.Application) -> None:
+        while True:
+            more = False
+            try:
+                async with app[PG_POOL].acquire() as conn:
+                    more = await chore(conn)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("chore failed", chore=name, error=type(exc).__name__)
+            if not more:
+                await asyncio.sleep(interval_s)
 
-        task = asyncio.create_task(forever(), name=name)
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return ctx
+    return task_ctx(name, forever)

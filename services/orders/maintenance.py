@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import asyncpg
-from aiohttp import web
 
+from shared.background import CleanupCtx, task_ctx
 from shared.contracts import OrderNeedsAttention
 from shared.db import PG_POOL
 from shared.logging import get_logger
@@ -106,12 +105,5 @@ async def _loop(pool: asyncpg.Pool, settings: Settings) -> None:
         await asyncio.sleep(settings.maintenance_interval_s)
 
 
-def maintenance_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(_loop(app[PG_POOL], settings))
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return ctx
+def maintenance_ctx(settings: Settings) -> CleanupCtx:
+    return task_ctx("orders-maintenance", lambda app: _loop(app[PG_POOL], settings))
