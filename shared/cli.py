@@ -1,9 +1,9 @@
 """The command line every service shares: ``serve`` (the default), ``migrate``, ``replay-dead``.
 
 A service's ``__main__`` makes a ``ServiceCli`` (``serving`` builds its usual ``serve``),
-adds its own commands to ``commands`` and calls ``main``; its own commands are handed to the
-function it passes as ``more``. A one-off command on the database runs through
-``with_connection``.
+adds its own commands (``command(name, help, run)``, or parsers on ``commands`` handed to the
+function it passes to ``main`` as ``more``) and calls ``main``. A one-off command on the
+database runs through ``with_connection``.
 """
 
 from __future__ import annotations
@@ -81,6 +81,28 @@ class ServiceCli:
             "replay-dead", aliases=["replay"], help=f"move parked messages back to {queue}"
         )
         replay.add_argument("--limit", type=int, default=None)
+        self._runs: dict[str, Callable[[], object]] = {}
+
+    def command(self, name: str, help: str, run: Callable[[], object]) -> None:
+        """A service-specific command without arguments: ``run()`` does it."""
+        self.commands.add_parser(name, help=help)
+        self._runs[name] = run
+
+    def db_command(
+        self,
+        name: str,
+        help: str,
+        use: Callable[[asyncpg.Connection], Awaitable[int]],
+        done: str,
+    ) -> None:
+        """A command on the service's database: ``use(conn)`` counts what it did, printed as
+        ``done`` (``"purged {} cart(s)"``) after the service's name."""
+
+        def run() -> None:
+            count = with_connection(ServiceSettings().database_url, use)
+            print(f"{self.name}: {done.format(count)}")
+
+        self.command(name, help, run)
 
     def main(
         self,
@@ -102,6 +124,9 @@ class ServiceCli:
             amqp_url = ServiceSettings().amqp_url
             replayed = asyncio.run(replay_parked(amqp_url, self.queue, args.limit))
             print(f"{self.queue}: replayed {replayed} message(s)")
+            return 0
+        if args.command in self._runs:
+            self._runs[args.command]()
             return 0
         if more is not None:
             return more(args)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from services.catalog.app import create_app
 from services.catalog.config import Settings
 from services.catalog.messages import QUEUE
 from services.catalog.seed import seed_demo_catalog
-from shared.cli import ServiceCli, serving, with_connection
+from shared.cli import ServiceCli, serving
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -22,17 +21,11 @@ async def _seed(conn: asyncpg.Connection) -> int:
         return await seed_demo_catalog(conn)
 
 
-def _more(args: argparse.Namespace) -> int:
-    assert args.command == "seed"
-    added = with_connection(Settings().database_url, _seed)
-    print(f"catalog: seeded {added} new product(s)")
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     cli = ServiceCli("catalog", MIGRATIONS, QUEUE, serving("catalog", Settings, create_app))
-    cli.commands.add_parser("seed", help="add the demo products that are not there yet")
-    return cli.main(argv, _more)
+    seed = "add the demo products that are not there yet"
+    cli.db_command("seed", seed, _seed, "seeded {} new product(s)")
+    return cli.main(argv)
 
 
 if __name__ == "__main__":
