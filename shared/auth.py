@@ -177,31 +177,48 @@ class TokenVerifier:
 TOKEN_VERIFIER = web.AppKey("token_verifier", TokenVerifier)
 
 
+AUTH_REFUSAL = web.RequestKey("auth_refusal", Problem)
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Verify a bearer token when one is sent; handlers decide whether one is required."""
+    """Verify a bearer token when one is sent; handlers decide whether one is required.
+
+    A bad one (malformed, expired, revoked) is kept as the refusal ``require_customer`` and
+    ``require_role`` raise: a route that needs no token (login, refresh, register) ignores
+    it, so a client that sends its stale token along can still sign in or refresh."""
     header = request.headers.get("Authorization", "")
     if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Problem(401, "Unauthorized", "Use 'Authorization: Bearer <token>'.")
-        request[PRINCIPAL] = request.app[TOKEN_VERIFIER].verify(token.strip())
+        try:
+            request[PRINCIPAL] = _bearer(request, header)
+        except Problem as refusal:
+            request[AUTH_REFUSAL] = refusal
     return await handler(request)
 
 
-def require_customer(request: web.Request) -> UUID:
+def _bearer(request: web.Request, header: str) -> Principal:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Problem(401, "Unauthorized", "Use 'Authorization: Bearer <token>'.")
+    return request.app[TOKEN_VERIFIER].verify(token.strip())
+
+
+def _signed_in(request: web.Request) -> Principal:
     principal = request.get(PRINCIPAL)
     if principal is None:
-        raise Problem(401, "Unauthorized", "Sign in first.")
+        raise request.get(AUTH_REFUSAL) or Problem(401, "Unauthorized", "Sign in first.")
+    return principal
+
+
+def require_customer(request: web.Request) -> UUID:
+    principal = _signed_in(request)
     if principal.kind != "customer":
         raise Problem(403, "Forbidden", "This needs a customer account.")
     return principal.subject
 
 
 def require_role(request: web.Request, *roles: str) -> Principal:
-    principal = request.get(PRINCIPAL)
-    if principal is None:
-        raise Problem(401, "Unauthorized", "Sign in first.")
+    principal = _signed_in(request)
     if principal.kind != "staff" or not principal.roles & set(roles):
         raise Problem(403, "Forbidden", f"This needs one of the roles: {', '.join(roles)}.")
     return principal

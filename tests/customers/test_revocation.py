@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 import jwt
 
+from services.customers.keys import ISSUER
 from services.customers.web import sessions as web_sessions
 from shared import revocations
 from shared.revocations import REVOCATIONS, Revocation, Revocations
@@ -195,3 +196,37 @@ async def test_a_lost_listener_reconnects_and_reloads(shop: Shop) -> None:
     finally:
         await conn.close()
     assert await eventually_refused(shop, token) == 401
+
+
+async def test_a_revoked_or_expired_bearer_sent_along_does_not_block_refresh_or_login(
+    shop: Shop,
+) -> None:
+    """A route that needs no token ignores a bad one; a route that needs one refuses it."""
+    customer_id = UUID(await shop.register())
+    stale, _ = await signed_in(shop)
+    new = {"current_password": PASSWORD, "new_password": "a brand new secret"}
+    status, _ = await shop.call("POST", "/api/customers/me/password", token=stale, json=new)
+    assert status == 204 and await me_status(shop, stale) == 401  # revoked
+    expired = shop.app[ISSUER].issue(customer_id, "customer", session_id=uuid4())
+    expired = jwt.encode(
+        {**jwt.decode(expired, options={"verify_signature": False}), "exp": 1},
+        shop.settings.private_key_pem(),
+        algorithm="EdDSA",
+    )
+    for bad in (stale, expired):
+        bearer = {"Authorization": f"Bearer {bad}"}
+        status, answer, jar = await post(
+            shop,
+            "/api/customers/login",
+            headers=bearer,
+            json={"login": LOGIN, "password": "a brand new secret"},
+        )
+        assert status == 200
+        status, answer, _ = await post(
+            shop, "/api/customers/token/refresh", cookie=jar["refresh_token"].value, headers=bearer
+        )
+        assert status == 200 and answer["body"]["access_token"]
+        assert await me_status(shop, bad) == 401
+        assert await me_status(shop, answer["body"]["access_token"]) == 200
+        status, _, _ = await post(shop, "/api/customers/logout", headers=bearer)
+        assert status == 204

@@ -1,15 +1,18 @@
 """Access ends at once everywhere (issue 8): after a logout or a password change the access
-tokens they end are refused by customers at once, and by orders, catalog and notifications
-as soon as the revocation event reached them (polled with a bound, then asserted); a
-token of another session lives on after a single-session logout."""
+tokens they end are refused by customers at once, and by orders and catalog as soon as the
+revocation event reached them (polled with a bound, then asserted); notifications, which has
+no route that takes a token, keeps the revocation too; a token of another session lives on
+after a single-session logout."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from typing import Any
+from uuid import UUID
 
 import aiohttp
+import asyncpg
 import jwt
 
 from tests.e2e.shopper import Profile, Shopper
@@ -35,15 +38,25 @@ async def status_of(session: aiohttp.ClientSession, url: str, token: str) -> tup
 
 
 def probes(shop: Stack, token: str) -> dict[str, str]:
-    """One route per service that the token reaches (each answers 401 once it is revoked)."""
-    customer_id = jwt.decode(token, options={"verify_signature": False})["sub"]
+    """One route per service that needs a token (each answers 401 once it is revoked)."""
     return {
         "customers": f"{shop.gateway_url}/api/customers/me",
         "orders": f"{shop.gateway_url}/api/orders",
         "catalog": f"{shop.gateway_url}/api/stats/report",  # a staff route: 403 until then
-        "notifications": f"{shop.service_urls['notifications']}"
-        f"/internal/customers/{customer_id}/export",  # internal: 403 until then
     }
+
+
+async def kept_by_notifications(shop: Stack, token: str) -> bool:
+    customer_id = UUID(jwt.decode(token, options={"verify_signature": False})["sub"])
+    conn = await asyncpg.connect(shop.dsns["notifications"])
+    try:
+        query = "SELECT count(*) FROM access_revocations WHERE customer_id = $1"
+        deadline = time.monotonic() + BOUND_S
+        while not await conn.fetchval(query, customer_id) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return bool(await conn.fetchval(query, customer_id))
+    finally:
+        await conn.close()
 
 
 async def refused_everywhere(session: aiohttp.ClientSession, shop: Stack, token: str) -> None:
@@ -56,6 +69,7 @@ async def refused_everywhere(session: aiohttp.ClientSession, shop: Stack, token:
             await asyncio.sleep(0.05)
         assert status == 401, service
         assert content_type.startswith("application/problem+json"), service
+    assert await kept_by_notifications(shop, token)
 
 
 async def accepted_everywhere(session: aiohttp.ClientSession, shop: Stack, token: str) -> None:
