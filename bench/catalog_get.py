@@ -12,21 +12,17 @@ import json
 import random
 import subprocess
 import sys
-import time
 from uuid import UUID
 
-import aiohttp
 from aiohttp import web
 
 from bench.env import bench_database, bench_servers, bench_vhost
+from bench.load import NextRequest, load, wait_ready
 from deploy.gateway import free_port
 from services.catalog import storage
 from services.catalog.seed import seed_demo_catalog
 from shared.auth import generate_signing_key_pem
 from shared.db import create_pool
-
-DURATION_S = 8.0
-IN_FLIGHT = 32
 
 
 def serve_bare(dsn: str, port: int) -> None:
@@ -68,43 +64,8 @@ def serve_service(dsn: str, amqp_url: str, port: int) -> None:
     web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None, access_log=None)
 
 
-async def _wait_ready(url: str) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(100):
-            try:
-                async with session.get(url) as response:
-                    if response.status < 500:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
-
-
-async def load(base: str, ids: list[str]) -> dict[str, float]:
-    latencies: list[float] = []
-    deadline = time.perf_counter() + DURATION_S
-    connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def worker() -> None:
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                url = f"{base}/api/catalog/products/{random.choice(ids)}"
-                async with session.get(url) as response:
-                    await response.read()
-                    assert response.status == 200
-                latencies.append(time.perf_counter() - started)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "rps": len(latencies) / elapsed,
-        "p50_ms": latencies[len(latencies) // 2] * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
-    }
+def product_gets(base: str, ids: list[str]) -> NextRequest:
+    return lambda: (f"{base}/api/catalog/products/{random.choice(ids)}", {})
 
 
 async def run() -> dict[str, float]:
@@ -126,9 +87,9 @@ async def run() -> dict[str, float]:
                 )
                 try:
                     base = f"http://127.0.0.1:{port}"
-                    await _wait_ready(f"{base}/api/catalog/products/{ids[0]}")
-                    await load(base, ids[:1])  # warm-up
-                    results[name] = await load(base, ids)
+                    await wait_ready(f"{base}/api/catalog/products/{ids[0]}")
+                    await load(product_gets(base, ids[:1]))  # warm-up
+                    results[name] = await load(product_gets(base, ids))
                 finally:
                     process.terminate()
                     process.wait(10)

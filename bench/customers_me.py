@@ -14,21 +14,16 @@ import os
 import random
 import subprocess
 import sys
-import time
 from uuid import UUID
 
-import aiohttp
-
-from bench.catalog_get import _wait_ready
 from bench.customer_releases import PlainVault, make_vault, seed
 from bench.env import bench_database, bench_servers, bench_vhost
+from bench.load import NextRequest, load, wait_ready
 from deploy.gateway import free_port
 from shared.auth import TokenIssuer, generate_signing_key_pem
 from shared.db import create_pool
 
 CUSTOMERS = 2_000
-DURATION_S = 8.0
-IN_FLIGHT = 32
 
 
 def serve(plain: bool) -> None:
@@ -50,30 +45,11 @@ def serve(plain: bool) -> None:
     web.run_app(app, host="127.0.0.1", port=settings.http_port, print=None, access_log=None)
 
 
-async def load(base: str, tokens: list[str]) -> dict[str, float]:
-    latencies: list[float] = []
-    deadline = time.perf_counter() + DURATION_S
-    connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def worker() -> None:
-            while time.perf_counter() < deadline:
-                headers = {"Authorization": f"Bearer {random.choice(tokens)}"}
-                started = time.perf_counter()
-                async with session.get(f"{base}/api/customers/me", headers=headers) as response:
-                    await response.read()
-                    assert response.status == 200, response.status
-                latencies.append(time.perf_counter() - started)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "rps": len(latencies) / elapsed,
-        "p50_ms": latencies[len(latencies) // 2] * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
-    }
+def me_gets(base: str, tokens: list[str]) -> NextRequest:
+    return lambda: (
+        f"{base}/api/customers/me",
+        {"Authorization": f"Bearer {random.choice(tokens)}"},
+    )
 
 
 async def measure(dsn: str, amqp_url: str, plain: bool) -> dict[str, float]:
@@ -103,9 +79,9 @@ async def measure(dsn: str, amqp_url: str, plain: bool) -> dict[str, float]:
     process = subprocess.Popen([sys.executable, "-m", "bench.customers_me", mode], env=env)
     try:
         base = f"http://127.0.0.1:{port}"
-        await _wait_ready(f"{base}/healthz")
-        await load(base, tokens[:50])  # warm-up
-        return await load(base, tokens)
+        await wait_ready(f"{base}/healthz")
+        await load(me_gets(base, tokens[:50]))  # warm-up
+        return await load(me_gets(base, tokens))
     finally:
         process.terminate()
         process.wait(10)

@@ -31,7 +31,7 @@ import logging
 import os
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from aiohttp import web
@@ -39,9 +39,10 @@ from pydantic import ValidationError
 
 from deploy.standin import (
     QueueStandIn,
+    StandInOptions,
+    healthz,
     parse_standin_args,
-    run_main,
-    serve_standin,
+    run_standin,
     standin_parser,
 )
 from shared.contracts import PaymentRequested, RefundRequested
@@ -62,20 +63,12 @@ class SandboxBank(QueueStandIn):
         amqp_url: str,
         code: str = "sandbox",
         *,
-        callback_base_url: str = "http://127.0.0.1:8080",
-        secret: str = "",
         public_url: str = "http://127.0.0.1:8203",
         auto_pay: AutoPay = None,
         delay_s: float = 0.1,
-        retry_delays_s: tuple[float, ...] = (0.5, 1, 2, 5, 10, 30),
+        **options: Unpack[StandInOptions],
     ) -> None:
-        super().__init__(
-            amqp_url,
-            code,
-            callback_base_url=callback_base_url,
-            secret=secret,
-            retry_delays_s=retry_delays_s,
-        )
+        super().__init__(amqp_url, code, **options)
         self.public_url = public_url.rstrip("/")
         self.auto_pay = auto_pay
         self.delay_s = delay_s
@@ -222,10 +215,6 @@ def _accepted(answer: int | None) -> bool:
 BANK_KEY = web.AppKey("bank", SandboxBank)
 
 
-async def healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
 async def payments_json(request: web.Request) -> web.Response:
     bank = request.app[BANK_KEY]
     return web.json_response(
@@ -312,21 +301,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def serve(args: argparse.Namespace) -> None:
-    bank = SandboxBank(
-        args.amqp_url,
-        args.code,
-        callback_base_url=args.callback_base_url,
-        secret=args.secret,
-        public_url=args.public_url,
-        auto_pay=args.auto_pay,
-    )
-    await serve_standin(bank, args.http_host, args.http_port, f"sandbox bank {args.code}")
-
-
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    run_main(lambda: serve(args))
+    run_standin(
+        SandboxBank, "sandbox bank", args, public_url=args.public_url, auto_pay=args.auto_pay
+    )
 
 
 if __name__ == "__main__":

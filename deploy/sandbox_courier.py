@@ -38,7 +38,7 @@ import logging
 import os
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Unpack
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from aiohttp import web
@@ -46,9 +46,10 @@ from pydantic import ValidationError
 
 from deploy.standin import (
     QueueStandIn,
+    StandInOptions,
+    healthz,
     parse_standin_args,
-    run_main,
-    serve_standin,
+    run_standin,
     standin_parser,
 )
 from shared.contracts import DispatchCancelled, DispatchMessage
@@ -73,19 +74,11 @@ class SandboxCourier(QueueStandIn):
         amqp_url: str,
         code: str = "sandbox",
         *,
-        callback_base_url: str = "http://127.0.0.1:8080",
-        secret: str = "",
         confirm_delay_s: float = 0.5,
         auto_confirm: bool = True,
-        retry_delays_s: tuple[float, ...] = (0.5, 1, 2, 5, 10, 30),
+        **options: Unpack[StandInOptions],
     ) -> None:
-        super().__init__(
-            amqp_url,
-            code,
-            callback_base_url=callback_base_url,
-            secret=secret,
-            retry_delays_s=retry_delays_s,
-        )
+        super().__init__(amqp_url, code, **options)
         self.confirm_delay_s = confirm_delay_s
         self.auto_confirm = auto_confirm
         self.received: list[dict[str, Any]] = []
@@ -244,10 +237,6 @@ MODELS: dict[str, type[DispatchMessage] | type[DispatchCancelled]] = {
 }
 
 
-async def healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
 async def dispatches(request: web.Request) -> web.Response:
     courier = request.app[COURIER_KEY]
     early = [{"dispatch_id": k, "cancelled_at": v} for k, v in courier.early_cancels.items()]
@@ -326,21 +315,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parse_standin_args(parser, argv, party="COURIER")
 
 
-async def serve(args: argparse.Namespace) -> None:
-    courier = SandboxCourier(
-        args.amqp_url,
-        args.code,
-        callback_base_url=args.callback_base_url,
-        secret=args.secret,
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    run_standin(
+        SandboxCourier,
+        "sandbox courier",
+        args,
         confirm_delay_s=args.confirm_delay_s,
         auto_confirm=args.auto_confirm,
     )
-    await serve_standin(courier, args.http_host, args.http_port, f"sandbox courier {args.code}")
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    run_main(lambda: serve(args))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import os
 import signal
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, TypedDict
 
 import aiohttp
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
@@ -23,6 +23,16 @@ from aiohttp import web
 
 from shared.messaging.supervisor import ConsumerSupervisor, connect
 from shared.signing import signed_headers
+
+RETRY_DELAYS_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+class StandInOptions(TypedDict, total=False):
+    """What every stand-in takes besides the broker and its code (defaults in QueueStandIn)."""
+
+    callback_base_url: str
+    secret: str
+    retry_delays_s: tuple[float, ...]
 
 
 class StandIn(Protocol):
@@ -41,11 +51,11 @@ class QueueStandIn:
     def __init__(
         self,
         amqp_url: str,
-        code: str,
+        code: str = "sandbox",
         *,
-        callback_base_url: str,
-        secret: str,
-        retry_delays_s: tuple[float, ...],
+        callback_base_url: str = "http://127.0.0.1:8080",
+        secret: str = "",
+        retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S,
     ) -> None:
         self.amqp_url = amqp_url
         self.code = code
@@ -121,6 +131,10 @@ class QueueStandIn:
             return None
 
 
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
 async def wait_for_stop_signal() -> None:
     """Return on SIGINT or SIGTERM."""
     stop = asyncio.Event()
@@ -170,7 +184,25 @@ def parse_standin_args(
     return args
 
 
-def run_main(serve: Callable[[], Coroutine[Any, Any, None]]) -> None:
+def run_standin(
+    make: Callable[..., AbstractAsyncContextManager[StandIn]],
+    label: str,
+    args: argparse.Namespace,
+    **extra: Any,
+) -> None:
+    """Run one stand-in as its own process (``make`` with the common options of ``args``
+    and ``extra``) until SIGINT or SIGTERM."""
+
+    async def serve() -> None:
+        standin = make(
+            args.amqp_url,
+            args.code,
+            callback_base_url=args.callback_base_url,
+            secret=args.secret,
+            **extra,
+        )
+        await serve_standin(standin, args.http_host, args.http_port, f"{label} {args.code}")
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
