@@ -8,18 +8,13 @@ from pathlib import Path
 from services.notifications.app import create_app
 from services.notifications.config import Settings
 from services.notifications.messages import QUEUE
-from shared.cli import ServiceCli
-from shared.service import run_service
+from shared.cli import ServiceCli, serving
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def serve() -> None:
-    settings = Settings()  # values come from the environment
-    run_service("notifications", create_app(settings), settings)
-
-
 def main(argv: list[str] | None = None) -> int:
+    serve = serving("notifications", Settings, create_app)
     return ServiceCli("notifications", MIGRATIONS, QUEUE, serve).main(argv)
 
 
