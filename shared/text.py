@@ -3,7 +3,8 @@
 Such text goes out to couriers, into mail and onto pages, so it may hold no control
 characters (NUL, line breaks, escapes), no bidirectional embeddings, overrides or isolates
 (they reorder what a reader sees) and not only invisible characters. ``plain_text`` is the
-one check for every such field; its messages never quote the value.
+one check for every such field (``plain_paragraphs`` for a longer text that may have line
+feeds, as a product description); its messages never quote the value.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ def plain_text(value: str) -> str:
         for char in value
     ):
         raise ValueError("must contain visible characters")
+    return value
+
+
+def plain_paragraphs(value: str) -> str:
+    """``plain_text`` that may hold line feeds between its lines."""
+    plain_text(value.replace("\n", " "))
     return value
 
 

@@ -23,6 +23,7 @@ from shared import paging
 from shared.contracts import OrderLine
 from shared.models import StrictBody
 from shared.paging import BadCursor
+from shared.text import plain_paragraphs, plain_text
 
 MAX_PRICE_TIYN = 10**12
 MAX_STOCK = 1_000_000_000
@@ -42,8 +43,13 @@ def _clean_text(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_clean_text)]
-Name = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[Text, StringConstraints(max_length=5000)]
+# What goes onto pages and parcels follows the rule of all such text (shared.text).
+Name = Annotated[
+    Text,
+    AfterValidator(plain_text),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+]
+Description = Annotated[Text, AfterValidator(plain_paragraphs), StringConstraints(max_length=5000)]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 

@@ -239,6 +239,44 @@ async def test_bad_product_bodies_are_4xx_problems(catalog: Catalog, staff_heade
     assert "Парацетамол" not in str(problem)  # values are never echoed
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        new_product(name="Парацетамол\x1b[2J"),  # a terminal escape
+        new_product(name="Парацетамол\u202eгм 005"),  # a right-to-left override
+        new_product(name="Парацетамол\r\nX-Injected: 1"),  # a line break in a name
+        new_product(name="\u200b\u200d"),  # only zero-width characters
+        new_product(description="Жаропонижающее\x07\x08"),
+        new_product(description="Жаропонижающее\u2066"),
+        new_product(description="\n\u200b"),
+    ],
+)
+async def test_product_text_follows_the_plain_text_rule(catalog: Catalog, staff_headers, body):
+    """Names and descriptions go onto pages and into couriers' parcels: the same rule as
+    personal text (shared.text), a description may have line feeds between paragraphs."""
+    status, kind, problem = await send(
+        catalog, "POST", "/api/catalog/products", json=body, headers=staff_headers
+    )
+    assert (status, kind) == (422, PROBLEM)
+    assert "Парацетамол" not in str(problem) and "Жаропонижающее" not in str(problem)
+    product_id = await catalog.add_product("Бинт")
+    patch = {key: body[key] for key in ("name", "description")}
+    status, _, _ = await send(
+        catalog, "PATCH", f"/api/catalog/products/{product_id}", json=patch, headers=staff_headers
+    )
+    assert status == 422
+
+
+async def test_a_description_may_have_paragraphs(catalog: Catalog, staff_headers):
+    body = new_product(description="Жаропонижающее.\n\nПо 1 таблетке 3 раза в день.")
+    status, _, created = await send(
+        catalog, "POST", "/api/catalog/products", json=body, headers=staff_headers
+    )
+    assert status == 201
+    status, product = await get_json(catalog, f"/api/catalog/products/{created['id']}")
+    assert product["description"] == body["description"]
+
+
 async def test_malformed_json_and_wrong_media_type(catalog: Catalog, staff_headers):
     headers = {**staff_headers, "Content-Type": "application/json"}
     status, kind, _ = await send(
