@@ -8,6 +8,10 @@ Brotli), and logged with the offending bytes. aiohttp has no setting for that an
 runner here builds its server with a handler class whose ``handle_error`` answers an RFC 9457
 problem that quotes nothing and logs only the kind of error. ``shared.service.run_service``
 and ``running_app`` use it, so every service and every test server does.
+
+aiohttp also names itself and its version in every answer (``Server: Python/3.11
+aiohttp/3.x``, which tells an attacker which advisories to try); the runner's answers,
+aiohttp's refusals included, say only ``SERVER``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,12 @@ from shared.http import ROUTE, problem_response
 from shared.logging import get_logger
 
 log = get_logger("shared.protocol")
+SERVER = "shop"
+
+
+async def neutral_server(_request: web.Request, response: web.StreamResponse) -> None:
+    """An ``on_response_prepare`` signal: aiohttp only sets ``Server`` when none is set."""
+    response.headers["Server"] = SERVER
 
 
 def describe(status: int, exc: BaseException | None) -> tuple[int, str, str]:
@@ -64,6 +74,7 @@ class ProblemRequestHandler(web.RequestHandler):
         else:  # the exception's text quotes the bytes sent: only its kind is logged
             log.info("malformed request refused", status=status, error=type(exc).__name__)
         response = problem_response(status, title, detail)
+        response.headers["Server"] = SERVER
         response.force_close()
         return response
 
@@ -82,9 +93,11 @@ class ProblemServer(web.Server):
 
 
 class ServiceRunner(web.AppRunner):
-    """``web.AppRunner`` whose server is a ``ProblemServer`` (the same arguments otherwise)."""
+    """``web.AppRunner`` whose server is a ``ProblemServer`` (the same arguments otherwise)
+    and whose app's answers carry the neutral ``Server``."""
 
     async def _make_server(self) -> web.Server:
+        self.app.on_response_prepare.append(neutral_server)
         server = await super()._make_server()
         return ProblemServer(
             server.request_handler,

@@ -142,6 +142,18 @@ async def test_healthz_is_answered_by_nginx(
     assert body == {"status": "ok"}
 
 
+async def test_no_answer_names_a_server_version(
+    gateway: NginxGateway, client: aiohttp.ClientSession
+) -> None:
+    """Proxied answers, nginx's own and its errors say at most "nginx", never a version."""
+    for method, path in (("GET", "/api/orders"), ("GET", "/healthz"), ("GET", "/nope")):
+        response, _ = await get_json(client, method, gateway.base_url + path)
+        server = response.headers.get("Server", "")
+        assert server in ("", "nginx"), (path, server)
+    async with client.get(gateway.base_url + "/api/orders", headers={"X": "y" * 40_000}) as r:
+        assert r.status >= 400 and r.headers.get("Server", "") in ("", "nginx")
+
+
 async def test_small_body_passes(gateway: NginxGateway, client: aiohttp.ClientSession) -> None:
     response, _ = await get_json(
         client, "POST", f"{gateway.base_url}/api/orders/checkout", data=b"x" * 60_000

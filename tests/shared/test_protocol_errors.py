@@ -69,3 +69,16 @@ async def test_a_well_formed_gzip_body_is_still_read(base_url):
     ) + body
     answer = await send_raw(base_url, data)
     assert (answer.status, answer.body) == (200, b'{"length": 12}')
+
+
+async def test_no_answer_names_the_server_software_or_its_version(base_url):
+    """Neither a handler's answer, nor a 404, nor a refusal of aiohttp's own says
+    "Python/3.x aiohttp/3.x" (it tells an attacker which advisories to try)."""
+    ok = b"POST /notes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    ok += b'Content-Type: application/json\r\nContent-Length: 12\r\n\r\n{"note": ""}'
+    missing = b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    for data in (ok, missing, *REFUSED_HERE.values()):
+        answer = await send_raw(base_url, data)
+        server = answer.headers.get("server", "")
+        assert "aiohttp" not in server.lower() and "python" not in server.lower(), server
+        assert not any(char.isdigit() for char in server), server
