@@ -10,18 +10,14 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-import asyncpg
 from aiohttp import web
 from pydantic import Field
 
-from shared.db import PG_POOL
-from shared.http import Problem, json_response, read_json
+from shared.http import Problem, json_response
 from shared.models import StrictBody
-from shared.signing import SignatureError, verify
 
 from ..config import Settings
 from ..domain import request_hash
-from ..keys import SETTINGS
 from ..payment_flow import (
     AmountMismatch,
     BankNotice,
@@ -30,6 +26,7 @@ from ..payment_flow import (
     UnknownPayment,
     apply_bank_notice,
 )
+from .common import app_settings, pool, signed_body
 
 
 class BankCallback(StrictBody):
@@ -48,19 +45,12 @@ def _bank_secret(settings: Settings, bank: str) -> str:
 
 
 async def bank_callback(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
+    settings = app_settings(request)
     bank = request.match_info["bank"]
-    secret = _bank_secret(settings, bank)
-    raw = await request.read()
-    try:
-        verify(secret, request.headers, raw, max_age_s=settings.callback_max_age_s)
-    except SignatureError:
-        raise Problem(401, "Bad signature", "The callback is unsigned, forged or stale.") from None
-    body = await read_json(request, BankCallback)
-    pool: asyncpg.Pool = request.app[PG_POOL]
+    raw, body = await signed_body(request, _bank_secret(settings, bank), BankCallback)
     notice = BankNotice(**body.model_dump(), body_hash=request_hash(raw.decode()))
     try:
-        async with pool.acquire() as conn, conn.transaction():
+        async with pool(request).acquire() as conn, conn.transaction():
             result = await apply_bank_notice(conn, settings, bank, notice)
     except UnknownPayment:
         raise Problem(404, "Unknown payment", "No such payment for this bank.") from None

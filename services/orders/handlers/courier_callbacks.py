@@ -8,12 +8,11 @@ from uuid import UUID
 
 from aiohttp import web
 
-from shared.http import Problem, json_response, read_json
+from shared.http import Problem, json_response
 from shared.models import StrictBody
-from shared.signing import SignatureError, verify
 
 from ..fulfilment import DispatchWasCancelled, DoesNotApply, UnknownDispatch, apply_courier_report
-from .common import app_settings, pool
+from .common import app_settings, pool, signed_body
 
 
 class CourierCallback(StrictBody):
@@ -32,13 +31,7 @@ def _courier_secret(request: web.Request, courier: str) -> str:
 
 async def courier_callback(request: web.Request) -> web.Response:
     courier = request.match_info["courier"]
-    secret = _courier_secret(request, courier)
-    raw = await request.read()
-    try:
-        verify(secret, request.headers, raw, max_age_s=app_settings(request).callback_max_age_s)
-    except SignatureError:
-        raise Problem(401, "Bad signature", "The callback is unsigned, forged or stale.") from None
-    body = await read_json(request, CourierCallback)
+    _, body = await signed_body(request, _courier_secret(request, courier), CourierCallback)
     try:
         async with pool(request).acquire() as conn, conn.transaction():
             result = await apply_courier_report(
