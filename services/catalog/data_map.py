@@ -1,0 +1,25 @@
+"""What the catalog service holds about a person: nothing but ended sessions (shared.data_map).
+
+Its other tables are listed with the reason each holds nothing about a person, so a table that
+does (a promotion per customer, say) fails tests/catalog/test_data_map.py until it is mapped.
+"""
+
+from __future__ import annotations
+
+from shared.data_map import REVOCATIONS_HOLDING, SHARED_UNLINKED, DataMap
+
+DATA_MAP = DataMap(
+    service="catalog",
+    holdings=(REVOCATIONS_HOLDING,),
+    unlinked={
+        **SHARED_UNLINKED,
+        "categories": "the catalogue's categories",
+        "products": "the catalogue's products, prices and stock",
+        "reservations": "stock held per order id; no customer id (an order leads to a person"
+        " only through the orders service, whose erasure unlinks it)",
+        "reservation_lines": "quantities per reserved order id and product",
+        "page_hits": "daily visit counters per page, referrer host and city: no customer id,"
+        " no address (policy 1.2, 1.11; Law 94-V Art. 17(1))",
+        "outbox": "catalog's events (stock reserved, rejected): order ids and states only",
+    },
+)

@@ -1,0 +1,168 @@
+"""What the customers service holds about a customer, table by table (shared.data_map).
+
+The only service with personal data itself (the vault); export, erasure and retention of
+this service follow this map, and tests/customers/test_data_map.py checks it against the
+migrated schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from shared.data_map import (
+    OUTBOX_HOLDING,
+    REVOCATIONS_HOLDING,
+    SHARED_UNLINKED,
+    DataMap,
+    Erasure,
+    Holding,
+    Kind,
+)
+
+ACCOUNT = "the account and its purposes (policy 3.2); Law 94-V Art. 12(2)"
+
+DATA_MAP = DataMap(
+    service="customers",
+    holdings=(
+        Holding(
+            table="customers",
+            link="id",
+            holds="the account: status, language, accepted policy version, dates, the password"
+            " hash and blind indexes of the email and phone",
+            kind=Kind.PERSONAL_DATA,
+            section="profile",
+            erasure=Erasure.DEPERSONALISE,
+            retention="account",
+            reason=ACCOUNT,
+            erasure_note="password hash and blind indexes cleared, status 'erased' kept so the"
+            " id is known to be erased",
+        ),
+        Holding(
+            table="customer_pd",
+            link="customer_id",
+            holds="name, phone, email, delivery address (policy 2.2), each sealed under the"
+            " customer's data key",
+            kind=Kind.PERSONAL_DATA,
+            section="profile",
+            erasure=Erasure.SHRED,
+            retention="account",
+            reason=ACCOUNT,
+        ),
+        Holding(
+            table="customer_keys",
+            link="customer_id",
+            holds="the customer's data key, wrapped by the master key",
+            kind=Kind.PERSONAL_DATA,
+            section=None,
+            erasure=Erasure.SHRED,
+            retention="account",
+            reason="encryption of personal data (Law 94-V Art. 22); crypto-shredding",
+            not_exported="a key, not data about the person; what it unlocks is the profile",
+            erasure_note="the row is destroyed: this is the shredding",
+        ),
+        Holding(
+            table="consents",
+            link="customer_id",
+            holds="every consent given or withdrawn (processing, marketing per channel) with"
+            " its Art. 8(4) record",
+            kind=Kind.LINKED,
+            section="consents",
+            erasure=Erasure.KEEP_EVIDENCE,
+            retention="consent_evidence",
+            reason="consent is provable (Law 94-V Art. 8(1), 8(4), 22(1)(5))",
+        ),
+        Holding(
+            table="disclosures",
+            link="customer_id",
+            holds="the disclosure register: each release of data (recipient, purpose, fields,"
+            " when, order, legal basis)",
+            kind=Kind.LINKED,
+            section="disclosures",
+            erasure=Erasure.KEEP_EVIDENCE,
+            retention="disclosure_register",
+            reason="the subject's register of transfers (Law 94-V Art. 19(1), 24(1))",
+        ),
+        Holding(
+            table="audit_log",
+            link="customer_id",
+            holds="every use of the person's data: when, which actor, read or write, purpose,"
+            " fields (hash-chained)",
+            kind=Kind.LINKED,
+            section="audit",
+            erasure=Erasure.KEEP_EVIDENCE,
+            retention="audit_log",
+            reason="access by named roles only, every access logged (Law 94-V Art. 25(3))",
+        ),
+        Holding(
+            table="audit_pending",
+            link="customer_id",
+            holds="audit rows not yet sealed onto the chain (seconds)",
+            kind=Kind.LINKED,
+            section="audit",
+            erasure=Erasure.KEEP_EVIDENCE,
+            retention="audit_log",
+            reason="as audit_log",
+        ),
+        Holding(
+            table="refresh_sessions",
+            link="customer_id",
+            holds="sign-in sessions of the API: the SHA-256 of the refresh token, family,"
+            " created, expires, rotated, revoked",
+            kind=Kind.LINKED,
+            section="sessions",
+            erasure=Erasure.DELETE,
+            retention="refresh_sessions",
+            reason="keeping the customer signed in (policy 3.2.1)",
+        ),
+        Holding(
+            table="web_sessions",
+            link="customer_id",
+            holds="signed-in browsers of the account pages: the SHA-256 of the cookie, created,"
+            " last seen, expires",
+            kind=Kind.LINKED,
+            section="sessions",
+            erasure=Erasure.DELETE,
+            retention="web_sessions",
+            reason="keeping the customer signed in on the account pages (policy 3.2.1)",
+        ),
+        Holding(
+            table="web_account_requests",
+            link="customer_id",
+            holds="block and delete requests made on the account pages before the register of"
+            " requests existed: kind, status, when",
+            kind=Kind.LINKED,
+            section="requests",
+            erasure=Erasure.KEEP_EVIDENCE,
+            retention="subject_requests",
+            reason="evidence of when the subject asked (Law 94-V Art. 25(2)(8))",
+        ),
+        Holding(
+            table="login_backoff",
+            link="account",
+            holds="failed sign-ins per realm, login tried (its blind index, or the customer id"
+            " for password changes) and client network (/24, /48), with the last failure time",
+            kind=Kind.PERSONAL_DATA,
+            section=None,
+            erasure=Erasure.EXPIRE,
+            retention="login_backoff",
+            reason="protection against password guessing (Law 94-V Art. 22)",
+            not_exported="counts of failed attempts by whoever typed the login, which need"
+            " not be the customer; kept hours only",
+        ),
+        replace(
+            OUTBOX_HOLDING,
+            holds="outgoing messages until published: events with the customer id, dispatch"
+            " messages with the delivery projection, sealed with the outbox cipher",
+            kind=Kind.PERSONAL_DATA,
+        ),
+        REVOCATIONS_HOLDING,
+    ),
+    unlinked={
+        **SHARED_UNLINKED,
+        "policy_versions": "the published texts of the privacy policy",
+        "master_keys": "which master key versions exist (fingerprints)",
+        "staff": "employees' accounts (blind index of the work email, roles): no customer",
+        "cancelled_orders": "ids of cancelled orders, so nothing is released for them; no"
+        " customer id",
+    },
+)
