@@ -51,6 +51,9 @@ class Settings(ServiceSettings):
     login_free_failures_network: int = Field(default=50, ge=1)
     login_max_delay_s: int = Field(default=900, ge=1)
     login_forget_after_s: int = Field(default=24 * 3600, ge=60)
+    # The operator's own deadline for a request of access (the law sets none; the
+    # self-service export answers at once), in working days of Kazakhstan.
+    access_request_working_days: int = Field(default=10, ge=1, le=30)
     # argon2id cost (RFC 9106 second recommendation by default); lower only in tests.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=8 * 1024)

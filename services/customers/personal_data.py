@@ -129,6 +129,22 @@ class PdGate:
             conn, AuditEntry(now(), actor, "write", customer_id, purpose, tuple(sorted(values)))
         )
 
+    async def seal_text(self, conn: DbConn, customer_id: UUID, label: str, text: str) -> bytes:
+        """Seal a customer's free text (e.g. a request's detail) under their data key, so it
+        is shredded with the rest; ``label`` binds it to its place (the associated data)."""
+        data_key = await self._data_key(conn, customer_id)
+        return self.vault.encrypt_field(data_key, customer_id, label, text)
+
+    async def open_text(
+        self, conn: DbConn, customer_id: UUID, label: str, sealed: bytes
+    ) -> str | None:
+        """The text ``seal_text`` sealed, or None once the data key is destroyed."""
+        try:
+            data_key = await self._data_key(conn, customer_id)
+            return self.vault.decrypt_field(data_key, customer_id, label, sealed)
+        except (CustomerUnavailable, VaultError):
+            return None
+
     async def release(
         self,
         conn: DbConn,

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from shared.models import StrictBody
-from shared.text import plain_text
+from shared.text import plain_paragraphs, plain_text
 
 from .domain import PD_FIELDS, REQUIRED_PD, Channel, Locale, PdField, Purpose
 
@@ -167,6 +167,23 @@ class PolicyAcceptance(StrictBody):
 class PasswordChange(StrictBody):
     current_password: Annotated[SecretStr, Field(max_length=256)]
     new_password: Password
+
+
+CustomerRequestKind = Literal["withdraw_consent", "objection", "access", "rectification"]
+
+
+class SubjectRequestIn(StrictBody):
+    """A request of the data subject (rights.FILED_BY_CUSTOMER); the detail is their words."""
+
+    kind: CustomerRequestKind
+    detail: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+            AfterValidator(plain_paragraphs),
+        ]
+        | None
+    ) = None
 
 
 def pd_values(request: RegisterRequest | ProfilePatch) -> dict[PdField, str | None]:

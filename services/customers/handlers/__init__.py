@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import auth, internal, me, policy
+from . import auth, internal, me, policy, requests
 
 
 def add_routes(app: web.Application) -> None:
@@ -26,4 +26,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{prefix}/me/consents", me.get_consents)
     app.router.add_put(f"{prefix}/me/consents", me.put_consents)
     app.router.add_get(f"{prefix}/me/export", me.get_export)
+    app.router.add_post(f"{prefix}/me/requests", requests.post_request)
+    app.router.add_get(f"{prefix}/me/requests", requests.get_requests)
     app.router.add_post("/internal/releases", internal.post_release)

@@ -13,6 +13,7 @@ from .. import storage
 from ..accounts import PolicyAcceptanceRequired, PolicyMismatch
 from ..domain import PurposeNotAllowed
 from ..personal_data import CustomerBlocked, CustomerUnavailable
+from ..subject_requests import RequestNotFound
 from ..throttle import Throttled
 
 POLICY_ACCEPTANCE_REQUIRED = "policy-acceptance-required"
@@ -25,6 +26,8 @@ async def domain_errors(request: web.Request, handler: Handler) -> web.StreamRes
         return await handler(request)
     except CustomerUnavailable:
         raise Problem(404, "Not found", "No such customer, or their data is erased.") from None
+    except RequestNotFound:
+        raise Problem(404, "Not found", "No such request.") from None
     except CustomerBlocked:
         raise Problem(409, "Blocked", "Processing of this customer's data is blocked.") from None
     except PurposeNotAllowed as exc:

@@ -46,6 +46,13 @@ from .releases import (
     order_cancelled,
     remember_cancelled_order,
 )
+from .requests import (
+    customer_requests,
+    get_request,
+    insert_request,
+    open_requests,
+    update_request,
+)
 from .sessions import (
     end_web_sessions,
     insert_session,
@@ -71,6 +78,7 @@ __all__ = [
     "contact_sources",
     "count_keys_not_at",
     "current_policy",
+    "customer_requests",
     "delete_fields",
     "delete_key",
     "disclosures",
@@ -80,8 +88,10 @@ __all__ = [
     "first_broken_audit_row",
     "get_customer",
     "get_fields",
+    "get_request",
     "insert_customer",
     "insert_policy",
+    "insert_request",
     "insert_session",
     "insert_staff",
     "keys_to_rewrap",
@@ -90,6 +100,7 @@ __all__ = [
     "lock_session",
     "mark_rotated",
     "master_key_version",
+    "open_requests",
     "order_cancelled",
     "put_fields",
     "put_rewrapped",
@@ -99,6 +110,7 @@ __all__ = [
     "revoke_family",
     "seal_all_pending_audit",
     "update_customer",
+    "update_request",
     "update_staff_hash",
     "verify_audit_chain",
     "wrapped_key",

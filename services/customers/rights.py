@@ -1,0 +1,61 @@
+"""The data subject's requests and the law's clocks, free of I/O.
+
+Each kind of request has its deadline in working days of Kazakhstan (Law 94-V; DESIGN §7):
+change, block, unblock and destroy within 1 (art. 25(2)(8)), an objection to an automated
+decision within 3 (art. 19-1), a notice of a transfer to a third party within 10 (art. 19(1)),
+a withdrawal of consent within 15 (art. 8(7)). The law sets no number for access (arts. 24,
+25(2)(9)): the operator chooses one (a setting); the self-service export answers at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Literal, get_args
+
+from shared.workdays import due_date
+
+RequestKind = Literal[
+    "block",
+    "unblock",
+    "erase",
+    "withdraw_consent",
+    "objection",
+    "access",
+    "rectification",
+    "transfer_notice",
+]
+REQUEST_KINDS: tuple[RequestKind, ...] = get_args(RequestKind)
+# What a customer files at POST /me/requests; block, unblock and erase have their own routes,
+# and a transfer notice is the operator's duty, filed by the operator.
+FILED_BY_CUSTOMER: frozenset[RequestKind] = frozenset(
+    {"withdraw_consent", "objection", "access", "rectification"}
+)
+RequestStatus = Literal["received", "in_progress", "deferred", "completed", "refused"]
+CLOSED: frozenset[RequestStatus] = frozenset({"completed", "refused"})
+
+WORKING_DAYS: Mapping[RequestKind, int] = {
+    "rectification": 1,
+    "block": 1,
+    "unblock": 1,
+    "erase": 1,
+    "objection": 3,
+    "transfer_notice": 10,
+    "withdraw_consent": 15,
+}
+DEFAULT_ACCESS_WORKING_DAYS = 10
+
+
+def working_days(kind: RequestKind, access_days: int = DEFAULT_ACCESS_WORKING_DAYS) -> int:
+    return access_days if kind == "access" else WORKING_DAYS[kind]
+
+
+def request_due(
+    kind: RequestKind, filed_at: datetime, access_days: int = DEFAULT_ACCESS_WORKING_DAYS
+) -> date:
+    """The day by which a request of ``kind`` filed at ``filed_at`` must be answered."""
+    return due_date(filed_at, working_days(kind, access_days))
+
+
+def is_overdue(due: date, status: RequestStatus, today: date) -> bool:
+    return status not in CLOSED and today > due
