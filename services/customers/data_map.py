@@ -137,6 +137,21 @@ DATA_MAP = DataMap(
             reason="evidence of when the subject asked (Law 94-V Art. 25(2)(8))",
         ),
         Holding(
+            table="subject_requests",
+            link="customer_id",
+            holds="the register of the subject's requests (block, erase, withdrawal, objection,"
+            " access, ...): kind, status, filed, due, who filed and resolved, reason code,"
+            " resolution, the customer's own words sealed under their data key",
+            kind=Kind.LINKED,
+            section="requests",
+            erasure=Erasure.KEEP_EVIDENCE,
+            retention="subject_requests",
+            reason="each request answered on the law's clock, and provably (Law 94-V Art. 8(7),"
+            " 19, 19-1, 24, 25(2)(8))",
+            erasure_note="the sealed detail is shredded with the data key; kind, dates and"
+            " status stay as evidence",
+        ),
+        Holding(
             table="login_backoff",
             link="account",
             holds="failed sign-ins per realm, login tried (its blind index, or the customer id"
