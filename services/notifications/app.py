@@ -1,4 +1,5 @@
-"""The notifications app: the event consumer and the internal export route."""
+"""The notifications app: the event consumer, the outbox relay (erasure confirmations) and
+the internal export route."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from services.notifications.mailer import SmtpSessions
 from services.notifications.notifier import Notifier
 from services.notifications.rendering import Renderer
 from shared.db import PG_POOL
-from shared.service import HTTP_CLIENT, add_consumer, create_service_app
+from shared.service import HTTP_CLIENT, add_consumer, add_outbox_relay, create_service_app
 
 
 def notifier_ctx(
@@ -36,6 +37,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     # After the pool and the HTTP client (create_service_app), before the consumer.
     app.cleanup_ctx.append(notifier_ctx(settings, Renderer()))
+    add_outbox_relay(app, settings)
     add_consumer(app, settings, messages.QUEUE, messages.event_handlers(app))
     app.router.add_get("/internal/customers/{customer_id}/export", export_customer)
     return app

@@ -77,7 +77,7 @@ class Delivery:
     """A row of the delivery log: what happened, never the address or the name."""
 
     notification_id: UUID
-    customer_id: UUID
+    customer_id: UUID | None  # None: skipped because the customer is unknown or erased
     kind: Kind
     channel: Channel
     template: str
@@ -102,6 +102,10 @@ def request_for(event: Contract) -> NotificationRequest:
     raise ValueError(f"no notification for {type(event).__name__}")
 
 
+# The refusal of a release for a customer that is unknown or erased: its row names nobody.
+GONE = "unknown_or_erased"
+
+
 def delivery_for(
     request: NotificationRequest,
     *,
@@ -113,7 +117,7 @@ def delivery_for(
 ) -> Delivery:
     return Delivery(
         notification_id=notification_id,
-        customer_id=request.customer_id,
+        customer_id=None if reason == GONE else request.customer_id,
         kind=request.kind,
         channel=request.channel,
         template=request.template,

@@ -1,25 +1,40 @@
 """Message handlers of the notifications service (queue ``notifications.events``).
 
-Every consumed event goes to the one ``Notifier`` (``notifier.py``), read off the app when
-the message arrives (it is built once the pool and the HTTP client exist).
+Every event that makes a mail goes to the one ``Notifier`` (``notifier.py``), read off the
+app when the message arrives (it is built once the pool and the HTTP client exist);
+``CustomerErased`` deletes the customer's delivery log and confirms (``erasure.py``).
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from services.notifications import erasure
 from services.notifications.domain import CONSUMED_EVENTS
 from services.notifications.keys import NOTIFIER
-from shared.contracts import Contract
+from shared.contracts import Contract, CustomerErased
 from shared.db import DbConn
+from shared.logging import get_logger
 from shared.messaging import IncomingMeta
 from shared.messaging.consumer import Handler
 
 QUEUE = "notifications.events"
+log = get_logger("notifications.messages")
+
+
+async def on_customer_erased(conn: DbConn, event: CustomerErased, meta: IncomingMeta) -> None:
+    done = await erasure.depersonalise(conn, event)
+    log.info(
+        "customer depersonalised",
+        request_id=str(event.request_id),
+        deliveries_deleted=done.deliveries_deleted,
+    )
 
 
 def event_handlers(app: web.Application) -> dict[type[Contract], Handler]:
     async def on_event(conn: DbConn, event: Contract, meta: IncomingMeta) -> None:
         await app[NOTIFIER].handle(conn, event, meta)
 
-    return {model: on_event for model in CONSUMED_EVENTS}
+    handlers: dict[type[Contract], Handler] = {model: on_event for model in CONSUMED_EVENTS}
+    handlers[CustomerErased] = on_customer_erased
+    return handlers

@@ -7,7 +7,7 @@ from uuid import UUID
 from aiohttp import ClientSession
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.notifications.domain import NotificationRequest, Release, pick_locale
+from services.notifications.domain import GONE, NotificationRequest, Release, pick_locale
 from shared.auth import INTERNAL_TOKEN_HEADER
 
 PURPOSE = "service_communication"
@@ -39,7 +39,7 @@ class _Answer(BaseModel):
     fields: _Fields
 
 
-_REFUSALS = {404: "unknown_or_erased", 409: "blocked"}
+_REFUSALS = {404: GONE, 409: "blocked"}
 
 
 async def request_release(

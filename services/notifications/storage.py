@@ -46,3 +46,8 @@ async def deliveries_of(conn: DbConn, customer_id: UUID) -> list[dict[str, Any]]
         customer_id,
     )
     return [{**dict(row), "at": row["at"].isoformat()} for row in rows]
+
+
+async def delete_deliveries_of(conn: DbConn, customer_id: UUID) -> int:
+    result: str = await conn.execute("DELETE FROM deliveries WHERE customer_id = $1", customer_id)
+    return int(result.split()[-1])

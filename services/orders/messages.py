@@ -17,6 +17,7 @@ from aiohttp import web
 
 from shared.contracts import (
     Contract,
+    CustomerErased,
     DispatchRefused,
     DispatchReleased,
     StockRejected,
@@ -26,7 +27,7 @@ from shared.db import DbConn
 from shared.logging import get_logger
 from shared.messaging import IncomingMeta, PermanentFailure
 
-from . import storage
+from . import erasure, storage
 from .config import Settings
 from .domain import IllegalTransition, Trigger
 from .keys import SETTINGS
@@ -96,6 +97,19 @@ async def on_dispatch_refused(
         await storage.set_dispatch_status(conn, event.dispatch_id, "refused")
 
 
+async def on_customer_erased(
+    settings: Settings, conn: DbConn, event: CustomerErased, meta: IncomingMeta
+) -> None:
+    """Depersonalise the customer's rows and confirm (a redelivery unlinks nothing more)."""
+    done = await erasure.depersonalise(conn, event)
+    log.info(
+        "customer depersonalised",
+        request_id=str(event.request_id),
+        orders_unlinked=done.orders_unlinked,
+        carts_deleted=done.carts_deleted,
+    )
+
+
 MessageHandler = Callable[[DbConn, Any, IncomingMeta], Awaitable[None]]
 
 
@@ -113,4 +127,5 @@ def event_handlers(app: web.Application) -> dict[type[Contract], MessageHandler]
         StockRejected: bound(on_stock_rejected),
         DispatchReleased: bound(on_dispatch_released),
         DispatchRefused: bound(on_dispatch_refused),
+        CustomerErased: bound(on_customer_erased),
     }

@@ -16,6 +16,7 @@ from shared.contracts.customers import (
     PolicyPublished,
 )
 from shared.contracts.dispatch import DispatchAddress, DispatchMessage, DispatchRecipient
+from shared.contracts.notifications import NotificationsDepersonalised
 from shared.contracts.orders import (
     DispatchRequested,
     OrderAwaitingPayment,
@@ -27,6 +28,7 @@ from shared.contracts.orders import (
     OrderNeedsAttention,
     OrderPaid,
     OrderPlaced,
+    OrdersDepersonalised,
     OrderStatusChanged,
     Parcel,
     PaymentCancelled,
@@ -69,6 +71,8 @@ CONTRACTS: dict[str, type[Contract]] = {
         PaymentRequested,
         RefundRequested,
         DispatchCancelled,
+        OrdersDepersonalised,
+        NotificationsDepersonalised,
     )
 }
 
@@ -87,6 +91,7 @@ __all__ = [
     "DispatchReleased",
     "DispatchRequested",
     "Money",
+    "NotificationsDepersonalised",
     "OrderAwaitingPayment",
     "OrderCancelled",
     "OrderDelivered",
@@ -97,6 +102,7 @@ __all__ = [
     "OrderPaid",
     "OrderPlaced",
     "OrderStatusChanged",
+    "OrdersDepersonalised",
     "Parcel",
     "PaymentCancelled",
     "PaymentDeclined",

@@ -41,8 +41,14 @@ class AccessRevoked(Contract):
 
 
 class CustomerErased(Contract):
+    """The customer's personal data is shredded (erasure request ``request_id``): every
+    service removes the id from its rows and confirms with its own event, quoting the
+    request. Sent once every obligation that deferred the erasure (Art. 8(2)) is closed."""
+
     MESSAGE_TYPE = "customers.customer.erased"
     customer_id: UUID
+    request_id: UUID
+    erased_at: datetime
 
 
 class DispatchReleased(Contract):

@@ -128,3 +128,14 @@ class RefundPending(PaymentStatusChanged):
 
 class PaymentRefunded(PaymentStatusChanged):
     MESSAGE_TYPE = "orders.payment.refunded"
+
+
+class OrdersDepersonalised(Contract):
+    """Orders removed an erased customer's id (``CustomerErased``): orders unlinked (totals
+    and lines kept for accounting), carts and checkout keys deleted. Quotes the erasure
+    request only, never the customer id, so this body links nobody. Counts, no values."""
+
+    MESSAGE_TYPE = "orders.customer.depersonalised"
+    request_id: UUID
+    orders_unlinked: int = Field(ge=0)
+    carts_deleted: int = Field(ge=0)

@@ -218,6 +218,24 @@ class OutboxRelay:
         return int(result.split()[-1])
 
 
+async def forget_mentions(conn: DbConn, text: str) -> tuple[int, int]:
+    """Erasure: wipe the published (plain) bodies that mention ``text`` (a customer id), so
+    the retained outbox no longer links it. Returns (wiped, unpublished): an unpublished row
+    that mentions it is still to be sent as is, and the caller decides whether to wait."""
+    needle = text.encode()
+    wiped: str = await conn.execute(
+        "UPDATE outbox SET body = ''::bytea WHERE published_at IS NOT NULL AND NOT sealed"
+        " AND position($1::bytea IN body) > 0",
+        needle,
+    )
+    pending: int = await conn.fetchval(
+        "SELECT count(*) FROM outbox WHERE published_at IS NULL AND NOT sealed"
+        " AND position($1::bytea IN body) > 0",
+        needle,
+    )
+    return int(wiped.split()[-1]), pending
+
+
 def outbox_relay_ctx(
     make_relay: Callable[[web.Application], OutboxRelay],
 ) -> Callable[[web.Application], AsyncIterator[None]]:

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import subprocess
 from collections.abc import AsyncIterator
-from uuid import uuid4
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
 
 import aio_pika
 import asyncpg
@@ -18,6 +19,11 @@ from shared.messaging import OutboxRelay, enqueue
 from tests.shared.messaging_helpers import collecting
 
 ROUTING_KEY = CustomerErased.MESSAGE_TYPE
+
+
+def erased(customer_id: UUID) -> CustomerErased:
+    """The sample message: an erasure notice (its body names only ids)."""
+    return CustomerErased(customer_id=customer_id, request_id=uuid4(), erased_at=datetime.now(UTC))
 
 
 @pytest.fixture
@@ -33,7 +39,7 @@ async def write_messages(pool: asyncpg.Pool, count: int, per_tx: int = 50) -> se
     for start in range(0, count, per_tx):
         async with pool.acquire() as conn, conn.transaction():
             for _ in range(min(per_tx, count - start)):
-                ids.add(str(await enqueue(conn, CustomerErased(customer_id=uuid4()))))
+                ids.add(str(await enqueue(conn, erased(uuid4()))))
     return ids
 
 
@@ -63,7 +69,7 @@ async def test_committed_messages_arrive_and_rolled_back_ones_do_not(outbox_db, 
             expected = await write_messages(pool, 120)
             with contextlib.suppress(RuntimeError):
                 async with pool.acquire() as conn, conn.transaction():
-                    ghost = await enqueue(conn, CustomerErased(customer_id=uuid4()))
+                    ghost = await enqueue(conn, erased(uuid4()))
                     raise RuntimeError("business transaction fails")
             await collector.wait_for_distinct(len(expected), timeout=20)
             assert await all_marked(pool)
@@ -163,7 +169,7 @@ async def test_sealed_bodies_are_opened_for_publishing_and_wiped_after(outbox_db
     cipher = ReversibleCipher()
     customer = uuid4()
     async with pool.acquire() as conn, conn.transaction():
-        await enqueue(conn, CustomerErased(customer_id=customer), cipher=cipher)
+        await enqueue(conn, erased(customer), cipher=cipher)
     stored = await pool.fetchval("SELECT body FROM outbox")
     assert str(customer).encode() not in stored
     async with collecting(amqp, f"t.{uuid4()}", ROUTING_KEY) as collector:

@@ -27,6 +27,13 @@ from .checkout_keys import (
     claim_checkout_key,
     find_checkout_key,
 )
+from .erasure import (
+    OPEN_ORDER_STATUSES,
+    delete_checkout_traces,
+    delete_customer_carts,
+    open_obligations,
+    unlink_orders,
+)
 from .fulfilment import (
     cancel_dispatch,
     flag_unconfirmed_dispatches,
@@ -70,6 +77,7 @@ from .velocity import (
 )
 
 __all__ = [
+    "OPEN_ORDER_STATUSES",
     "Network",
     "NewOrder",
     "add_cart_item",
@@ -85,6 +93,8 @@ __all__ = [
     "customer_cart",
     "customer_order",
     "customer_orders",
+    "delete_checkout_traces",
+    "delete_customer_carts",
     "empty_cart",
     "ensure_customer_cart",
     "find_checkout_key",
@@ -102,6 +112,7 @@ __all__ = [
     "lock_order_payment",
     "merge_anonymous_cart",
     "network_stats",
+    "open_obligations",
     "order_dispatch",
     "order_history",
     "order_lines",
@@ -120,4 +131,5 @@ __all__ = [
     "set_status",
     "set_weight",
     "touch_cart",
+    "unlink_orders",
 ]

@@ -1,0 +1,101 @@
+"""Erasure in notifications: on ``customers.customer.erased`` the customer's delivery log
+goes, a confirmation quoting only the request follows, and a later skip names nobody."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import aio_pika
+
+from deploy.smtp_sink import SmtpSink
+from shared.contracts import CustomerErased, Money, OrderDelivered
+from shared.messaging import EVENTS_EXCHANGE, declare_exchanges
+from tests.notifications.conftest import (
+    CustomersStub,
+    Person,
+    StartNotifications,
+    all_table_text,
+    deliveries,
+    eventually,
+    publish,
+)
+
+
+def delivered(customer_id: UUID, order_ref: str) -> OrderDelivered:
+    return OrderDelivered(
+        order_id=uuid4(),
+        order_ref=order_ref,
+        customer_id=customer_id,
+        status="delivered",
+        total=Money(amount=100_00),
+    )
+
+
+async def confirmations(
+    amqp_url: str,
+) -> tuple[aio_pika.abc.AbstractConnection, aio_pika.abc.AbstractQueue]:
+    connection = await aio_pika.connect(amqp_url)
+    channel = await connection.channel()
+    await declare_exchanges(channel)
+    queue = await channel.declare_queue(exclusive=True)
+    await queue.bind(EVENTS_EXCHANGE, "notifications.customer.depersonalised")
+    return connection, queue
+
+
+async def next_body(queue: aio_pika.abc.AbstractQueue) -> dict[str, object]:
+    async def one() -> aio_pika.abc.AbstractIncomingMessage | None:
+        return await queue.get(no_ack=True, fail=False)
+
+    message = await eventually(one)
+    return dict(json.loads(message.body))
+
+
+async def test_erasure_deletes_the_delivery_log_and_confirms(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    erased_one = stub.add(Person("erased.canary@example.kz", "Айгерим"))
+    other = stub.add(Person("other@example.kz", "Other"))
+    app = await start_notifications()
+    connection, queue = await confirmations(app.settings.amqp_url)
+    try:
+        await publish(app.settings.amqp_url, delivered(erased_one, "SH-4001"))
+        await publish(app.settings.amqp_url, delivered(other, "SH-4002"))
+        await eventually(lambda: _count(app.dsn, 2))
+        assert str(erased_one) in await all_table_text(app.dsn)
+
+        request_id = uuid4()
+        event = CustomerErased(
+            customer_id=erased_one, request_id=request_id, erased_at=datetime.now(UTC)
+        )
+        await publish(app.settings.amqp_url, event)
+        assert await next_body(queue) == {"request_id": str(request_id), "deliveries_deleted": 1}
+        assert str(erased_one) not in await all_table_text(app.dsn)
+        assert [row["customer_id"] for row in await deliveries(app.dsn)] == [other]
+
+        # A late event for her (a retried mail): customers no longer releases anything, and
+        # the skip is logged without her id.
+        del stub.people[erased_one]
+        await publish(app.settings.amqp_url, delivered(erased_one, "SH-4003"))
+        skipped = await eventually(lambda: _skipped(app.dsn))
+        assert skipped["customer_id"] is None and skipped["reason"] == "unknown_or_erased"
+
+        # The same erasure again (another message id): nothing more to delete.
+        await publish(app.settings.amqp_url, event)
+        assert await next_body(queue) == {"request_id": str(request_id), "deliveries_deleted": 0}
+        assert str(erased_one) not in await all_table_text(app.dsn)
+        assert len(sink.messages) == 2  # the two mails before; none for the late event
+    finally:
+        await connection.close()
+
+
+async def _count(dsn: str, n: int) -> bool:
+    return len(await deliveries(dsn)) >= n
+
+
+async def _skipped(dsn: str) -> dict[str, object] | None:
+    return next((row for row in await deliveries(dsn) if row["status"] == "skipped"), None)
