@@ -36,6 +36,10 @@ class Settings(ServiceSettings):
     # The operator named in every consent record (Law 94-V art. 8(4)).
     operator_name: str = "ТОО «Коллекторское агентство «Jetu»"
     operator_bin: str = Field(default="240440017017", pattern=r"^\d{12}$")
+    # The person responsible for organising the processing of PD (art. 25(3)), named with
+    # a contact in every breach notice to the authorised body (order No. 481/НҚ).
+    privacy_officer_name: str = "Ответственный за организацию обработки персональных данных"
+    privacy_officer_contact: str = "privacy@jetu.kz"
     # Where the PD database is (Law 94-V art. 12(2)): anything but KZ refuses to start.
     pd_store_region: str = ""
     orders_url: str = ""

@@ -96,8 +96,11 @@ def refresh_token_hash(token: str) -> bytes:
 
 # --- Releases: which fields each (purpose, recipient kind) may receive ---------------------
 
-ReleasedField = Literal["recipient_name", "first_name", "phone", "email", "delivery_address"]
-RecipientKind = Literal["courier", "email", "sms", "bank"]
+ReleasedField = Literal[
+    "recipient_name", "full_name", "first_name", "phone", "email", "delivery_address"
+]
+# An authority is a state body receiving a legal disclosure (art. 9) or a breach notice.
+RecipientKind = Literal["courier", "email", "sms", "bank", "authority"]
 RELEASES: Mapping[tuple[str, str], frozenset[ReleasedField]] = {
     ("delivery", "courier"): frozenset({"recipient_name", "phone", "delivery_address"}),
     ("service_communication", "email"): frozenset({"email", "first_name"}),
@@ -105,10 +108,14 @@ RELEASES: Mapping[tuple[str, str], frozenset[ReleasedField]] = {
     ("service_communication", "sms"): frozenset({"phone", "first_name"}),
     ("marketing", "sms"): frozenset({"phone", "first_name"}),
     ("payment", "bank"): frozenset(),
+    ("legal_request", "authority"): frozenset({"full_name", "phone", "email", "delivery_address"}),
 }
+# What a breach notice tells the authorised body of each subject (order No. 481/НҚ).
+BREACH_NOTICE_FIELDS: frozenset[ReleasedField] = frozenset({"full_name", "phone"})
 # Which stored PD fields a released field is made of.
 SOURCES: Mapping[ReleasedField, tuple[PdField, ...]] = {
     "recipient_name": ("first_name", "last_name"),
+    "full_name": ("last_name", "first_name", "patronymic"),
     "first_name": ("first_name",),
     "phone": ("phone",),
     "email": ("email",),
@@ -125,10 +132,12 @@ def release_fields(purpose: str, kind: str) -> frozenset[ReleasedField]:
 
 
 def check_release(purpose: str, kind: str, requested: frozenset[str]) -> frozenset[ReleasedField]:
+    """The fields asked for, when the table allows them all: a release carries no more than
+    its recipient asked (a legal disclosure names its fields), never the whole row."""
     allowed = release_fields(purpose, kind)
     if not requested <= allowed:
         raise PurposeNotAllowed(f"fields outside the release table for {purpose} to {kind}")
-    return allowed
+    return frozenset(field for field in allowed if field in requested)
 
 
 def source_fields(released: frozenset[ReleasedField]) -> tuple[PdField, ...]:
@@ -142,6 +151,8 @@ def project(released: frozenset[ReleasedField], pd: Mapping[str, Any]) -> dict[s
     for field in sorted(released):
         if field == "recipient_name":
             out[field] = f"{pd['first_name']} {pd['last_name']}"
+        elif field == "full_name":
+            out[field] = " ".join(pd[part] for part in SOURCES[field] if pd.get(part))
         else:
             out[field] = pd[field]
     return out

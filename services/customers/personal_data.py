@@ -156,8 +156,11 @@ class PdGate:
         actor: str,
         order_ref: str | None = None,
         requested: frozenset[str] | None = None,
+        basis: str | None = None,
     ) -> Release:
-        """The minimal projection for (purpose, recipient kind), recorded in the register."""
+        """The minimal projection for (purpose, recipient kind), recorded in the register
+        with ``basis`` as its legal basis when one is stated (a legal disclosure's art. 9
+        ground), else the consent clause of the purpose."""
         allowed = (
             release_fields(purpose, kind)
             if requested is None
@@ -185,7 +188,7 @@ class PdGate:
             purpose=purpose,
             fields=allowed,
             order_ref=order_ref,
-            legal_basis=legal_basis(purpose, customer.policy_version),
+            legal_basis=basis or legal_basis(purpose, customer.policy_version),
         )
         return Release(release_id, customer.locale, project(allowed, pd))
 

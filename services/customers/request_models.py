@@ -8,7 +8,7 @@ personal data).
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -16,10 +16,14 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
     Field,
     SecretStr,
     StrictBool,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -198,3 +202,73 @@ def pd_values(request: RegisterRequest | ProfilePatch) -> dict[PdField, str | No
         else:
             values[field] = value
     return values
+
+
+# --- The privacy officer's desk ---------------------------------------------------------
+
+# Staff text kept in a register (a breach's description, its measures): plain paragraphs.
+StaffText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    AfterValidator(plain_paragraphs),
+]
+StaffNote = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=4000), AfterValidator(plain_paragraphs)
+]
+# A moment of detection more than this ahead of the server's clock is a typing error.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class BreachIn(StrictBody):
+    """A breach for the register (art. 25(2)(8)): what happened, when it was detected, the
+    measures taken so far and whom it touched (customer ids, when known)."""
+
+    description: StaffText
+    detected_at: AwareDatetime
+    measures: StaffNote = ""
+    customer_ids: Annotated[tuple[UUID, ...], Field(max_length=100_000)] = ()
+
+    @field_validator("detected_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime) -> datetime:
+        if value > datetime.now(UTC) + CLOCK_SKEW:
+            raise ValueError("a breach cannot be detected in the future")
+        return value
+
+
+AuthorityField = Literal["full_name", "phone", "email", "delivery_address"]
+Reference = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), _Plain
+]
+
+
+class LegalDisclosureIn(StrictBody):
+    """A disclosure to a state body without consent (art. 9): who asks, on which ground,
+    which fields; ``confidential`` when a law forbids telling the subject, naming that law."""
+
+    customer_id: UUID
+    authority: ShortText
+    basis: Reference
+    fields: Annotated[tuple[AuthorityField, ...], Field(min_length=1, max_length=4)]
+    confidential: StrictBool = False
+    confidentiality_ref: Reference | None = None
+
+    @model_validator(mode="after")
+    def _confidential_names_its_law(self) -> LegalDisclosureIn:
+        if self.confidential and self.confidentiality_ref is None:
+            raise ValueError("a confidential disclosure names the law that forbids telling")
+        if not self.confidential and self.confidentiality_ref is not None:
+            raise ValueError("confidentiality_ref is only for a confidential disclosure")
+        return self
+
+
+class DeskPage(BaseModel):
+    """Paging of the desk's lists (query string; other parameters are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: Annotated[str, StringConstraints(max_length=300)] | None = None
+
+
+class LegalDisclosuresQuery(DeskPage):
+    customer_id: UUID | None = None

@@ -32,6 +32,13 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/api/customers/me/consents"): "customer",
     ("GET", "/api/customers/me/export"): "customer",
     ("POST", "/api/customers/policy/versions"): "privacy_officer",
+    ("GET", "/api/customers/privacy/breaches"): "privacy_officer",
+    ("POST", "/api/customers/privacy/breaches"): "privacy_officer",
+    ("GET", "/api/customers/privacy/breaches/{breach_id}"): "privacy_officer",
+    ("GET", "/api/customers/privacy/breaches/{breach_id}/notice"): "privacy_officer",
+    ("POST", "/api/customers/privacy/breaches/{breach_id}/notice-sent"): "privacy_officer",
+    ("GET", "/api/customers/privacy/legal-disclosures"): "privacy_officer",
+    ("POST", "/api/customers/privacy/legal-disclosures"): "privacy_officer",
     ("POST", "/internal/releases"): "internal",
 }
 CUSTOMER_BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -198,7 +205,8 @@ async def test_bad_tokens_are_refused_everywhere(shop: Shop) -> None:
         for (method, path), who in ROUTES.items():
             if who not in ("customer", "privacy_officer"):
                 continue
-            status, answer = await shop.call(method, path, token=token, json={})
+            url = path.replace("{breach_id}", str(uuid4())).replace("{request_id}", str(uuid4()))
+            status, answer = await shop.call(method, url, token=token, json={})
             assert status == 401, (name, path, status)
             assert "Айгерим" not in str(answer)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import auth, internal, me, policy, requests
+from . import auth, internal, me, policy, privacy, requests
 
 
 def add_routes(app: web.Application) -> None:
@@ -28,4 +28,12 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{prefix}/me/export", me.get_export)
     app.router.add_post(f"{prefix}/me/requests", requests.post_request)
     app.router.add_get(f"{prefix}/me/requests", requests.get_requests)
+    desk = f"{prefix}/privacy"
+    app.router.add_get(f"{desk}/breaches", privacy.list_breaches)
+    app.router.add_post(f"{desk}/breaches", privacy.post_breach)
+    app.router.add_get(f"{desk}/breaches/{{breach_id}}", privacy.get_breach)
+    app.router.add_get(f"{desk}/breaches/{{breach_id}}/notice", privacy.get_notice)
+    app.router.add_post(f"{desk}/breaches/{{breach_id}}/notice-sent", privacy.post_notice_sent)
+    app.router.add_get(f"{desk}/legal-disclosures", privacy.list_legal_disclosures)
+    app.router.add_post(f"{desk}/legal-disclosures", privacy.post_legal_disclosure)
     app.router.add_post("/internal/releases", internal.post_release)

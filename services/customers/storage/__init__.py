@@ -16,6 +16,16 @@ from .audit import (
     seal_all_pending_audit,
     verify_audit_chain,
 )
+from .breaches import (
+    BreachRow,
+    breach_subjects,
+    get_breach,
+    insert_breach,
+    known_customers,
+    mark_notice_sent,
+    page_of_breaches,
+    set_subject_release,
+)
 from .consents import add_consent, consent_history, live_consents
 from .customers import (
     Conflict,
@@ -36,6 +46,11 @@ from .encrypted import (
     put_rewrapped,
     register_master_key,
     wrapped_key,
+)
+from .legal_disclosures import (
+    LegalDisclosureRow,
+    insert_legal_disclosure,
+    page_of_legal_disclosures,
 )
 from .policy import Policy, current_policy, insert_policy, latest_effective_date
 from .releases import (
@@ -65,14 +80,17 @@ from .staff import find_staff, insert_staff, update_staff_hash
 
 __all__ = [
     "AUDIT_LOCK",
+    "BreachRow",
     "Conflict",
     "CustomerRow",
+    "LegalDisclosureRow",
     "Policy",
     "add_consent",
     "add_disclosure",
     "add_disclosures_many",
     "append_audit",
     "append_audit_many",
+    "breach_subjects",
     "chain_pending_audit",
     "consent_history",
     "contact_sources",
@@ -86,22 +104,29 @@ __all__ = [
     "find_login",
     "find_staff",
     "first_broken_audit_row",
+    "get_breach",
     "get_customer",
     "get_fields",
     "get_request",
+    "insert_breach",
     "insert_customer",
+    "insert_legal_disclosure",
     "insert_policy",
     "insert_request",
     "insert_session",
     "insert_staff",
     "keys_to_rewrap",
+    "known_customers",
     "latest_effective_date",
     "live_consents",
     "lock_session",
+    "mark_notice_sent",
     "mark_rotated",
     "master_key_version",
     "open_requests",
     "order_cancelled",
+    "page_of_breaches",
+    "page_of_legal_disclosures",
     "put_fields",
     "put_rewrapped",
     "register_master_key",
@@ -109,6 +134,7 @@ __all__ = [
     "revoke_customer_sessions",
     "revoke_family",
     "seal_all_pending_audit",
+    "set_subject_release",
     "update_customer",
     "update_request",
     "update_staff_hash",

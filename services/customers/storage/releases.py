@@ -39,9 +39,14 @@ async def add_disclosure(
 
 
 async def disclosures(conn: DbConn, customer_id: UUID) -> list[dict[str, Any]]:
+    """The customer's own view of the register: every release but a legal disclosure the law
+    forbids telling them of (``legal_disclosures.confidential``)."""
     rows = await conn.fetch(
-        "SELECT release_id, recipient, purpose, fields, at, order_ref, legal_basis"
-        " FROM disclosures WHERE customer_id = $1 ORDER BY at DESC, release_id",
+        "SELECT d.release_id, d.recipient, d.purpose, d.fields, d.at, d.order_ref,"
+        " d.legal_basis FROM disclosures d WHERE d.customer_id = $1"
+        " AND NOT EXISTS (SELECT 1 FROM legal_disclosures l"
+        "                 WHERE l.release_id = d.release_id AND l.confidential)"
+        " ORDER BY d.at DESC, d.release_id",
         customer_id,
     )
     return [dict(row) for row in rows]

@@ -1,0 +1,158 @@
+"""The privacy officer's desk (role privacy_officer): the breach register and its notices,
+legal disclosures to state bodies. The handlers parse, call the use case, answer."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from aiohttp import web
+
+from shared.auth import require_role
+from shared.db import PG_POOL
+from shared.http import Problem, json_response, query_model, read_json
+from shared.logging import get_logger
+
+from .. import breaches, legal_disclosures
+from ..keys import ACCOUNTS, SETTINGS
+from ..request_models import BreachIn, DeskPage, LegalDisclosureIn, LegalDisclosuresQuery
+
+ROLE = "privacy_officer"
+NO_STORE = {"Cache-Control": "no-store"}
+log = get_logger("customers.privacy")
+
+
+def path_uuid(request: web.Request, name: str) -> UUID:
+    try:
+        return UUID(request.match_info[name])
+    except ValueError:
+        raise Problem(404, "Not found", "No such resource.") from None
+
+
+# --- Breach register -----------------------------------------------------------------------
+
+
+async def post_breach(request: web.Request) -> web.Response:
+    officer = require_role(request, ROLE)
+    body = await read_json(request, BreachIn)
+    try:
+        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+            row = await breaches.record_breach(
+                conn,
+                description=body.description,
+                measures=body.measures,
+                detected_at=body.detected_at,
+                customer_ids=body.customer_ids,
+                officer=officer.subject,
+            )
+    except breaches.UnknownCustomers as exc:
+        raise Problem(
+            422,
+            "Unknown customers",
+            "Some customer ids are not customers of the shop.",
+            unknown=exc.count,
+        ) from None
+    # Never the description or the measures: staff text that may name people.
+    log.info("breach recorded", breach_id=str(row.id), subjects=row.subjects)
+    return json_response(
+        breaches.breach_item(row, breaches.today_in_almaty()), status=201, headers=NO_STORE
+    )
+
+
+async def list_breaches(request: web.Request) -> web.Response:
+    require_role(request, ROLE)
+    query = query_model(request, DeskPage)
+    async with request.app[PG_POOL].acquire() as conn:
+        page = await breaches.page_of_breaches(conn, query.limit, query.cursor)
+    return json_response({"items": page.items, "next_cursor": page.next_cursor}, headers=NO_STORE)
+
+
+async def get_breach(request: web.Request) -> web.Response:
+    require_role(request, ROLE)
+    breach_id = path_uuid(request, "breach_id")
+    async with request.app[PG_POOL].acquire() as conn:
+        try:
+            item = await breaches.one_breach(conn, breach_id)
+        except breaches.BreachNotFound:
+            raise Problem(404, "Not found", "No such breach.") from None
+    return json_response(item, headers=NO_STORE)
+
+
+async def get_notice(request: web.Request) -> web.Response:
+    """The notice's draft: it carries the affected subjects' name and mobile number."""
+    officer = require_role(request, ROLE)
+    breach_id = path_uuid(request, "breach_id")
+    settings = request.app[SETTINGS]
+    accounts = request.app[ACCOUNTS]
+    responsible = breaches.Responsible(
+        settings.privacy_officer_name, settings.privacy_officer_contact
+    )
+    try:
+        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+            draft = await breaches.notice_draft(
+                conn,
+                accounts.gate,
+                breach_id,
+                operator=accounts.operator,
+                responsible=responsible,
+                officer=officer.subject,
+            )
+    except breaches.BreachNotFound:
+        raise Problem(404, "Not found", "No such breach.") from None
+    log.info("breach notice drafted", breach_id=str(breach_id), subjects=len(draft["subjects"]))
+    return json_response(draft, headers=NO_STORE)
+
+
+async def post_notice_sent(request: web.Request) -> web.Response:
+    officer = require_role(request, ROLE)
+    breach_id = path_uuid(request, "breach_id")
+    try:
+        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+            item = await breaches.mark_notice_sent(conn, breach_id, officer.subject)
+    except breaches.BreachNotFound:
+        raise Problem(404, "Not found", "No such breach.") from None
+    except breaches.NoticeAlreadySent:
+        raise Problem(409, "Notice already sent", "This breach's notice is marked sent.") from None
+    log.info("breach notice sent", breach_id=str(breach_id), overdue=item["overdue"])
+    return json_response(item, headers=NO_STORE)
+
+
+# --- Legal disclosures (art. 9) -------------------------------------------------------------
+
+
+async def post_legal_disclosure(request: web.Request) -> web.Response:
+    """Release fields to a state body; the officer receives the values to hand over."""
+    officer = require_role(request, ROLE)
+    body = await read_json(request, LegalDisclosureIn)
+    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        done = await legal_disclosures.disclose(
+            conn,
+            request.app[ACCOUNTS].gate,
+            customer_id=body.customer_id,
+            authority=body.authority,
+            basis=body.basis,
+            fields=body.fields,
+            confidential=body.confidential,
+            confidentiality_ref=body.confidentiality_ref,
+            officer=officer.subject,
+        )
+    log.info(
+        "legal disclosure",
+        disclosure_id=str(done.row.id),
+        fields=done.row.fields,
+        confidential=done.row.confidential,
+    )
+    return json_response(
+        {**legal_disclosures.legal_item(done.row), "values": done.values},
+        status=201,
+        headers=NO_STORE,
+    )
+
+
+async def list_legal_disclosures(request: web.Request) -> web.Response:
+    require_role(request, ROLE)
+    query = query_model(request, LegalDisclosuresQuery)
+    async with request.app[PG_POOL].acquire() as conn:
+        page = await legal_disclosures.page_of_disclosures(
+            conn, query.limit, query.cursor, query.customer_id
+        )
+    return json_response({"items": page.items, "next_cursor": page.next_cursor}, headers=NO_STORE)
