@@ -152,6 +152,34 @@ DATA_MAP = DataMap(
             " status stay as evidence",
         ),
         Holding(
+            table="legal_disclosures",
+            link="customer_id",
+            holds="releases to state bodies without consent (Art. 9): authority, the ground the"
+            " privacy officer stated, field names, the officer, when; confidential ones with the"
+            " law that forbids telling the subject",
+            kind=Kind.LINKED,
+            section="disclosures",
+            erasure=Erasure.KEEP_EVIDENCE,
+            retention="disclosure_register",
+            reason="processing without consent records its Art. 9 basis (Law 94-V Art. 9, 24(1))",
+            erasure_note="kept as evidence of the release; the values released are in no table."
+            " A confidential one is left out of the export's disclosures while the law forbids",
+        ),
+        Holding(
+            table="breach_subjects",
+            link="customer_id",
+            holds="whom a breach of security touched (breach id, customer id) and the release"
+            " of their name and mobile number for the notice to the authorised body",
+            kind=Kind.LINKED,
+            section=None,
+            erasure=Erasure.KEEP_EVIDENCE,
+            retention="disclosure_register",
+            reason="the breach register and its notice (Law 94-V Art. 25(2)(8); order No. 481/НҚ)",
+            not_exported="the operator's register of its own security incidents; the release it"
+            " made of the customer's name and phone is in the export's disclosures",
+            erasure_note="kept as evidence of the notice; nothing in it opens after shredding",
+        ),
+        Holding(
             table="login_backoff",
             link="account",
             holds="failed sign-ins per realm, login tried (its blind index, or the customer id"
@@ -177,6 +205,8 @@ DATA_MAP = DataMap(
         "policy_versions": "the published texts of the privacy policy",
         "master_keys": "which master key versions exist (fingerprints)",
         "staff": "employees' accounts (blind index of the work email, roles): no customer",
+        "breaches": "the breach register: what happened and the measures (staff text), when"
+        " detected, the notice's clock; whom it touched is breach_subjects",
         "cancelled_orders": "ids of cancelled orders, so nothing is released for them; no"
         " customer id",
     },

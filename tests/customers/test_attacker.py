@@ -31,6 +31,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/customers/me/consents"): "customer",
     ("PUT", "/api/customers/me/consents"): "customer",
     ("GET", "/api/customers/me/export"): "customer",
+    ("GET", "/api/customers/me/requests"): "customer",
+    ("POST", "/api/customers/me/requests"): "customer",
     ("POST", "/api/customers/policy/versions"): "privacy_officer",
     ("GET", "/api/customers/privacy/breaches"): "privacy_officer",
     ("POST", "/api/customers/privacy/breaches"): "privacy_officer",
@@ -49,6 +51,7 @@ CUSTOMER_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/api/customers/me/policy-acceptance"): {"version": "2026-11-01"},
     ("PUT", "/api/customers/me/consents"): {"marketing": {"email": True, "sms": True}},
+    ("POST", "/api/customers/me/requests"): {"kind": "objection"},
 }
 B_NAME = "Болат"
 
