@@ -22,7 +22,8 @@ DATA_MAP = DataMap(
             erasure=Erasure.DEPERSONALISE,
             retention="delivery_log",
             reason="service communication (policy 3.2.6) and the evidence it was sent",
-            erasure_note="customer_id removed; the row stays unlinked until its retention",
+            erasure_note="customer_id and release_id (the key of the customers service's"
+            " disclosure register) set NULL; the row stays unlinked until its retention",
         ),
         *SHARED_HOLDINGS,
     ),

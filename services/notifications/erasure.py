@@ -1,22 +1,33 @@
 """Erasure in notifications, the use case: on ``CustomerErased`` the customer's delivery log
-goes (it served to send each mail once and to show it in the export; nothing is owed on
-it) and ``NotificationsDepersonalised`` confirms, quoting only the request id. A delivery
-skipped later because the customer is gone is logged without the id (``domain``), so a
-late event cannot bring the id back. Doing it twice deletes nothing the second time."""
+is depersonalised (``data_map``: the rows stay until their retention, without the customer
+id and without the release id, which is the key of the customers service's disclosure
+register) and ``NotificationsDepersonalised`` confirms, quoting only the request id. A
+delivery skipped later because the customer is gone is logged without the id (``domain``),
+so a late event cannot bring the id back. Doing it twice unlinks nothing the second time.
+
+``STEPS`` is one step per table of ``data_map.DATA_MAP`` that the erasure changes; a test
+walks the map, so a new holding without a step fails.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from uuid import UUID
 
 from services.notifications import storage
 from shared.contracts import CustomerErased, NotificationsDepersonalised
 from shared.db import DbConn
 from shared.messaging import enqueue
 
+Step = Callable[[DbConn, UUID], Awaitable[int]]
+STEPS: Mapping[str, Step] = {"deliveries": storage.unlink_deliveries_of}
+
 
 async def depersonalise(conn: DbConn, event: CustomerErased) -> NotificationsDepersonalised:
-    """Delete the delivery log of the customer and confirm, in the consumer's transaction."""
-    deleted = await storage.delete_deliveries_of(conn, event.customer_id)
+    """Unlink the customer's delivery log and confirm, in the consumer's transaction."""
+    counts = {table: await step(conn, event.customer_id) for table, step in STEPS.items()}
     confirmation = NotificationsDepersonalised(
-        request_id=event.request_id, deliveries_deleted=deleted
+        request_id=event.request_id, deliveries_unlinked=counts["deliveries"]
     )
     await enqueue(conn, confirmation, correlation_id=str(event.request_id))
     return confirmation

@@ -2,7 +2,7 @@
 
 Every event that makes a mail goes to the one ``Notifier`` (``notifier.py``), read off the
 app when the message arrives (it is built once the pool and the HTTP client exist);
-``CustomerErased`` deletes the customer's delivery log and confirms (``erasure.py``).
+``CustomerErased`` unlinks the customer's delivery log and confirms (``erasure.py``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ async def on_customer_erased(conn: DbConn, event: CustomerErased, meta: Incoming
     log.info(
         "customer depersonalised",
         request_id=str(event.request_id),
-        deliveries_deleted=done.deliveries_deleted,
+        deliveries_unlinked=done.deliveries_unlinked,
     )
 
 

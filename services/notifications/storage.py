@@ -48,6 +48,10 @@ async def deliveries_of(conn: DbConn, customer_id: UUID) -> list[dict[str, Any]]
     return [{**dict(row), "at": row["at"].isoformat()} for row in rows]
 
 
-async def delete_deliveries_of(conn: DbConn, customer_id: UUID) -> int:
-    result: str = await conn.execute("DELETE FROM deliveries WHERE customer_id = $1", customer_id)
+async def unlink_deliveries_of(conn: DbConn, customer_id: UUID) -> int:
+    """Erasure: the rows stay (what was sent, when) without the customer and release ids."""
+    result: str = await conn.execute(
+        "UPDATE deliveries SET customer_id = NULL, release_id = NULL WHERE customer_id = $1",
+        customer_id,
+    )
     return int(result.split()[-1])

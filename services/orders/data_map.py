@@ -8,7 +8,17 @@ the migrated schema.
 
 from __future__ import annotations
 
-from shared.data_map import SHARED_HOLDINGS, SHARED_UNLINKED, DataMap, Erasure, Holding, Kind
+from dataclasses import replace
+
+from shared.data_map import (
+    OUTBOX_HOLDING,
+    REVOCATIONS_HOLDING,
+    SHARED_UNLINKED,
+    DataMap,
+    Erasure,
+    Holding,
+    Kind,
+)
 
 ACCOUNTING = (
     "the sale is evidence for accounting and tax (policy 3.2.1, 3.2.2); Law 94-V Art. 12(2)"
@@ -86,6 +96,8 @@ DATA_MAP = DataMap(
             erasure=Erasure.DEPERSONALISE,
             retention="orders_accounting",
             reason="delivery (policy 3.2.3) and its evidence",
+            erasure_note="release_id set NULL: it is the key of the customers service's"
+            " disclosure register, which names the customer",
         ),
         Holding(
             table="courier_callbacks",
@@ -140,10 +152,12 @@ DATA_MAP = DataMap(
             holds="checkout attempts per account (the customer id) and minute",
             kind=Kind.LINKED,
             section=None,
-            erasure=Erasure.EXPIRE,
+            erasure=Erasure.DELETE,
             retention="checkout_velocity",
             reason="control of the lawfulness of payments (policy 5.6)",
             not_exported="a count for the current minute, gone within minutes",
+            erasure_note="the account's rows are deleted at once (they would expire within"
+            " minutes anyway)",
         ),
         Holding(
             table="checkout_attempts",
@@ -157,7 +171,13 @@ DATA_MAP = DataMap(
             reason="control of the lawfulness of payments (policy 5.6)",
             not_exported="a one-way hash, gone within minutes",
         ),
-        *SHARED_HOLDINGS,
+        replace(
+            OUTBOX_HOLDING,
+            erasure_note="published bodies naming the customer id are wiped at the erasure"
+            " (the erasure waits while one is unpublished); the rest is purged after"
+            " outbox_retention_s",
+        ),
+        REVOCATIONS_HOLDING,
     ),
     unlinked={
         **SHARED_UNLINKED,

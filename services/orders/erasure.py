@@ -8,10 +8,15 @@ makes orders remove the id: orders stay for accounting (totals, lines, statuses)
 the cart, the checkout keys and the account's velocity counters go; the retained outbox
 bodies that named the id are wiped. ``OrdersDepersonalised`` confirms it, quoting only the
 request id. Doing it twice changes nothing the second time.
+
+``STEPS`` is one step per table of ``data_map.DATA_MAP`` that the erasure changes, in the
+order they run (a table reached ``via`` its parent follows the parent's step); a test walks
+the map, so a new holding without a step fails.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -22,6 +27,25 @@ from shared.messaging import enqueue
 from shared.messaging.outbox import forget_mentions
 
 from . import storage
+
+Step = Callable[[DbConn, UUID], Awaitable[int]]
+
+
+async def _wipe_outbox(conn: DbConn, customer_id: UUID) -> int:
+    wiped, pending = await forget_mentions(conn, str(customer_id))
+    if pending:
+        raise EventsNotSentYet(f"{pending} outbox message(s) still to be sent")
+    return wiped
+
+
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("outbox", _wipe_outbox),
+    ("dispatches", storage.forget_release_ids),  # before the orders lose the customer id
+    ("orders", storage.unlink_orders),
+    ("carts", storage.delete_customer_carts),
+    ("checkout_requests", storage.delete_checkout_keys),
+    ("checkout_velocity", storage.delete_account_velocity),
+)
 
 
 class EventsNotSentYet(Exception):
@@ -47,15 +71,11 @@ async def open_obligations(conn: DbConn, customer_id: UUID) -> list[Obligation]:
 async def depersonalise(conn: DbConn, event: CustomerErased) -> OrdersDepersonalised:
     """Remove the customer's id from every orders table and confirm (in the consumer's
     transaction); ``EventsNotSentYet`` while an event naming the customer is unpublished."""
-    customer_id = event.customer_id
-    _, pending = await forget_mentions(conn, str(customer_id))
-    if pending:
-        raise EventsNotSentYet(f"{pending} outbox message(s) still to be sent")
-    unlinked = await storage.unlink_orders(conn, customer_id)
-    carts = await storage.delete_customer_carts(conn, customer_id)
-    await storage.delete_checkout_traces(conn, customer_id)
+    counts = {table: await step(conn, event.customer_id) for table, step in STEPS}
     confirmation = OrdersDepersonalised(
-        request_id=event.request_id, orders_unlinked=unlinked, carts_deleted=carts
+        request_id=event.request_id,
+        orders_unlinked=counts["orders"],
+        carts_deleted=counts["carts"],
     )
     await enqueue(conn, confirmation, correlation_id=str(event.request_id))
     return confirmation

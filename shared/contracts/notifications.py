@@ -10,9 +10,10 @@ from shared.contracts.base import Contract
 
 
 class NotificationsDepersonalised(Contract):
-    """Notifications deleted an erased customer's delivery log (``CustomerErased``). Quotes
-    the erasure request only, never the customer id, so this body links nobody."""
+    """Notifications unlinked an erased customer's delivery log (``CustomerErased``): the
+    rows stay until their retention, without the customer id or the release id. Quotes the
+    erasure request only, never the customer id, so this body links nobody."""
 
     MESSAGE_TYPE = "notifications.customer.depersonalised"
     request_id: UUID
-    deliveries_deleted: int = Field(ge=0)
+    deliveries_unlinked: int = Field(ge=0)

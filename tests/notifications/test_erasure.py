@@ -1,5 +1,5 @@
 """Erasure in notifications: on ``customers.customer.erased`` the customer's delivery log
-goes, a confirmation quoting only the request follows, and a later skip names nobody."""
+is unlinked, a confirmation quoting only the request follows, and a later skip names nobody."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from uuid import UUID, uuid4
 import aio_pika
 
 from deploy.smtp_sink import SmtpSink
+from services.notifications.data_map import DATA_MAP
+from services.notifications.erasure import STEPS
 from shared.contracts import CustomerErased, Money, OrderDelivered
+from shared.data_map import Erasure
 from shared.messaging import EVENTS_EXCHANGE, declare_exchanges
 from tests.notifications.conftest import (
     CustomersStub,
@@ -52,7 +55,7 @@ async def next_body(queue: aio_pika.abc.AbstractQueue) -> dict[str, object]:
     return dict(json.loads(message.body))
 
 
-async def test_erasure_deletes_the_delivery_log_and_confirms(
+async def test_erasure_unlinks_the_delivery_log_and_confirms(
     start_notifications: StartNotifications,
     customers: tuple[CustomersStub, str],
     sink: SmtpSink,
@@ -73,9 +76,13 @@ async def test_erasure_deletes_the_delivery_log_and_confirms(
             customer_id=erased_one, request_id=request_id, erased_at=datetime.now(UTC)
         )
         await publish(app.settings.amqp_url, event)
-        assert await next_body(queue) == {"request_id": str(request_id), "deliveries_deleted": 1}
+        assert await next_body(queue) == {"request_id": str(request_id), "deliveries_unlinked": 1}
         assert str(erased_one) not in await all_table_text(app.dsn)
-        assert [row["customer_id"] for row in await deliveries(app.dsn)] == [other]
+        rows = {row["order_ref"]: row for row in await deliveries(app.dsn)}
+        # Her mail stays in the log (what was sent, when), naming nobody.
+        assert (rows["SH-4001"]["customer_id"], rows["SH-4001"]["release_id"]) == (None, None)
+        assert rows["SH-4001"]["status"] == "sent"
+        assert rows["SH-4002"]["customer_id"] == other and rows["SH-4002"]["release_id"]
 
         # A late event for her (a retried mail): customers no longer releases anything, and
         # the skip is logged without her id.
@@ -84,9 +91,9 @@ async def test_erasure_deletes_the_delivery_log_and_confirms(
         skipped = await eventually(lambda: _skipped(app.dsn))
         assert skipped["customer_id"] is None and skipped["reason"] == "unknown_or_erased"
 
-        # The same erasure again (another message id): nothing more to delete.
+        # The same erasure again (another message id): nothing more to unlink.
         await publish(app.settings.amqp_url, event)
-        assert await next_body(queue) == {"request_id": str(request_id), "deliveries_deleted": 0}
+        assert await next_body(queue) == {"request_id": str(request_id), "deliveries_unlinked": 0}
         assert str(erased_one) not in await all_table_text(app.dsn)
         assert len(sink.messages) == 2  # the two mails before; none for the late event
     finally:
@@ -99,3 +106,13 @@ async def _count(dsn: str, n: int) -> bool:
 
 async def _skipped(dsn: str) -> dict[str, object] | None:
     return next((row for row in await deliveries(dsn) if row["status"] == "skipped"), None)
+
+
+def test_every_table_the_data_map_erases_has_a_step() -> None:
+    changed = {
+        h.table
+        for h in DATA_MAP.holdings
+        if h.erasure in (Erasure.DELETE, Erasure.DEPERSONALISE, Erasure.SHRED) and h.via is None
+    }
+    assert changed <= set(STEPS), f"no erasure step for {sorted(changed - set(STEPS))}"
+    assert set(STEPS) <= set(DATA_MAP.tables())

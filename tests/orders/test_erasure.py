@@ -10,7 +10,10 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from services.orders.data_map import DATA_MAP
+from services.orders.erasure import STEPS
 from shared.contracts import CustomerErased
+from shared.data_map import Erasure
 from tests.orders.conftest import INTERNAL_TOKEN, EventTap, Orders
 
 MakeTap = Callable[..., Awaitable[EventTap]]
@@ -155,3 +158,14 @@ async def test_erased_customer_orders_are_unlinked_carts_deleted_and_confirmed(
     again = await confirmations.next("orders.customer.depersonalised")
     assert again == {"request_id": str(request_id), "orders_unlinked": 0, "carts_deleted": 0}
     assert await rows_naming(orders.dsn, customer) == {}
+
+
+def test_every_table_the_data_map_erases_has_a_step() -> None:
+    changed = {
+        h.table
+        for h in DATA_MAP.holdings
+        if h.erasure in (Erasure.DELETE, Erasure.DEPERSONALISE, Erasure.SHRED) and h.via is None
+    }
+    steps = {table for table, _ in STEPS}
+    assert changed <= steps, f"no erasure step for {sorted(changed - steps)}"
+    assert steps <= set(DATA_MAP.tables())

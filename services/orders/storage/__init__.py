@@ -29,8 +29,10 @@ from .checkout_keys import (
 )
 from .erasure import (
     OPEN_ORDER_STATUSES,
-    delete_checkout_traces,
+    delete_account_velocity,
+    delete_checkout_keys,
     delete_customer_carts,
+    forget_release_ids,
     open_obligations,
     unlink_orders,
 )
@@ -93,12 +95,14 @@ __all__ = [
     "customer_cart",
     "customer_order",
     "customer_orders",
-    "delete_checkout_traces",
+    "delete_account_velocity",
+    "delete_checkout_keys",
     "delete_customer_carts",
     "empty_cart",
     "ensure_customer_cart",
     "find_checkout_key",
     "flag_unconfirmed_dispatches",
+    "forget_release_ids",
     "get_dispatch",
     "get_payment",
     "insert_dispatch",

@@ -28,16 +28,21 @@ async def open_obligations(conn: DbConn, customer_id: UUID) -> list[asyncpg.Reco
     return rows
 
 
-async def unlink_orders(conn: DbConn, customer_id: UUID) -> int:
-    """Orders keep their totals, lines and history (accounting), without the customer id;
-    their dispatches forget the release id (it is the key of the customers service's
-    disclosure register, which names the customer)."""
-    await conn.execute(
+async def forget_release_ids(conn: DbConn, customer_id: UUID) -> int:
+    """The customer's dispatches forget the release id: it is the key of the customers
+    service's disclosure register, which names the customer (run before the unlinking)."""
+    result: str = await conn.execute(
         "UPDATE dispatches SET release_id = NULL, updated_at = now()"
         " WHERE order_id IN (SELECT id FROM orders WHERE customer_id = $1)"
         " AND release_id IS NOT NULL",
         customer_id,
     )
+    return int(result.split()[-1])
+
+
+async def unlink_orders(conn: DbConn, customer_id: UUID) -> int:
+    """Orders keep their totals, lines, payments and history (accounting), without the
+    customer id."""
     result: str = await conn.execute(
         "UPDATE orders SET customer_id = NULL, updated_at = now() WHERE customer_id = $1",
         customer_id,
@@ -50,11 +55,19 @@ async def delete_customer_carts(conn: DbConn, customer_id: UUID) -> int:
     return int(result.split()[-1])
 
 
-async def delete_checkout_traces(conn: DbConn, customer_id: UUID) -> None:
-    """The idempotency keys and the account's velocity counters (the network's stay: they
-    name no account)."""
-    await conn.execute("DELETE FROM checkout_requests WHERE customer_id = $1", customer_id)
-    await conn.execute(
+async def delete_checkout_keys(conn: DbConn, customer_id: UUID) -> int:
+    """The checkout idempotency keys: no retry can come from an erased account."""
+    result: str = await conn.execute(
+        "DELETE FROM checkout_requests WHERE customer_id = $1", customer_id
+    )
+    return int(result.split()[-1])
+
+
+async def delete_account_velocity(conn: DbConn, customer_id: UUID) -> int:
+    """The account's checkout counters (they would expire within minutes; the network's
+    stay, they name no account)."""
+    result: str = await conn.execute(
         "DELETE FROM checkout_velocity WHERE scope = 'account' AND subject = $1",
         str(customer_id),
     )
+    return int(result.split()[-1])
