@@ -32,6 +32,7 @@ CONTRACT: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/customers/me/requests", "customers"),
     ("POST", "/api/customers/me/requests", "customers"),
     ("POST", "/api/customers/staff/login", "customers"),
+    ("POST", "/api/customers/support/contact-lookups", "customers"),
     ("GET", "/api/customers/privacy/requests", "customers"),
     ("POST", f"/api/customers/privacy/requests/{ID}/resolve", "customers"),
     ("GET", "/api/customers/privacy/breaches", "customers"),

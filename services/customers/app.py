@@ -19,7 +19,7 @@ from .accounts import Accounts
 from .audit import audit_chainer_ctx
 from .config import KeyConfigError, Settings
 from .crypto import Vault
-from .domain import Operator, Throttling, ed25519_jwk
+from .domain import Operator, RecipientCountries, Throttling, ed25519_jwk
 from .handlers import add_routes
 from .handlers.errors import domain_errors
 from .keys import ACCOUNTS, ISSUER, JWKS, SETTINGS
@@ -59,7 +59,22 @@ def build_accounts(settings: Settings) -> Accounts:
         forget_after_s=settings.login_forget_after_s,
     )
     return Accounts(
-        PdGate(vault), operator, hasher, throttling, access_ttl_s=settings.access_token_ttl_s
+        PdGate(vault, recipient_countries(settings)),
+        operator,
+        hasher,
+        throttling,
+        access_ttl_s=settings.access_token_ttl_s,
+    )
+
+
+def recipient_countries(settings: Settings) -> RecipientCountries:
+    """Where the recipients of releases are, as configured (Law 94-V art. 16)."""
+    return RecipientCountries(
+        couriers=settings.courier_countries,
+        banks=settings.bank_countries,
+        email=settings.mail_provider_country,
+        sms=settings.sms_provider_country,
+        staff=settings.support_country,
     )
 
 

@@ -27,7 +27,8 @@ log = get_logger("customers.export")
 
 
 def disclosure_item(row: dict[str, Any]) -> dict[str, Any]:
-    return {
+    """One release as the customer reads it: to whom, where (country), why, which fields."""
+    item = {
         "release_id": str(row["release_id"]),
         "recipient": row["recipient"],
         "purpose": row["purpose"],
@@ -35,7 +36,11 @@ def disclosure_item(row: dict[str, Any]) -> dict[str, Any]:
         "at": row["at"].isoformat(),
         "order_ref": row["order_ref"],
         "legal_basis": row["legal_basis"],
+        "country": row["country"],
     }
+    if row.get("reason"):
+        item["reason"] = row["reason"]
+    return item
 
 
 def consent_item(row: dict[str, Any]) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 ``DispatchRequested`` -> release the delivery projection to the courier, publish the
 ``DispatchMessage`` on ``shop.dispatch`` (outbox body sealed) and ``DispatchReleased``; or
 ``DispatchRefused`` when no release is possible (unknown courier, customer blocked or
-erased, order already cancelled). ``OrderCancelled`` -> remember the order, so a dispatch
-request that arrives later releases nothing. All in the handler's transaction.
+erased, order already cancelled, a courier abroad without the customer's consent to
+transfers abroad: ``transfer_abroad_not_allowed``). ``OrderCancelled`` -> remember the
+order, so a dispatch request that arrives later releases nothing. All in the handler's
+transaction.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from shared.messaging.consumer import Handler
 from shared.messaging.topology import courier_routing_key
 
 from . import storage
+from .domain import TransferAbroadNotAllowed
 from .keys import ACCOUNTS, SETTINGS
 from .personal_data import CustomerBlocked, CustomerUnavailable, PdGate, Release
 
@@ -99,6 +102,9 @@ async def release_for_dispatch(
         return
     except CustomerUnavailable:
         await refuse(conn, event, "customer_unavailable")
+        return
+    except TransferAbroadNotAllowed:
+        await refuse(conn, event, "transfer_abroad_not_allowed")
         return
     await enqueue(
         conn,

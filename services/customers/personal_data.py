@@ -21,19 +21,26 @@ from shared.db import DbConn
 from . import storage
 from .crypto import Vault, VaultError
 from .domain import (
+    HOME_COUNTRY,
     PD_FIELDS,
     PURPOSES,
     SOURCES,
     AuditEntry,
     PdField,
     PurposeNotAllowed,
+    RecipientCountries,
     ReleasedField,
     check_release,
+    check_transfer,
     legal_basis,
     project,
     release_fields,
     source_fields,
 )
+
+# What the register adds when a blocked customer's data is released for an obligation that
+# was open before the block (an order already paid is still delivered, its support answered).
+OPEN_OBLIGATION_NOTE = "; processing is blocked: released only for an obligation already open"
 
 
 class CustomerUnavailable(Exception):
@@ -64,8 +71,9 @@ def now() -> datetime:
 
 
 class PdGate:
-    def __init__(self, vault: Vault) -> None:
+    def __init__(self, vault: Vault, countries: RecipientCountries | None = None) -> None:
         self.vault = vault
+        self.countries = countries or RecipientCountries(couriers={}, banks={})
 
     async def _data_key(self, conn: DbConn, customer_id: UUID) -> bytes:
         customer = await storage.get_customer(conn, customer_id)
@@ -157,10 +165,16 @@ class PdGate:
         order_ref: str | None = None,
         requested: frozenset[str] | None = None,
         basis: str | None = None,
+        reason: str | None = None,
+        open_obligation: bool = False,
     ) -> Release:
         """The minimal projection for (purpose, recipient kind), recorded in the register
         with ``basis`` as its legal basis when one is stated (a legal disclosure's art. 9
-        ground), else the consent clause of the purpose."""
+        ground), else the consent clause of the purpose.
+
+        Refused for a blocked customer unless it serves an obligation already open (the
+        caller says so; the register notes it), and for a recipient abroad without the
+        customer's consent to transfers abroad (``TransferAbroadNotAllowed``)."""
         allowed = (
             release_fields(purpose, kind)
             if requested is None
@@ -169,7 +183,8 @@ class PdGate:
         customer = await storage.get_customer(conn, customer_id)
         if customer is None or customer.status == "erased":
             raise CustomerUnavailable("unknown or erased customer")
-        if customer.status == "blocked":
+        blocked = customer.status == "blocked"
+        if blocked and not open_obligation:
             raise CustomerBlocked("processing is blocked")
         if purpose == "marketing":
             live = await storage.live_consents(conn, customer_id)
@@ -178,8 +193,13 @@ class PdGate:
             current = await storage.current_policy(conn)
             if customer.policy_version != current.version:
                 raise PurposeNotAllowed("the customer has not accepted the current policy")
+        country = self.countries.of(kind, recipient)
+        if country != HOME_COUNTRY:
+            live = await storage.live_consents(conn, customer_id)
+            check_transfer(country, live.get("cross_border", False))
         pd = await self.read_pd(conn, customer_id, purpose, actor, source_fields(allowed))
         release_id = uuid4()
+        stated = basis or legal_basis(purpose, customer.policy_version, country)
         await storage.add_disclosure(
             conn,
             release_id=release_id,
@@ -188,7 +208,9 @@ class PdGate:
             purpose=purpose,
             fields=allowed,
             order_ref=order_ref,
-            legal_basis=basis or legal_basis(purpose, customer.policy_version),
+            legal_basis=stated + (OPEN_OBLIGATION_NOTE if blocked else ""),
+            country=country,
+            reason=reason,
         )
         return Release(release_id, customer.locale, project(allowed, pd))
 
@@ -203,7 +225,8 @@ class PdGate:
         """Batch release of one channel's contact (plus first name) for a campaign.
 
         Only active customers with a live consent for the channel (marketing: and the current
-        policy accepted) are released; the others are skipped. One query fetches the keys and
+        policy accepted; a provider abroad: and the consent to transfers abroad) are
+        released; the others are skipped. One query fetches the keys and
         sealed fields; the audit rows and the disclosure register are written in bulk. Call
         inside a transaction.
         """
@@ -213,8 +236,15 @@ class PdGate:
         marketing = purpose == "marketing"
         policy = (await storage.current_policy(conn)).version if marketing else None
         wanted = source_fields(allowed)
+        country = self.countries.of(channel, recipient)
+        abroad = country != HOME_COUNTRY  # only those who consented to transfers abroad
         rows = await storage.contact_sources(
-            conn, customer_ids, wanted, f"marketing_{channel}" if marketing else None, policy
+            conn,
+            customer_ids,
+            wanted,
+            f"marketing_{channel}" if marketing else None,
+            policy,
+            abroad=abroad,
         )
         at = now()
         actor = f"service:{recipient}"
@@ -237,8 +267,10 @@ class PdGate:
                     sorted(allowed),
                     None,
                     bases.setdefault(
-                        row["policy_version"], legal_basis(purpose, row["policy_version"])
+                        row["policy_version"],
+                        legal_basis(purpose, row["policy_version"], country),
                     ),
+                    country,
                 )
             )
         await storage.append_audit_many(conn, audit)

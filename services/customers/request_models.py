@@ -30,7 +30,7 @@ from pydantic import (
 from shared.models import StrictBody
 from shared.text import plain_paragraphs, plain_text
 
-from .domain import PD_FIELDS, REQUIRED_PD, Channel, Locale, PdField, Purpose
+from .domain import PD_FIELDS, REQUIRED_PD, Channel, Locale, PdField, Purpose, SupportReason
 
 
 def normalise_phone(value: str) -> str:
@@ -104,6 +104,8 @@ class RegisterRequest(StrictBody):
     delivery_address: DeliveryAddress
     accept_policy_version: Annotated[str, StringConstraints(max_length=40)]
     marketing: MarketingChoice = MarketingChoice()
+    # Transfers abroad (Law 94-V art. 16): separate from the rest, unticked, an explicit true.
+    cross_border_transfer: StrictBool = False
     locale: Locale = "ru"
 
 
@@ -137,7 +139,15 @@ class StaffLoginRequest(StrictBody):
 
 
 class ConsentsUpdate(StrictBody):
-    marketing: MarketingChoice
+    """Marketing per channel and the consent to transfers abroad; what is left out stays."""
+
+    marketing: MarketingChoice | None = None
+    cross_border_transfer: StrictBool | None = None
+
+    def grants(self) -> bool:
+        """Whether it gives a consent (new processing: the current policy must be accepted)."""
+        marketing = self.marketing is not None and (self.marketing.email or self.marketing.sms)
+        return marketing or self.cross_border_transfer is True
 
 
 class ReleaseRequest(StrictBody):
@@ -146,6 +156,13 @@ class ReleaseRequest(StrictBody):
     recipient: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+(:[a-z0-9_-]+)?$")]
     channel: Channel
     order_ref: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class ContactLookup(StrictBody):
+    """Support asks for the contact of the customer of one order, saying why (a code)."""
+
+    order_id: UUID
+    reason: SupportReason
 
 
 class PolicyQuery(StrictBody):

@@ -410,6 +410,22 @@ async def test_consents_page_changes_marketing(browser: Browser, shop: Shop) -> 
     assert consents["marketing"] == {"email": False, "sms": True}
 
 
+async def test_consents_page_asks_for_transfers_abroad_apart(browser: Browser, shop: Shop) -> None:
+    await signed_up(browser)
+    page = await browser.get("/account/consents")
+    inputs = {i["name"]: i for i in parse_inputs(page.text).inputs}
+    assert "checked" not in inputs["cross_border_transfer"]  # unticked, its own box
+    assert "Сейчас все получатели данных находятся в Казахстане" in page.text
+    saved = await browser.post(
+        "/account/consents", {"csrf_token": page.csrf(), "cross_border_transfer": "on"}
+    )
+    assert saved.status == 303
+    token = await shop.login("aigerim.web@example.kz")
+    _, consents = await shop.call("GET", "/api/customers/me/consents", token=token)
+    assert consents["cross_border_transfer"] is True
+    assert consents["marketing"] == {"email": False, "sms": False}
+
+
 async def test_disclosure_register_and_download(browser: Browser, shop: Shop) -> None:
     await signed_up(browser)
     page = await browser.get("/account/disclosures")

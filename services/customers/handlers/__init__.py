@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import auth, internal, me, policy, privacy, requests
+from . import auth, internal, me, policy, privacy, requests, support
 
 
 def add_routes(app: web.Application) -> None:
@@ -36,4 +36,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{desk}/breaches/{{breach_id}}/notice-sent", privacy.post_notice_sent)
     app.router.add_get(f"{desk}/legal-disclosures", privacy.list_legal_disclosures)
     app.router.add_post(f"{desk}/legal-disclosures", privacy.post_legal_disclosure)
+    app.router.add_post(f"{prefix}/support/contact-lookups", support.post_contact_lookup)
     app.router.add_post("/internal/releases", internal.post_release)

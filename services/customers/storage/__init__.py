@@ -26,7 +26,7 @@ from .breaches import (
     page_of_breaches,
     set_subject_release,
 )
-from .consents import add_consent, consent_history, live_consents
+from .consents import add_consent, consent_history, latest_record, live_consents
 from .customers import (
     Conflict,
     CustomerRow,
@@ -56,10 +56,12 @@ from .policy import Policy, current_policy, insert_policy, latest_effective_date
 from .releases import (
     add_disclosure,
     add_disclosures_many,
+    claim_transfer_notice,
     contact_sources,
     disclosures,
     order_cancelled,
     remember_cancelled_order,
+    transfer_notice_filed,
 )
 from .requests import (
     customer_requests,
@@ -92,6 +94,7 @@ __all__ = [
     "append_audit_many",
     "breach_subjects",
     "chain_pending_audit",
+    "claim_transfer_notice",
     "consent_history",
     "contact_sources",
     "count_keys_not_at",
@@ -118,6 +121,7 @@ __all__ = [
     "keys_to_rewrap",
     "known_customers",
     "latest_effective_date",
+    "latest_record",
     "live_consents",
     "lock_session",
     "mark_notice_sent",
@@ -135,6 +139,7 @@ __all__ = [
     "revoke_family",
     "seal_all_pending_audit",
     "set_subject_release",
+    "transfer_notice_filed",
     "update_customer",
     "update_request",
     "update_staff_hash",

@@ -108,11 +108,13 @@ async def consents_save(request: web.Request) -> web.Response:
     choice = MarketingChoice(
         email=forms.checked(form, "marketing_email"), sms=forms.checked(form, "marketing_sms")
     )
+    abroad = forms.checked(form, "cross_border_transfer")
     accounts = request.config_dict[ACCOUNTS]
     async with request.config_dict[PG_POOL].acquire() as conn, conn.transaction():
-        if choice.email or choice.sms:  # withdrawing is always possible
+        if choice.email or choice.sms or abroad:  # withdrawing is always possible
             await accounts.require_current_policy(conn, customer_id)
         await accounts.set_marketing(conn, customer_id, choice)
+        await accounts.set_cross_border(conn, customer_id, abroad)
     return see_other("/account/consents?saved=1")
 
 

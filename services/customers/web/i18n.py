@@ -157,6 +157,34 @@ MESSAGES: Final[Mapping[str, tuple[str, str, str]]] = {
         "Marketing messages are switched on and off here; every change is recorded.",
     ),
     "consents.save": ("Сохранить согласия", "Келісімдерді сақтау", "Save consents"),
+    "abroad": (
+        "Передача данных за рубеж",
+        "Деректерді шетелге беру",
+        "Transfer of data abroad",
+    ),
+    "abroad.intro": (
+        "По желанию и отдельно от остального: без этого согласия ваши данные не получит "
+        "никто за пределами Казахстана (Закон № 94-V, ст. 16).",
+        "Қаласаңыз және басқасынан бөлек: бұл келісімсіз деректеріңізді Қазақстаннан тыс "
+        "ешкім алмайды (№ 94-V Заң, 16-бап).",
+        "Optional and separate from the rest: without this consent nobody outside Kazakhstan "
+        "receives your data (Law No. 94-V, art. 16).",
+    ),
+    "abroad.none": (
+        "Сейчас все получатели данных находятся в Казахстане.",
+        "Қазір деректердің барлық алушылары Қазақстанда.",
+        "Today every recipient of data is in Kazakhstan.",
+    ),
+    "abroad.recipients": (
+        "Получатели за рубежом сейчас:",
+        "Қазіргі шетелдегі алушылар:",
+        "Recipients abroad today:",
+    ),
+    "abroad.allow": (
+        "Разрешаю передавать мои данные получателям за рубежом",
+        "Деректерімді шетелдегі алушыларға беруге рұқсат етемін",
+        "I allow my data to be transferred to recipients abroad",
+    ),
     # Disclosures
     "disclosures.title": (
         "Кто получил мои данные",
@@ -179,6 +207,8 @@ MESSAGES: Final[Mapping[str, tuple[str, str, str]]] = {
     "disclosures.at": ("Когда", "Қашан", "When"),
     "disclosures.order": ("Заказ", "Тапсырыс", "Order"),
     "disclosures.basis": ("Основание", "Негіз", "Legal basis"),
+    "disclosures.country": ("Страна получателя", "Алушы елі", "Recipient's country"),
+    "disclosures.reason": ("Причина", "Себеп", "Reason"),
     # Export
     "export.title": ("Скачать мои данные", "Деректерімді жүктеу", "Download my data"),
     "export.intro": (
@@ -324,6 +354,20 @@ MESSAGES: Final[Mapping[str, tuple[str, str, str]]] = {
     "field.delivery_address": ("адрес доставки", "жеткізу мекенжайы", "delivery address"),
     "recipient.courier": ("курьерская служба", "курьерлік қызмет", "courier"),
     "recipient.notifications": ("служба уведомлений", "хабарлама қызметі", "notification service"),
+    "recipient.staff": ("сотрудник магазина", "дүкен қызметкері", "shop staff"),
+    "reason.delivery_problem": ("проблема с доставкой", "жеткізу мәселесі", "delivery problem"),
+    "reason.payment_problem": ("проблема с оплатой", "төлем мәселесі", "payment problem"),
+    "reason.order_question": (
+        "вопрос по заказу",
+        "тапсырыс бойынша сұрақ",
+        "question on the order",
+    ),
+    "reason.return_or_refund": ("возврат", "қайтару", "return or refund"),
+    "reason.customer_callback": (
+        "вы просили перезвонить",
+        "сіз қайта қоңырау шалуды сұрадыңыз",
+        "you asked to be called back",
+    ),
 }
 
 

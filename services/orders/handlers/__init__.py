@@ -22,3 +22,4 @@ def add_routes(app: web.Application) -> None:
     router.add_post("/api/fulfilment/{courier}/callbacks", courier_callbacks.courier_callback)
     router.add_get("/internal/customers/{customer_id}/export", internal.export_customer)
     router.add_get("/internal/customers/{customer_id}/obligations", internal.customer_obligations)
+    router.add_get("/internal/orders/{order_id}/customer", internal.order_customer)
