@@ -41,6 +41,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/customers/privacy/breaches/{breach_id}/notice-sent"): "privacy_officer",
     ("GET", "/api/customers/privacy/legal-disclosures"): "privacy_officer",
     ("POST", "/api/customers/privacy/legal-disclosures"): "privacy_officer",
+    ("POST", "/api/customers/support/contact-lookups"): "support",
     ("POST", "/internal/releases"): "internal",
 }
 CUSTOMER_BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -206,7 +207,7 @@ async def test_bad_tokens_are_refused_everywhere(shop: Shop) -> None:
     a = UUID(await shop.register())
     for name, token in bad_tokens(shop, a).items():
         for (method, path), who in ROUTES.items():
-            if who not in ("customer", "privacy_officer"):
+            if who not in ("customer", "privacy_officer", "support"):
                 continue
             url = path.replace("{breach_id}", str(uuid4())).replace("{request_id}", str(uuid4()))
             status, answer = await shop.call(method, url, token=token, json={})
