@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import random
 import time
 from collections.abc import Sequence
@@ -255,6 +256,30 @@ async def seed_background(
     )
     rows.disclosures = []  # the register points at customers rows; the audit log does not
     await write(dsns, rows)
+
+
+OUTBOX_COLUMNS = ["message_id", "exchange", "routing_key", "message_type", "correlation_id",
+                  "body", "sealed", "created_at", "published_at"]  # fmt: skip
+ORDER_EVENTS = ("orders.order.placed", "orders.order.status_changed", "orders.dispatch.requested")
+
+
+async def seed_outbox(dsn: str, rows: int, seed: int = 13) -> None:
+    """The orders outbox as a week of traffic leaves it: ``rows`` published messages kept for
+    the outbox's retention (7 days), their plain JSON naming orders and customers."""
+    rng = random.Random(seed)
+    customers = [uuid4() for _ in range(max(1, rows // 50))]
+    records = []
+    for _ in range(rows):
+        order_id, customer_id = uuid4(), rng.choice(customers)
+        kind = rng.choice(ORDER_EVENTS)
+        body = json.dumps(
+            {"order_id": str(order_id), "customer_id": str(customer_id),
+             "order_ref": new_order_ref(), "status": "placed",
+             "total": {"amount": rng.randint(1000, 90000) * 100, "currency": "KZT"}}
+        ).encode()  # fmt: skip
+        at = NOW - dt.timedelta(days=7) * rng.random()
+        records.append((uuid4(), "shop.events", kind, kind, str(order_id), body, False, at, at))
+    await copy_rows(dsn, {"outbox": records}, {"outbox": OUTBOX_COLUMNS})
 
 
 async def wait_audit_sealed(dsn: str, timeout_s: float = 300) -> None:

@@ -111,8 +111,11 @@ class Customer:
     token: str
 
 
-async def sign_up(session: aiohttp.ClientSession, base: str, count: int) -> list[Customer]:
-    """``count`` customers registered and signed in through the gateway, as a browser would."""
+async def sign_up(
+    session: aiohttp.ClientSession, base: str, count: int, password: str | None = None
+) -> list[Customer]:
+    """``count`` customers registered and signed in through the gateway, as a browser would;
+    each with a password of their own unless ``password`` is given."""
     api = Api(session, base)
     status, policy = await api.call("GET", "/api/customers/policy")
     assert status == 200, policy
@@ -120,7 +123,8 @@ async def sign_up(session: aiohttp.ClientSession, base: str, count: int) -> list
     run = uuid.uuid4().hex[:6]
 
     async def one(n: int) -> Customer:
-        email, password = f"bench-{run}-{n}@example.kz", f"bench password {run} {n}"
+        email = f"bench-{run}-{n}@example.kz"
+        secret = password or f"bench password {run} {n}"
         async with limit:
             status, body = await api.call(
                 "POST",
@@ -130,7 +134,7 @@ async def sign_up(session: aiohttp.ClientSession, base: str, count: int) -> list
                     "first_name": "Бенч",
                     "phone": f"+7 701 {n // 10000 % 1000:03d} {n % 10000:04d}",
                     "email": email,
-                    "password": password,
+                    "password": secret,
                     "delivery_address": ADDRESS,
                     "accept_policy_version": policy["version"],
                     "marketing": {"email": True, "sms": False},
@@ -141,10 +145,10 @@ async def sign_up(session: aiohttp.ClientSession, base: str, count: int) -> list
                 raise RuntimeError(f"register {n}: {status} {body}")
             customer_id = uuid.UUID(body["id"])
             status, tokens = await api.call(
-                "POST", "/api/customers/login", json={"login": email, "password": password}
+                "POST", "/api/customers/login", json={"login": email, "password": secret}
             )
             if status != 200:
                 raise RuntimeError(f"login {n}: {status} {tokens}")
-        return Customer(customer_id, email, password, tokens["access_token"])
+        return Customer(customer_id, email, secret, tokens["access_token"])
 
     return list(await asyncio.gather(*(one(n) for n in range(count))))
