@@ -31,6 +31,7 @@ from shared.models import StrictBody
 from shared.text import plain_paragraphs, plain_text
 
 from .domain import PD_FIELDS, REQUIRED_PD, Channel, Locale, PdField, Purpose, SupportReason
+from .rights import Outcome, QueueStatus, RefusalReason, RequestKind
 
 
 def normalise_phone(value: str) -> str:
@@ -289,3 +290,29 @@ class DeskPage(BaseModel):
 
 class LegalDisclosuresQuery(DeskPage):
     customer_id: UUID | None = None
+
+
+class ResolveIn(StrictBody):
+    """The desk's answer to a request: the outcome and the officer's reasoned words, which
+    the customer reads; a refusal names its reason."""
+
+    outcome: Outcome
+    answer: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+        AfterValidator(plain_paragraphs),
+    ]
+    reason: RefusalReason | None = None
+
+    @model_validator(mode="after")
+    def _refusal_has_a_reason(self) -> ResolveIn:
+        if self.outcome == "refused" and self.reason is None:
+            raise ValueError("a refusal needs a reason")
+        if self.outcome == "completed" and self.reason is not None:
+            raise ValueError("a reason is only for a refusal")
+        return self
+
+
+class RequestsQuery(DeskPage):
+    status: QueueStatus = "open"
+    kind: RequestKind | None = None

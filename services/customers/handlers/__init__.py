@@ -29,6 +29,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{prefix}/me/requests", requests.post_request)
     app.router.add_get(f"{prefix}/me/requests", requests.get_requests)
     desk = f"{prefix}/privacy"
+    app.router.add_get(f"{desk}/requests", privacy.list_requests)
+    app.router.add_get(f"{desk}/requests/{{request_id}}", privacy.get_request)
+    app.router.add_post(f"{desk}/requests/{{request_id}}/resolve", privacy.resolve_request)
     app.router.add_get(f"{desk}/breaches", privacy.list_breaches)
     app.router.add_post(f"{desk}/breaches", privacy.post_breach)
     app.router.add_get(f"{desk}/breaches/{{breach_id}}", privacy.get_breach)

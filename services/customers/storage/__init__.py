@@ -65,8 +65,10 @@ from .releases import (
 )
 from .requests import (
     customer_requests,
+    desk_requests,
     get_request,
     insert_request,
+    lock_request,
     open_requests,
     update_request,
 )
@@ -102,6 +104,7 @@ __all__ = [
     "customer_requests",
     "delete_fields",
     "delete_key",
+    "desk_requests",
     "disclosures",
     "end_web_sessions",
     "find_login",
@@ -123,6 +126,7 @@ __all__ = [
     "latest_effective_date",
     "latest_record",
     "live_consents",
+    "lock_request",
     "lock_session",
     "mark_notice_sent",
     "mark_rotated",
