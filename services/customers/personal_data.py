@@ -43,6 +43,11 @@ from .domain import (
 OPEN_OBLIGATION_NOTE = "; processing is blocked: released only for an obligation already open"
 
 
+# The audit action of a read for a legal disclosure the law forbids telling the subject of
+# (Law 94-V art. 9; ``legal_disclosures``): the subject's own view of the trail leaves it out.
+CONFIDENTIAL_READ = "read_confidential"
+
+
 class CustomerUnavailable(Exception):
     """Unknown, erased or shredded: there is no personal data to use."""
 
@@ -91,8 +96,10 @@ class PdGate:
         purpose: str,
         actor: str,
         fields: Iterable[PdField] = PD_FIELDS,
+        action: str = "read",
     ) -> dict[str, Any]:
-        """Decrypt ``fields`` of a customer for ``purpose``; audited; refused off the list."""
+        """Decrypt ``fields`` of a customer for ``purpose``; audited (as ``action``: a read
+        the subject may not be told of is ``CONFIDENTIAL_READ``); refused off the list."""
         if purpose not in PURPOSES:
             raise PurposeNotAllowed("purpose is not on the closed list")
         asked = set(fields)
@@ -100,7 +107,7 @@ class PdGate:
         data_key = await self._data_key(conn, customer_id)
         sealed = await storage.get_fields(conn, customer_id, wanted)
         await storage.append_audit(
-            conn, AuditEntry(now(), actor, "read", customer_id, purpose, wanted)
+            conn, AuditEntry(now(), actor, action, customer_id, purpose, wanted)
         )
         return {
             field: _decode(field, self._open(data_key, customer_id, field, sealed))
@@ -167,6 +174,7 @@ class PdGate:
         basis: str | None = None,
         reason: str | None = None,
         open_obligation: bool = False,
+        audit_action: str = "read",
     ) -> Release:
         """The minimal projection for (purpose, recipient kind), recorded in the register
         with ``basis`` as its legal basis when one is stated (a legal disclosure's art. 9
@@ -197,7 +205,9 @@ class PdGate:
         if country != HOME_COUNTRY:
             live = await storage.live_consents(conn, customer_id)
             check_transfer(country, live.get("cross_border", False))
-        pd = await self.read_pd(conn, customer_id, purpose, actor, source_fields(allowed))
+        pd = await self.read_pd(
+            conn, customer_id, purpose, actor, source_fields(allowed), action=audit_action
+        )
         release_id = uuid4()
         stated = basis or legal_basis(purpose, customer.policy_version, country)
         await storage.add_disclosure(
