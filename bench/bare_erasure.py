@@ -7,7 +7,7 @@ its erasure row, the revocation announced), orders' answer on the obligations st
 shredding (data key and sealed fields destroyed, the request's words forgotten, the erasure
 marked, ``CustomerErased`` written to the outbox); then, at the same time, orders (the
 retained outbox bodies naming the customer wiped, orders unlinked, carts and checkout traces
-deleted, the confirmation written) and notifications (the delivery log deleted, the
+deleted, the confirmation written) and notifications (the delivery log unlinked, the
 confirmation written), each with its inbox row; last the two confirmations recorded in
 customers and the request completed. Statements as the shop's storage writes them
 (``services/*/storage/erasure.py``, ``shared/messaging``); no Python between them but the
@@ -173,8 +173,10 @@ async def orders_depersonalise(conn: DbConn, customer_id: UUID) -> None:
 async def notifications_depersonalise(conn: DbConn, customer_id: UUID) -> None:
     async with conn.transaction():
         await _inbox(conn, "notifications", "customers.customer.erased")
-        await forget_mentions(conn, customer_id)
-        await conn.execute("DELETE FROM deliveries WHERE customer_id = $1", customer_id)
+        await conn.execute(
+            "UPDATE deliveries SET customer_id = NULL, release_id = NULL WHERE customer_id = $1",
+            customer_id,
+        )
         await _outbox(conn, "notifications.customer.depersonalised")
 
 

@@ -26,7 +26,15 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from services.customers import storage as customers_storage
-from services.customers.domain import RELEASES, AuditEntry, legal_basis, source_fields
+from services.customers.domain import (
+    GENESIS,
+    RELEASES,
+    AuditEntry,
+    audit_hash,
+    legal_basis,
+    source_fields,
+)
+from services.customers.storage.audit import AUDIT_LOCK
 from services.orders.domain import new_order_ref
 from shared.db import create_pool
 
@@ -280,6 +288,49 @@ async def seed_outbox(dsn: str, rows: int, seed: int = 13) -> None:
         at = NOW - dt.timedelta(days=7) * rng.random()
         records.append((uuid4(), "shop.events", kind, kind, str(order_id), body, False, at, at))
     await copy_rows(dsn, {"outbox": records}, {"outbox": OUTBOX_COLUMNS})
+
+
+AUDIT_USES = (
+    ("read", "identification", ("email", "first_name", "last_name", "phone")),
+    ("read", "service_communication", ("email", "first_name")),
+    ("read", "delivery", ("delivery_address", "first_name", "last_name", "phone")),
+)
+
+
+async def seed_audit_log(dsn: str, rows: int, seed: int = 17) -> None:
+    """``rows`` sealed audit rows of other customers (two years of sign-ins, mails and
+    deliveries), chained onto the log's last hash under the chainer's lock, as the chainer
+    would have sealed them."""
+    rng = random.Random(seed)
+    customers = [uuid4() for _ in range(max(1, rows // 100))]
+    pool = await create_pool(dsn, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", AUDIT_LOCK)
+            prev = await conn.fetchval("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
+            prev = prev or GENESIS
+            records = []
+            for at in sorted(NOW - SPAN * rng.random() for _ in range(rows)):
+                customer_id = rng.choice(customers)
+                action, purpose, fields = rng.choice(AUDIT_USES)
+                actor = {"identification": f"customer:{customer_id}",
+                         "service_communication": "service:notifications",
+                         "delivery": "system:dispatch"}[purpose]  # fmt: skip
+                entry = AuditEntry(at, actor, action, customer_id, purpose, fields)
+                digest = audit_hash(prev, entry)
+                records.append(
+                    (at, actor, action, customer_id, purpose, list(fields), prev, digest)
+                )
+                prev = digest
+            await conn.copy_records_to_table(
+                "audit_log",
+                records=records,
+                columns=["at", "actor", "action", "customer_id", "purpose", "fields",
+                         "prev_hash", "hash"],
+            )  # fmt: skip
+        await pool.execute("ANALYZE audit_log")
+    finally:
+        await pool.close()
 
 
 async def wait_audit_sealed(dsn: str, timeout_s: float = 300) -> None:

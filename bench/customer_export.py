@@ -44,7 +44,13 @@ import aiohttp
 import asyncpg
 
 from bench.bare_export import read_sections
-from bench.customer_data import History, seed_background, seed_customers, wait_audit_sealed
+from bench.customer_data import (
+    History,
+    seed_audit_log,
+    seed_background,
+    seed_customers,
+    wait_audit_sealed,
+)
 from bench.load import NextRequest, closed_loop, figures, http_get, wait_ready
 from bench.profiling import py_spy, summarise_profile
 from bench.shop import CHEAP_ARGON2, Customer, RunningShop, catalog_products, running_shop, sign_up
@@ -63,6 +69,7 @@ CONCURRENCY = int(_env("BENCH_CONCURRENCY", 4))
 CUSTOMERS = int(_env("BENCH_EXPORT_CUSTOMERS", 20))
 ORDERS = int(_env("BENCH_EXPORT_ORDERS", 100))
 BACKGROUND = int(_env("BENCH_BACKGROUND_CUSTOMERS", 2000))
+AUDIT_ROWS = int(_env("BENCH_AUDIT_ROWS", 500_000))
 ROUNDS = int(_env("BENCH_ROUNDS", 4))
 WARMUP_S = 3.0
 PROFILES = ROOT / "var" / "bench" / "export-profiles"
@@ -191,9 +198,11 @@ async def prepare(shop: RunningShop, session: aiohttp.ClientSession) -> list[Cus
     await seed_customers(shop.dsns, [c.id for c in customers], products, History(orders=ORDERS))
     await seed_background(shop.dsns, products, BACKGROUND, orders_each=10)
     await wait_audit_sealed(shop.dsns["customers"])
+    await seed_audit_log(shop.dsns["customers"], AUDIT_ROWS)
     print(
         f"{CUSTOMERS} customers with {ORDERS} orders and {2 * ORDERS} mails each, and"
-        f" {BACKGROUND} other customers' histories, ready in {time.perf_counter() - started:.0f} s",
+        f" {BACKGROUND} other customers' histories and {AUDIT_ROWS} audit rows,"
+        f" ready in {time.perf_counter() - started:.0f} s",
         flush=True,
     )
     return customers
