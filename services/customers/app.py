@@ -24,7 +24,7 @@ from .handlers import add_routes
 from .handlers.errors import domain_errors
 from .keys import ACCOUNTS, ISSUER, JWKS, SETTINGS
 from .personal_data import PdGate
-from .throttle import purge_ctx
+from .retention import customers_retention_ctx
 from .web.app import add_account_pages
 
 
@@ -93,7 +93,7 @@ def create_app(settings: Settings) -> web.Application:
     cipher = accounts.vault.outbox_cipher
     app.cleanup_ctx.append(courier_queues_ctx(settings.couriers))
     app.cleanup_ctx.append(audit_chainer_ctx)
-    app.cleanup_ctx.append(purge_ctx(accounts.throttle.rules))
+    app.cleanup_ctx.append(customers_retention_ctx(settings))
     add_outbox_relay(app, settings, cipher=cipher)
     # Revocations are recorded by the revoking transaction here (access.py), not consumed.
     add_consumer(

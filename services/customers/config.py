@@ -72,6 +72,10 @@ class Settings(ServiceSettings):
     # argon2id cost (RFC 9106 second recommendation by default); lower only in tests.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=8 * 1024)
+    # Retention (services/customers/retention.py): refresh sessions are deleted this long
+    # after they expire, account-page sessions this long after theirs.
+    refresh_session_retention_days: float = Field(default=7.0, ge=0)
+    web_session_retention_days: float = Field(default=1.0, ge=0)
 
     @field_validator("pd_store_region")
     @classmethod

@@ -19,7 +19,6 @@ from .carts import (
     lock_cart,
     merge_anonymous_cart,
     purge_anonymous_carts,
-    purge_empty_carts,
     remove_cart_item,
     touch_cart,
 )
@@ -75,7 +74,6 @@ from .velocity import (
     Network,
     count_checkout,
     network_stats,
-    purge_velocity,
     record_network_checkout,
 )
 
@@ -126,8 +124,6 @@ __all__ = [
     "order_units",
     "orders_needing_attention",
     "purge_anonymous_carts",
-    "purge_empty_carts",
-    "purge_velocity",
     "record_courier_callback",
     "record_network_checkout",
     "record_payment_callback",

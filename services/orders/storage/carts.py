@@ -129,13 +129,3 @@ async def purge_anonymous_carts(conn: DbConn, older_than_s: int) -> int:
         float(older_than_s),
     )
     return int(result.split()[-1])
-
-
-async def purge_empty_carts(conn: DbConn, older_than_s: int) -> int:
-    """Delete carts without items untouched for ``older_than_s`` (a new one comes on demand)."""
-    result: str = await conn.execute(
-        "DELETE FROM carts c WHERE c.updated_at < now() - make_interval(secs => $1)"
-        " AND NOT EXISTS (SELECT 1 FROM cart_items i WHERE i.cart_id = c.id)",
-        float(older_than_s),
-    )
-    return int(result.split()[-1])
