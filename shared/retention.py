@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Final
 
 import asyncpg
 from aio_pika.abc import AbstractRobustConnection
@@ -66,6 +67,8 @@ class Rule:
     key: tuple[str, ...] = ()
     total: str = ""
     why: str = ""
+    # The retention name the data map gives the holding this rule serves (default: kind).
+    holding: str = ""
 
     def __post_init__(self) -> None:
         names = [self.table, self.age_column, *self.coarsen, *self.key]
@@ -93,9 +96,24 @@ class Sweep:
     action: Action
     run: SweepFn
     why: str = ""
+    holding: str = ""
 
 
 AnyRule = Rule | Sweep
+
+
+def serves(rule: AnyRule) -> str:
+    """The data map's retention name of what the rule destroys (``Holding.retention``)."""
+    return rule.holding or rule.kind
+
+
+# Retention names of the data maps that shared code other than this runner keeps short.
+ELSEWHERE: Final[Mapping[str, str]] = {
+    "outbox": "the outbox relay deletes published rows after outbox_retention_s"
+    " (shared.messaging.outbox)",
+    "access_revocations": "deleted once keep_until, the ended token's lifetime, has passed"
+    " (shared.revocations)",
+}
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,20 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# Retention names of the data map that no rule here destroys, and why they are kept.
+KEPT: dict[str, str] = {
+    "account": "kept while the account lives; erased on the customer's request",
+    "consent_evidence": "the proof of consent (Law 94-V art. 8(4)) outlives the processing it"
+    " allowed; kept",
+    "disclosure_register": "the register of releases and disclosures is evidence the customer"
+    " and the authorised body may ask for; kept",
+    "audit_log": "who read personal data for which purpose (art. 22 security of processing);"
+    " an append-only hash chain, kept",
+    "subject_requests": "the register of the customer's requests and their answers is"
+    " evidence of the law's deadlines met; kept",
+}
+
+
 def rules(app: web.Application) -> list[AnyRule]:
     return [*RULES, *standard_rules(app, messages.QUEUE)]
 

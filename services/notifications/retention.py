@@ -23,6 +23,10 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# Retention names of the data map that no rule here destroys, and why they are kept.
+KEPT: dict[str, str] = {}
+
+
 def rules(app: web.Application) -> list[AnyRule]:
     return [*RULES, *standard_rules(app, messages.QUEUE)]
 

@@ -45,6 +45,8 @@ class Settings(ServiceSettings):
     # Checkout statistics keep the client network (/24, /48) this long for fraud review;
     # then the network is replaced by 0.0.0.0/0 and the day's counts per city merge.
     network_stats_detail_days: float = Field(default=30.0, ge=1)
+    # A checkout's Idempotency-Key (and its order id) is kept this long for retries.
+    checkout_request_retention_days: float = Field(default=7.0, ge=1)
 
     # --- velocity limits of checkouts (policy 5.6); 0 turns a limit off ---
     checkout_limit_per_account_per_min: int = Field(default=5, ge=0)

@@ -23,6 +23,7 @@ RULES: tuple[Rule, ...] = (
         period="cart_retention_s",
         where="customer_id IS NULL",
         why="a cart nobody signed in to is a visitor's unfinished purchase",
+        holding="carts",
     ),
     Rule(
         kind="empty_carts",
@@ -31,6 +32,7 @@ RULES: tuple[Rule, ...] = (
         period="empty_cart_retention_s",
         where="NOT EXISTS (SELECT 1 FROM cart_items i WHERE i.cart_id = carts.id)",
         why="an empty cart holds nothing a customer needs; a new one comes on demand",
+        holding="carts",
     ),
     Rule(
         kind="checkout_velocity",
@@ -45,6 +47,15 @@ RULES: tuple[Rule, ...] = (
         age_column="window_start",
         period="velocity_retention_s",
         why="the attempt ids that keep a retried checkout from counting twice",
+        holding="checkout_velocity",
+    ),
+    Rule(
+        kind="checkout_requests",
+        table="checkout_requests",
+        age_column="created_at",
+        period="checkout_request_retention_days",
+        why="an Idempotency-Key makes a retried checkout one order; retries come within"
+        " minutes, the order itself stays in 'orders'",
     ),
     Rule(
         kind="checkout_network_stats",
@@ -59,6 +70,13 @@ RULES: tuple[Rule, ...] = (
         " stay, for any network (art. 17(1): statistics hold depersonalised data)",
     ),
 )
+
+
+# Retention names of the data map that no rule here destroys, and why they are kept.
+KEPT: dict[str, str] = {
+    "orders_accounting": "orders, lines, payments and dispatches are accounting records"
+    " (primary documents, kept at least 5 years); erasure unlinks them from the customer",
+}
 
 
 def rules(app: web.Application) -> list[AnyRule]:

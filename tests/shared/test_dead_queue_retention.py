@@ -95,7 +95,11 @@ async def test_a_parked_message_is_stamped_and_the_sweep_is_recorded(broker, mak
     )
     await consumer.start()
     try:
-        await publish_event(broker, CustomerErased(customer_id=uuid4()), message_id=uuid4())
+        await publish_event(
+            broker,
+            CustomerErased(customer_id=uuid4(), request_id=uuid4(), erased_at=datetime.now(UTC)),
+            message_id=uuid4(),
+        )
         async with asyncio.timeout(10):
             while await queue_depth(broker, dead_queue_name(queue)) < 1:
                 await asyncio.sleep(0.05)

@@ -21,7 +21,7 @@ from services.notifications.config import Settings as NotificationsSettings
 from services.orders import retention as orders_retention
 from services.orders.config import Settings as OrdersSettings
 from shared.db import create_pool
-from shared.retention import Action, Rule, Run, run_one, shared_rules
+from shared.retention import ELSEWHERE, Action, Rule, Run, run_one, serves, shared_rules
 from shared.service import running_app
 
 MakeDatabase = Callable[[str], Awaitable[str]]
@@ -338,3 +338,31 @@ async def _eventually(conn: asyncpg.Connection, check: str) -> None:
     async with asyncio.timeout(30):
         while not await conn.fetchval(check):
             await asyncio.sleep(0.05)
+
+
+def test_every_data_map_holding_has_its_retention_rule() -> None:
+    """The data map names a retention rule per holding; each is a rule of the service, kept
+    on purpose (KEPT, with why) or kept short by shared code (ELSEWHERE). A new holding
+    with a new retention name and no rule fails here."""
+    from services.catalog.data_map import DATA_MAP as CATALOG_MAP
+    from services.customers.data_map import DATA_MAP as CUSTOMERS_MAP
+    from services.notifications.data_map import DATA_MAP as NOTIFICATIONS_MAP
+    from services.orders.data_map import DATA_MAP as ORDERS_MAP
+
+    for data_map, module in (
+        (CATALOG_MAP, catalog_retention),
+        (ORDERS_MAP, orders_retention),
+        (CUSTOMERS_MAP, customers_retention),
+        (NOTIFICATIONS_MAP, notifications_retention),
+    ):
+        served = {serves(rule) for rule in [*module.RULES, *shared_rules()]}
+        served |= set(getattr(module, "SWEPT", ()))  # names its app-built sweeps serve
+        missing = [
+            name
+            for name in data_map.retention_rules()
+            if name not in served and name not in module.KEPT and name not in ELSEWHERE
+        ]
+        assert missing == [], (data_map.service, missing)
+        assert set(module.KEPT).isdisjoint(served), data_map.service
+        for rule in module.RULES:  # a rule's table is in the map, held or unlinked
+            assert rule.table in data_map.tables() or rule.table in data_map.unlinked
