@@ -1,6 +1,6 @@
-"""Internal routes (``X-Internal-Token``): a customer's orders and cart for their export,
-the obligations still open that defer their erasure, and the customer of an order for
-support's contact lookup in customers."""
+"""Internal routes (``X-Internal-Token``): a customer's orders and cart for their export (read
+in one snapshot, repeatable read, so the sections agree), the obligations still open that
+defer their erasure, and the customer of an order for support's contact lookup in customers."""
 
 from __future__ import annotations
 
@@ -10,15 +10,19 @@ from shared.auth import require_internal
 from shared.http import Problem, json_response
 
 from .. import customer_orders, erasure, storage
-from .common import app_settings, path_uuid, pool
+from .common import app_settings, path_uuid, pool, products
 
 
 async def export_customer(request: web.Request) -> web.Response:
     settings = app_settings(request)
     require_internal(request, settings.internal_token.get_secret_value())
     customer_id = path_uuid(request, "customer_id")
-    async with pool(request).acquire() as conn:
+    async with (
+        pool(request).acquire() as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
         document = await customer_orders.export(conn, customer_id, settings.bank_public_url)
+    await customer_orders.name_cart_lines(document, lambda ids: products(request, ids))
     return json_response(document)
 
 

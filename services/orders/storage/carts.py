@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import asyncpg
+
 from shared.db import DbConn
 
 
@@ -12,6 +14,18 @@ async def customer_cart(conn: DbConn, customer_id: UUID) -> UUID | None:
         "SELECT id FROM carts WHERE customer_id = $1", customer_id
     )
     return cart_id
+
+
+async def customer_cart_lines(conn: DbConn, customer_id: UUID) -> list[asyncpg.Record]:
+    """The lines of the customer's cart with when each was added (their export), one query."""
+    return list(
+        await conn.fetch(
+            "SELECT i.product_id, i.quantity, i.added_at FROM carts c"
+            " JOIN cart_items i ON i.cart_id = c.id WHERE c.customer_id = $1"
+            " ORDER BY i.added_at, i.product_id",
+            customer_id,
+        )
+    )
 
 
 async def anonymous_cart_exists(conn: DbConn, cart_id: UUID) -> bool:
