@@ -42,6 +42,7 @@ CONTRACT: tuple[tuple[str, str, str], ...] = (
     ("GET", "/api/orders/cart", "orders"),
     ("POST", "/api/orders/cart/items", "orders"),
     ("POST", "/api/orders/checkout", "orders"),
+    ("GET", f"/api/orders/decisions/{ID}", "orders"),
     ("GET", "/api/orders", "orders"),
     ("GET", f"/api/orders/{ID}", "orders"),
     ("POST", f"/api/orders/{ID}/cancel", "orders"),

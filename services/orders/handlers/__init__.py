@@ -16,6 +16,7 @@ def add_routes(app: web.Application) -> None:
     router.add_get("/api/orders", orders.list_orders)
     router.add_get("/api/orders/attention", staff.attention)
     router.add_get("/api/orders/stats/networks", staff.network_stats)
+    router.add_get("/api/orders/decisions/{decision_id}", staff.automated_decision)
     router.add_get("/api/orders/{order_id}", orders.get_order)
     router.add_post("/api/orders/{order_id}/cancel", orders.cancel_order)
     router.add_post("/api/payments/{bank}/callbacks", bank_callbacks.bank_callback)

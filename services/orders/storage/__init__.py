@@ -27,6 +27,7 @@ from .checkout_keys import (
     claim_checkout_key,
     find_checkout_key,
 )
+from .decisions import delete_customer_decisions, get_decision, record_decision
 from .erasure import (
     OPEN_ORDER_STATUSES,
     delete_account_velocity,
@@ -100,11 +101,13 @@ __all__ = [
     "delete_account_velocity",
     "delete_checkout_keys",
     "delete_customer_carts",
+    "delete_customer_decisions",
     "empty_cart",
     "ensure_customer_cart",
     "find_checkout_key",
     "flag_unconfirmed_dispatches",
     "forget_release_ids",
+    "get_decision",
     "get_dispatch",
     "get_payment",
     "insert_dispatch",
@@ -129,6 +132,7 @@ __all__ = [
     "orders_needing_attention",
     "purge_anonymous_carts",
     "record_courier_callback",
+    "record_decision",
     "record_network_checkout",
     "record_payment_callback",
     "remove_cart_item",
