@@ -47,6 +47,9 @@ class Settings(ServiceSettings):
     network_stats_detail_days: float = Field(default=30.0, ge=1)
     # A checkout's Idempotency-Key (and its order id) is kept this long for retries.
     checkout_request_retention_days: float = Field(default=7.0, ge=1)
+    # An automated decision (a velocity refusal) is kept this long for an objection to it and
+    # the review (Law 94-V art. 19-1: 3 working days once objected).
+    decision_retention_days: float = Field(default=90.0, ge=7)
 
     # --- velocity limits of checkouts (policy 5.6); 0 turns a limit off ---
     checkout_limit_per_account_per_min: int = Field(default=5, ge=0)

@@ -58,6 +58,14 @@ RULES: tuple[Rule, ...] = (
         " minutes, the order itself stays in 'orders'",
     ),
     Rule(
+        kind="automated_decisions",
+        table="automated_decisions",
+        age_column="decided_at",
+        period="decision_retention_days",
+        why="a checkout refused automatically is kept so the customer can object and a person"
+        " review it (Law 94-V art. 19-1); a quarter later nobody will",
+    ),
+    Rule(
         kind="checkout_network_stats",
         table="checkout_network_stats",
         age_column="day",
