@@ -2,15 +2,7 @@
 
 import asyncio
 
-from bench import (
-    catalog_get,
-    checkout,
-    customer_export,
-    customer_releases,
-    customers_me,
-    floor,
-    outbox_relay,
-)
+from bench import catalog_get, checkout, customer_releases, customers_me, floor, outbox_relay
 
 
 async def main() -> None:
@@ -19,7 +11,6 @@ async def main() -> None:
     await customers_me.run()
     await customer_releases.run()
     await checkout.run()
-    await customer_export.run()
     await floor.run()
 
 

@@ -161,10 +161,7 @@ async def commit_step(servers: Servers) -> StepCost:
             await pool.close()
 
 
-@contextlib.asynccontextmanager
-async def quorum_round_trip(amqp_url: str) -> AsyncIterator[Callable[[], Awaitable[None]]]:
-    """A call that sends one persistent message through a fresh quorum queue (publisher
-    confirm) and returns when this process's consumer has received and acked it."""
+async def message_step(amqp_url: str) -> StepCost:
     connection = await aio_pika.connect_robust(amqp_url)
     async with connection:
         publisher = await connection.channel(publisher_confirms=True)
@@ -198,15 +195,10 @@ async def quorum_round_trip(amqp_url: str) -> AsyncIterator[Callable[[], Awaitab
             await arrived
 
         try:
-            yield publish_and_receive
+            return await measure("message", publish_and_receive, outside_client=False)
         finally:
             await queue.cancel(tag)
             await queue.delete(if_unused=False, if_empty=False)
-
-
-async def message_step(amqp_url: str) -> StepCost:
-    async with quorum_round_trip(amqp_url) as publish_and_receive:
-        return await measure("message", publish_and_receive, outside_client=False)
 
 
 async def mail_step() -> StepCost:

@@ -218,9 +218,25 @@ REVOCATIONS_HOLDING: Final = Holding(
     erasure_note="kept until keep_until (the access token's lifetime), so erased accounts'"
     " tokens stay refused",
 )
+# The blocking state a service enforces (orders, notifications; shared.blocking): each
+# service's own migration creates the table, with the same columns everywhere.
+BLOCKS_HOLDING: Final = Holding(
+    table="customer_blocks",
+    link="customer_id",
+    holds="whether the customer has blocked processing (Law 94-V Art. 1), since when, and the"
+    " version of that state (ids and times only)",
+    kind=Kind.LINKED,
+    section=None,
+    erasure=Erasure.DELETE,
+    retention="block_state",
+    reason="enforcing the block the customer asked for (Law 94-V Art. 1, 25(2)(8))",
+    not_exported="a copy of the block the customers service holds and exports (the profile's"
+    " status, the block and unblock requests)",
+    erasure_note="the row is deleted; an unblocked customer's row stays until then so a late,"
+    " older event cannot block again",
+)
 SHARED_HOLDINGS: Final = (OUTBOX_HOLDING, REVOCATIONS_HOLDING)
 SHARED_UNLINKED: Final[Mapping[str, str]] = {
     "inbox": "ids and types of messages handled; no customer id",
     "schema_migrations": "the migrations applied",
-    "retention_runs": "what retention destroyed: kind, action, cutoff, count; no id or value",
 }

@@ -1,5 +1,4 @@
-"""The catalog's aiohttp app: routes, the consumer of order events, the outbox relay,
-retention."""
+"""The catalog's aiohttp app: routes, the consumer of order events, the outbox relay."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ from aiohttp import web
 from services.catalog import handlers, messages
 from services.catalog.config import Settings
 from services.catalog.keys import SETTINGS
-from services.catalog.retention import catalog_retention_ctx
 from shared.service import add_consumer, add_outbox_relay, create_service_app
 
 
@@ -18,7 +16,6 @@ def create_app(settings: Settings) -> web.Application:
     _add_routes(app.router)
     add_consumer(app, settings, messages.QUEUE, messages.event_handlers(app))
     add_outbox_relay(app, settings)
-    app.cleanup_ctx.append(catalog_retention_ctx(settings))
     return app
 
 

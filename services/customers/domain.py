@@ -10,7 +10,7 @@ import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 from uuid import UUID
 
@@ -47,8 +47,6 @@ PdField = Literal["last_name", "first_name", "patronymic", "phone", "email", "de
 PD_FIELDS: tuple[PdField, ...] = get_args(PdField)
 REQUIRED_PD: tuple[PdField, ...] = tuple(f for f in PD_FIELDS if f != "patronymic")
 STATUSES = ("active", "blocked", "erased")
-# Where the operator is; a recipient anywhere else is a transfer abroad (Law 94-V art. 16).
-HOME_COUNTRY = "KZ"
 
 
 class PurposeNotAllowed(Exception):
@@ -102,13 +100,9 @@ ReleasedField = Literal[
     "recipient_name", "full_name", "first_name", "phone", "email", "delivery_address"
 ]
 # An authority is a state body receiving a legal disclosure (art. 9) or a breach notice.
-RecipientKind = Literal["courier", "email", "sms", "bank", "authority", "staff"]
+RecipientKind = Literal["courier", "email", "sms", "bank", "authority"]
 RELEASES: Mapping[tuple[str, str], frozenset[ReleasedField]] = {
     ("delivery", "courier"): frozenset({"recipient_name", "phone", "delivery_address"}),
-    # Support (policy 3.2.4) calls the customer about an order: whom to ask for and the
-    # number to call. No email (mail goes through notifications), no address (the courier
-    # has it; a wrong one the customer corrects in the profile), no patronymic.
-    ("support", "staff"): frozenset({"recipient_name", "phone"}),
     ("service_communication", "email"): frozenset({"email", "first_name"}),
     ("marketing", "email"): frozenset({"email", "first_name"}),
     ("service_communication", "sms"): frozenset({"phone", "first_name"}),
@@ -164,91 +158,50 @@ def project(released: frozenset[ReleasedField], pd: Mapping[str, Any]) -> dict[s
     return out
 
 
-# --- Support's contact lookup (policy 3.2.4) -------------------------------------------------
-
-# Why a support agent asks for a customer's contact: a code from this list, never free text
-# (an agent's note may carry anyone's personal data; a code is countable and reviewable).
-SupportReason = Literal[
-    "delivery_problem", "payment_problem", "order_question", "return_or_refund", "customer_callback"
-]
-# Orders support handles: not yet closed; a closed one only within the window after.
-OPEN_ORDER_STATUSES = frozenset({"placed", "awaiting_payment", "paid", "dispatched"})
-# Orders that are an obligation already open to the customer (their money is taken or the
-# parcel is on its way): support may still reach a customer who blocked processing.
-OWED_ORDER_STATUSES = frozenset({"paid", "dispatched"})
-
-
-def support_may_handle(status: str, updated_at: datetime, now: datetime, window_days: int) -> bool:
-    """An open order, or one closed at most ``window_days`` ago (its last change)."""
-    if status in OPEN_ORDER_STATUSES:
-        return True
-    return (now - updated_at).total_seconds() <= window_days * 86400
-
-
-def legal_basis(purpose: str, policy_version: str, country: str = "KZ") -> str:
+def legal_basis(purpose: str, policy_version: str) -> str:
     if purpose == "legal_request":
-        basis = "Law 94-V art. 9 (request of an authorised state body)"
-    else:
-        basis = f"consent to policy {policy_version}, clause {POLICY_CLAUSE[purpose]}"
-    if country != HOME_COUNTRY:
-        basis += f"; transfer abroad ({country}) on the consent to it, Law 94-V art. 16"
-    return basis
+        return "Law 94-V art. 9 (request of an authorised state body)"
+    return f"consent to policy {policy_version}, clause {POLICY_CLAUSE[purpose]}"
 
 
-# --- Transfers abroad (Law 94-V art. 16) -----------------------------------------------------
+# --- Blocking (Law 94-V art. 1: a temporary stop of processing) -----------------------------
+
+# While a customer is blocked nothing is released, except what an order placed before the
+# block still needs: it is a contract the customer concluded, an obligation already open
+# (art. 8(2) keeps such processing going after a withdrawal too; policy 4.3.2 names the
+# transfer to the courier "to carry out the Buyer's order"): the courier's delivery
+# projection and the order's status mail. An order placed after the block (checkout raced
+# the event to orders) is no obligation: its dispatch is refused and the order fails.
+OBLIGATION_PURPOSES: frozenset[str] = frozenset({"delivery", "service_communication"})
 
 
-class TransferAbroadNotAllowed(PurposeNotAllowed):
-    """A release to a recipient outside Kazakhstan without the customer's consent to it."""
-
-    def __init__(self, country: str) -> None:
-        super().__init__("a transfer abroad needs the customer's consent to it")
-        self.country = country
-
-
-@dataclass(frozen=True)
-class RecipientCountries:
-    """Where each recipient of a release is (ISO 3166-1 alpha-2): per courier and bank code,
-    the mail and SMS providers notifications sends through, the support staff. Unlisted: KZ."""
-
-    couriers: Mapping[str, str]
-    banks: Mapping[str, str]
-    email: str = HOME_COUNTRY
-    sms: str = HOME_COUNTRY
-    staff: str = HOME_COUNTRY
-
-    def of(self, kind: str, recipient: str) -> str:
-        """The country of a recipient (``courier:<code>``, ``bank:<code>``, a channel, staff)."""
-        code = recipient.partition(":")[2]
-        if kind == "courier":
-            return self.couriers.get(code, HOME_COUNTRY)
-        if kind == "bank":
-            return self.banks.get(code, HOME_COUNTRY)
-        if kind == "email":
-            return self.email
-        if kind == "sms":
-            return self.sms
-        if kind == "staff":
-            return self.staff
-        return HOME_COUNTRY  # an authority: a state body of Kazakhstan (art. 9)
-
-    def abroad(self) -> list[dict[str, str]]:
-        """The recipients outside Kazakhstan today: what a consent to transfer abroad covers."""
-        found = [(f"courier:{c}", n) for c, n in self.couriers.items()]
-        found += [(f"bank:{b}", n) for b, n in self.banks.items()]
-        found += [("notifications:email", self.email), ("notifications:sms", self.sms)]
-        found.append(("staff:support", self.staff))
-        return [
-            {"recipient": recipient, "country": country}
-            for recipient, country in sorted(found)
-            if country != HOME_COUNTRY
-        ]
+def open_obligation(
+    purpose: str,
+    blocked_at: datetime | None,
+    order_ref: str | None,
+    order_placed_at: datetime | None,
+) -> bool:
+    """May this release go to a blocked customer's order? Only for an order placed strictly
+    before the block took effect, and only for the purposes that carry an order out; a block
+    of unknown time or an order of unknown time is no obligation."""
+    return (
+        purpose in OBLIGATION_PURPOSES
+        and blocked_at is not None
+        and order_ref is not None
+        and order_placed_at is not None
+        and order_placed_at < blocked_at
+    )
 
 
-def check_transfer(country: str, cross_border_consent: bool) -> None:
-    """Refuse a transfer abroad unless the customer consented to transfers abroad."""
-    if country != HOME_COUNTRY and not cross_border_consent:
-        raise TransferAbroadNotAllowed(country)
+def obligation_basis(
+    purpose: str, policy_version: str, order_ref: str, blocked_at: datetime
+) -> str:
+    """The register's legal basis of a release made while the customer is blocked."""
+    return (
+        f"open obligation under Law 94-V art. 8(2): order {order_ref} was placed before"
+        f" processing was blocked at {blocked_at.astimezone(UTC).isoformat(timespec='seconds')}"
+        f"; {legal_basis(purpose, policy_version)}"
+    )
 
 
 # --- Consent record (Law 94-V art. 8(4)) -----------------------------------------------------
@@ -303,20 +256,6 @@ def marketing_record(
         "purpose": "marketing",
         "channel": channel,
         "granted": granted,
-        "at": at.isoformat(),
-    }
-
-
-def cross_border_record(
-    subject_id: UUID, granted: bool, at: datetime, abroad: list[dict[str, str]]
-) -> dict[str, Any]:
-    """The consent (or its refusal) to transfers abroad, with the recipients abroad it
-    names at the time (Law 94-V art. 16, 8(4)): a separate, explicit choice."""
-    return {
-        "subject_id": str(subject_id),
-        "purpose": "cross_border_transfer",
-        "granted": granted,
-        "recipients_abroad": abroad,
         "at": at.isoformat(),
     }
 

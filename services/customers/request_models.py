@@ -30,8 +30,7 @@ from pydantic import (
 from shared.models import StrictBody
 from shared.text import plain_paragraphs, plain_text
 
-from .domain import PD_FIELDS, REQUIRED_PD, Channel, Locale, PdField, Purpose, SupportReason
-from .rights import Outcome, QueueStatus, RefusalReason, RequestKind
+from .domain import PD_FIELDS, REQUIRED_PD, Channel, Locale, PdField, Purpose
 
 
 def normalise_phone(value: str) -> str:
@@ -105,8 +104,6 @@ class RegisterRequest(StrictBody):
     delivery_address: DeliveryAddress
     accept_policy_version: Annotated[str, StringConstraints(max_length=40)]
     marketing: MarketingChoice = MarketingChoice()
-    # Transfers abroad (Law 94-V art. 16): separate from the rest, unticked, an explicit true.
-    cross_border_transfer: StrictBool = False
     locale: Locale = "ru"
 
 
@@ -140,15 +137,7 @@ class StaffLoginRequest(StrictBody):
 
 
 class ConsentsUpdate(StrictBody):
-    """Marketing per channel and the consent to transfers abroad; what is left out stays."""
-
-    marketing: MarketingChoice | None = None
-    cross_border_transfer: StrictBool | None = None
-
-    def grants(self) -> bool:
-        """Whether it gives a consent (new processing: the current policy must be accepted)."""
-        marketing = self.marketing is not None and (self.marketing.email or self.marketing.sms)
-        return marketing or self.cross_border_transfer is True
+    marketing: MarketingChoice
 
 
 class ReleaseRequest(StrictBody):
@@ -157,13 +146,9 @@ class ReleaseRequest(StrictBody):
     recipient: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+(:[a-z0-9_-]+)?$")]
     channel: Channel
     order_ref: Annotated[str, StringConstraints(max_length=64)] | None = None
-
-
-class ContactLookup(StrictBody):
-    """Support asks for the contact of the customer of one order, saying why (a code)."""
-
-    order_id: UUID
-    reason: SupportReason
+    # When the order was placed: for a blocked customer, an order placed before the block is
+    # an open obligation whose status mail may still go (domain.open_obligation).
+    order_placed_at: AwareDatetime | None = None
 
 
 class PolicyQuery(StrictBody):
@@ -203,6 +188,30 @@ class SubjectRequestIn(StrictBody):
             str,
             StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
             AfterValidator(plain_paragraphs),
+        ]
+        | None
+    ) = None
+
+
+# Why a privacy officer blocks or unblocks a customer's data (a code, recorded as the request's
+# reason): the customer asked through another channel (a letter, a call), their data was
+# found inaccurate or its processing unlawful (blocked while it is checked), an authorised
+# body ordered it, or the check is done (unblock).
+StaffBlockReason = Literal[
+    "subject_request", "inaccurate_data", "unlawful_processing", "authority_order", "checked"
+]
+
+
+class StaffBlockIn(StrictBody):
+    """A privacy officer's block or unblock: the reason code and, if needed, a short note (the
+    officer's reasoned answer, kept with the request; no personal data belongs in it)."""
+
+    reason: StaffBlockReason
+    note: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+            _Plain,
         ]
         | None
     ) = None
@@ -290,29 +299,3 @@ class DeskPage(BaseModel):
 
 class LegalDisclosuresQuery(DeskPage):
     customer_id: UUID | None = None
-
-
-class ResolveIn(StrictBody):
-    """The desk's answer to a request: the outcome and the officer's reasoned words, which
-    the customer reads; a refusal names its reason."""
-
-    outcome: Outcome
-    answer: Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
-        AfterValidator(plain_paragraphs),
-    ]
-    reason: RefusalReason | None = None
-
-    @model_validator(mode="after")
-    def _refusal_has_a_reason(self) -> ResolveIn:
-        if self.outcome == "refused" and self.reason is None:
-            raise ValueError("a refusal needs a reason")
-        if self.outcome == "completed" and self.reason is not None:
-            raise ValueError("a reason is only for a refusal")
-        return self
-
-
-class RequestsQuery(DeskPage):
-    status: QueueStatus = "open"
-    kind: RequestKind | None = None

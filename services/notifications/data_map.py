@@ -7,7 +7,15 @@ against the migrated schema.
 
 from __future__ import annotations
 
-from shared.data_map import SHARED_HOLDINGS, SHARED_UNLINKED, DataMap, Erasure, Holding, Kind
+from shared.data_map import (
+    BLOCKS_HOLDING,
+    SHARED_HOLDINGS,
+    SHARED_UNLINKED,
+    DataMap,
+    Erasure,
+    Holding,
+    Kind,
+)
 
 DATA_MAP = DataMap(
     service="notifications",
@@ -25,6 +33,7 @@ DATA_MAP = DataMap(
             erasure_note="customer_id and release_id (the key of the customers service's"
             " disclosure register) set NULL; the row stays unlinked until its retention",
         ),
+        BLOCKS_HOLDING,
         *SHARED_HOLDINGS,
     ),
     unlinked=dict(SHARED_UNLINKED),

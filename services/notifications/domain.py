@@ -38,6 +38,11 @@ _ORDER_KINDS: dict[type[OrderStatusChanged], Kind] = {
     OrderDelivered: "order_delivered",
     OrderCancelled: "order_cancelled",
 }
+# What may still go to a customer who blocked processing (Law 94-V art. 1: a temporary stop):
+# the status mail of an order, part of performing a contract the customer concluded (an open
+# obligation, art. 8(2)); the customers service releases the address only for an order placed
+# before the block. The welcome mail, and marketing once it is built, are skipped unasked.
+OWED_WHILE_BLOCKED: frozenset[Kind] = frozenset(_ORDER_KINDS.values())
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class NotificationRequest:
     order_ref: str | None = None
     total_tiyn: int | None = None
     channel: Channel = "email"
+    placed_at: datetime | None = None  # of the order (an open obligation while blocked)
 
     @property
     def template(self) -> str:
@@ -98,12 +104,18 @@ def request_for(event: Contract) -> NotificationRequest:
             customer_id=event.customer_id,
             order_ref=event.order_ref,
             total_tiyn=event.total.amount,
+            placed_at=event.placed_at,
         )
     raise ValueError(f"no notification for {type(event).__name__}")
 
 
 # The refusal of a release for a customer that is unknown or erased: its row names nobody.
 GONE = "unknown_or_erased"
+
+
+def skipped_while_blocked(request: NotificationRequest, blocked: bool) -> bool:
+    """A blocked customer gets no mail that is not owed (no release is even asked for)."""
+    return blocked and request.kind not in OWED_WHILE_BLOCKED
 
 
 def delivery_for(

@@ -15,12 +15,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from uuid import UUID
 
 from services.notifications import storage
+from shared import blocking
 from shared.contracts import CustomerErased, NotificationsDepersonalised
 from shared.db import DbConn
 from shared.messaging import enqueue
 
 Step = Callable[[DbConn, UUID], Awaitable[int]]
-STEPS: Mapping[str, Step] = {"deliveries": storage.unlink_deliveries_of}
+STEPS: Mapping[str, Step] = {
+    "deliveries": storage.unlink_deliveries_of,
+    "customer_blocks": blocking.forget_customer,
+}
 
 
 async def depersonalise(conn: DbConn, event: CustomerErased) -> NotificationsDepersonalised:

@@ -2,7 +2,9 @@
 
 Every event that makes a mail goes to the one ``Notifier`` (``notifier.py``), read off the
 app when the message arrives (it is built once the pool and the HTTP client exist);
-``CustomerErased`` unlinks the customer's delivery log and confirms (``erasure.py``).
+``CustomerErased`` unlinks the customer's delivery log and confirms (``erasure.py``);
+``CustomerBlocked`` / ``CustomerUnblocked`` keep the customer's state in ``customer_blocks``
+(``shared.blocking``), which the notifier asks before a mail that is not owed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from aiohttp import web
 from services.notifications import erasure
 from services.notifications.domain import CONSUMED_EVENTS
 from services.notifications.keys import NOTIFIER
+from shared import blocking
 from shared.contracts import Contract, CustomerErased
 from shared.db import DbConn
 from shared.logging import get_logger
@@ -37,4 +40,4 @@ def event_handlers(app: web.Application) -> dict[type[Contract], Handler]:
 
     handlers: dict[type[Contract], Handler] = {model: on_event for model in CONSUMED_EVENTS}
     handlers[CustomerErased] = on_customer_erased
-    return handlers
+    return {**blocking.block_handlers(), **handlers}

@@ -1,7 +1,8 @@
 """The use case: an event becomes one email, sent with a contact released just for it.
 
-Order of work for one notification: already sent? -> take an SMTP session -> ask customers
-for a release -> render in the customer's locale -> send -> log the delivery (no address).
+Order of work for one notification: already sent? -> blocked and not owed (``skipped``)? ->
+take an SMTP session -> ask customers for a release -> render in the customer's locale ->
+send -> log the delivery (no address).
 Refused release: ``skipped``. Recipient refused for good: ``failed``. Anything transient
 raises, so the inbox transaction rolls back and the message is retried; on the last attempt
 a ``failed`` row is written apart (the message then waits in the dead queue for a replay).
@@ -28,11 +29,13 @@ from services.notifications.domain import (
     build_email,
     delivery_for,
     request_for,
+    skipped_while_blocked,
     template_context,
 )
 from services.notifications.mailer import MailRejected, MailUnavailable, SmtpSessions, deliver
 from services.notifications.releases import ReleaseFailed, ReleaseRefused, request_release
 from services.notifications.rendering import Renderer
+from shared import blocking
 from shared.contracts import Contract
 from shared.db import DbConn
 from shared.logging import get_logger
@@ -53,6 +56,9 @@ class Notifier:
         request = request_for(event)
         if await storage.already_sent(conn, request):
             log.info("notification already sent", kind=request.kind)
+            return
+        if skipped_while_blocked(request, await blocking.is_blocked(conn, request.customer_id)):
+            await self._record(conn, _logged(request, uuid4(), meta, "skipped", None, "blocked"))
             return
         try:
             async with self.smtp.session() as smtp:

@@ -45,13 +45,15 @@ _REFUSALS = {404: GONE, 409: "blocked"}
 async def request_release(
     http: ClientSession, customers_url: str, internal_token: str, request: NotificationRequest
 ) -> Release:
-    body = {
+    body: dict[str, str | None] = {
         "customer_id": str(request.customer_id),
         "purpose": PURPOSE,
         "recipient": RECIPIENT,
         "channel": request.channel,
         "order_ref": request.order_ref,
     }
+    if request.placed_at is not None:  # lets customers tell an open obligation of a blocked one
+        body["order_placed_at"] = request.placed_at.isoformat()
     url = f"{customers_url.rstrip('/')}/internal/releases"
     async with http.post(url, json=body, headers={INTERNAL_TOKEN_HEADER: internal_token}) as resp:
         if resp.status in _REFUSALS:

@@ -1,10 +1,8 @@
-"""Checkout, the use case: idempotency, velocity, the cart check, placing the order.
+"""Checkout, the use case: idempotency, blocking, velocity, the cart check, placing the order.
 
 Two transactions: (1) replay a known key, count the attempt, read the cart; then the catalog
 prices the lines (no transaction open); (2) claim the key and place the order. A refusal is
-a ``Refused`` naming why; the HTTP answer to each is the handler's business. A velocity
-refusal is an automated decision (Law 94-V art. 19-1): it is recorded (``decision_id`` in
-the refusal) so the customer can object to it and the privacy officer review it.
+a ``Refused`` naming why; the HTTP answer to each is the handler's business.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from shared import blocking
 from shared.db import DbConn
 from shared.network import Network
 
@@ -48,6 +47,7 @@ class Reason(StrEnum):
     CART_EMPTY = "cart_empty"
     PRODUCTS_UNAVAILABLE = "products_unavailable"
     CART_CHANGED = "cart_changed"
+    CUSTOMER_BLOCKED = "customer_blocked"
 
 
 class Refused(Exception):
@@ -102,12 +102,13 @@ async def checkout(
             existing = await storage.find_checkout_key(conn, order.customer_id, order.key)
             if existing is not None:
                 return _replay(existing, order.body_hash)
+            await _refuse_blocked(conn, order.customer_id)
             ref = await resolve_cart(conn)
             items = await storage.cart_items(conn, ref.cart_id) if ref.cart_id else []
             # Last: the counters are rows shared by a network, locked until the commit.
-            refusal = await _velocity_refusal(conn, settings, order)
-        if refusal is not None:
-            raise refusal  # the attempt counted, the decision recorded
+            retry_after = await _velocity_wait(conn, settings, order)
+        if retry_after is not None:
+            raise Refused(Reason.TOO_MANY, retry_after_s=retry_after)  # the attempt counted
         priced = price_cart(items, await prices({p for p, _ in items}))
         if order.payment_method == "card" and priced.lines and priced.total == 0:
             # A bank takes no payment of nothing; such an order goes as cash on delivery.
@@ -116,20 +117,24 @@ async def checkout(
     return Placed(placed.id, placed.status, placed.order_ref, placed.created, ref)
 
 
+async def _refuse_blocked(conn: DbConn, customer_id: UUID) -> None:
+    """A customer who blocked processing (Law 94-V art. 1) places no new order: a new order
+    would mean new processing (a delivery release, mail). A replay of a key used before the
+    block still answers with its order (checked first), and orders already placed go on."""
+    if await blocking.is_blocked(conn, customer_id):
+        raise Refused(Reason.CUSTOMER_BLOCKED)
+
+
 def _replay(row: asyncpg.Record, body_hash: str) -> Placed:
     if row["request_hash"] != body_hash:
         raise Refused(Reason.KEY_REUSED)
     return Placed(row["id"], row["status"], row["order_ref"], created=False)
 
 
-async def _velocity_refusal(
-    conn: DbConn, settings: Settings, order: CheckoutOrder
-) -> Refused | None:
-    """The refusal when this checkout exceeds a velocity limit, else None.
+async def _velocity_wait(conn: DbConn, settings: Settings, order: CheckoutOrder) -> int | None:
+    """Seconds to wait when this checkout exceeds a velocity limit, else None.
 
-    Attempts are counted by (customer, Idempotency-Key): retries of one request count once,
-    and are the same recorded decision. The refusal names the seconds to wait and the
-    decision's id."""
+    Attempts are counted by (customer, Idempotency-Key): retries of one request count once."""
     account_limit = settings.checkout_limit_per_account_per_min
     network_limit = settings.checkout_limit_per_network_per_min
     if not account_limit and not network_limit:
@@ -138,26 +143,13 @@ async def _velocity_refusal(
     account, per_network, left_s = await storage.count_checkout(
         conn, attempt, order.customer_id, order.network if network_limit else None
     )
-    breach = Velocity(
+    velocity = Velocity(
         account=account,
         network=per_network,
         account_limit=account_limit,
         network_limit=network_limit,
-    ).breach()
-    if breach is None:
-        return None
-    rule, attempts, limit = breach
-    retry_after = max(1, math.ceil(left_s))
-    decision_id = await storage.record_decision(
-        conn,
-        customer_id=order.customer_id,
-        attempt=attempt,
-        rule=rule,
-        attempts=attempts,
-        limit_per_min=limit,
-        retry_after_s=retry_after,
     )
-    return Refused(Reason.TOO_MANY, retry_after_s=retry_after, decision_id=decision_id)
+    return max(1, math.ceil(left_s)) if velocity.exceeded else None
 
 
 async def _place(
@@ -174,6 +166,7 @@ async def _place(
             existing = await storage.find_checkout_key(conn, order.customer_id, order.key)
             assert existing is not None
             return _replay(existing, order.body_hash)
+        await _refuse_blocked(conn, order.customer_id)  # the block may have arrived meanwhile
         await _check_cart_unchanged(conn, cart_id, priced)
         assert cart_id is not None
         placed = await place_order(

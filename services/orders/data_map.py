@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from shared.data_map import (
+    BLOCKS_HOLDING,
     OUTBOX_HOLDING,
     REVOCATIONS_HOLDING,
     SHARED_UNLINKED,
@@ -171,21 +172,6 @@ DATA_MAP = DataMap(
             reason="control of the lawfulness of payments (policy 5.6)",
             not_exported="a one-way hash, gone within minutes",
         ),
-        Holding(
-            table="automated_decisions",
-            link="customer_id",
-            holds="each checkout refused automatically by a velocity limit: which limit (account"
-            " or network), the count against it, the wait, when",
-            kind=Kind.LINKED,
-            section=None,
-            erasure=Erasure.DELETE,
-            retention="automated_decisions",
-            reason="an objection to an automated decision is reviewed on the clock (Law 94-V"
-            " Art. 19-1)",
-            not_exported="the refusal itself gave the customer the decision's id and what to do;"
-            " the privacy officer reads it when the customer objects",
-            erasure_note="deleted: an objection to it ends with the account",
-        ),
         replace(
             OUTBOX_HOLDING,
             erasure_note="published bodies naming the customer id are wiped at the erasure"
@@ -193,6 +179,7 @@ DATA_MAP = DataMap(
             " outbox_retention_s",
         ),
         REVOCATIONS_HOLDING,
+        BLOCKS_HOLDING,
     ),
     unlinked={
         **SHARED_UNLINKED,

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from aiohttp import web
 
+from shared import blocking
 from shared.contracts import (
     Contract,
     CustomerErased,
@@ -123,6 +124,7 @@ def event_handlers(app: web.Application) -> dict[type[Contract], MessageHandler]
         return handle
 
     return {
+        **blocking.block_handlers(),
         StockReserved: bound(on_stock_reserved),
         StockRejected: bound(on_stock_rejected),
         DispatchReleased: bound(on_dispatch_released),

@@ -151,6 +151,7 @@ async def request_dispatch(conn: DbConn, row: asyncpg.Record) -> UUID:
             courier=row["courier"],
             parcel=Parcel(count=units, weight_g=row["weight_g"] or 0),
             cash_on_delivery=Money(amount=row["total_amount"]) if cash else None,
+            placed_at=row["created_at"],
         ),
         correlation_id=str(row["id"]),
     )
@@ -233,6 +234,7 @@ async def announce(conn: DbConn, row: asyncpg.Record, status: Status) -> None:
             customer_id=row["customer_id"],
             status=status.value,
             total=Money(amount=row["total_amount"]),
+            placed_at=row["created_at"],
         ),
     )
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import ClassVar, Literal
 from uuid import UUID
+
+from pydantic import Field
 
 from shared.contracts.base import Contract
 
@@ -38,6 +40,32 @@ class AccessRevoked(Contract):
     session_id: UUID | None
     revoked_at: datetime
     keep_until: datetime
+
+
+class CustomerBlockChanged(Contract):
+    """Base of the blocking events (Law 94-V art. 1: a temporary stop of processing).
+
+    ``version`` grows by one with every block and unblock of the customer (the customers
+    database counts it), so a consumer keeps the state of the highest version it has seen: a
+    redelivered or late event changes nothing. ``at`` is when the state took effect; orders
+    placed before a block are the open obligations it still lets through. Ids and times only.
+    """
+
+    MESSAGE_TYPE = "customers.customer.block_changed"
+    customer_id: UUID
+    version: int = Field(ge=1)
+    at: datetime
+    BLOCKED: ClassVar[bool]
+
+
+class CustomerBlocked(CustomerBlockChanged):
+    MESSAGE_TYPE = "customers.customer.blocked"
+    BLOCKED = True
+
+
+class CustomerUnblocked(CustomerBlockChanged):
+    MESSAGE_TYPE = "customers.customer.unblocked"
+    BLOCKED = False
 
 
 class CustomerErased(Contract):

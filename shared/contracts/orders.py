@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -44,6 +45,9 @@ class OrderStatusChanged(Contract):
     customer_id: UUID
     status: str
     total: Money
+    # When the order was placed: an order placed before its customer blocked processing is
+    # an open obligation (Law 94-V art. 8(2)) whose delivery and status mail still go.
+    placed_at: datetime | None = None
 
 
 class OrderAwaitingPayment(OrderStatusChanged):
@@ -83,6 +87,8 @@ class DispatchRequested(Contract):
     courier: str
     parcel: Parcel
     cash_on_delivery: Money | None
+    # When the order was placed (see ``OrderStatusChanged.placed_at``).
+    placed_at: datetime | None = None
 
 
 class OrderNeedsAttention(Contract):

@@ -7,7 +7,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
+from uuid import uuid4
 
 import aiohttp
 import asyncpg
@@ -16,6 +16,7 @@ from aiohttp import web
 
 from services.customers.app import create_app
 from services.customers.config import Settings
+from shared.auth import TokenIssuer
 from shared.service import running_app
 from tests import infra
 
@@ -89,15 +90,21 @@ class Shop:
     async def db(self) -> asyncpg.Connection:
         return await asyncpg.connect(self.dsn)
 
-    async def block(self, customer_id: str) -> None:
-        """Mark the customer blocked, as the privacy officer will (no route for it yet)."""
-        conn = await self.db()
-        try:
-            await conn.execute(
-                "UPDATE customers SET status = 'blocked' WHERE id = $1", UUID(customer_id)
-            )
-        finally:
-            await conn.close()
+    def officer_token(self, *roles: str) -> str:
+        """A staff token (role privacy_officer unless ``roles`` say otherwise)."""
+        issuer = TokenIssuer(self.settings.private_key_pem())
+        return issuer.issue(uuid4(), "staff", frozenset(roles or ("privacy_officer",)))
+
+    async def block(self, customer_id: str, reason: str = "subject_request") -> dict[str, Any]:
+        """Block the customer's data as a privacy officer does (the real route)."""
+        status, body = await self.call(
+            "POST",
+            f"/api/customers/privacy/customers/{customer_id}/block",
+            token=self.officer_token(),
+            json={"reason": reason},
+        )
+        assert status == 202, body
+        return dict(body)
 
 
 def registration(**overrides: Any) -> dict[str, Any]:

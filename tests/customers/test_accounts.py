@@ -251,12 +251,7 @@ async def test_consents_get_and_put(shop: Shop) -> None:
     token = await shop.login("aigerim.test@example.kz")
     status, body = await shop.call("GET", "/api/customers/me/consents", token=token)
     assert status == 200
-    assert body == {
-        "policy_version": POLICY_VERSION,
-        "marketing": {"email": False, "sms": True},
-        "cross_border_transfer": False,
-        "recipients_abroad": [],
-    }
+    assert body == {"policy_version": POLICY_VERSION, "marketing": {"email": False, "sms": True}}
     status, body = await shop.call(
         "PUT",
         "/api/customers/me/consents",

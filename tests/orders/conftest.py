@@ -134,13 +134,15 @@ class Orders:
                 raise AssertionError(f"order stayed {order['status']}, expected {status}")
             await asyncio.sleep(0.05)
 
-    async def publish(self, event: Contract) -> None:
+    async def publish(self, event: Contract, message_id: UUID | None = None) -> UUID:
+        """Publish ``event`` on shop.events as a service's relay would; its message id."""
+        message_id = message_id or uuid4()
         channel = await self.amqp.channel(publisher_confirms=True)
         try:
             exchange = await channel.get_exchange(EVENTS_EXCHANGE)
             message = encode_message(
                 event.model_dump_json().encode(),
-                message_id=uuid4(),
+                message_id=message_id,
                 message_type=event.MESSAGE_TYPE,
                 correlation_id=None,
                 traceparent=None,
@@ -148,6 +150,7 @@ class Orders:
             await exchange.publish(message, routing_key=event.MESSAGE_TYPE)
         finally:
             await channel.close()
+        return message_id
 
     async def release_dispatch(self, requested: dict[str, Any], order_id: str) -> None:
         """Answer a DispatchRequested as the customers service does once it released."""

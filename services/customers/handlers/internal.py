@@ -26,6 +26,7 @@ async def post_release(request: web.Request) -> web.Response:
             recipient=body.recipient,
             actor=f"service:{body.recipient}",
             order_ref=body.order_ref,
+            order_placed_at=body.order_placed_at,
         )
     return json_response(
         {"release_id": str(release.release_id), "locale": release.locale, "fields": release.fields},

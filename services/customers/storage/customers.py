@@ -23,6 +23,7 @@ class CustomerRow:
     password_hash: str | None
     policy_version: str
     created_at: datetime
+    blocked_at: datetime | None = None  # when the block in force took effect
 
 
 async def insert_customer(
@@ -61,8 +62,8 @@ async def insert_customer(
 
 async def get_customer(conn: DbConn, customer_id: UUID) -> CustomerRow | None:
     row = await conn.fetchrow(
-        "SELECT id, status, locale, password_hash, policy_version, created_at FROM customers"
-        " WHERE id = $1",
+        "SELECT id, status, locale, password_hash, policy_version, created_at, blocked_at"
+        " FROM customers WHERE id = $1",
         customer_id,
     )
     return CustomerRow(**dict(row)) if row else None
@@ -106,3 +107,36 @@ async def update_customer(
         )
     except asyncpg.UniqueViolationError:
         raise Conflict from None
+
+
+# --- Blocking ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlockState:
+    status: str
+    blocked_at: datetime | None
+    version: int
+
+
+async def lock_block_state(conn: DbConn, customer_id: UUID) -> BlockState | None:
+    """The customer's status, locked for the block or unblock that follows."""
+    row = await conn.fetchrow(
+        "SELECT status, blocked_at, block_version FROM customers WHERE id = $1 FOR UPDATE",
+        customer_id,
+    )
+    return BlockState(row["status"], row["blocked_at"], row["block_version"]) if row else None
+
+
+async def set_block_state(conn: DbConn, customer_id: UUID, blocked: bool, at: datetime) -> int:
+    """Block (since ``at``) or unblock; the new version of the state (one more per change)."""
+    version: int = await conn.fetchval(
+        "UPDATE customers SET status = CASE WHEN $2 THEN 'blocked' ELSE 'active' END,"
+        " blocked_at = CASE WHEN $2 THEN $3::timestamptz END,"
+        " block_version = block_version + 1, updated_at = now()"
+        " WHERE id = $1 AND status <> 'erased' RETURNING block_version",
+        customer_id,
+        blocked,
+        at,
+    )
+    return version

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Literal
-from uuid import UUID
 
 from aiohttp import web
 from pydantic import Field
@@ -23,8 +22,6 @@ from ..domain import (
 from .common import app_settings, pool, products
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-# The problem type of a refusal made automatically, one the customer may object to.
-AUTOMATED_DECISION = "automated-decision"
 
 
 class Delivery(StrictBody):
@@ -70,29 +67,28 @@ _PROBLEMS: dict[Reason, tuple[int, str, str]] = {
     ),
     Reason.CART_CHANGED: (409, "Cart changed", "The cart changed during checkout; try again."),
 }
+# RFC 9457 type URIs of the refusals a client is expected to tell apart.
+CUSTOMER_BLOCKED_TYPE = "https://shop.kz/problems/customer-blocked"
 
 
-OBJECTION_ROUTE = "/api/customers/me/requests"
+def _blocked() -> Problem:
+    return Problem(
+        409,
+        "Processing blocked",
+        "You have blocked the processing of your data, so no new order can be placed."
+        " Unblock it in your account (DELETE /api/customers/me/block) to order again;"
+        " orders placed before the block are still delivered.",
+        type=CUSTOMER_BLOCKED_TYPE,
+    )
 
 
-def _too_many(retry_after: int, decision_id: UUID) -> web.Response:
-    """The velocity refusal: an automated decision (Law 94-V art. 19-1), so it says how to
-    object to it and which decision an objection is about."""
+def _too_many(retry_after: int) -> web.Response:
     response = problem_response(
         429,
         "Too many checkouts",
-        f"Too many checkouts in a short time; try again in {retry_after} s. This refusal was"
-        " made automatically: you may object to it, and a person will review it within 3"
-        " working days.",
+        f"Too many checkouts in a short time; try again in {retry_after} s.",
         instance="/api/orders/checkout",
-        type=AUTOMATED_DECISION,
         retry_after_s=retry_after,
-        decision_id=str(decision_id),
-        objection={
-            "method": "POST",
-            "href": OBJECTION_ROUTE,
-            "body": {"kind": "objection", "detail": f"checkout decision {decision_id}"},
-        },
     )
     response.headers["Retry-After"] = str(retry_after)
     return response
@@ -123,7 +119,9 @@ async def checkout(request: web.Request) -> web.Response:
         )
     except Refused as refused:
         if refused.reason is Reason.TOO_MANY:
-            return _too_many(refused.details["retry_after_s"], refused.details["decision_id"])
+            return _too_many(refused.details["retry_after_s"])
+        if refused.reason is Reason.CUSTOMER_BLOCKED:
+            raise _blocked() from None
         raise Problem(*_PROBLEMS[refused.reason], **refused.details) from None
     response = json_response(
         {"id": str(placed.id), "status": placed.status, "order_ref": placed.order_ref},

@@ -1,0 +1,11 @@
+-- Blocking (Law 94-V art. 1), as the customers service announces it: the latest state per
+-- customer (CustomerBlocked / CustomerUnblocked, shared.blocking). An unblocked customer's
+-- row stays with its version, so a late, older event never blocks again. Ids and times only.
+-- While blocked, a new checkout is refused (409 problem customer-blocked).
+CREATE TABLE customer_blocks (
+    customer_id uuid PRIMARY KEY,
+    blocked     boolean     NOT NULL,
+    version     bigint      NOT NULL CHECK (version > 0),
+    changed_at  timestamptz NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now()
+);

@@ -1,0 +1,134 @@
+"""Notifications learns blocking by event (its ``customer_blocks`` table) and sends a blocked
+customer only what is owed: the status mail of an order (customers then decides whether that
+order is an open obligation); the welcome mail (and marketing, once built) is skipped without
+even asking for the address."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from deploy.smtp_sink import SmtpSink
+from shared.contracts import (
+    CustomerBlockChanged,
+    CustomerBlocked,
+    CustomerRegistered,
+    CustomerUnblocked,
+    Money,
+    OrderDelivered,
+)
+from tests.notifications.conftest import (
+    CustomersStub,
+    Person,
+    StartNotifications,
+    deliveries,
+    eventually,
+    publish,
+)
+
+
+def registered(customer_id: UUID) -> CustomerRegistered:
+    return CustomerRegistered(
+        customer_id=customer_id,
+        locale="ru",
+        policy_version="2026-11-01",
+        marketing_email=False,
+        marketing_sms=False,
+    )
+
+
+async def handled(dsn: str, message_id: UUID) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with asyncio.timeout(10):
+            while not await conn.fetchval(
+                "SELECT true FROM inbox WHERE message_id = $1", message_id
+            ):
+                await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+
+
+async def learned(amqp_url: str, dsn: str, event: CustomerBlockChanged) -> None:
+    await handled(dsn, await publish(amqp_url, event))
+
+
+def block_event(customer_id: UUID, version: int, blocked: bool = True) -> CustomerBlockChanged:
+    model = CustomerBlocked if blocked else CustomerUnblocked
+    return model(customer_id=customer_id, version=version, at=datetime.now(UTC))
+
+
+async def test_a_blocked_customer_gets_no_welcome_and_no_release_is_asked(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    customer_id = stub.add(Person(email="blocked@mail.kz", first_name="Асель"))
+    app = await start_notifications()
+    await learned(app.settings.amqp_url, app.dsn, block_event(customer_id, 1))
+    await handled(app.dsn, await publish(app.settings.amqp_url, registered(customer_id)))
+
+    [row] = await deliveries(app.dsn)
+    assert (row["kind"], row["status"], row["reason"]) == ("welcome", "skipped", "blocked")
+    assert row["release_id"] is None and row["locale"] is None
+    assert stub.calls == []  # the address was not even asked for
+    assert sink.messages == []
+
+
+async def test_the_status_mail_of_an_order_still_goes_and_says_when_it_was_placed(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    customer_id = stub.add(Person(email="order@mail.kz", first_name="Асель"))
+    app = await start_notifications()
+    await learned(app.settings.amqp_url, app.dsn, block_event(customer_id, 1))
+    placed_at = datetime.now(UTC) - timedelta(hours=2)
+    event = OrderDelivered(
+        order_id=uuid4(),
+        order_ref="SH-7007",
+        customer_id=customer_id,
+        status="delivered",
+        total=Money(amount=500_000),
+        placed_at=placed_at,
+    )
+    await publish(app.settings.amqp_url, event)
+    mail = await sink.wait_for(lambda m: "order@mail.kz" in m.rcpt_tos, timeout=10)
+    assert "SH-7007" in mail.subject
+    (call,) = stub.calls
+    assert call["order_ref"] == "SH-7007"
+    assert datetime.fromisoformat(call["order_placed_at"]) == placed_at
+    [row] = await eventually(lambda: deliveries(app.dsn))
+    assert (row["kind"], row["status"]) == ("order_delivered", "sent")
+
+
+async def test_block_events_out_of_order_or_twice_keep_the_newest(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    customer_id = stub.add(Person(email="late@mail.kz", first_name="Асель"))
+    app = await start_notifications()
+    amqp = app.settings.amqp_url
+    # Unblocked (version 2) arrives before blocked (version 1), then version 1 once more.
+    for event in (
+        block_event(customer_id, 2, blocked=False),
+        block_event(customer_id, 1),
+        block_event(customer_id, 1),
+    ):
+        await learned(amqp, app.dsn, event)
+    conn = await asyncpg.connect(app.dsn)
+    try:
+        row = await conn.fetchrow("SELECT blocked, version FROM customer_blocks")
+    finally:
+        await conn.close()
+    assert (row["blocked"], row["version"]) == (False, 2)
+    await publish(amqp, registered(customer_id))
+    mail = await sink.wait_for(lambda m: "late@mail.kz" in m.rcpt_tos, timeout=10)
+    assert mail.subject
