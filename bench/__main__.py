@@ -2,7 +2,15 @@
 
 import asyncio
 
-from bench import catalog_get, checkout, customer_releases, customers_me, floor, outbox_relay
+from bench import (
+    catalog_get,
+    checkout,
+    customer_export,
+    customer_releases,
+    customers_me,
+    floor,
+    outbox_relay,
+)
 
 
 async def main() -> None:
@@ -11,6 +19,7 @@ async def main() -> None:
     await customers_me.run()
     await customer_releases.run()
     await checkout.run()
+    await customer_export.run()
     await floor.run()
 
 

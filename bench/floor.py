@@ -161,7 +161,10 @@ async def commit_step(servers: Servers) -> StepCost:
             await pool.close()
 
 
-async def message_step(amqp_url: str) -> StepCost:
+@contextlib.asynccontextmanager
+async def quorum_round_trip(amqp_url: str) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """A call that sends one persistent message through a fresh quorum queue (publisher
+    confirm) and returns when this process's consumer has received and acked it."""
     connection = await aio_pika.connect_robust(amqp_url)
     async with connection:
         publisher = await connection.channel(publisher_confirms=True)
@@ -195,10 +198,15 @@ async def message_step(amqp_url: str) -> StepCost:
             await arrived
 
         try:
-            return await measure("message", publish_and_receive, outside_client=False)
+            yield publish_and_receive
         finally:
             await queue.cancel(tag)
             await queue.delete(if_unused=False, if_empty=False)
+
+
+async def message_step(amqp_url: str) -> StepCost:
+    async with quorum_round_trip(amqp_url) as publish_and_receive:
+        return await measure("message", publish_and_receive, outside_client=False)
 
 
 async def mail_step() -> StepCost:

@@ -1,11 +1,12 @@
-"""A closed-loop load generator: a fixed number of GETs in flight for a while, and the
-figures (requests/s, p50, p99); with the readiness wait of a server under test."""
+"""A closed-loop load generator: a fixed number of operations (GETs, or any awaitable) in
+flight for a while, and the figures (requests/s, p50, p99); with the readiness wait of a
+server under test."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 
@@ -29,29 +30,55 @@ async def wait_ready(url: str) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-async def load(next_request: NextRequest) -> dict[str, float]:
-    """GET ``next_request()`` with IN_FLIGHT requests in flight for DURATION_S; every
-    answer must be a 200."""
+async def closed_loop(
+    operation: Callable[[], Awaitable[None]], duration_s: float, in_flight: int
+) -> list[float]:
+    """Run ``operation`` from ``in_flight`` workers for ``duration_s``; the latency of each."""
     latencies: list[float] = []
-    deadline = time.perf_counter() + DURATION_S
-    connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    deadline = time.perf_counter() + duration_s
 
-        async def worker() -> None:
-            while time.perf_counter() < deadline:
-                url, headers = next_request()
-                started = time.perf_counter()
-                async with session.get(url, headers=headers) as response:
-                    await response.read()
-                    assert response.status == 200, response.status
-                latencies.append(time.perf_counter() - started)
+    async def worker() -> None:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            await operation()
+            latencies.append(time.perf_counter() - started)
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    return latencies
+
+
+def http_get(
+    session: aiohttp.ClientSession, next_request: NextRequest
+) -> Callable[[], Awaitable[None]]:
+    """A GET of ``next_request()`` whose answer must be a 200."""
+
+    async def get() -> None:
+        url, headers = next_request()
+        async with session.get(url, headers=headers) as response:
+            await response.read()
+            assert response.status == 200, response.status
+
+    return get
+
+
+def figures(latencies: list[float], elapsed: float) -> dict[str, float]:
+    ordered = sorted(latencies)
     return {
-        "rps": len(latencies) / elapsed,
-        "p50_ms": latencies[len(latencies) // 2] * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+        "requests": float(len(ordered)),
+        "rps": len(ordered) / elapsed,
+        "p50_ms": ordered[len(ordered) // 2] * 1000,
+        "p99_ms": ordered[int(len(ordered) * 0.99)] * 1000,
     }
+
+
+async def load(
+    next_request: NextRequest, duration_s: float = DURATION_S, in_flight: int = IN_FLIGHT
+) -> dict[str, float]:
+    """GET ``next_request()`` with ``in_flight`` requests in flight for ``duration_s``; every
+    answer must be a 200."""
+    connector = aiohttp.TCPConnector(limit=in_flight)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        latencies = await closed_loop(http_get(session, next_request), duration_s, in_flight)
+        elapsed = time.perf_counter() - started
+    return figures(latencies, elapsed)

@@ -37,8 +37,9 @@ def parent_cmdline(pid: int) -> str:
         return ""
 
 
-def process_groups(services: dict[str, int]) -> dict[str, list[int]]:
-    """Every process that works for the shop here, grouped: services, PostgreSQL, RabbitMQ..."""
+def process_groups(services: dict[str, int], mark: str = "bench-checkout") -> dict[str, list[int]]:
+    """Every process that works for the shop here, grouped: services, PostgreSQL, RabbitMQ...
+    (nginx is the one whose command line or parent's names the benchmark's ``mark``)."""
     groups: dict[str, list[int]] = {name: [pid] for name, pid in services.items()}
     groups.update({"postgresql": [], "rabbitmq": [], "nginx": [], "smtp sink": []})
     groups["load generator"] = [os.getpid()]
@@ -53,9 +54,7 @@ def process_groups(services: dict[str, int]) -> dict[str, list[int]]:
             groups["postgresql"].append(int(entry.name))
         elif "beam.smp" in cmd or "erl_child_setup" in cmd:
             groups["rabbitmq"].append(int(entry.name))
-        elif "nginx" in cmd and (
-            "bench-checkout" in cmd or parent_cmdline(int(entry.name)).find("bench-checkout") >= 0
-        ):
+        elif "nginx" in cmd and (mark in cmd or mark in parent_cmdline(int(entry.name))):
             groups["nginx"].append(int(entry.name))
         elif "deploy.smtp_sink" in cmd:
             groups["smtp sink"].append(int(entry.name))

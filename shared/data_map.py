@@ -239,4 +239,5 @@ SHARED_HOLDINGS: Final = (OUTBOX_HOLDING, REVOCATIONS_HOLDING)
 SHARED_UNLINKED: Final[Mapping[str, str]] = {
     "inbox": "ids and types of messages handled; no customer id",
     "schema_migrations": "the migrations applied",
+    "retention_runs": "what retention destroyed: kind, action, cutoff, count; no id or value",
 }

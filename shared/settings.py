@@ -37,6 +37,15 @@ class ServiceSettings(BaseSettings):
     # A message redelivered this many times (e.g. it crashes its consumer) is dead-lettered.
     delivery_limit: int = Field(default=10, ge=1)
     outbox_retention_s: int = Field(default=7 * 24 * 3600, ge=0)
+    # Retention (shared.retention): how often every rule runs, and the periods of what every
+    # service holds. A handled message's inbox id guards against a redelivery (minutes; a
+    # replayed dead message was never handled), so 30 days is far more than enough; a parked
+    # message stays for an operator to look at and replay for 14 days, then is dropped; the
+    # run records (counts only) are the proof that retention ran, kept 3 years.
+    retention_interval_s: float = Field(default=3600.0, gt=0)
+    inbox_retention_days: float = Field(default=30.0, ge=1)
+    dead_queue_retention_days: float = Field(default=14.0, ge=1)
+    retention_record_days: float = Field(default=3 * 365.0, ge=30)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Peers whose X-Forwarded-For is believed (the gateway; JSON list of CIDRs in the env).
     trusted_proxies: tuple[IPvAnyNetwork, ...] = LOOPBACK

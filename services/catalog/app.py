@@ -1,4 +1,5 @@
-"""The catalog's aiohttp app: routes, the consumer of order events, the outbox relay."""
+"""The catalog's aiohttp app: routes, the consumer of order events, the outbox relay,
+retention."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from aiohttp import web
 from services.catalog import handlers, messages
 from services.catalog.config import Settings
 from services.catalog.keys import SETTINGS
+from services.catalog.retention import catalog_retention_ctx
 from shared.service import add_consumer, add_outbox_relay, create_service_app
 
 
@@ -16,6 +18,7 @@ def create_app(settings: Settings) -> web.Application:
     _add_routes(app.router)
     add_consumer(app, settings, messages.QUEUE, messages.event_handlers(app))
     add_outbox_relay(app, settings)
+    app.cleanup_ctx.append(catalog_retention_ctx(settings))
     return app
 
 

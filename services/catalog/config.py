@@ -14,6 +14,9 @@ class Settings(ServiceSettings):
     pool_size: int = Field(default=10, ge=1)
     # Visit statistics count per calendar day in this time zone.
     stats_timezone: str = "Asia/Almaty"
+    # Visit statistics keep the referring site and the city this long, then only the
+    # day's hits per path and region (services/catalog/retention.py).
+    page_hits_detail_days: float = Field(default=90.0, ge=1)
 
     @field_validator("stats_timezone")
     @classmethod

@@ -7,6 +7,9 @@ python -m services.customers staff add --email E --role R [--role R2] [--passwor
 python -m services.customers keys generate --dir DIR
 python -m services.customers keys rotate-master --new-master-key-file F [--batch-size N]
 python -m services.customers audit verify
+python -m services.customers privacy requests [--status S] [--kind K] [--limit N]
+python -m services.customers privacy resolve ID --officer EMAIL --outcome completed|refused
+    --answer TEXT [--reason CODE]
 
 ``staff add`` asks for the password on a terminal (twice), or reads one line from standard
 input with ``--password-stdin`` or when standard input is not a terminal; never from the
@@ -18,12 +21,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import getpass
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
+from uuid import UUID
 
+import asyncpg
 from pydantic import ValidationError
 
 from shared.auth import STAFF_ROLES, generate_signing_key_pem
@@ -31,12 +38,15 @@ from shared.cli import ServiceCli
 from shared.db import create_pool
 from shared.service import run_service
 
-from . import storage
+from . import request_desk, storage, subject_requests
+from .accounts import Accounts
 from .app import build_accounts, create_app
 from .audit import verify_audit
 from .config import KeyConfigError, Settings, key_from_file
 from .key_rotation import RotationError, rotate_master
 from .messages import QUEUE
+from .request_models import ResolveIn, normalise_email
+from .rights import REQUEST_KINDS, Outcome, QueueStatus, RefusalReason
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 KEY_FILES = ("master.key", "blind_index.key", "jwt_private.pem", "jwt_public.pem")
@@ -195,6 +205,94 @@ def audit_verify(dsn: str) -> int:
     return asyncio.run(_audit(dsn))
 
 
+async def _requests(settings: Settings, status: str, kind: str | None, limit: int) -> int:
+    async with _connection(settings) as conn:
+        page = await request_desk.queue(
+            conn,
+            status=status,  # type: ignore[arg-type]  # argparse choices
+            kind=kind,  # type: ignore[arg-type]
+            limit=limit,
+        )
+    for item in page.items:
+        late = " OVERDUE" if item["overdue"] else ""
+        print(f"{item['id']}  {item['kind']:<16} {item['status']:<11} due {item['due']}{late}")
+    print(f"{len(page.items)} request(s)" + (" (more: raise --limit)" if page.next_cursor else ""))
+    return 0
+
+
+def privacy_requests(args: argparse.Namespace) -> int:
+    """The desk's queue on the terminal: ids, kinds, statuses, due dates (no one's words)."""
+    return asyncio.run(_requests(load_settings(), args.status, args.kind, args.limit))
+
+
+async def _resolve(settings: Settings, args: argparse.Namespace) -> int:
+    accounts = build_accounts(settings)
+    try:
+        body = ResolveIn(outcome=args.outcome, answer=args.answer, reason=args.reason)
+    except ValidationError as exc:
+        print("; ".join(error["msg"] for error in exc.errors()), file=sys.stderr)
+        return 2
+    async with _connection(settings) as conn, conn.transaction():
+        officer = await _privacy_officer(conn, accounts, args.officer)
+        if officer is None:
+            print("no active privacy_officer with this email", file=sys.stderr)
+            return 1
+        try:
+            answered = await request_desk.resolve(
+                conn, accounts, args.request_id, outcome=body.outcome, answer=body.answer,
+                reason=body.reason, officer=officer,
+            )  # fmt: skip
+        except subject_requests.RequestNotFound:
+            print("no such request", file=sys.stderr)
+            return 1
+        except request_desk.NotForTheDesk:
+            print("this kind closes through its own route, not at the desk", file=sys.stderr)
+            return 1
+        except request_desk.AlreadyAnswered:
+            print("the request is answered already", file=sys.stderr)
+            return 1
+    print(f"request {answered.id} ({answered.kind}) {answered.status}")
+    return 0
+
+
+async def _privacy_officer(conn: Any, accounts: Accounts, email: str) -> UUID | None:
+    try:
+        index = accounts.vault.blind_index("email", normalise_email(email))
+    except ValueError:
+        return None
+    row = await storage.find_staff(conn, index)
+    return row["id"] if row is not None and "privacy_officer" in row["roles"] else None
+
+
+def privacy_resolve(args: argparse.Namespace) -> int:
+    """Answer a request as the privacy officer named by ``--officer`` (their staff email)."""
+    return asyncio.run(_resolve(load_settings(), args))
+
+
+@contextlib.asynccontextmanager
+async def _connection(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+def add_privacy_commands(commands: Any) -> None:
+    privacy = commands.add_parser("privacy", help="the privacy officer's desk")
+    actions = privacy.add_subparsers(dest="action")
+    listing = actions.add_parser("requests", help="the queue of requests, overdue first")
+    listing.add_argument("--status", default="open", choices=get_args(QueueStatus))
+    listing.add_argument("--kind", default=None, choices=REQUEST_KINDS)
+    listing.add_argument("--limit", type=int, default=100)
+    resolve = actions.add_parser("resolve", help="answer a request (completed or refused)")
+    resolve.add_argument("request_id", type=UUID)
+    resolve.add_argument("--officer", required=True, help="your staff email (privacy_officer)")
+    resolve.add_argument("--outcome", required=True, choices=get_args(Outcome))
+    resolve.add_argument("--answer", required=True, help="the reasoned answer the customer reads")
+    resolve.add_argument("--reason", default=None, choices=get_args(RefusalReason))
+
+
 def add_commands(commands: Any) -> None:
     """The customers' own commands, on top of the shared serve, migrate and replay-dead."""
     staff = commands.add_parser("staff", help="staff accounts").add_subparsers(dest="action")
@@ -217,6 +315,7 @@ def add_commands(commands: Any) -> None:
     rotate.add_argument("--batch-size", type=int, default=500)
     audit = commands.add_parser("audit", help="the audit log").add_subparsers(dest="action")
     audit.add_parser("verify", help="verify the audit hash chain (DATABASE_URL)")
+    add_privacy_commands(commands)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -228,6 +327,10 @@ def run_command(args: argparse.Namespace) -> int:
         return keys_rotate_master(args.new_master_key_file, max(1, args.batch_size))
     if args.command == "audit" and args.action == "verify":
         return audit_verify(os.environ["DATABASE_URL"])
+    if args.command == "privacy" and args.action == "requests":
+        return privacy_requests(args)
+    if args.command == "privacy" and args.action == "resolve":
+        return privacy_resolve(args)
     print("usage: python -m services.customers --help", file=sys.stderr)
     return 2
 

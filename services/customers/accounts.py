@@ -21,6 +21,7 @@ from .domain import (
     Operator,
     Throttling,
     consent_record,
+    cross_border_record,
     marketing_record,
     sha256_hex,
 )
@@ -136,6 +137,9 @@ class Accounts:
         )
         await storage.add_consent(conn, customer_id, "pd_processing", True, policy.version, record)
         await self._record_marketing(conn, customer_id, policy.version, request.marketing, {})
+        await self._record_cross_border(
+            conn, customer_id, policy.version, request.cross_border_transfer, {}
+        )
         await enqueue(
             conn,
             CustomerRegistered(
@@ -168,6 +172,26 @@ class Accounts:
             await storage.add_consent(conn, customer_id, kind, granted, policy_version, record)
             changed.append(channel)
         return changed
+
+    async def _record_cross_border(
+        self,
+        conn: DbConn,
+        customer_id: UUID,
+        policy_version: str,
+        granted: bool,
+        live: dict[str, bool],
+    ) -> bool:
+        """Append the choice on transfers abroad when it changes, naming the recipients
+        abroad it covers today; True when a row was added. No row means no consent, so a
+        registration that leaves the box unticked records nothing here."""
+        if live.get("cross_border", False) == granted:
+            return False
+        abroad = self.gate.countries.abroad()
+        record = cross_border_record(customer_id, granted, now(), abroad)
+        await storage.add_consent(
+            conn, customer_id, "cross_border", granted, policy_version, record
+        )
+        return True
 
     # --- Sign-in -------------------------------------------------------------------------
     def _account_key(self, login: str) -> bytes:
@@ -335,6 +359,8 @@ class Accounts:
                 "email": live.get("marketing_email", False),
                 "sms": live.get("marketing_sms", False),
             },
+            "cross_border_transfer": live.get("cross_border", False),
+            "recipients_abroad": self.gate.countries.abroad(),
         }
 
     async def set_marketing(
@@ -355,3 +381,11 @@ class Accounts:
                 ),
             )
         return changed
+
+    async def set_cross_border(self, conn: DbConn, customer_id: UUID, granted: bool) -> bool:
+        """Give or withdraw the consent to transfers abroad (append-only); True if changed."""
+        customer = await existing_customer(conn, customer_id)
+        live = await storage.live_consents(conn, customer_id)
+        return await self._record_cross_border(
+            conn, customer_id, customer.policy_version, granted, live
+        )

@@ -7,7 +7,7 @@ goes out as ``CustomerBlocked`` / ``CustomerUnblocked`` through the outbox (orde
 notifications keep it and enforce it), and the request is filed in ``subject_requests``
 already completed (self-service is done at once; the law's 1 working day is its ``due``).
 
-What a block stops and what it leaves (``domain.open_obligation``, ``PdGate.release``): no
+What a block stops and what it leaves (``domain.placed_before_block``, ``PdGate.release``): no
 release of the customer's data any more, except for an order placed before the block (its
 delivery and status mail: an obligation already open); orders refuses a new checkout. What
 is the subject's own, not the operator's processing, stays: seeing, exporting, editing their

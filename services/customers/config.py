@@ -46,6 +46,17 @@ class Settings(ServiceSettings):
     notifications_url: str = ""
     access_token_ttl_s: int = Field(default=900, ge=60, le=24 * 3600)
     couriers: tuple[str, ...] = ("sandbox",)
+    # Where each recipient of a release is (ISO 3166-1 alpha-2; Law 94-V art. 16): per courier
+    # and bank code (JSON objects, e.g. {"sandbox": "KZ"}), the mail and SMS providers
+    # notifications sends through, the support staff. Unlisted: KZ. A recipient elsewhere
+    # gets a release only from a customer who consented to transfers abroad.
+    courier_countries: dict[str, str] = Field(default_factory=dict)
+    bank_countries: dict[str, str] = Field(default_factory=dict)
+    mail_provider_country: str = "KZ"
+    sms_provider_country: str = "KZ"
+    support_country: str = "KZ"
+    # Support sees a customer's contact for an open order, or one closed at most this long ago.
+    support_window_days: int = Field(default=30, ge=1, le=366)
     # The refresh session cookie (HttpOnly, SameSite=Strict, Path=/api/customers).
     refresh_ttl_s: int = Field(default=30 * 24 * 3600, ge=300)
     refresh_cookie_secure: bool = True  # turn off only for plain-http tests and dev
@@ -61,6 +72,10 @@ class Settings(ServiceSettings):
     # argon2id cost (RFC 9106 second recommendation by default); lower only in tests.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=8 * 1024)
+    # Retention (services/customers/retention.py): refresh sessions are deleted this long
+    # after they expire, account-page sessions this long after theirs.
+    refresh_session_retention_days: float = Field(default=7.0, ge=0)
+    web_session_retention_days: float = Field(default=1.0, ge=0)
 
     @field_validator("pd_store_region")
     @classmethod
@@ -79,6 +94,16 @@ class Settings(ServiceSettings):
             if not code or not all(c.isascii() and (c.isalnum() or c in "_-") for c in code):
                 raise ValueError("courier codes are lower-case letters, digits, '_' or '-'")
         return value
+
+    @field_validator("mail_provider_country", "sms_provider_country", "support_country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        return _country_code(value)
+
+    @field_validator("courier_countries", "bank_countries")
+    @classmethod
+    def _countries(cls, value: dict[str, str]) -> dict[str, str]:
+        return {code: _country_code(country) for code, country in value.items()}
 
     def private_key_pem(self) -> str:
         return _text(self.jwt_private_key, self.jwt_private_key_file, "JWT_PRIVATE_KEY")
@@ -123,6 +148,13 @@ class Settings(ServiceSettings):
         if len(key) < 32:
             raise KeyConfigError("BLIND_INDEX_KEY must be at least 32 bytes (base64)")
         return key
+
+
+def _country_code(value: str) -> str:
+    code = value.strip().upper()
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        raise ValueError("a country is an ISO 3166-1 alpha-2 code, e.g. KZ")
+    return code
 
 
 def _text(value: SecretStr, file: Path | None, name: str) -> str:

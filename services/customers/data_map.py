@@ -64,8 +64,8 @@ DATA_MAP = DataMap(
         Holding(
             table="consents",
             link="customer_id",
-            holds="every consent given or withdrawn (processing, marketing per channel) with"
-            " its Art. 8(4) record",
+            holds="every consent given or withdrawn (processing, marketing per channel,"
+            " transfers abroad) with its Art. 8(4) record",
             kind=Kind.LINKED,
             section="consents",
             erasure=Erasure.KEEP_EVIDENCE,
@@ -75,8 +75,8 @@ DATA_MAP = DataMap(
         Holding(
             table="disclosures",
             link="customer_id",
-            holds="the disclosure register: each release of data (recipient, purpose, fields,"
-            " when, order, legal basis)",
+            holds="the disclosure register: each release of data (recipient, its country,"
+            " purpose, fields, when, order, legal basis, a support lookup's reason code)",
             kind=Kind.LINKED,
             section="disclosures",
             erasure=Erasure.KEEP_EVIDENCE,
@@ -179,6 +179,19 @@ DATA_MAP = DataMap(
             not_exported="the operator's register of its own security incidents; the release it"
             " made of the customer's name and phone is in the export's disclosures",
             erasure_note="kept as evidence of the notice; nothing in it opens after shredding",
+        ),
+        Holding(
+            table="transfer_notices",
+            link="customer_id",
+            holds="which recipients not named in the customer's consent got a release, and the"
+            " transfer_notice request filed for each (ids, country, when)",
+            kind=Kind.LINKED,
+            section=None,
+            erasure=Erasure.KEEP_EVIDENCE,
+            retention="subject_requests",
+            reason="the notice of a transfer to a third party (Law 94-V Art. 19(1))",
+            not_exported="an index of requests already filed; the requests themselves are in"
+            " the export's requests and the releases in its disclosures",
         ),
         Holding(
             table="login_backoff",

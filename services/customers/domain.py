@@ -47,6 +47,8 @@ PdField = Literal["last_name", "first_name", "patronymic", "phone", "email", "de
 PD_FIELDS: tuple[PdField, ...] = get_args(PdField)
 REQUIRED_PD: tuple[PdField, ...] = tuple(f for f in PD_FIELDS if f != "patronymic")
 STATUSES = ("active", "blocked", "erased")
+# Where the operator is; a recipient anywhere else is a transfer abroad (Law 94-V art. 16).
+HOME_COUNTRY = "KZ"
 
 
 class PurposeNotAllowed(Exception):
@@ -100,9 +102,13 @@ ReleasedField = Literal[
     "recipient_name", "full_name", "first_name", "phone", "email", "delivery_address"
 ]
 # An authority is a state body receiving a legal disclosure (art. 9) or a breach notice.
-RecipientKind = Literal["courier", "email", "sms", "bank", "authority"]
+RecipientKind = Literal["courier", "email", "sms", "bank", "authority", "staff"]
 RELEASES: Mapping[tuple[str, str], frozenset[ReleasedField]] = {
     ("delivery", "courier"): frozenset({"recipient_name", "phone", "delivery_address"}),
+    # Support (policy 3.2.4) calls the customer about an order: whom to ask for and the
+    # number to call. No email (mail goes through notifications), no address (the courier
+    # has it; a wrong one the customer corrects in the profile), no patronymic.
+    ("support", "staff"): frozenset({"recipient_name", "phone"}),
     ("service_communication", "email"): frozenset({"email", "first_name"}),
     ("marketing", "email"): frozenset({"email", "first_name"}),
     ("service_communication", "sms"): frozenset({"phone", "first_name"}),
@@ -158,10 +164,91 @@ def project(released: frozenset[ReleasedField], pd: Mapping[str, Any]) -> dict[s
     return out
 
 
-def legal_basis(purpose: str, policy_version: str) -> str:
+# --- Support's contact lookup (policy 3.2.4) -------------------------------------------------
+
+# Why a support agent asks for a customer's contact: a code from this list, never free text
+# (an agent's note may carry anyone's personal data; a code is countable and reviewable).
+SupportReason = Literal[
+    "delivery_problem", "payment_problem", "order_question", "return_or_refund", "customer_callback"
+]
+# Orders support handles: not yet closed; a closed one only within the window after.
+OPEN_ORDER_STATUSES = frozenset({"placed", "awaiting_payment", "paid", "dispatched"})
+# Orders that are an obligation already open to the customer (their money is taken or the
+# parcel is on its way): support may still reach a customer who blocked processing.
+OWED_ORDER_STATUSES = frozenset({"paid", "dispatched"})
+
+
+def support_may_handle(status: str, updated_at: datetime, now: datetime, window_days: int) -> bool:
+    """An open order, or one closed at most ``window_days`` ago (its last change)."""
+    if status in OPEN_ORDER_STATUSES:
+        return True
+    return (now - updated_at).total_seconds() <= window_days * 86400
+
+
+def legal_basis(purpose: str, policy_version: str, country: str = "KZ") -> str:
     if purpose == "legal_request":
-        return "Law 94-V art. 9 (request of an authorised state body)"
-    return f"consent to policy {policy_version}, clause {POLICY_CLAUSE[purpose]}"
+        basis = "Law 94-V art. 9 (request of an authorised state body)"
+    else:
+        basis = f"consent to policy {policy_version}, clause {POLICY_CLAUSE[purpose]}"
+    if country != HOME_COUNTRY:
+        basis += f"; transfer abroad ({country}) on the consent to it, Law 94-V art. 16"
+    return basis
+
+
+# --- Transfers abroad (Law 94-V art. 16) -----------------------------------------------------
+
+
+class TransferAbroadNotAllowed(PurposeNotAllowed):
+    """A release to a recipient outside Kazakhstan without the customer's consent to it."""
+
+    def __init__(self, country: str) -> None:
+        super().__init__("a transfer abroad needs the customer's consent to it")
+        self.country = country
+
+
+@dataclass(frozen=True)
+class RecipientCountries:
+    """Where each recipient of a release is (ISO 3166-1 alpha-2): per courier and bank code,
+    the mail and SMS providers notifications sends through, the support staff. Unlisted: KZ."""
+
+    couriers: Mapping[str, str]
+    banks: Mapping[str, str]
+    email: str = HOME_COUNTRY
+    sms: str = HOME_COUNTRY
+    staff: str = HOME_COUNTRY
+
+    def of(self, kind: str, recipient: str) -> str:
+        """The country of a recipient (``courier:<code>``, ``bank:<code>``, a channel, staff)."""
+        code = recipient.partition(":")[2]
+        if kind == "courier":
+            return self.couriers.get(code, HOME_COUNTRY)
+        if kind == "bank":
+            return self.banks.get(code, HOME_COUNTRY)
+        if kind == "email":
+            return self.email
+        if kind == "sms":
+            return self.sms
+        if kind == "staff":
+            return self.staff
+        return HOME_COUNTRY  # an authority: a state body of Kazakhstan (art. 9)
+
+    def abroad(self) -> list[dict[str, str]]:
+        """The recipients outside Kazakhstan today: what a consent to transfer abroad covers."""
+        found = [(f"courier:{c}", n) for c, n in self.couriers.items()]
+        found += [(f"bank:{b}", n) for b, n in self.banks.items()]
+        found += [("notifications:email", self.email), ("notifications:sms", self.sms)]
+        found.append(("staff:support", self.staff))
+        return [
+            {"recipient": recipient, "country": country}
+            for recipient, country in sorted(found)
+            if country != HOME_COUNTRY
+        ]
+
+
+def check_transfer(country: str, cross_border_consent: bool) -> None:
+    """Refuse a transfer abroad unless the customer consented to transfers abroad."""
+    if country != HOME_COUNTRY and not cross_border_consent:
+        raise TransferAbroadNotAllowed(country)
 
 
 # --- Blocking (Law 94-V art. 1: a temporary stop of processing) -----------------------------
@@ -175,7 +262,7 @@ def legal_basis(purpose: str, policy_version: str) -> str:
 OBLIGATION_PURPOSES: frozenset[str] = frozenset({"delivery", "service_communication"})
 
 
-def open_obligation(
+def placed_before_block(
     purpose: str,
     blocked_at: datetime | None,
     order_ref: str | None,
@@ -193,14 +280,13 @@ def open_obligation(
     )
 
 
-def obligation_basis(
-    purpose: str, policy_version: str, order_ref: str, blocked_at: datetime
-) -> str:
-    """The register's legal basis of a release made while the customer is blocked."""
+def obligation_note(order_ref: str, blocked_at: datetime) -> str:
+    """What the register adds to the legal basis of a release for an order placed before
+    the customer blocked processing."""
+    at = blocked_at.astimezone(UTC).isoformat(timespec="seconds")
     return (
-        f"open obligation under Law 94-V art. 8(2): order {order_ref} was placed before"
-        f" processing was blocked at {blocked_at.astimezone(UTC).isoformat(timespec='seconds')}"
-        f"; {legal_basis(purpose, policy_version)}"
+        f"; processing is blocked: released for an open obligation under Law 94-V art. 8(2),"
+        f" order {order_ref} was placed before the block of {at}"
     )
 
 
@@ -256,6 +342,20 @@ def marketing_record(
         "purpose": "marketing",
         "channel": channel,
         "granted": granted,
+        "at": at.isoformat(),
+    }
+
+
+def cross_border_record(
+    subject_id: UUID, granted: bool, at: datetime, abroad: list[dict[str, str]]
+) -> dict[str, Any]:
+    """The consent (or its refusal) to transfers abroad, with the recipients abroad it
+    names at the time (Law 94-V art. 16, 8(4)): a separate, explicit choice."""
+    return {
+        "subject_id": str(subject_id),
+        "purpose": "cross_border_transfer",
+        "granted": granted,
+        "recipients_abroad": abroad,
         "at": at.isoformat(),
     }
 

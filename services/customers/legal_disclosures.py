@@ -22,7 +22,7 @@ from shared.db import DbConn
 from shared.paging import BadCursor
 
 from . import storage
-from .personal_data import PdGate
+from .personal_data import CONFIDENTIAL_READ, PdGate
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ async def disclose(
         actor=f"staff:{officer}",
         requested=wanted,
         basis=register_basis(basis),
+        audit_action=CONFIDENTIAL_READ if confidential else "read",
     )
     row = await storage.insert_legal_disclosure(
         conn,

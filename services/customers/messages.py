@@ -4,9 +4,10 @@
 ``DispatchMessage`` on ``shop.dispatch`` (outbox body sealed) and ``DispatchReleased``; or
 ``DispatchRefused`` when no release is possible (unknown courier, customer erased, order
 already cancelled, customer blocked: unless the order was placed before the block, an open
-obligation that is still delivered, see ``domain.open_obligation``). ``OrderCancelled`` ->
-remember the order, so a dispatch request that arrives later releases nothing. All in the
-handler's transaction.
+obligation that is still delivered, see ``domain.placed_before_block``; a courier abroad
+without the customer's consent to transfers abroad: ``transfer_abroad_not_allowed``).
+``OrderCancelled`` -> remember the order, so a dispatch request that arrives later releases
+nothing. All in the handler's transaction.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from shared.messaging.consumer import Handler
 from shared.messaging.topology import courier_routing_key
 
 from . import storage
+from .domain import TransferAbroadNotAllowed
 from .keys import ACCOUNTS, SETTINGS
 from .personal_data import CustomerBlocked, CustomerUnavailable, PdGate, Release
 
@@ -102,6 +104,9 @@ async def release_for_dispatch(
         return
     except CustomerUnavailable:
         await refuse(conn, event, "customer_unavailable")
+        return
+    except TransferAbroadNotAllowed:
+        await refuse(conn, event, "transfer_abroad_not_allowed")
         return
     await enqueue(
         conn,

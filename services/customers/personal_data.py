@@ -21,21 +21,33 @@ from shared.db import DbConn
 from . import storage
 from .crypto import Vault, VaultError
 from .domain import (
+    HOME_COUNTRY,
     PD_FIELDS,
     PURPOSES,
     SOURCES,
     AuditEntry,
     PdField,
     PurposeNotAllowed,
+    RecipientCountries,
     ReleasedField,
     check_release,
+    check_transfer,
     legal_basis,
-    obligation_basis,
-    open_obligation,
+    obligation_note,
+    placed_before_block,
     project,
     release_fields,
     source_fields,
 )
+
+# What the register adds when a blocked customer's data is released for an obligation that
+# was open before the block (an order already paid is still delivered, its support answered).
+OPEN_OBLIGATION_NOTE = "; processing is blocked: released only for an obligation already open"
+
+
+# The audit action of a read for a legal disclosure the law forbids telling the subject of
+# (Law 94-V art. 9; ``legal_disclosures``): the subject's own view of the trail leaves it out.
+CONFIDENTIAL_READ = "read_confidential"
 
 
 class CustomerUnavailable(Exception):
@@ -66,8 +78,9 @@ def now() -> datetime:
 
 
 class PdGate:
-    def __init__(self, vault: Vault) -> None:
+    def __init__(self, vault: Vault, countries: RecipientCountries | None = None) -> None:
         self.vault = vault
+        self.countries = countries or RecipientCountries(couriers={}, banks={})
 
     async def _data_key(self, conn: DbConn, customer_id: UUID) -> bytes:
         customer = await storage.get_customer(conn, customer_id)
@@ -85,8 +98,10 @@ class PdGate:
         purpose: str,
         actor: str,
         fields: Iterable[PdField] = PD_FIELDS,
+        action: str = "read",
     ) -> dict[str, Any]:
-        """Decrypt ``fields`` of a customer for ``purpose``; audited; refused off the list."""
+        """Decrypt ``fields`` of a customer for ``purpose``; audited (as ``action``: a read
+        the subject may not be told of is ``CONFIDENTIAL_READ``); refused off the list."""
         if purpose not in PURPOSES:
             raise PurposeNotAllowed("purpose is not on the closed list")
         asked = set(fields)
@@ -94,7 +109,7 @@ class PdGate:
         data_key = await self._data_key(conn, customer_id)
         sealed = await storage.get_fields(conn, customer_id, wanted)
         await storage.append_audit(
-            conn, AuditEntry(now(), actor, "read", customer_id, purpose, wanted)
+            conn, AuditEntry(now(), actor, action, customer_id, purpose, wanted)
         )
         return {
             field: _decode(field, self._open(data_key, customer_id, field, sealed))
@@ -159,15 +174,21 @@ class PdGate:
         order_ref: str | None = None,
         requested: frozenset[str] | None = None,
         basis: str | None = None,
+        reason: str | None = None,
+        open_obligation: bool = False,
+        audit_action: str = "read",
         order_placed_at: datetime | None = None,
     ) -> Release:
         """The minimal projection for (purpose, recipient kind), recorded in the register
         with ``basis`` as its legal basis when one is stated (a legal disclosure's art. 9
         ground), else the consent clause of the purpose.
 
-        A blocked customer's data is released only for an obligation: delivery or the status
-        mail of the order ``order_ref``, placed (``order_placed_at``) before the block
-        (``domain.open_obligation``; the register's legal basis then says so)."""
+        Refused for a blocked customer unless it serves an obligation already open: the
+        delivery or status mail of the order ``order_ref`` placed (``order_placed_at``)
+        before the block (``domain.placed_before_block``), or what the caller says is one
+        (``open_obligation``: support for an order still owed); the register notes it. Refused
+        for a recipient abroad without the customer's consent to transfers abroad
+        (``TransferAbroadNotAllowed``)."""
         allowed = (
             release_fields(purpose, kind)
             if requested is None
@@ -176,14 +197,9 @@ class PdGate:
         customer = await storage.get_customer(conn, customer_id)
         if customer is None or customer.status == "erased":
             raise CustomerUnavailable("unknown or erased customer")
-        basis = basis or legal_basis(purpose, customer.policy_version)
+        note = ""
         if customer.status == "blocked":
-            if not open_obligation(purpose, customer.blocked_at, order_ref, order_placed_at):
-                raise CustomerBlocked("processing is blocked")
-            assert order_ref is not None and customer.blocked_at is not None
-            basis = obligation_basis(
-                purpose, customer.policy_version, order_ref, customer.blocked_at
-            )
+            note = _blocked_note(customer, purpose, order_ref, order_placed_at, open_obligation)
         if purpose == "marketing":
             live = await storage.live_consents(conn, customer_id)
             if not live.get(f"marketing_{kind}", False):
@@ -191,8 +207,15 @@ class PdGate:
             current = await storage.current_policy(conn)
             if customer.policy_version != current.version:
                 raise PurposeNotAllowed("the customer has not accepted the current policy")
-        pd = await self.read_pd(conn, customer_id, purpose, actor, source_fields(allowed))
+        country = self.countries.of(kind, recipient)
+        if country != HOME_COUNTRY:
+            live = await storage.live_consents(conn, customer_id)
+            check_transfer(country, live.get("cross_border", False))
+        pd = await self.read_pd(
+            conn, customer_id, purpose, actor, source_fields(allowed), action=audit_action
+        )
         release_id = uuid4()
+        stated = basis or legal_basis(purpose, customer.policy_version, country)
         await storage.add_disclosure(
             conn,
             release_id=release_id,
@@ -201,7 +224,9 @@ class PdGate:
             purpose=purpose,
             fields=allowed,
             order_ref=order_ref,
-            legal_basis=basis,
+            legal_basis=stated + note,
+            country=country,
+            reason=reason,
         )
         return Release(release_id, customer.locale, project(allowed, pd))
 
@@ -216,7 +241,8 @@ class PdGate:
         """Batch release of one channel's contact (plus first name) for a campaign.
 
         Only active customers with a live consent for the channel (marketing: and the current
-        policy accepted) are released; the others are skipped. One query fetches the keys and
+        policy accepted; a provider abroad: and the consent to transfers abroad) are
+        released; the others are skipped. One query fetches the keys and
         sealed fields; the audit rows and the disclosure register are written in bulk. Call
         inside a transaction.
         """
@@ -226,8 +252,15 @@ class PdGate:
         marketing = purpose == "marketing"
         policy = (await storage.current_policy(conn)).version if marketing else None
         wanted = source_fields(allowed)
+        country = self.countries.of(channel, recipient)
+        abroad = country != HOME_COUNTRY  # only those who consented to transfers abroad
         rows = await storage.contact_sources(
-            conn, customer_ids, wanted, f"marketing_{channel}" if marketing else None, policy
+            conn,
+            customer_ids,
+            wanted,
+            f"marketing_{channel}" if marketing else None,
+            policy,
+            abroad=abroad,
         )
         at = now()
         actor = f"service:{recipient}"
@@ -250,8 +283,10 @@ class PdGate:
                     sorted(allowed),
                     None,
                     bases.setdefault(
-                        row["policy_version"], legal_basis(purpose, row["policy_version"])
+                        row["policy_version"],
+                        legal_basis(purpose, row["policy_version"], country),
                     ),
+                    country,
                 )
             )
         await storage.append_audit_many(conn, audit)
@@ -272,6 +307,23 @@ class PdGate:
         if any(source not in pd for field in allowed for source in SOURCES[field]):
             return None
         return ContactRelease(customer_id, uuid4(), row["locale"], project(allowed, pd))
+
+
+def _blocked_note(
+    customer: storage.CustomerRow,
+    purpose: str,
+    order_ref: str | None,
+    order_placed_at: datetime | None,
+    open_obligation: bool,
+) -> str:
+    """What the register adds to the basis of a blocked customer's release; refused unless
+    the release serves an obligation already open."""
+    if placed_before_block(purpose, customer.blocked_at, order_ref, order_placed_at):
+        assert order_ref is not None and customer.blocked_at is not None
+        return obligation_note(order_ref, customer.blocked_at)
+    if open_obligation:
+        return OPEN_OBLIGATION_NOTE
+    raise CustomerBlocked("processing is blocked")
 
 
 def _decode(field: str, value: str | None) -> Any:

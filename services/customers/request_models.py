@@ -30,7 +30,8 @@ from pydantic import (
 from shared.models import StrictBody
 from shared.text import plain_paragraphs, plain_text
 
-from .domain import PD_FIELDS, REQUIRED_PD, Channel, Locale, PdField, Purpose
+from .domain import PD_FIELDS, REQUIRED_PD, Channel, Locale, PdField, Purpose, SupportReason
+from .rights import Outcome, QueueStatus, RefusalReason, RequestKind
 
 
 def normalise_phone(value: str) -> str:
@@ -104,6 +105,8 @@ class RegisterRequest(StrictBody):
     delivery_address: DeliveryAddress
     accept_policy_version: Annotated[str, StringConstraints(max_length=40)]
     marketing: MarketingChoice = MarketingChoice()
+    # Transfers abroad (Law 94-V art. 16): separate from the rest, unticked, an explicit true.
+    cross_border_transfer: StrictBool = False
     locale: Locale = "ru"
 
 
@@ -137,7 +140,15 @@ class StaffLoginRequest(StrictBody):
 
 
 class ConsentsUpdate(StrictBody):
-    marketing: MarketingChoice
+    """Marketing per channel and the consent to transfers abroad; what is left out stays."""
+
+    marketing: MarketingChoice | None = None
+    cross_border_transfer: StrictBool | None = None
+
+    def grants(self) -> bool:
+        """Whether it gives a consent (new processing: the current policy must be accepted)."""
+        marketing = self.marketing is not None and (self.marketing.email or self.marketing.sms)
+        return marketing or self.cross_border_transfer is True
 
 
 class ReleaseRequest(StrictBody):
@@ -147,8 +158,15 @@ class ReleaseRequest(StrictBody):
     channel: Channel
     order_ref: Annotated[str, StringConstraints(max_length=64)] | None = None
     # When the order was placed: for a blocked customer, an order placed before the block is
-    # an open obligation whose status mail may still go (domain.open_obligation).
+    # an open obligation whose status mail may still go (domain.placed_before_block).
     order_placed_at: AwareDatetime | None = None
+
+
+class ContactLookup(StrictBody):
+    """Support asks for the contact of the customer of one order, saying why (a code)."""
+
+    order_id: UUID
+    reason: SupportReason
 
 
 class PolicyQuery(StrictBody):
@@ -299,3 +317,29 @@ class DeskPage(BaseModel):
 
 class LegalDisclosuresQuery(DeskPage):
     customer_id: UUID | None = None
+
+
+class ResolveIn(StrictBody):
+    """The desk's answer to a request: the outcome and the officer's reasoned words, which
+    the customer reads; a refusal names its reason."""
+
+    outcome: Outcome
+    answer: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+        AfterValidator(plain_paragraphs),
+    ]
+    reason: RefusalReason | None = None
+
+    @model_validator(mode="after")
+    def _refusal_has_a_reason(self) -> ResolveIn:
+        if self.outcome == "refused" and self.reason is None:
+            raise ValueError("a refusal needs a reason")
+        if self.outcome == "completed" and self.reason is not None:
+            raise ValueError("a reason is only for a refusal")
+        return self
+
+
+class RequestsQuery(DeskPage):
+    status: QueueStatus = "open"
+    kind: RequestKind | None = None

@@ -59,3 +59,18 @@ def request_due(
 
 def is_overdue(due: date, status: RequestStatus, today: date) -> bool:
     return status not in CLOSED and today > due
+
+
+# --- Answers of the privacy officer's desk ----------------------------------------------------
+
+Outcome = Literal["completed", "refused"]
+# Why a request is refused (the officer's answer says it in words as well).
+RefusalReason = Literal[
+    "open_obligation",  # art. 8(2): a contract still being performed (an order in delivery)
+    "legal_obligation",  # a law requires the data to be kept or processed
+    "decision_upheld",  # an objection reviewed: the automated decision was right
+    "identity_not_confirmed",
+    "unfounded",
+]
+# What the desk's queue shows: the open requests (default), all, or those of one status.
+QueueStatus = Literal["open", "all", "received", "in_progress", "deferred", "completed", "refused"]

@@ -65,6 +65,11 @@ def _request(row: asyncpg.Record) -> SubjectRequest:
     )
 
 
+def from_row(row: asyncpg.Record) -> SubjectRequest:
+    """A request of a row of ``subject_requests`` (for the desk's own queries)."""
+    return _request(row)
+
+
 # Kinds a customer files that the service answers at once (nothing for the desk to do).
 SELF_SERVICE_ANSWERS: dict[RequestKind, str] = {
     "access": "Everything held about you is in your export, at once:"

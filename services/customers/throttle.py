@@ -1,5 +1,5 @@
 """Sign-in throttling as the use cases apply it: check before the password is tried, count
-a failure, forget on success, purge what is stale.
+a failure, forget on success. Stale counters are retention's (``retention.py``).
 
 The answer is the same whether the account exists (the counter is keyed by the login tried),
 and a network's failures never slow the owner signing in from another network. Autocommit:
@@ -9,19 +9,13 @@ the counters must survive the refusal they cause.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
-
-from aiohttp import web
 
 from shared.db import DbConn
 
-from .background import chore_ctx
 from .domain import Throttling, backoff_delay_s
 from .storage import throttle as storage
 from .storage.throttle import NETWORK_WIDE, Realm
-
-PURGE_INTERVAL_S = 600
 
 
 class Throttled(Exception):
@@ -62,13 +56,3 @@ class SignInThrottle:
 
     async def succeeded(self, conn: DbConn, realm: Realm, network: str, account: bytes) -> None:
         await storage.clear_failures(conn, realm, network, account)
-
-
-def purge_ctx(rules: Throttling) -> Callable[[web.Application], AsyncIterator[None]]:
-    """A cleanup_ctx deleting stale counters every few minutes (any replica may; idempotent)."""
-
-    async def purge(conn: DbConn) -> bool:
-        await storage.purge_failures(conn, rules.forget_after_s)
-        return False
-
-    return chore_ctx("throttle-purge", purge, PURGE_INTERVAL_S)

@@ -1,5 +1,5 @@
-"""The notifications app: the event consumer, the outbox relay (erasure confirmations) and
-the internal export route."""
+"""The notifications app: the event consumer, the outbox relay (erasure confirmations),
+the internal export route and retention."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from services.notifications.keys import NOTIFIER, SETTINGS
 from services.notifications.mailer import SmtpSessions
 from services.notifications.notifier import Notifier
 from services.notifications.rendering import Renderer
+from services.notifications.retention import notifications_retention_ctx
 from shared.db import PG_POOL
 from shared.service import HTTP_CLIENT, add_consumer, add_outbox_relay, create_service_app
 
@@ -39,5 +40,6 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(notifier_ctx(settings, Renderer()))
     add_outbox_relay(app, settings)
     add_consumer(app, settings, messages.QUEUE, messages.event_handlers(app))
+    app.cleanup_ctx.append(notifications_retention_ctx(settings))
     app.router.add_get("/internal/customers/{customer_id}/export", export_customer)
     return app

@@ -21,3 +21,6 @@ class Settings(ServiceSettings):
     smtp_idle_timeout_s: float = Field(default=30.0, ge=0)
     mail_from: str = "Shop <no-reply@shop.kz>"
     public_base_url: str = "http://localhost:8080"
+    # The delivery log (customer id, kind, status, release id) is deleted after this long
+    # (services/notifications/retention.py).
+    delivery_log_retention_days: float = Field(default=365.0, ge=1)

@@ -40,12 +40,21 @@ async def record_delivery(conn: DbConn, delivery: Delivery) -> None:
 
 
 async def deliveries_of(conn: DbConn, customer_id: UUID) -> list[dict[str, Any]]:
+    """The customer's delivery log, oldest first (their export; services/notifications/
+    data_map.py): what was sent, skipped or failed and why, with the release it used."""
     rows = await conn.fetch(
-        "SELECT kind, channel, template, locale, status, order_ref, at FROM deliveries"
-        " WHERE customer_id = $1 ORDER BY at, notification_id",
+        "SELECT kind, channel, template, locale, status, reason, order_ref, release_id, at"
+        " FROM deliveries WHERE customer_id = $1 ORDER BY at, notification_id",
         customer_id,
     )
-    return [{**dict(row), "at": row["at"].isoformat()} for row in rows]
+    return [
+        {
+            **dict(row),
+            "release_id": str(row["release_id"]) if row["release_id"] else None,
+            "at": row["at"].isoformat(),
+        }
+        for row in rows
+    ]
 
 
 async def unlink_deliveries_of(conn: DbConn, customer_id: UUID) -> int:

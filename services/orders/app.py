@@ -1,5 +1,5 @@
 """The orders service's aiohttp app: routes, the event consumer, the outbox relay, the
-bank queue and the periodic maintenance task."""
+bank queue, the periodic maintenance task and the retention runs."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from .config import Settings
 from .handlers import add_routes
 from .keys import SETTINGS
 from .maintenance import maintenance_ctx
+from .retention import orders_retention_ctx
 
 
 def bank_queue_ctx(bank: str) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -43,4 +44,5 @@ def create_app(settings: Settings) -> web.Application:
     add_outbox_relay(app, settings)
     add_consumer(app, settings, messages.QUEUE, messages.event_handlers(app))
     app.cleanup_ctx.append(maintenance_ctx(settings))
+    app.cleanup_ctx.append(orders_retention_ctx(settings))
     return app

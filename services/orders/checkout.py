@@ -2,7 +2,9 @@
 
 Two transactions: (1) replay a known key, count the attempt, read the cart; then the catalog
 prices the lines (no transaction open); (2) claim the key and place the order. A refusal is
-a ``Refused`` naming why; the HTTP answer to each is the handler's business.
+a ``Refused`` naming why; the HTTP answer to each is the handler's business. A velocity
+refusal is an automated decision (Law 94-V art. 19-1): it is recorded (``decision_id`` in
+the refusal) so the customer can object to it and the privacy officer review it.
 """
 
 from __future__ import annotations
@@ -106,9 +108,9 @@ async def checkout(
             ref = await resolve_cart(conn)
             items = await storage.cart_items(conn, ref.cart_id) if ref.cart_id else []
             # Last: the counters are rows shared by a network, locked until the commit.
-            retry_after = await _velocity_wait(conn, settings, order)
-        if retry_after is not None:
-            raise Refused(Reason.TOO_MANY, retry_after_s=retry_after)  # the attempt counted
+            refusal = await _velocity_refusal(conn, settings, order)
+        if refusal is not None:
+            raise refusal  # the attempt counted, the decision recorded
         priced = price_cart(items, await prices({p for p, _ in items}))
         if order.payment_method == "card" and priced.lines and priced.total == 0:
             # A bank takes no payment of nothing; such an order goes as cash on delivery.
@@ -131,10 +133,14 @@ def _replay(row: asyncpg.Record, body_hash: str) -> Placed:
     return Placed(row["id"], row["status"], row["order_ref"], created=False)
 
 
-async def _velocity_wait(conn: DbConn, settings: Settings, order: CheckoutOrder) -> int | None:
-    """Seconds to wait when this checkout exceeds a velocity limit, else None.
+async def _velocity_refusal(
+    conn: DbConn, settings: Settings, order: CheckoutOrder
+) -> Refused | None:
+    """The refusal when this checkout exceeds a velocity limit, else None.
 
-    Attempts are counted by (customer, Idempotency-Key): retries of one request count once."""
+    Attempts are counted by (customer, Idempotency-Key): retries of one request count once,
+    and are the same recorded decision. The refusal names the seconds to wait and the
+    decision's id."""
     account_limit = settings.checkout_limit_per_account_per_min
     network_limit = settings.checkout_limit_per_network_per_min
     if not account_limit and not network_limit:
@@ -143,13 +149,26 @@ async def _velocity_wait(conn: DbConn, settings: Settings, order: CheckoutOrder)
     account, per_network, left_s = await storage.count_checkout(
         conn, attempt, order.customer_id, order.network if network_limit else None
     )
-    velocity = Velocity(
+    breach = Velocity(
         account=account,
         network=per_network,
         account_limit=account_limit,
         network_limit=network_limit,
+    ).breach()
+    if breach is None:
+        return None
+    rule, attempts, limit = breach
+    retry_after = max(1, math.ceil(left_s))
+    decision_id = await storage.record_decision(
+        conn,
+        customer_id=order.customer_id,
+        attempt=attempt,
+        rule=rule,
+        attempts=attempts,
+        limit_per_min=limit,
+        retry_after_s=retry_after,
     )
-    return max(1, math.ceil(left_s)) if velocity.exceeded else None
+    return Refused(Reason.TOO_MANY, retry_after_s=retry_after, decision_id=decision_id)
 
 
 async def _place(

@@ -18,7 +18,7 @@ class Settings(ServiceSettings):
     # The cart cookie is Secure unless turned off (plain-HTTP development only).
     cart_cookie_secure: bool = True
     cart_cookie_max_age_s: int = Field(default=30 * 24 * 3600, ge=60)
-    # Anonymous carts untouched for this long are deleted by `purge-carts`.
+    # Anonymous carts untouched for this long are deleted (retention, and `purge-carts`).
     cart_retention_s: int = Field(default=30 * 24 * 3600, ge=60)
 
     # --- card payments (the bank adapter on shop.payments, routing key bank.<code>) ---
@@ -38,6 +38,18 @@ class Settings(ServiceSettings):
     courier_confirm_timeout_s: int = Field(default=48 * 3600, ge=1)
     # Carts without any item untouched for this long are deleted (anonymous ones or not).
     empty_cart_retention_s: int = Field(default=24 * 3600, ge=60)
+
+    # --- retention (services/orders/retention.py; the shared periods in ServiceSettings) ---
+    # Checkout velocity counters and attempt ids: a counter counts for its minute only.
+    velocity_retention_s: int = Field(default=300, ge=60)
+    # Checkout statistics keep the client network (/24, /48) this long for fraud review;
+    # then the network is replaced by 0.0.0.0/0 and the day's counts per city merge.
+    network_stats_detail_days: float = Field(default=30.0, ge=1)
+    # A checkout's Idempotency-Key (and its order id) is kept this long for retries.
+    checkout_request_retention_days: float = Field(default=7.0, ge=1)
+    # An automated decision (a velocity refusal) is kept this long for an objection to it and
+    # the review (Law 94-V art. 19-1: 3 working days once objected).
+    decision_retention_days: float = Field(default=90.0, ge=7)
 
     # --- velocity limits of checkouts (policy 5.6); 0 turns a limit off ---
     checkout_limit_per_account_per_min: int = Field(default=5, ge=0)

@@ -6,16 +6,18 @@ Each takes the customer's id from a verified token; another customer's order is
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from shared.db import DbConn
+from shared.http import Problem
 
 from . import storage
 from .config import Settings
-from .documents import order_documents, order_summary
-from .domain import Cursor, IllegalTransition, Status, Trigger, encode_cursor
+from .documents import cart_line, dispatch_document, order_documents, order_summary
+from .domain import CatalogProduct, Cursor, IllegalTransition, Status, Trigger, encode_cursor
 from .workflow import OrderNotFound, apply_trigger
 
 
@@ -65,10 +67,30 @@ async def cancel_order(conn: DbConn, customer_id: UUID, order_id: UUID, settings
 
 
 async def export(conn: DbConn, customer_id: UUID, bank_public_url: str) -> dict[str, Any]:
-    """Everything orders holds about a customer: their orders and their cart."""
+    """Everything orders holds about a customer, the sections of its data map
+    (``services/orders/data_map.py``): their orders with lines, payment, status history and
+    dispatch, and their cart. Six queries however many orders there are (no query per order)."""
     rows = await storage.all_customer_orders(conn, customer_id)
     documents = await order_documents(conn, rows, bank_public_url)
-    cart_id = await storage.customer_cart(conn, customer_id)
-    items = await storage.cart_items(conn, cart_id) if cart_id else []
-    cart = [{"product_id": str(p), "quantity": q} for p, q in items]
-    return {"orders": documents, "cart": {"items": cart}}
+    dispatches = await storage.order_dispatches(conn, [row["id"] for row in rows])
+    for row, document in zip(rows, documents, strict=True):
+        document["dispatch"] = dispatch_document(dispatches.get(row["id"]))
+    cart = await storage.customer_cart_lines(conn, customer_id)
+    return {"orders": documents, "cart": [cart_line(line) for line in cart]}
+
+
+ProductLookup = Callable[[Collection[UUID]], Awaitable[Mapping[UUID, CatalogProduct]]]
+
+
+async def name_cart_lines(document: dict[str, Any], lookup: ProductLookup) -> None:
+    """Add the catalog's product names to the exported cart's lines, when the catalog answers
+    (a cart holds product ids only; without the catalog the ids and quantities still say it)."""
+    lines = document["cart"]
+    try:
+        found = await lookup({UUID(line["product_id"]) for line in lines})
+    except Problem:
+        return
+    for line in lines:
+        product = found.get(UUID(line["product_id"]))
+        if product is not None:
+            line["name"] = product.name

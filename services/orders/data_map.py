@@ -172,6 +172,21 @@ DATA_MAP = DataMap(
             reason="control of the lawfulness of payments (policy 5.6)",
             not_exported="a one-way hash, gone within minutes",
         ),
+        Holding(
+            table="automated_decisions",
+            link="customer_id",
+            holds="each checkout refused automatically by a velocity limit: which limit (account"
+            " or network), the count against it, the wait, when",
+            kind=Kind.LINKED,
+            section=None,
+            erasure=Erasure.DELETE,
+            retention="automated_decisions",
+            reason="an objection to an automated decision is reviewed on the clock (Law 94-V"
+            " Art. 19-1)",
+            not_exported="the refusal itself gave the customer the decision's id and what to do;"
+            " the privacy officer reads it when the customer objects",
+            erasure_note="deleted: an objection to it ends with the account",
+        ),
         replace(
             OUTBOX_HOLDING,
             erasure_note="published bodies naming the customer id are wiped at the erasure"

@@ -80,6 +80,28 @@ def _payment_url(
     return f"{bank_public_url.rstrip('/')}/pay/{payment['id']}"
 
 
+def dispatch_document(row: asyncpg.Record | None) -> dict[str, Any] | None:
+    """The delivery of an order as its export shows it (None: no dispatch asked yet)."""
+    if row is None:
+        return None
+    return {
+        "courier": row["courier"],
+        "status": row["status"],
+        "release_id": str(row["release_id"]) if row["release_id"] else None,
+        "requested_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+        "cancelled_at": row["cancelled_at"].isoformat() if row["cancelled_at"] else None,
+    }
+
+
+def cart_line(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "product_id": str(row["product_id"]),
+        "quantity": row["quantity"],
+        "added_at": row["added_at"].isoformat(),
+    }
+
+
 async def order_documents(
     conn: DbConn, rows: Sequence[asyncpg.Record], bank_public_url: str
 ) -> list[dict[str, Any]]:

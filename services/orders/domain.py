@@ -229,9 +229,16 @@ class Velocity:
 
     @property
     def exceeded(self) -> bool:
-        over_account = self.account_limit > 0 and self.account > self.account_limit
-        over_network = self.network_limit > 0 and self.network > self.network_limit
-        return over_account or over_network
+        return self.breach() is not None
+
+    def breach(self) -> tuple[Literal["account", "network"], int, int] | None:
+        """The limit this checkout went over, as (rule, attempts, limit); the account's first.
+        What an automated decision records (Law 94-V art. 19-1)."""
+        if self.account_limit > 0 and self.account > self.account_limit:
+            return "account", self.account, self.account_limit
+        if self.network_limit > 0 and self.network > self.network_limit:
+            return "network", self.network, self.network_limit
+        return None
 
 
 # --- order references -------------------------------------------------------------------

@@ -5,9 +5,10 @@ order still in delivery (placed, awaiting payment, paid, dispatched) or a refund
 confirmed by the bank. The customers service asks for them before it shreds
 (``GET /internal/customers/{id}/obligations``). Once it has shredded, ``CustomerErased``
 makes orders remove the id: orders stay for accounting (totals, lines, statuses), unlinked;
-the cart, the checkout keys, the account's velocity counters and its block state go; the
-retained outbox bodies that named the id are wiped. ``OrdersDepersonalised`` confirms it,
-quoting only the request id. Doing it twice changes nothing the second time.
+the cart, the checkout keys, the account's velocity counters, its automated decisions and
+its block state go; the retained outbox bodies that named the id are wiped.
+``OrdersDepersonalised`` confirms it, quoting only the request id. Doing it twice changes
+nothing the second time.
 
 ``STEPS`` is one step per table of ``data_map.DATA_MAP`` that the erasure changes, in the
 order they run (a table reached ``via`` its parent follows the parent's step); a test walks
@@ -46,6 +47,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("carts", storage.delete_customer_carts),
     ("checkout_requests", storage.delete_checkout_keys),
     ("checkout_velocity", storage.delete_account_velocity),
+    ("automated_decisions", storage.delete_customer_decisions),
     ("customer_blocks", blocking.forget_customer),
 )
 

@@ -1,4 +1,7 @@
-"""The app's periodic task: expire unpaid orders, raise unconfirmed dispatches, purge carts.
+"""The app's periodic task: expire unpaid orders, raise unconfirmed dispatches.
+
+What is kept only for a while (carts, velocity counters, statistics) is retention's
+(``retention.py``), not this task's.
 
 Every ``maintenance_interval_s`` one round runs each job in its own short transactions.
 Rows are taken with ``FOR UPDATE SKIP LOCKED`` and chosen by conditions that the job itself
@@ -25,7 +28,6 @@ from .domain import IllegalTransition, Status, Trigger
 from .workflow import apply_trigger
 
 BATCH = 100
-VELOCITY_KEEP_S = 300
 log = get_logger("orders.maintenance")
 
 
@@ -33,7 +35,6 @@ log = get_logger("orders.maintenance")
 class Round:
     expired: int
     flagged: int
-    carts: int
 
 
 async def expire_unpaid(pool: asyncpg.Pool, settings: Settings) -> int:
@@ -76,20 +77,10 @@ async def flag_unconfirmed(pool: asyncpg.Pool, settings: Settings) -> int:
             return done
 
 
-async def purge(pool: asyncpg.Pool, settings: Settings) -> int:
-    """Old anonymous carts, empty carts sooner, and velocity counters past their window."""
-    async with pool.acquire() as conn:
-        carts = await storage.purge_anonymous_carts(conn, settings.cart_retention_s)
-        carts += await storage.purge_empty_carts(conn, settings.empty_cart_retention_s)
-        await storage.purge_velocity(conn, VELOCITY_KEEP_S)
-    return carts
-
-
 async def run_once(pool: asyncpg.Pool, settings: Settings) -> Round:
     return Round(
         expired=await expire_unpaid(pool, settings),
         flagged=await flag_unconfirmed(pool, settings),
-        carts=await purge(pool, settings),
     )
 
 
@@ -97,9 +88,8 @@ async def _loop(pool: asyncpg.Pool, settings: Settings) -> None:
     while True:
         try:
             done = await run_once(pool, settings)
-            if done.expired or done.flagged or done.carts:
-                log.info("maintenance round", expired=done.expired, flagged=done.flagged,
-                         carts_purged=done.carts)  # fmt: skip
+            if done.expired or done.flagged:
+                log.info("maintenance round", expired=done.expired, flagged=done.flagged)
         except (asyncpg.PostgresError, OSError) as exc:
             log.warning("maintenance round failed", error=type(exc).__name__)
         await asyncio.sleep(settings.maintenance_interval_s)

@@ -28,11 +28,13 @@ from aiohttp import web
 from shared.contracts import Contract
 from shared.db import DbConn
 from shared.logging import get_logger
+from shared.messaging.dead import parked_now
 from shared.messaging.envelope import Decoded, PoisonMessage, copy_message, decode_message
 from shared.messaging.supervisor import ConsumerSupervisor, close_quietly, open_channel
 from shared.messaging.topology import (
     ATTEMPT_HEADER,
     EVENTS_EXCHANGE,
+    PARKED_AT_HEADER,
     dead_queue_name,
     declare_consumer_queues,
     quorum_arguments,
@@ -166,7 +168,10 @@ class Consumer:
     async def _park(self, message: AbstractIncomingMessage, *, reason: str, attempt: int) -> None:
         log.error("message parked in dead queue", reason=reason, queue=self.queue_name)
         await self._republish(
-            message, dead_queue_name(self.queue_name), attempt, {"x-shop-error": reason[:500]}
+            message,
+            dead_queue_name(self.queue_name),
+            attempt,
+            {"x-shop-error": reason[:500], PARKED_AT_HEADER: parked_now()},
         )
         await message.ack()
 

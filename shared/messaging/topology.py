@@ -5,7 +5,12 @@ For a consumer queue ``Q``:
   limit: a message that keeps crashing its consumer is dead-lettered to ``Q.dead``;
 - ``Q.retry.N`` holds a failed message for the N-th back-off delay, then dead-letters it
   back to ``Q`` (through the default exchange);
-- ``Q.dead`` keeps what failed every retry, for inspection and ``replay_dead``.
+- ``Q.dead`` keeps what failed every retry, for inspection and ``replay_dead``, for
+  ``dead_queue_retention_days``: the parking stamps it (``PARKED_AT_HEADER``) and each
+  service's retention run drops what was parked before the cutoff, counting it
+  (``shared.messaging.dead``). Not a broker TTL: a queue argument cannot change on a queue
+  that exists (a redeclaration with another TTL is refused), a policy needs the management
+  API, and the broker drops expired messages without telling anyone how many.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ EVENTS_EXCHANGE = "shop.events"
 DISPATCH_EXCHANGE = "shop.dispatch"
 PAYMENTS_EXCHANGE = "shop.payments"
 ATTEMPT_HEADER = "x-shop-attempt"
+# When a message was parked in its dead queue (milliseconds since the epoch, UTC).
+PARKED_AT_HEADER = "x-shop-parked-at"
 
 
 def courier_routing_key(courier: str) -> str:

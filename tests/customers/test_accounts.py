@@ -251,7 +251,12 @@ async def test_consents_get_and_put(shop: Shop) -> None:
     token = await shop.login("aigerim.test@example.kz")
     status, body = await shop.call("GET", "/api/customers/me/consents", token=token)
     assert status == 200
-    assert body == {"policy_version": POLICY_VERSION, "marketing": {"email": False, "sms": True}}
+    assert body == {
+        "policy_version": POLICY_VERSION,
+        "marketing": {"email": False, "sms": True},
+        "cross_border_transfer": False,
+        "recipients_abroad": [],
+    }
     status, body = await shop.call(
         "PUT",
         "/api/customers/me/consents",

@@ -34,6 +34,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/customers/me/requests"): "customer",
     ("POST", "/api/customers/me/requests"): "customer",
     ("POST", "/api/customers/policy/versions"): "privacy_officer",
+    ("GET", "/api/customers/privacy/requests"): "privacy_officer",
+    ("GET", "/api/customers/privacy/requests/{request_id}"): "privacy_officer",
+    ("POST", "/api/customers/privacy/requests/{request_id}/resolve"): "privacy_officer",
     ("GET", "/api/customers/privacy/breaches"): "privacy_officer",
     ("POST", "/api/customers/privacy/breaches"): "privacy_officer",
     ("GET", "/api/customers/privacy/breaches/{breach_id}"): "privacy_officer",
@@ -41,6 +44,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/customers/privacy/breaches/{breach_id}/notice-sent"): "privacy_officer",
     ("GET", "/api/customers/privacy/legal-disclosures"): "privacy_officer",
     ("POST", "/api/customers/privacy/legal-disclosures"): "privacy_officer",
+    ("POST", "/api/customers/support/contact-lookups"): "support",
     ("POST", "/internal/releases"): "internal",
 }
 CUSTOMER_BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -206,7 +210,7 @@ async def test_bad_tokens_are_refused_everywhere(shop: Shop) -> None:
     a = UUID(await shop.register())
     for name, token in bad_tokens(shop, a).items():
         for (method, path), who in ROUTES.items():
-            if who not in ("customer", "privacy_officer"):
+            if who not in ("customer", "privacy_officer", "support"):
                 continue
             url = path.replace("{breach_id}", str(uuid4())).replace("{request_id}", str(uuid4()))
             status, answer = await shop.call(method, url, token=token, json={})

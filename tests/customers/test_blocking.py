@@ -193,6 +193,13 @@ async def test_only_an_order_placed_before_the_block_gets_its_status_mail(shop: 
     before = datetime.now(UTC) - timedelta(minutes=5)
     await shop.call("POST", "/api/customers/me/block", token=token)
     after = datetime.now(UTC) + timedelta(seconds=1)
+    conn = await shop.db()
+    try:
+        blocked_at = (
+            await conn.fetchval("SELECT blocked_at FROM customers WHERE id = $1", UUID(customer_id))
+        ).isoformat(timespec="seconds")
+    finally:
+        await conn.close()
 
     status, released = await _release(shop, customer_id, order_placed_at=before.isoformat())
     assert status == 200, released
@@ -209,8 +216,10 @@ async def test_only_an_order_placed_before_the_block_gets_its_status_mail(shop: 
     _, register = await shop.call("GET", "/api/customers/me/disclosures", token=token)
     (item,) = register["items"]
     assert item["order_ref"] == "KZ-1001" and item["purpose"] == "service_communication"
-    assert item["legal_basis"].startswith(
-        "open obligation under Law 94-V art. 8(2): order KZ-1001 was placed before"
+    assert item["legal_basis"].startswith("consent to policy 2026-11-01")
+    assert item["legal_basis"].endswith(
+        "; processing is blocked: released for an open obligation under Law 94-V art. 8(2),"
+        f" order KZ-1001 was placed before the block of {blocked_at}"
     )
 
     await shop.call("DELETE", "/api/customers/me/block", token=token)

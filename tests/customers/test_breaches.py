@@ -7,8 +7,9 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
+from services.customers import storage
 from tests.customers.conftest import MakeShop, Shop
 from tests.customers.desk_helpers import audit_rows, officer, staff_member
 
@@ -160,6 +161,25 @@ async def test_blocked_subjects_are_withheld_from_the_notice(shop: Shop) -> None
     status, draft = await shop.call("GET", f"{BREACHES}/{created['id']}/notice", token=desk.token)
     assert status == 200
     assert draft["subjects"] == [] and draft["withheld"] == {"erased": 0, "blocked": 1}
+
+
+async def test_a_shredded_subject_is_counted_not_listed(shop: Shop) -> None:
+    kept = await shop.register()
+    shredded = await shop.register(email="bolat@example.kz", phone="+77019998877")
+    conn = await shop.db()
+    try:
+        await storage.delete_key(conn, UUID(shredded))  # as erasure shreds
+    finally:
+        await conn.close()
+    desk = await officer(shop)
+    _, created = await shop.call(
+        "POST", BREACHES, token=desk.token,
+        json=breach(datetime.now(UTC), customer_ids=[kept, shredded]),
+    )  # fmt: skip
+    status, draft = await shop.call("GET", f"{BREACHES}/{created['id']}/notice", token=desk.token)
+    assert status == 200
+    assert [s["phone"] for s in draft["subjects"]] == ["+77012345678"]
+    assert draft["withheld"] == {"erased": 1, "blocked": 0}
 
 
 async def test_the_description_and_the_subjects_never_reach_the_logs(

@@ -87,6 +87,9 @@ async def test_a_confidential_disclosure_names_its_law_and_stays_out_of_the_cust
     assert open_one["release_id"] in released and secret["release_id"] not in released
     _, export = await shop.call("GET", "/api/customers/me/export", token=token)
     assert secret["release_id"] not in str(export) and open_one["release_id"] in str(export)
+    # The read behind it is audited as one the subject may not be told of.
+    reads = [r for r in await audit_rows(shop, customer) if r["purpose"] == "legal_request"]
+    assert sorted(r["action"] for r in reads) == ["read", "read_confidential"]
 
     # The desk keeps both, newest first, one customer's on request, page by page.
     other = await shop.register(email="bolat@example.kz", phone="+77019998877")

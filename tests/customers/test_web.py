@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -14,11 +15,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from multidict import CIMultiDictProxy
 from yarl import URL
 
 from services.customers.web.security import CSP
-from tests.customers.conftest import INTERNAL_TOKEN, Shop, registration
+from shared.service import running_app
+from tests.customers.conftest import INTERNAL_TOKEN, MakeShop, Shop, registration
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]*)"')
 
@@ -410,6 +413,22 @@ async def test_consents_page_changes_marketing(browser: Browser, shop: Shop) -> 
     assert consents["marketing"] == {"email": False, "sms": True}
 
 
+async def test_consents_page_asks_for_transfers_abroad_apart(browser: Browser, shop: Shop) -> None:
+    await signed_up(browser)
+    page = await browser.get("/account/consents")
+    inputs = {i["name"]: i for i in parse_inputs(page.text).inputs}
+    assert "checked" not in inputs["cross_border_transfer"]  # unticked, its own box
+    assert "Сейчас все получатели данных находятся в Казахстане" in page.text
+    saved = await browser.post(
+        "/account/consents", {"csrf_token": page.csrf(), "cross_border_transfer": "on"}
+    )
+    assert saved.status == 303
+    token = await shop.login("aigerim.web@example.kz")
+    _, consents = await shop.call("GET", "/api/customers/me/consents", token=token)
+    assert consents["cross_border_transfer"] is True
+    assert consents["marketing"] == {"email": False, "sms": False}
+
+
 async def test_disclosure_register_and_download(browser: Browser, shop: Shop) -> None:
     await signed_up(browser)
     page = await browser.get("/account/disclosures")
@@ -446,6 +465,131 @@ async def test_disclosure_register_and_download(browser: Browser, shop: Shop) ->
     assert set(document) >= {"profile", "consents", "disclosures", "orders", "notifications"}
     assert document["profile"]["email"] == "aigerim.web@example.kz"
     assert document["disclosures"][0]["order_ref"] == "KZ-2002"
+
+
+ORDERS_EXPORT = {
+    "orders": [
+        {
+            "id": "9d7f4c1e-3d0a-4d5e-9a51-0d0c8c2b6a11",
+            "order_ref": "KZ-3003",
+            "status": "delivered",
+            "total": {"amount": 300_000, "currency": "KZT"},
+            "created_at": "2026-12-01T10:00:00+00:00",
+            "items": [
+                {
+                    "product_id": "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9",
+                    "sku": "VIT-D3",
+                    "name": "Витамин D3",
+                    "quantity": 2,
+                    "unit_price": {"amount": 150_000, "currency": "KZT"},
+                    "line_total": {"amount": 300_000, "currency": "KZT"},
+                }
+            ],
+            "payment": {"method": "cash_on_delivery"},
+            "delivery": {"courier": "sandbox"},
+            "dispatch": {"courier": "sandbox", "status": "delivered"},
+            "history": [
+                {"status": "placed", "at": "2026-12-01T10:00:00+00:00", "cause": "checkout"},
+                {"status": "delivered", "at": "2026-12-02T09:30:00+00:00", "cause": "courier"},
+            ],
+        }
+    ],
+    "cart": [
+        {
+            "product_id": "1c2d3e4f-5061-4728-93a4-b5c6d7e8f901",
+            "name": "Омега-3",
+            "quantity": 1,
+            "added_at": "2026-12-02T12:00:00+00:00",
+        }
+    ],
+}
+NOTIFICATIONS_EXPORT = {
+    "notifications": [
+        {
+            "kind": "order_delivered",
+            "channel": "email",
+            "template": "order_delivered",
+            "locale": "ru",
+            "status": "sent",
+            "reason": None,
+            "order_ref": "KZ-3003",
+            "release_id": None,
+            "at": "2026-12-02T09:31:00+00:00",
+        }
+    ]
+}
+
+
+@pytest.fixture
+async def held_elsewhere() -> AsyncIterator[tuple[str, str]]:
+    """Stand-ins of the orders and notifications export routes (their contract only; the
+    real services answer in tests/e2e/test_export.py)."""
+    urls = []
+    async with contextlib.AsyncExitStack() as stack:
+        for document in (ORDERS_EXPORT, NOTIFICATIONS_EXPORT):
+            app = web.Application()
+
+            async def answer(_: web.Request, document: dict[str, Any] = document) -> web.Response:
+                return web.json_response(document)
+
+            app.router.add_get("/internal/customers/{customer_id}/export", answer)
+            urls.append(await stack.enter_async_context(running_app(app)))
+        yield urls[0], urls[1]
+
+
+async def test_export_page_shows_every_section_in_each_language(
+    shop_factory: MakeShop, held_elsewhere: tuple[str, str]
+) -> None:
+    orders_url, notifications_url = held_elsewhere
+    shop = await shop_factory(orders_url=orders_url, notifications_url=notifications_url)
+    browser = Browser(shop.url)
+    try:
+        await signed_up(browser)
+        token = await shop.login("aigerim.web@example.kz")
+        status, _ = await shop.call(
+            "POST", "/api/customers/me/requests", token=token, json={"kind": "objection"}
+        )
+        assert status == 201
+        page = await browser.get("/account/export")
+        assert page.status == 200
+        assert_security_headers(page)
+        ru = page.text
+        for text in (
+            *("Профиль", "Жумабекова", "проспект Тауке хана", "Согласия", "Заказы", "KZ-3003"),
+            *("доставлен", "Витамин D3", "3\u00a0000,00\u00a0₸", "наличными при получении"),
+            *("Корзина", "Омега-3", "Уведомления", "заказ доставлен", "Мои запросы"),
+            *("возражение", "Входы в аккаунт", "Кто пользовался моими данными", "вы"),
+            *("идентификация", "Скачать (JSON)"),
+        ):
+            assert text in ru, text
+        assert "Этот раздел сейчас недоступен" not in ru and 'role="alert"' not in ru
+        kk = (await browser.get("/account/export?lang=kk")).text
+        for text in ("Тапсырыстар", "жеткізілді", "Себет", "Менің сұрауларым", "қарсылық"):
+            assert text in kk, text
+        en = (await browser.get("/account/export?lang=en")).text
+        for text in ("Who used my data", "delivered", "Cart", "objection", "cash on delivery"):
+            assert text in en, text
+    finally:
+        await browser.close()
+
+
+async def test_export_page_says_what_a_silent_service_left_out(
+    shop_factory: MakeShop, held_elsewhere: tuple[str, str]
+) -> None:
+    orders_url, _ = held_elsewhere
+    shop = await shop_factory(orders_url=orders_url, notifications_url="http://127.0.0.1:9")
+    browser = Browser(shop.url)
+    try:
+        await signed_up(browser)
+        page = await browser.get("/account/export?lang=en")
+        assert page.status == 200
+        assert "KZ-3003" in page.text and "This section is unavailable right now." in page.text
+        assert "not everything is shown" in page.text
+        download = json.loads((await browser.get("/account/export/my-data.json")).text)
+        assert download["complete"] is False and set(download["notes"]) == {"notifications"}
+        assert download["orders"][0]["order_ref"] == "KZ-3003"
+    finally:
+        await browser.close()
 
 
 # --- Block and delete: pages that record a request -------------------------------------------

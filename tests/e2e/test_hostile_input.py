@@ -63,6 +63,23 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/api/customers/me/policy-acceptance", {"version": MARK}),
     ("PATCH", "/api/customers/me", {"first_name": MARK, "delivery_address": ADDRESS}),
     ("PUT", "/api/customers/me/consents", {"marketing": {"email": False, "sms": False}}),
+    ("POST", "/api/customers/me/requests", {"kind": "objection", "detail": MARK}),
+    ("POST", "/api/customers/support/contact-lookups", {"order_id": SOME_ID, "reason": MARK}),
+    (
+        "POST",
+        "/api/customers/privacy/requests/{request_id}/resolve",
+        {"outcome": "refused", "answer": MARK, "reason": "unfounded"},
+    ),
+    (
+        "POST",
+        "/api/customers/privacy/breaches",
+        {"description": MARK, "detected_at": "2026-03-20T10:00:00+05:00", "measures": MARK},
+    ),
+    (
+        "POST",
+        "/api/customers/privacy/legal-disclosures",
+        {"customer_id": SOME_ID, "authority": MARK, "basis": MARK, "fields": ["phone"]},
+    ),
     ("POST", "/api/orders/cart/items", {"product_id": SOME_ID, "quantity": 1}),
     (
         "POST",
@@ -80,12 +97,15 @@ BODYLESS = {
     ("POST", "/api/customers/token/refresh"),  # the refresh cookie only
     ("POST", "/api/customers/logout"),  # the refresh cookie only
     ("POST", "/api/orders/{order_id}/cancel"),
+    ("POST", "/api/customers/privacy/breaches/{breach_id}/notice-sent"),
     ("DELETE", "/api/orders/cart/items/{product_id}"),
 }
 
 
 def concrete(route: str) -> str:
-    return route.format(id=SOME_ID, bank="sandbox", courier="sandbox")
+    return route.format(
+        id=SOME_ID, request_id=SOME_ID, breach_id=SOME_ID, bank="sandbox", courier="sandbox"
+    )
 
 
 async def test_the_battery_covers_every_public_route(shop: Stack) -> None:
@@ -163,7 +183,12 @@ async def customer(shop: Stack) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
 
 
-STAFF_ROLES = {"/api/catalog/": "catalog_manager", "/api/customers/policy/": "privacy_officer"}
+STAFF_ROLES = {
+    "/api/catalog/": "catalog_manager",
+    "/api/customers/policy/": "privacy_officer",
+    "/api/customers/privacy/": "privacy_officer",
+    "/api/customers/support/": "support",
+}
 
 
 def _credentials(shop: Stack, path: str, customer: dict[str, str]) -> dict[str, str]:

@@ -335,6 +335,10 @@ async def test_export_lists_the_delivery_log(
         ("order_delivered", "SH-8008", "sent"),
         ("order_dispatched", "SH-8009", "sent"),
     ]
-    assert set(items[0]) == {"kind", "channel", "template", "locale", "status", "order_ref", "at"}
+    assert set(items[0]) == {
+        *("kind", "channel", "template", "locale", "status", "reason", "order_ref"),
+        *("release_id", "at"),
+    }
     assert items[0]["channel"] == "email" and items[0]["locale"] == "kk"
+    assert items[0]["reason"] is None and items[0]["release_id"] is not None
     assert "export@mail.kz" not in str(body) and "Export" not in str(body)

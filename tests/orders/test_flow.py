@@ -362,8 +362,14 @@ async def test_listing_pages_newest_first(orders: Orders) -> None:
 
 
 async def test_internal_export_of_a_customer(orders: Orders) -> None:
-    customer = uuid4()
+    customer, other = uuid4(), uuid4()
     placed = await orders.placed_order(customer)
+    theirs = await orders.placed_order(other)
+    in_cart = orders.catalog.add("Zinc 25 mg", 90_000)
+    status, _, _ = await orders.add_item(in_cart, 3, orders.auth(customer))
+    assert status == 200
+    status, _, _ = await orders.add_item(orders.catalog.add("Iron", 1_000), 1, orders.auth(other))
+    assert status == 200
     path = f"/internal/customers/{customer}/export"
     status, _, _ = await orders.call("GET", path)
     assert status == 403
@@ -374,7 +380,13 @@ async def test_internal_export_of_a_customer(orders: Orders) -> None:
     )
     assert status == 200
     assert [o["id"] for o in export["orders"]] == [placed["id"]]
-    assert export["orders"][0] == await orders.order(customer, placed["id"])
+    order = await orders.order(customer, placed["id"])
+    assert export["orders"][0] == {**order, "dispatch": None}
+    assert [h["status"] for h in export["orders"][0]["history"]] == ["placed"]
+    assert [(i["name"], i["quantity"]) for i in export["orders"][0]["items"]] == [("Vitamin C", 2)]
+    [line] = export["cart"]
+    assert (line["product_id"], line["name"], line["quantity"]) == (str(in_cart), "Zinc 25 mg", 3)
+    assert theirs["id"] not in str(export) and "Iron" not in str(export)
 
 
 async def test_orders_hold_no_personal_data(orders: Orders) -> None:

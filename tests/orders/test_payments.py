@@ -15,10 +15,11 @@ import asyncpg
 import pytest
 
 from deploy.sandbox_bank import SandboxBank
-from services.orders import maintenance
+from services.orders import maintenance, retention
 from shared.contracts import DispatchRefused, StockReserved
 from shared.db import create_pool
 from shared.messaging import PAYMENTS_EXCHANGE
+from shared.retention import run_one
 from shared.signing import signed_headers
 from tests.orders.conftest import BANK_PUBLIC_URL, BANK_SECRET, EventTap, Orders
 
@@ -367,6 +368,7 @@ async def test_velocity_limits_refuse_bursts(orders: Orders) -> None:
 
 
 async def test_velocity_counters_are_purged_after_a_few_minutes(orders: Orders) -> None:
+    """Retention's velocity rules (velocity_retention_s, 5 minutes) delete past windows."""
     for n in range(2):
         customer = uuid4()
         await orders.add_item(orders.catalog.add("Gauze", 1_000), 1, orders.auth(customer))
@@ -386,7 +388,9 @@ async def test_velocity_counters_are_purged_after_a_few_minutes(orders: Orders) 
             "UPDATE checkout_velocity SET window_start = window_start - interval '10 minutes'"
             " WHERE scope = 'account'"
         )
-        await maintenance.run_once(pool, orders.settings)
+        for rule in retention.RULES:
+            if rule.table in ("checkout_velocity", "checkout_attempts"):
+                await run_one(pool, rule, orders.settings)
         left = await conn.fetch("SELECT scope, attempts FROM checkout_velocity")
         assert [(r["scope"], r["attempts"]) for r in left] == [("network", 2)]
         assert await conn.fetchval("SELECT count(*) FROM checkout_attempts") == 1
@@ -445,7 +449,10 @@ async def test_ip_statistics_keep_the_network_and_city_only(
     assert "customer_id" not in columns and "order_id" not in columns
 
 
-async def test_maintenance_purges_old_and_empty_carts(orders: Orders) -> None:
+@pytest.mark.parametrize("orders_overrides", [{"retention_interval_s": 0.1}])
+async def test_retention_purges_old_and_empty_carts(orders: Orders) -> None:
+    """The app's retention schedule (a short interval here) deletes an anonymous cart past
+    cart_retention_s and an empty one past empty_cart_retention_s, and records the runs."""
     status, _, response = await orders.add_item(orders.catalog.add("Soap", 500), 1, {})
     assert status == 200
     old_cart = UUID(response.cookies["cart_id"].value)
@@ -462,12 +469,19 @@ async def test_maintenance_purges_old_and_empty_carts(orders: Orders) -> None:
         await conn.execute(
             "UPDATE carts SET updated_at = now() - interval '2 days' WHERE id = $1", empty_cart
         )
-        await asyncio.sleep(0.5)  # a maintenance round or more
-        left = {r["id"] for r in await conn.fetch("SELECT id FROM carts")}
+        for _ in range(200):  # until a scheduled run has taken both (no timing assumed)
+            left = {r["id"] for r in await conn.fetch("SELECT id FROM carts")}
+            if old_cart not in left and empty_cart not in left:
+                break
+            await asyncio.sleep(0.05)
+        recorded = await conn.fetchval(
+            "SELECT sum(count) FROM retention_runs WHERE kind IN ('anonymous_carts', 'empty_carts')"
+        )
     finally:
         await conn.close()
     assert old_cart not in left and empty_cart not in left
     assert fresh_cart in left
+    assert recorded == 2
 
 
 @pytest.mark.parametrize("orders_overrides", [{"bank_secrets": {}}])

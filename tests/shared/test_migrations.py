@@ -23,6 +23,7 @@ async def test_concurrent_runners_apply_each_migration_once(servers, tmp_path):
             "demo/0002_b",
             "shared/0001_messaging",
             "shared/0002_access_revocations",
+            "shared/0003_retention",
         ]
         (tmp_path / "0003_c.sql").write_text("ALTER TABLE b ADD COLUMN note text;")
         assert await migrate(dsn, tmp_path, "demo") == ["demo/0003_c"]

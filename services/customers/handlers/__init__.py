@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import auth, blocking, internal, me, policy, privacy, requests
+from . import auth, blocking, internal, me, policy, privacy, requests, support
 
 
 def add_routes(app: web.Application) -> None:
@@ -29,6 +29,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{prefix}/me/requests", requests.post_request)
     app.router.add_get(f"{prefix}/me/requests", requests.get_requests)
     desk = f"{prefix}/privacy"
+    app.router.add_get(f"{desk}/requests", privacy.list_requests)
+    app.router.add_get(f"{desk}/requests/{{request_id}}", privacy.get_request)
+    app.router.add_post(f"{desk}/requests/{{request_id}}/resolve", privacy.resolve_request)
     app.router.add_get(f"{desk}/breaches", privacy.list_breaches)
     app.router.add_post(f"{desk}/breaches", privacy.post_breach)
     app.router.add_get(f"{desk}/breaches/{{breach_id}}", privacy.get_breach)
@@ -36,6 +39,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{desk}/breaches/{{breach_id}}/notice-sent", privacy.post_notice_sent)
     app.router.add_get(f"{desk}/legal-disclosures", privacy.list_legal_disclosures)
     app.router.add_post(f"{desk}/legal-disclosures", privacy.post_legal_disclosure)
+    app.router.add_post(f"{prefix}/support/contact-lookups", support.post_contact_lookup)
     app.router.add_post(f"{prefix}/me/block", blocking.block_me)
     app.router.add_delete(f"{prefix}/me/block", blocking.unblock_me)
     officer_block = f"{desk}/customers/{{customer_id}}/block"

@@ -11,10 +11,13 @@ from shared.http import Handler, Problem, problem_response, route_path
 
 from .. import storage
 from ..accounts import PolicyAcceptanceRequired, PolicyMismatch
-from ..domain import PurposeNotAllowed
+from ..domain import PurposeNotAllowed, TransferAbroadNotAllowed
 from ..personal_data import CustomerBlocked, CustomerUnavailable
 from ..subject_requests import RequestNotFound
+from ..support import OrderClosed, OrderNotFound, OrdersUnavailable
 from ..throttle import Throttled
+
+TRANSFER_ABROAD_NOT_ALLOWED = "transfer-abroad-not-allowed"
 
 POLICY_ACCEPTANCE_REQUIRED = "policy-acceptance-required"
 
@@ -30,8 +33,27 @@ async def domain_errors(request: web.Request, handler: Handler) -> web.StreamRes
         raise Problem(404, "Not found", "No such request.") from None
     except CustomerBlocked:
         raise Problem(409, "Blocked", "Processing of this customer's data is blocked.") from None
+    except TransferAbroadNotAllowed as exc:
+        raise Problem(
+            403,
+            "Transfer abroad not allowed",
+            "The recipient is outside Kazakhstan and the customer has not consented to"
+            " transfers abroad (Law 94-V art. 16).",
+            type=TRANSFER_ABROAD_NOT_ALLOWED,
+            country=exc.country,
+        ) from None
     except PurposeNotAllowed as exc:
         raise Problem(403, "Purpose not allowed", str(exc)) from None
+    except OrderNotFound:
+        raise Problem(404, "Not found", "No such order.") from None
+    except OrderClosed:
+        raise Problem(
+            409,
+            "Order closed",
+            "This order was closed too long ago for support to contact its customer.",
+        ) from None
+    except OrdersUnavailable:
+        raise Problem(503, "Orders unavailable", "The orders service did not answer.") from None
     except storage.Conflict:
         raise Problem(
             409, "Already registered", "An account with this email or phone already exists."

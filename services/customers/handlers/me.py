@@ -51,9 +51,12 @@ async def put_consents(request: web.Request) -> web.Response:
     body = await read_json(request, ConsentsUpdate)
     accounts = request.app[ACCOUNTS]
     async with request.app[PG_POOL].acquire() as conn, conn.transaction():
-        if body.marketing.email or body.marketing.sms:  # withdrawing is always possible
+        if body.grants():  # withdrawing is always possible
             await accounts.require_current_policy(conn, customer_id)
-        await accounts.set_marketing(conn, customer_id, body.marketing)
+        if body.marketing is not None:
+            await accounts.set_marketing(conn, customer_id, body.marketing)
+        if body.cross_border_transfer is not None:
+            await accounts.set_cross_border(conn, customer_id, body.cross_border_transfer)
         consents = await accounts.consents(conn, customer_id)
     return json_response(consents)
 

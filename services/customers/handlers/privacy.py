@@ -1,5 +1,6 @@
-"""The privacy officer's desk (role privacy_officer): the breach register and its notices,
-legal disclosures to state bodies. The handlers parse, call the use case, answer."""
+"""The privacy officer's desk (role privacy_officer): the queue of data-subject requests and
+their answers, the breach register and its notices, legal disclosures to state bodies. The
+handlers parse, call the use case, answer."""
 
 from __future__ import annotations
 
@@ -12,9 +13,16 @@ from shared.db import PG_POOL
 from shared.http import Problem, json_response, query_model, read_json
 from shared.logging import get_logger
 
-from .. import breaches, legal_disclosures
+from .. import breaches, legal_disclosures, request_desk, subject_requests
 from ..keys import ACCOUNTS, SETTINGS
-from ..request_models import BreachIn, DeskPage, LegalDisclosureIn, LegalDisclosuresQuery
+from ..request_models import (
+    BreachIn,
+    DeskPage,
+    LegalDisclosureIn,
+    LegalDisclosuresQuery,
+    RequestsQuery,
+    ResolveIn,
+)
 
 ROLE = "privacy_officer"
 NO_STORE = {"Cache-Control": "no-store"}
@@ -26,6 +34,70 @@ def path_uuid(request: web.Request, name: str) -> UUID:
         return UUID(request.match_info[name])
     except ValueError:
         raise Problem(404, "Not found", "No such resource.") from None
+
+
+# --- Requests of data subjects --------------------------------------------------------------
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    require_role(request, ROLE)
+    query = query_model(request, RequestsQuery)
+    async with request.app[PG_POOL].acquire() as conn:
+        page = await request_desk.queue(
+            conn, status=query.status, kind=query.kind, limit=query.limit, cursor=query.cursor
+        )
+    return json_response({"items": page.items, "next_cursor": page.next_cursor}, headers=NO_STORE)
+
+
+async def get_request(request: web.Request) -> web.Response:
+    """One request with the customer's own words (the read is audited)."""
+    officer = require_role(request, ROLE)
+    request_id = path_uuid(request, "request_id")
+    try:
+        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+            item = await request_desk.one_request(
+                conn, request.app[ACCOUNTS].gate, request_id, officer.subject
+            )
+    except subject_requests.RequestNotFound:
+        raise Problem(404, "Not found", "No such request.") from None
+    return json_response(item, headers=NO_STORE)
+
+
+async def resolve_request(request: web.Request) -> web.Response:
+    officer = require_role(request, ROLE)
+    request_id = path_uuid(request, "request_id")
+    body = await read_json(request, ResolveIn)
+    try:
+        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+            answered = await request_desk.resolve(
+                conn,
+                request.app[ACCOUNTS],
+                request_id,
+                outcome=body.outcome,
+                answer=body.answer,
+                reason=body.reason,
+                officer=officer.subject,
+            )
+    except subject_requests.RequestNotFound:
+        raise Problem(404, "Not found", "No such request.") from None
+    except request_desk.NotForTheDesk:
+        raise Problem(
+            409,
+            "Not answered at the desk",
+            "Block, unblock and erasure requests close through their own routes;"
+            " access requests answer themselves.",
+        ) from None
+    except request_desk.AlreadyAnswered:
+        raise Problem(409, "Already answered", "This request is completed or refused.") from None
+    # Never the answer: staff words about a person.
+    log.info(
+        "request answered",
+        request_id=str(request_id),
+        kind=answered.kind,
+        outcome=answered.status,
+        reason=answered.reason,
+    )
+    return json_response(request_desk.desk_item(answered), headers=NO_STORE)
 
 
 # --- Breach register -----------------------------------------------------------------------

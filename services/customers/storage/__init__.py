@@ -26,7 +26,7 @@ from .breaches import (
     page_of_breaches,
     set_subject_release,
 )
-from .consents import add_consent, consent_history, live_consents
+from .consents import add_consent, consent_history, latest_record, live_consents
 from .customers import (
     BlockState,
     Conflict,
@@ -59,15 +59,19 @@ from .policy import Policy, current_policy, insert_policy, latest_effective_date
 from .releases import (
     add_disclosure,
     add_disclosures_many,
+    claim_transfer_notice,
     contact_sources,
     disclosures,
     order_cancelled,
     remember_cancelled_order,
+    transfer_notice_filed,
 )
 from .requests import (
     customer_requests,
+    desk_requests,
     get_request,
     insert_request,
+    lock_request,
     open_requests,
     update_request,
 )
@@ -96,6 +100,7 @@ __all__ = [
     "append_audit_many",
     "breach_subjects",
     "chain_pending_audit",
+    "claim_transfer_notice",
     "consent_history",
     "contact_sources",
     "count_keys_not_at",
@@ -103,6 +108,7 @@ __all__ = [
     "customer_requests",
     "delete_fields",
     "delete_key",
+    "desk_requests",
     "disclosures",
     "end_web_sessions",
     "find_login",
@@ -122,8 +128,10 @@ __all__ = [
     "keys_to_rewrap",
     "known_customers",
     "latest_effective_date",
+    "latest_record",
     "live_consents",
     "lock_block_state",
+    "lock_request",
     "lock_session",
     "mark_notice_sent",
     "mark_rotated",
@@ -141,6 +149,7 @@ __all__ = [
     "seal_all_pending_audit",
     "set_block_state",
     "set_subject_release",
+    "transfer_notice_filed",
     "update_customer",
     "update_request",
     "update_staff_hash",

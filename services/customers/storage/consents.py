@@ -44,3 +44,13 @@ async def consent_history(conn: DbConn, customer_id: UUID) -> list[dict[str, Any
         customer_id,
     )
     return [dict(row) for row in rows]
+
+
+async def latest_record(conn: DbConn, customer_id: UUID, kind: str) -> dict[str, Any] | None:
+    """The record of the customer's latest consent of ``kind`` (what they agreed to last)."""
+    record: dict[str, Any] | None = await conn.fetchval(
+        "SELECT record FROM consents WHERE customer_id = $1 AND kind = $2 ORDER BY id DESC LIMIT 1",
+        customer_id,
+        kind,
+    )
+    return record

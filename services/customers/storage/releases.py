@@ -24,10 +24,12 @@ async def add_disclosure(
     fields: Iterable[str],
     order_ref: str | None,
     legal_basis: str,
+    country: str = "KZ",
+    reason: str | None = None,
 ) -> None:
     await conn.execute(
         "INSERT INTO disclosures (release_id, customer_id, recipient, purpose, fields,"
-        " order_ref, legal_basis) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        " order_ref, legal_basis, country, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         release_id,
         customer_id,
         recipient,
@@ -35,6 +37,8 @@ async def add_disclosure(
         sorted(fields),
         order_ref,
         legal_basis,
+        country,
+        reason,
     )
 
 
@@ -43,7 +47,7 @@ async def disclosures(conn: DbConn, customer_id: UUID) -> list[dict[str, Any]]:
     forbids telling them of (``legal_disclosures.confidential``)."""
     rows = await conn.fetch(
         "SELECT d.release_id, d.recipient, d.purpose, d.fields, d.at, d.order_ref,"
-        " d.legal_basis FROM disclosures d WHERE d.customer_id = $1"
+        " d.legal_basis, d.country, d.reason FROM disclosures d WHERE d.customer_id = $1"
         " AND NOT EXISTS (SELECT 1 FROM legal_disclosures l"
         "                 WHERE l.release_id = d.release_id AND l.confidential)"
         " ORDER BY d.at DESC, d.release_id",
@@ -61,10 +65,12 @@ async def contact_sources(
     fields: Sequence[str],
     consent_kind: str | None,
     policy_version: str | None,
+    abroad: bool = False,
 ) -> list[asyncpg.Record]:
     """One query: active customers of the list with their wrapped key and the sealed fields;
     with ``consent_kind``, only those whose latest consent of that kind is granted; with
-    ``policy_version``, only those who accepted it."""
+    ``policy_version``, only those who accepted it; ``abroad``: only those whose latest
+    consent to transfers abroad is granted."""
     rows: list[asyncpg.Record] = await conn.fetch(
         "SELECT c.id, c.locale, c.policy_version, k.wrapped_key,"
         " array_agg(p.field ORDER BY p.field) AS fields,"
@@ -76,18 +82,21 @@ async def contact_sources(
         " AND ($4::text IS NULL OR c.policy_version = $4)"
         " AND ($3::text IS NULL OR (SELECT granted FROM consents s WHERE s.customer_id = c.id"
         "      AND s.kind = $3 ORDER BY s.id DESC LIMIT 1))"
+        " AND (NOT $5 OR coalesce((SELECT granted FROM consents s WHERE s.customer_id = c.id"
+        "      AND s.kind = 'cross_border' ORDER BY s.id DESC LIMIT 1), false))"
         " GROUP BY c.id, c.locale, c.policy_version, k.wrapped_key",
         list(customer_ids),
         list(fields),
         consent_kind,
         policy_version,
+        abroad,
     )
     return rows
 
 
 async def add_disclosures_many(conn: DbConn, records: Sequence[tuple[Any, ...]]) -> None:
     """COPY rows of (release_id, customer_id, recipient, purpose, fields, order_ref,
-    legal_basis) into the register."""
+    legal_basis, country) into the register."""
     await conn.copy_records_to_table(
         "disclosures",
         records=records,
@@ -99,8 +108,48 @@ async def add_disclosures_many(conn: DbConn, records: Sequence[tuple[Any, ...]])
             "fields",
             "order_ref",
             "legal_basis",
+            "country",
         ],
     )
+
+
+# --- Notices of transfers the consent did not name (Law 94-V art. 19(1)) --------------------
+
+
+async def claim_transfer_notice(
+    conn: DbConn,
+    *,
+    customer_id: UUID,
+    kind: str,
+    recipient: str,
+    country: str,
+    request_id: UUID,
+    release_id: UUID,
+) -> bool:
+    """Record that a notice is filed for this (customer, recipient); False if one was."""
+    claimed = await conn.fetchval(
+        "INSERT INTO transfer_notices (customer_id, recipient_kind, recipient, country,"
+        " request_id, first_release_id) VALUES ($1, $2, $3, $4, $5, $6)"
+        " ON CONFLICT DO NOTHING RETURNING true",
+        customer_id,
+        kind,
+        recipient,
+        country,
+        request_id,
+        release_id,
+    )
+    return bool(claimed)
+
+
+async def transfer_notice_filed(conn: DbConn, customer_id: UUID, kind: str, recipient: str) -> bool:
+    found = await conn.fetchval(
+        "SELECT true FROM transfer_notices"
+        " WHERE customer_id = $1 AND recipient_kind = $2 AND recipient = $3",
+        customer_id,
+        kind,
+        recipient,
+    )
+    return bool(found)
 
 
 # --- Cancelled orders ------------------------------------------------------------------------

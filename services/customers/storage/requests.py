@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
 
@@ -102,3 +103,39 @@ async def open_requests(conn: DbConn, limit: int = 500) -> list[asyncpg.Record]:
         limit,
     )
     return rows
+
+
+async def desk_requests(
+    conn: DbConn,
+    *,
+    statuses: Sequence[str],
+    kind: str | None,
+    limit: int,
+    after: tuple[bool, date, UUID] | None,
+) -> list[asyncpg.Record]:
+    """The privacy officer's queue: open requests before answered ones, each by due date (so
+    the overdue lead), keyset-paged on (answered, due, id); filtered by status and kind."""
+    closed, due, last_id = after if after else (False, date.min, None)
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM subject_requests"  # noqa: S608 (fixed columns)
+        " WHERE status = ANY($1::text[]) AND ($2::text IS NULL OR kind = $2)"
+        " AND ($5::uuid IS NULL OR (status IN ('completed', 'refused'), due, id)"
+        "      > ($3::boolean, $4::date, $5::uuid))"
+        " ORDER BY status IN ('completed', 'refused'), due, id LIMIT $6",
+        list(statuses),
+        kind,
+        closed,
+        due,
+        last_id,
+        limit,
+    )
+    return rows
+
+
+async def lock_request(conn: DbConn, request_id: UUID) -> asyncpg.Record | None:
+    """The request, locked until the caller's transaction ends (one answer at a time)."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM subject_requests WHERE id = $1 FOR UPDATE",  # noqa: S608 (fixed columns)
+        request_id,
+    )
+    return row

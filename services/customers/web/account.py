@@ -4,6 +4,7 @@ and the block and erase requests. Thin handlers over ``Accounts`` and ``storage`
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from ..export import export_document
 from ..keys import ACCOUNTS, MAIN_APP
 from ..request_models import MarketingChoice, ProfilePatch
 from . import forms, sessions
-from .context import PROFILE, actor, render, require_signed_in, see_other
+from .context import PROFILE, actor, render, require_signed_in, see_other, when
 
 log = get_logger("customers.account_pages")
 
@@ -108,11 +109,13 @@ async def consents_save(request: web.Request) -> web.Response:
     choice = MarketingChoice(
         email=forms.checked(form, "marketing_email"), sms=forms.checked(form, "marketing_sms")
     )
+    abroad = forms.checked(form, "cross_border_transfer")
     accounts = request.config_dict[ACCOUNTS]
     async with request.config_dict[PG_POOL].acquire() as conn, conn.transaction():
-        if choice.email or choice.sms:  # withdrawing is always possible
+        if choice.email or choice.sms or abroad:  # withdrawing is always possible
             await accounts.require_current_policy(conn, customer_id)
         await accounts.set_marketing(conn, customer_id, choice)
+        await accounts.set_cross_border(conn, customer_id, abroad)
     return see_other("/account/consents?saved=1")
 
 
@@ -127,8 +130,43 @@ async def disclosures_page(request: web.Request) -> web.Response:
 
 
 async def export_page(request: web.Request) -> web.Response:
-    require_signed_in(request)
-    return render(request, "export.html", "export.title")
+    """The export, readable: every section of the download, in the page's language."""
+    customer_id = require_signed_in(request)
+    document = await export_document(request.config_dict[MAIN_APP], customer_id)
+    return render(
+        request,
+        "export.html",
+        "export.title",
+        doc=document,
+        notes=document.get("notes", {}),
+        sections=EXPORT_PAGE_SECTIONS,
+        at=when_text,
+        day=day_text,
+        money=money_text,
+    )
+
+
+EXPORT_PAGE_SECTIONS = (
+    *("profile", "consents", "disclosures", "orders", "cart", "notifications", "requests"),
+    *("sessions", "audit"),
+)
+
+
+def when_text(value: str | None) -> str:
+    """An ISO time of the export document as the pages show times (Almaty)."""
+    return when(datetime.fromisoformat(value)) if value else "—"
+
+
+def day_text(value: str) -> str:
+    return date.fromisoformat(value).strftime("%d.%m.%Y")
+
+
+def money_text(value: dict[str, Any]) -> str:
+    """``{"amount": tiyn, "currency": "KZT"}`` as 1 500,00 ₸."""
+    amount = int(value.get("amount", 0))
+    whole = f"{amount // 100:,}".replace(",", "\u00a0")
+    sign = "₸" if value.get("currency", "KZT") == "KZT" else str(value.get("currency"))
+    return f"{whole},{amount % 100:02d}\u00a0{sign}"
 
 
 async def export_download(request: web.Request) -> web.Response:

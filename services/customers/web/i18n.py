@@ -157,6 +157,34 @@ MESSAGES: Final[Mapping[str, tuple[str, str, str]]] = {
         "Marketing messages are switched on and off here; every change is recorded.",
     ),
     "consents.save": ("Сохранить согласия", "Келісімдерді сақтау", "Save consents"),
+    "abroad": (
+        "Передача данных за рубеж",
+        "Деректерді шетелге беру",
+        "Transfer of data abroad",
+    ),
+    "abroad.intro": (
+        "По желанию и отдельно от остального: без этого согласия ваши данные не получит "
+        "никто за пределами Казахстана (Закон № 94-V, ст. 16).",
+        "Қаласаңыз және басқасынан бөлек: бұл келісімсіз деректеріңізді Қазақстаннан тыс "
+        "ешкім алмайды (№ 94-V Заң, 16-бап).",
+        "Optional and separate from the rest: without this consent nobody outside Kazakhstan "
+        "receives your data (Law No. 94-V, art. 16).",
+    ),
+    "abroad.none": (
+        "Сейчас все получатели данных находятся в Казахстане.",
+        "Қазір деректердің барлық алушылары Қазақстанда.",
+        "Today every recipient of data is in Kazakhstan.",
+    ),
+    "abroad.recipients": (
+        "Получатели за рубежом сейчас:",
+        "Қазіргі шетелдегі алушылар:",
+        "Recipients abroad today:",
+    ),
+    "abroad.allow": (
+        "Разрешаю передавать мои данные получателям за рубежом",
+        "Деректерімді шетелдегі алушыларға беруге рұқсат етемін",
+        "I allow my data to be transferred to recipients abroad",
+    ),
     # Disclosures
     "disclosures.title": (
         "Кто получил мои данные",
@@ -179,17 +207,193 @@ MESSAGES: Final[Mapping[str, tuple[str, str, str]]] = {
     "disclosures.at": ("Когда", "Қашан", "When"),
     "disclosures.order": ("Заказ", "Тапсырыс", "Order"),
     "disclosures.basis": ("Основание", "Негіз", "Legal basis"),
-    # Export
-    "export.title": ("Скачать мои данные", "Деректерімді жүктеу", "Download my data"),
+    "disclosures.country": ("Страна получателя", "Алушы елі", "Recipient's country"),
+    "disclosures.reason": ("Причина", "Себеп", "Reason"),
+    # Export: everything held, readable (services/customers/web/templates/export.html)
+    "export.title": (
+        "Всё, что хранится обо мне",
+        "Мен туралы сақталғанның бәрі",
+        "Everything held about me",
+    ),
     "export.intro": (
-        "Один файл JSON со всем, что магазин хранит о вас: данные профиля, согласия, журнал "
-        "передач, заказы и уведомления.",
-        "Дүкен сіз туралы сақтайтын барлық деректер бір JSON файлында: профиль, келісімдер, "
-        "беру журналы, тапсырыстар және хабарламалар.",
-        "One JSON file with everything the shop keeps about you: profile, consents, the "
-        "disclosure register, orders and notifications.",
+        "Здесь всё, что магазин хранит о вас во всех своих службах: профиль, согласия, "
+        "передачи данных, заказы, корзина, уведомления, ваши запросы, входы в аккаунт и журнал "
+        "того, кто и для чего пользовался вашими данными. Тот же документ можно скачать одним "
+        "файлом JSON.",
+        "Мұнда дүкен өзінің барлық қызметтерінде сіз туралы сақтайтынның бәрі бар: профиль, "
+        "келісімдер, деректерді беру, тапсырыстар, себет, хабарламалар, сіздің сұрауларыңыз, "
+        "аккаунтқа кірулер және деректеріңізді кім және не үшін пайдаланғаны туралы журнал. "
+        "Дәл осы құжатты бір JSON файлы ретінде жүктеп алуға болады.",
+        "Here is everything the shop keeps about you in all its services: profile, consents, "
+        "transfers of your data, orders, cart, notifications, your requests, sign-ins and the "
+        "log of who used your data and why. The same document can be downloaded as one JSON "
+        "file.",
     ),
     "export.download": ("Скачать (JSON)", "Жүктеу (JSON)", "Download (JSON)"),
+    "export.contents": ("Разделы", "Бөлімдер", "Sections"),
+    "export.incomplete": (
+        "Часть служб магазина сейчас не ответила, поэтому здесь показано не всё. Попробуйте позже.",
+        "Дүкеннің кейбір қызметтері қазір жауап бермеді, сондықтан мұнда бәрі көрсетілмеген. "
+        "Кейінірек қайталап көріңіз.",
+        "Some of the shop's services did not answer just now, so not everything is shown. "
+        "Please try again later.",
+    ),
+    "export.missing": (
+        "Этот раздел сейчас недоступен.",
+        "Бұл бөлім қазір қолжетімсіз.",
+        "This section is unavailable right now.",
+    ),
+    "export.none": ("Записей нет.", "Жазбалар жоқ.", "Nothing here."),
+    "export.at": ("Когда", "Қашан", "When"),
+    "export.what": ("Что", "Не", "What"),
+    "export.where": ("Где", "Қайда", "Where"),
+    "export.channel": ("Канал", "Арна", "Channel"),
+    "export.consent": ("Согласие", "Келісім", "Consent"),
+    "export.choice": ("Решение", "Шешім", "Choice"),
+    "export.filed": ("Подан", "Берілді", "Filed"),
+    "export.request": ("Запрос", "Сұрау", "Request"),
+    "export.due": ("Срок", "Мерзімі", "Due"),
+    "export.answer": ("Ответ", "Жауап", "Answer"),
+    "section.profile": ("Профиль", "Профиль", "Profile"),
+    "section.consents": ("Согласия", "Келісімдер", "Consents"),
+    "section.disclosures": ("Передачи данных", "Деректерді беру", "Transfers of my data"),
+    "section.orders": ("Заказы", "Тапсырыстар", "Orders"),
+    "section.cart": ("Корзина", "Себет", "Cart"),
+    "section.notifications": ("Уведомления", "Хабарламалар", "Notifications"),
+    "section.requests": ("Мои запросы", "Менің сұрауларым", "My requests"),
+    "section.sessions": ("Входы в аккаунт", "Аккаунтқа кірулер", "Sign-ins"),
+    "section.audit": (
+        "Кто пользовался моими данными",
+        "Деректерімді кім пайдаланды",
+        "Who used my data",
+    ),
+    "consent.pd_processing": (
+        "обработка персональных данных",
+        "дербес деректерді өңдеу",
+        "processing of personal data",
+    ),
+    "consent.marketing_email": ("реклама по email", "email арқылы жарнама", "marketing by email"),
+    "consent.marketing_sms": ("реклама по SMS", "SMS арқылы жарнама", "marketing by SMS"),
+    "consent.given": ("дано", "берілді", "given"),
+    "consent.withdrawn": (
+        "отозвано или не дано",
+        "кері алынды немесе берілмеді",
+        "withdrawn or not given",
+    ),
+    "order.status": ("Состояние", "Күйі", "Status"),
+    "order.payment": ("Оплата", "Төлем", "Payment"),
+    "order.delivery": ("Доставка", "Жеткізу", "Delivery"),
+    "order.items": ("Товары", "Тауарлар", "Items"),
+    "order.history": ("История состояний", "Күйлер тарихы", "Status history"),
+    "item.name": ("Товар", "Тауар", "Product"),
+    "item.quantity": ("Количество", "Саны", "Quantity"),
+    "item.price": ("Цена", "Бағасы", "Price"),
+    "item.total": ("Сумма", "Сомасы", "Amount"),
+    "cart.added": ("Добавлен", "Қосылған", "Added"),
+    "ostatus.placed": ("оформлен", "ресімделді", "placed"),
+    "ostatus.awaiting_payment": ("ждёт оплаты", "төлемді күтуде", "awaiting payment"),
+    "ostatus.paid": ("оплачен", "төленді", "paid"),
+    "ostatus.dispatched": ("передан курьеру", "курьерге берілді", "with the courier"),
+    "ostatus.delivered": ("доставлен", "жеткізілді", "delivered"),
+    "ostatus.cancelled": ("отменён", "күші жойылды", "cancelled"),
+    "ostatus.failed": ("не доставлен", "жеткізілмеді", "not delivered"),
+    "pay.card": ("картой", "картамен", "by card"),
+    "pay.cash_on_delivery": (
+        "наличными при получении",
+        "алған кезде қолма-қол",
+        "cash on delivery",
+    ),
+    "paystatus.requested": ("ожидается", "күтілуде", "pending"),
+    "paystatus.succeeded": ("оплачено", "төленді", "paid"),
+    "paystatus.declined": ("отклонено банком", "банк қабылдамады", "declined by the bank"),
+    "paystatus.cancelled": ("отменено", "күші жойылды", "cancelled"),
+    "paystatus.refund_requested": ("возврат запрошен", "қайтару сұралды", "refund requested"),
+    "paystatus.refunded": ("возвращено", "қайтарылды", "refunded"),
+    "dstatus.requested": ("курьер вызван", "курьер шақырылды", "courier called"),
+    "dstatus.released": (
+        "адрес передан курьеру",
+        "мекенжай курьерге берілді",
+        "address given to the courier",
+    ),
+    "dstatus.refused": ("не передан курьеру", "курьерге берілмеді", "not given to the courier"),
+    "dstatus.delivered": ("доставлен", "жеткізілді", "delivered"),
+    "dstatus.failed": ("не доставлен", "жеткізілмеді", "not delivered"),
+    "dstatus.cancelled": ("отменён", "күші жойылды", "cancelled"),
+    "notice.welcome": ("приветствие", "сәлемдесу хаты", "welcome"),
+    "notice.order_dispatched": (
+        "заказ передан курьеру",
+        "тапсырыс курьерге берілді",
+        "order with the courier",
+    ),
+    "notice.order_delivered": ("заказ доставлен", "тапсырыс жеткізілді", "order delivered"),
+    "notice.order_cancelled": ("заказ отменён", "тапсырыстың күші жойылды", "order cancelled"),
+    "nstatus.sent": ("отправлено", "жіберілді", "sent"),
+    "nstatus.failed": ("не удалось отправить", "жіберу мүмкін болмады", "could not be sent"),
+    "nstatus.skipped": ("не отправлялось", "жіберілмеді", "not sent"),
+    "rkind.block": ("блокирование", "бұғаттау", "blocking"),
+    "rkind.unblock": ("разблокирование", "бұғаттан шығару", "unblocking"),
+    "rkind.erase": ("удаление", "жою", "deletion"),
+    "rkind.withdraw_consent": (
+        "отзыв согласия",
+        "келісімді кері қайтарып алу",
+        "withdrawal of consent",
+    ),
+    "rkind.objection": ("возражение", "қарсылық", "objection"),
+    "rkind.access": ("доступ к данным", "деректерге қол жеткізу", "access to my data"),
+    "rkind.rectification": ("исправление данных", "деректерді түзету", "correction of data"),
+    "rkind.transfer_notice": (
+        "уведомление о передаче",
+        "беру туралы хабарлама",
+        "notice of a transfer",
+    ),
+    "rstatus.received": ("получен", "алынды", "received"),
+    "rstatus.in_progress": ("в работе", "орындалуда", "in progress"),
+    "rstatus.deferred": ("отложен", "кейінге қалдырылды", "deferred"),
+    "rstatus.completed": ("исполнен", "орындалды", "completed"),
+    "rstatus.done": ("исполнен", "орындалды", "completed"),
+    "rstatus.refused": ("отказано", "бас тартылды", "refused"),
+    "session.app": ("приложение или сайт", "қосымша немесе сайт", "app or website"),
+    "session.browser": (
+        "личный кабинет в браузере",
+        "браузердегі жеке кабинет",
+        "account pages in a browser",
+    ),
+    "session.started": ("Вход", "Кіру", "Signed in"),
+    "session.last": ("Последняя активность", "Соңғы белсенділік", "Last active"),
+    "session.expires": ("Действует до", "Жарамдылық мерзімі", "Valid until"),
+    "session.live": ("Активен", "Белсенді", "Active"),
+    "yes": ("да", "иә", "yes"),
+    "no": ("нет", "жоқ", "no"),
+    "audit.intro": (
+        "Каждое обращение к вашим персональным данным: когда, кто (вы, служба магазина или "
+        "сотрудник — по его роли), что сделано, с какой целью и какие данные.",
+        "Дербес деректеріңізге әрбір жүгіну: қашан, кім (сіз, дүкен қызметі немесе "
+        "қызметкер — оның рөлі бойынша), не істелді, қандай мақсатпен және қандай деректер.",
+        "Every use of your personal data: when, by whom (you, a service of the shop, or an "
+        "employee, by their role), what was done, for which purpose and which data.",
+    ),
+    "audit.who": ("Кто", "Кім", "Who"),
+    "audit.action": ("Действие", "Әрекет", "Action"),
+    "action.read": ("чтение", "оқу", "read"),
+    "action.write": ("запись", "жазу", "write"),
+    "actor.you": ("вы", "сіз", "you"),
+    "actor.service": ("служба", "қызмет", "service"),
+    "actor.system": ("автоматическая задача", "автоматты тапсырма", "automatic task"),
+    "actor.staff": ("сотрудник магазина", "дүкен қызметкері", "an employee of the shop"),
+    "task.dispatch": (
+        "передача заказа курьеру",
+        "тапсырысты курьерге беру",
+        "handing an order to the courier",
+    ),
+    "role.privacy_officer": (
+        "ответственный за защиту данных",
+        "деректерді қорғауға жауапты",
+        "data protection officer",
+    ),
+    "role.support": ("служба поддержки", "қолдау қызметі", "support"),
+    "role.catalog_manager": ("менеджер каталога", "каталог менеджері", "catalogue manager"),
+    "role.marketer": ("маркетолог", "маркетолог", "marketer"),
+    "role.analyst": ("аналитик", "талдаушы", "analyst"),
     # Block and delete
     "block.title": ("Заблокировать аккаунт", "Аккаунтты бұғаттау", "Block my account"),
     "block.intro": (
@@ -324,6 +528,20 @@ MESSAGES: Final[Mapping[str, tuple[str, str, str]]] = {
     "field.delivery_address": ("адрес доставки", "жеткізу мекенжайы", "delivery address"),
     "recipient.courier": ("курьерская служба", "курьерлік қызмет", "courier"),
     "recipient.notifications": ("служба уведомлений", "хабарлама қызметі", "notification service"),
+    "recipient.staff": ("сотрудник магазина", "дүкен қызметкері", "shop staff"),
+    "reason.delivery_problem": ("проблема с доставкой", "жеткізу мәселесі", "delivery problem"),
+    "reason.payment_problem": ("проблема с оплатой", "төлем мәселесі", "payment problem"),
+    "reason.order_question": (
+        "вопрос по заказу",
+        "тапсырыс бойынша сұрақ",
+        "question on the order",
+    ),
+    "reason.return_or_refund": ("возврат", "қайтару", "return or refund"),
+    "reason.customer_callback": (
+        "вы просили перезвонить",
+        "сіз қайта қоңырау шалуды сұрадыңыз",
+        "you asked to be called back",
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from uuid import UUID
 
 from aiohttp import web
 from pydantic import Field
@@ -22,6 +23,8 @@ from ..domain import (
 from .common import app_settings, pool, products
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# The problem type of a refusal made automatically, one the customer may object to.
+AUTOMATED_DECISION = "automated-decision"
 
 
 class Delivery(StrictBody):
@@ -82,13 +85,27 @@ def _blocked() -> Problem:
     )
 
 
-def _too_many(retry_after: int) -> web.Response:
+OBJECTION_ROUTE = "/api/customers/me/requests"
+
+
+def _too_many(retry_after: int, decision_id: UUID) -> web.Response:
+    """The velocity refusal: an automated decision (Law 94-V art. 19-1), so it says how to
+    object to it and which decision an objection is about."""
     response = problem_response(
         429,
         "Too many checkouts",
-        f"Too many checkouts in a short time; try again in {retry_after} s.",
+        f"Too many checkouts in a short time; try again in {retry_after} s. This refusal was"
+        " made automatically: you may object to it, and a person will review it within 3"
+        " working days.",
         instance="/api/orders/checkout",
+        type=AUTOMATED_DECISION,
         retry_after_s=retry_after,
+        decision_id=str(decision_id),
+        objection={
+            "method": "POST",
+            "href": OBJECTION_ROUTE,
+            "body": {"kind": "objection", "detail": f"checkout decision {decision_id}"},
+        },
     )
     response.headers["Retry-After"] = str(retry_after)
     return response
@@ -119,7 +136,7 @@ async def checkout(request: web.Request) -> web.Response:
         )
     except Refused as refused:
         if refused.reason is Reason.TOO_MANY:
-            return _too_many(refused.details["retry_after_s"])
+            return _too_many(refused.details["retry_after_s"], refused.details["decision_id"])
         if refused.reason is Reason.CUSTOMER_BLOCKED:
             raise _blocked() from None
         raise Problem(*_PROBLEMS[refused.reason], **refused.details) from None

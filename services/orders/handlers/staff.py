@@ -1,5 +1,6 @@
 """Staff views of orders: support's list of orders needing attention, the analyst's
-network statistics of checkouts (policy 5.6, aggregated, nothing about a person)."""
+network statistics of checkouts (policy 5.6, aggregated, nothing about a person), and the
+privacy officer's view of one automated decision an objection is about (Law 94-V art. 19-1)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import require_role
 from shared.db import PG_POOL
-from shared.http import json_response, query_model
+from shared.http import Problem, json_response, query_model
 
 from .. import storage
+from .common import path_uuid
 
 
 class AttentionQuery(BaseModel):
@@ -65,3 +67,28 @@ async def network_stats(request: web.Request) -> web.Response:
         for row in rows
     ]
     return json_response({"items": items})
+
+
+async def automated_decision(request: web.Request) -> web.Response:
+    """One recorded velocity refusal, for the review of an objection (role privacy_officer):
+    which limit, the count against it, when, whose. Nothing about the cart or the network."""
+    require_role(request, "privacy_officer")
+    decision_id = path_uuid(request, "decision_id")
+    pool: asyncpg.Pool = request.app[PG_POOL]
+    async with pool.acquire() as conn:
+        row = await storage.get_decision(conn, decision_id)
+    if row is None:
+        raise Problem(404, "Not found", "No such decision.")
+    return json_response(
+        {
+            "id": str(row["id"]),
+            "kind": row["kind"],
+            "customer_id": str(row["customer_id"]),
+            "rule": row["rule"],
+            "attempts": row["attempts"],
+            "limit_per_min": row["limit_per_min"],
+            "retry_after_s": row["retry_after_s"],
+            "decided_at": row["decided_at"].isoformat(),
+        },
+        headers={"Cache-Control": "no-store"},
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import asyncpg
+
 from shared.db import DbConn
 
 
@@ -12,6 +14,18 @@ async def customer_cart(conn: DbConn, customer_id: UUID) -> UUID | None:
         "SELECT id FROM carts WHERE customer_id = $1", customer_id
     )
     return cart_id
+
+
+async def customer_cart_lines(conn: DbConn, customer_id: UUID) -> list[asyncpg.Record]:
+    """The lines of the customer's cart with when each was added (their export), one query."""
+    return list(
+        await conn.fetch(
+            "SELECT i.product_id, i.quantity, i.added_at FROM carts c"
+            " JOIN cart_items i ON i.cart_id = c.id WHERE c.customer_id = $1"
+            " ORDER BY i.added_at, i.product_id",
+            customer_id,
+        )
+    )
 
 
 async def anonymous_cart_exists(conn: DbConn, cart_id: UUID) -> bool:
@@ -126,16 +140,6 @@ async def purge_anonymous_carts(conn: DbConn, older_than_s: int) -> int:
     result: str = await conn.execute(
         "DELETE FROM carts WHERE customer_id IS NULL"
         " AND updated_at < now() - make_interval(secs => $1)",
-        float(older_than_s),
-    )
-    return int(result.split()[-1])
-
-
-async def purge_empty_carts(conn: DbConn, older_than_s: int) -> int:
-    """Delete carts without items untouched for ``older_than_s`` (a new one comes on demand)."""
-    result: str = await conn.execute(
-        "DELETE FROM carts c WHERE c.updated_at < now() - make_interval(secs => $1)"
-        " AND NOT EXISTS (SELECT 1 FROM cart_items i WHERE i.cart_id = c.id)",
         float(older_than_s),
     )
     return int(result.split()[-1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
@@ -34,6 +35,16 @@ async def order_dispatch(conn: DbConn, order_id: UUID) -> asyncpg.Record | None:
         order_id,
     )
     return row
+
+
+async def order_dispatches(conn: DbConn, order_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
+    """The dispatch of each of these orders that has one (their export), one query."""
+    rows = await conn.fetch(
+        "SELECT order_id, courier, status, release_id, created_at, updated_at, cancelled_at"
+        " FROM dispatches WHERE order_id = ANY($1::uuid[])",
+        list(order_ids),
+    )
+    return {row["order_id"]: row for row in rows}
 
 
 async def cancel_dispatch(conn: DbConn, dispatch_id: UUID) -> None:

@@ -83,6 +83,15 @@ async def lock_order(conn: DbConn, order_id: UUID) -> asyncpg.Record | None:
     return row
 
 
+async def order_owner(conn: DbConn, order_id: UUID) -> asyncpg.Record | None:
+    """Whose an order is and where it stands (support's contact lookup asks this)."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "SELECT id, order_ref, customer_id, status, updated_at FROM orders WHERE id = $1",
+        order_id,
+    )
+    return row
+
+
 async def customer_order(conn: DbConn, customer_id: UUID, order_id: UUID) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await conn.fetchrow(
         f"SELECT {_ORDER_COLUMNS} FROM orders o WHERE o.id = $1 AND o.customer_id = $2",  # noqa: S608

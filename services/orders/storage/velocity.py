@@ -53,18 +53,6 @@ async def count_checkout(
     return int(row["account"]), int(row["network"]), float(row["left_s"])
 
 
-async def purge_velocity(conn: DbConn, older_than_s: int) -> int:
-    purged = await conn.fetchval(
-        "WITH counters AS (DELETE FROM checkout_velocity"
-        "  WHERE window_start < now() - make_interval(secs => $1) RETURNING 1),"
-        " attempts AS (DELETE FROM checkout_attempts"
-        "  WHERE window_start < now() - make_interval(secs => $1) RETURNING 1)"
-        " SELECT (SELECT count(*) FROM counters) + (SELECT count(*) FROM attempts)",
-        float(older_than_s),
-    )
-    return int(purged)
-
-
 async def record_network_checkout(conn: DbConn, network: Network, city: str, region: str) -> None:
     await conn.execute(
         "INSERT INTO checkout_network_stats (day, network, geo_city, geo_region, checkouts)"

@@ -1,0 +1,35 @@
+"""What notifications keeps and for how long: its retention rules as data
+(``shared.retention``). The delivery log says what was sent to which customer id, when, and
+under which release; it answers a customer's question or a complaint, then goes.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.notifications import messages
+from services.notifications.config import Settings
+from shared.background import CleanupCtx
+from shared.retention import AnyRule, Rule, retention_ctx, standard_rules
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        kind="delivery_log",
+        table="deliveries",
+        age_column="at",
+        period="delivery_log_retention_days",
+        why="evidence of what was sent, for a customer's question or complaint",
+    ),
+)
+
+
+# Retention names of the data map that no rule here destroys, and why they are kept.
+KEPT: dict[str, str] = {}
+
+
+def rules(app: web.Application) -> list[AnyRule]:
+    return [*RULES, *standard_rules(app, messages.QUEUE)]
+
+
+def notifications_retention_ctx(settings: Settings) -> CleanupCtx:
+    return retention_ctx(rules, settings, "notifications")

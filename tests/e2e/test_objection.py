@@ -1,0 +1,88 @@
+"""An objection to an automated decision through the gateway (Law 94-V art. 19-1): the
+checkout velocity refusal says how to object; the customer does exactly that; the privacy
+officer finds the decision the objection names."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+
+import aiohttp
+import pytest
+
+from tests import infra
+from tests.e2e.shopper import ApiClient, Profile, Shopper
+from tests.e2e.stack import Stack, running_stack
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+class Hurried(Shopper):
+    profile = Profile(
+        "objection",
+        "Бекова",
+        "Жанар",
+        "707",
+        {"city": "Алматы", "street": "Сатпаева", "house": "9"},
+    )
+
+
+@pytest.fixture(scope="module")
+async def shop(
+    servers: infra.Servers,
+    shop_vhost: str,
+    shop_logs: io.StringIO,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Stack]:
+    tuning = {"orders": {"checkout_limit_per_account_per_min": 1}}
+    async with running_stack(servers, shop_vhost, tmp_path_factory.mktemp("shop"), tuning) as stack:
+        yield stack
+
+
+async def test_the_refused_customer_objects_and_the_officer_finds_the_decision(
+    shop: Stack,
+) -> None:
+    if time.time() % 60 > 45:  # one calendar minute for both checkouts
+        await asyncio.sleep(61 - time.time() % 60)
+    async with aiohttp.ClientSession() as session:
+        shopper = Hurried(session, shop.gateway_url)
+        await shopper.sign_up(1)
+        _, page = await shopper.call("GET", "/api/catalog/products?limit=50")
+        product = str(next(p for p in page["items"] if p["in_stock"])["id"])
+        await shopper.checkout(product, "cash_on_delivery")
+        status, _ = await shopper.call(
+            "POST", "/api/orders/cart/items", json={"product_id": product, "quantity": 1}
+        )
+        assert status == 200
+        status, problem = await shopper.call(
+            "POST",
+            "/api/orders/checkout",
+            json={"delivery": {"courier": "sandbox"}, "payment": {"method": "cash_on_delivery"}},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert status == 429, problem
+        assert problem["type"] == "automated-decision"
+        objection = problem["objection"]
+
+        status, filed = await shopper.call(
+            objection["method"], objection["href"], json=objection["body"]
+        )
+        assert status == 201, filed
+        assert filed["kind"] == "objection" and filed["status"] == "received"
+        assert date.fromisoformat(filed["due"]) > date.today()
+        _, mine = await shopper.call("GET", "/api/customers/me/requests")
+        (listed,) = [r for r in mine["items"] if r["id"] == filed["id"]]
+        assert problem["decision_id"] in listed.get("detail", "")
+
+        officer = ApiClient(session, shop.gateway_url)
+        officer.token = shop.tokens.issue(uuid.uuid4(), "staff", frozenset({"privacy_officer"}))
+        status, decision = await officer.call(
+            "GET", f"/api/orders/decisions/{problem['decision_id']}"
+        )
+        assert status == 200, decision
+        assert decision["kind"] == "checkout_velocity" and decision["rule"] == "account"
+        assert decision["attempts"] == 2 and decision["limit_per_min"] == 1
