@@ -294,7 +294,13 @@ async def test_signed_in_forms_need_the_session_token(browser: Browser) -> None:
         "/account/consents", {"csrf_token": anonymous.csrf(), "marketing_email": "on"}
     )
     assert page.status == 403
-    for path in ("/account/profile/edit", "/account/block", "/account/delete", "/account/signout"):
+    for path in (
+        "/account/profile/edit",
+        "/account/block",
+        "/account/block/unblock",
+        "/account/delete",
+        "/account/signout",
+    ):
         page = await browser.post(path, {"confirm": "on"})
         assert page.status == 403, path
     assert (await browser.get("/account/profile")).status == 200  # still signed in
@@ -592,13 +598,81 @@ async def test_export_page_says_what_a_silent_service_left_out(
         await browser.close()
 
 
-# --- Block and delete: pages that record a request -------------------------------------------
+# --- Block: done at once; delete: a page that records a request --------------------------
 
 
-@pytest.mark.parametrize("path,kind", [("/account/block", "block"), ("/account/delete", "erase")])
-async def test_block_and_delete_record_a_request(
-    browser: Browser, shop: Shop, path: str, kind: str
-) -> None:
+async def _blocking_rows(shop: Shop) -> dict[str, Any]:
+    conn = await shop.db()
+    try:
+        return {
+            "status": await conn.fetchval("SELECT status FROM customers"),
+            "requests": [
+                tuple(r)
+                for r in await conn.fetch(
+                    "SELECT kind, status, filed_by FROM subject_requests ORDER BY filed_at"
+                )
+            ],
+            "events": [
+                (r["message_type"], json.loads(r["body"])["version"])
+                for r in await conn.fetch(
+                    "SELECT message_type, body FROM outbox"
+                    " WHERE message_type LIKE 'customers.customer.%blocked' ORDER BY id"
+                )
+            ],
+            "stub_rows": await conn.fetchval("SELECT count(*) FROM web_account_requests"),
+            "id": await conn.fetchval("SELECT id FROM customers"),
+        }
+    finally:
+        await conn.close()
+
+
+async def test_the_block_page_blocks_and_unblocks_for_real(browser: Browser, shop: Shop) -> None:
+    await signed_up(browser)
+    page = await browser.get("/account/block")
+    assert page.status == 200
+    assert_security_headers(page)
+    for said in (
+        "временное прекращение обработки",  # what blocking is (art. 1)
+        "Новые заказы не принимаются",
+        "Заказы, оформленные до блокирования",
+        "это ваши права, а не обработка данных магазином",
+    ):
+        assert said in page.text
+    assert "не выполняется автоматически" not in page.text  # the stub's words are gone
+    assert 'action="/account/block/unblock"' not in page.text
+    unconfirmed = await browser.post("/account/block", {"csrf_token": page.csrf()})
+    assert unconfirmed.status == 422 and 'id="f-confirm-error"' in unconfirmed.text
+    assert (await _blocking_rows(shop))["status"] == "active"
+
+    done = await browser.post("/account/block", {"csrf_token": page.csrf(), "confirm": "on"})
+    assert done.status == 303 and done.location == "/account/block?done=block"
+    page = await browser.get(done.location)
+    assert "Обработка ваших данных заблокирована." in page.text
+    assert "Обработка ваших данных заблокирована с " in page.text
+    assert 'action="/account/block/unblock"' in page.text and "Разблокировать" in page.text
+    assert "Последний запрос: блокирование" in page.text and "исполнен" in page.text
+    rows = await _blocking_rows(shop)
+    customer = f"customer:{rows['id']}"
+    assert rows["status"] == "blocked" and rows["stub_rows"] == 0
+    assert rows["requests"] == [("block", "completed", customer)]
+    assert rows["events"] == [("customers.customer.blocked", 1)]
+    profile = await browser.get("/account/profile")
+    assert "заблокирован" in profile.text  # the customer still sees their data
+
+    kk = await browser.get("/account/block?lang=kk")
+    assert "Деректеріңізді өңдеу" in kk.text and "Бұғаттан шығару" in kk.text
+    undone = await browser.post("/account/block/unblock", {"csrf_token": kk.csrf()})
+    assert undone.status == 303 and undone.location == "/account/block?done=unblock"
+    page = await browser.get(undone.location + "&lang=en")
+    assert "The block is lifted" in page.text and ">Block</button>" in page.text
+    rows = await _blocking_rows(shop)
+    assert rows["status"] == "active"
+    assert rows["requests"][-1] == ("unblock", "completed", customer)
+    assert rows["events"][-1] == ("customers.customer.unblocked", 2)
+
+
+async def test_delete_records_a_request(browser: Browser, shop: Shop) -> None:
+    path = "/account/delete"
     await signed_up(browser)
     page = await browser.get(path)
     assert page.status == 200
@@ -616,8 +690,8 @@ async def test_block_and_delete_record_a_request(
         status = await conn.fetchval("SELECT status FROM customers")
     finally:
         await conn.close()
-    assert [(r["kind"], r["status"]) for r in rows] == [(kind, "received")]
-    assert status == "active"  # nothing is blocked or erased yet, as the page says
+    assert [(r["kind"], r["status"]) for r in rows] == [("erase", "received")]
+    assert status == "active"  # nothing is erased yet, as the page says
 
 
 # --- Languages, headers, errors --------------------------------------------------------------

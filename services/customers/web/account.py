@@ -1,5 +1,6 @@
 """The signed-in customer's pages: profile, consents, the disclosure register, the export,
-and the block and erase requests. Thin handlers over ``Accounts`` and ``storage``."""
+and the erase request (blocking is ``block_pages.py``). Thin handlers over ``Accounts`` and
+``storage``."""
 
 from __future__ import annotations
 
@@ -180,9 +181,9 @@ async def export_download(request: web.Request) -> web.Response:
     )
 
 
-# --- Block and delete: recorded requests until self-service exists ---------------------------
+# --- Delete: a recorded request until self-service erasure exists ---------------------------
 
-REQUEST_PAGES = {"block": "block.title", "erase": "delete.title"}
+REQUEST_PAGES = {"erase": "delete.title"}
 
 
 async def _request_page(
@@ -212,15 +213,7 @@ async def _request_save(request: web.Request, kind: str) -> web.Response:
     async with request.config_dict[PG_POOL].acquire() as conn:
         await sessions.record_request(conn, customer_id, kind)
     log.info("account request recorded", customer_id=str(customer_id), kind=kind)
-    return see_other("/account/block" if kind == "block" else "/account/delete")
-
-
-async def block_page(request: web.Request) -> web.Response:
-    return await _request_page(request, "block")
-
-
-async def block_save(request: web.Request) -> web.Response:
-    return await _request_save(request, "block")
+    return see_other("/account/delete")
 
 
 async def delete_page(request: web.Request) -> web.Response:
@@ -240,7 +233,5 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/disclosures", disclosures_page)
     router.add_get("/export", export_page)
     router.add_get("/export/my-data.json", export_download)
-    router.add_get("/block", block_page)
-    router.add_post("/block", block_save)
     router.add_get("/delete", delete_page)
     router.add_post("/delete", delete_save)

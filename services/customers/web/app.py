@@ -8,7 +8,7 @@ import jinja2
 from aiohttp import web
 
 from ..keys import CONFIG, COOKIES, CSRF_KEY, MAIN_APP, SETTINGS, TEMPLATES
-from . import account, entry
+from . import account, block_pages, entry
 from .config import WebConfig
 from .middleware import pages_middleware
 from .security import Cookies, derive_csrf_key
@@ -38,6 +38,7 @@ def add_account_pages(app: web.Application, config: WebConfig | None = None) -> 
     pages[MAIN_APP] = app
     entry.add_routes(pages.router)
     account.add_routes(pages.router)
+    block_pages.add_routes(pages.router)
     pages.router.add_static("/static/", HERE / "static")
     app.add_subapp(PREFIX, pages)
     return pages

@@ -394,25 +394,103 @@ MESSAGES: Final[Mapping[str, tuple[str, str, str]]] = {
     "role.catalog_manager": ("менеджер каталога", "каталог менеджері", "catalogue manager"),
     "role.marketer": ("маркетолог", "маркетолог", "marketer"),
     "role.analyst": ("аналитик", "талдаушы", "analyst"),
-    # Block and delete
-    "block.title": ("Заблокировать аккаунт", "Аккаунтты бұғаттау", "Block my account"),
+    # Block (block_pages.py: it is done at once) and delete
+    "block.title": ("Блокирование данных", "Деректерді бұғаттау", "Block my data"),
     "block.intro": (
-        "Блокирование останавливает обработку ваших данных: им не будут пользоваться для "
-        "доставки, рассылок и других целей, пока вы не попросите разблокировать.",
-        "Бұғаттау деректеріңізді өңдеуді тоқтатады: сіз бұғаттан шығаруды сұрағанша олар "
-        "жеткізу, хабарламалар және басқа мақсаттар үшін пайдаланылмайды.",
-        "Blocking stops the processing of your data: it is not used for delivery, messages or "
-        "anything else until you ask to unblock.",
+        "Блокирование — временное прекращение обработки ваших персональных данных (Закон РК "
+        "«О персональных данных и их защите», ст. 1). Оно действует сразу после нажатия "
+        "кнопки и до тех пор, пока вы сами его не снимете.",
+        "Бұғаттау — дербес деректеріңізді өңдеуді уақытша тоқтату (ҚР «Дербес деректер және "
+        "оларды қорғау туралы» Заңы, 1-бап). Ол батырманы басқан сәттен бастап күшіне енеді "
+        "және оны өзіңіз алып тастағанша әрекет етеді.",
+        "Blocking is a temporary stop of the processing of your personal data (Law of the "
+        "Republic of Kazakhstan on personal data, art. 1). It takes effect as soon as you "
+        "press the button and lasts until you lift it yourself.",
+    ),
+    "block.blocked_since": (
+        "Обработка ваших данных заблокирована с {at}.",
+        "Деректеріңізді өңдеу {at} бастап бұғатталған.",
+        "Processing of your data has been blocked since {at}.",
+    ),
+    "block.stops_title": ("Что прекращается", "Не тоқтатылады", "What stops"),
+    "block.stops_orders": (
+        "Новые заказы не принимаются: оформление заказа будет отклонено.",
+        "Жаңа тапсырыстар қабылданбайды: тапсырысты рәсімдеуден бас тартылады.",
+        "No new orders: a checkout is refused.",
+    ),
+    "block.stops_releases": (
+        "Ваши данные никому не передаются — ни курьерам, ни банкам, ни сервису рассылок.",
+        "Деректеріңіз ешкімге берілмейді — курьерлерге де, банктерге де, хабарлама жіберу "
+        "қызметіне де.",
+        "Your data goes to nobody: not to couriers, banks or the mailing service.",
+    ),
+    "block.stops_mail": (
+        "Мы не присылаем писем, кроме писем о заказах, оформленных до блокирования; "
+        "рекламных рассылок нет.",
+        "Бұғаттауға дейін рәсімделген тапсырыстар туралы хаттардан басқа хат жібермейміз; "
+        "жарнамалық хабарламалар жоқ.",
+        "We send no mail except about orders placed before the block; no marketing.",
+    ),
+    "block.open_title": (
+        "Заказы, оформленные до блокирования",
+        "Бұғаттауға дейін рәсімделген тапсырыстар",
+        "Orders placed before the block",
+    ),
+    "block.open": (
+        "Их мы выполняем: это уже принятое обязательство (ст. 8 п. 2 Закона). Курьер получит "
+        "имя, телефон и адрес для доставки, вы получите письма о статусе заказа, а в журнале "
+        "передач будет указано, что данные переданы для исполнения открытого обязательства.",
+        "Оларды орындаймыз: бұл қабылданған міндеттеме (Заңның 8-бабының 2-тармағы). Курьер "
+        "жеткізу үшін атыңызды, телефоныңызды және мекенжайыңызды алады, сіз тапсырыс күйі "
+        "туралы хаттар аласыз, ал беру журналында деректер орындалмаған міндеттемені орындау "
+        "үшін берілгені көрсетіледі.",
+        "These we carry out: they are an obligation already taken on (art. 8(2) of the Law). "
+        "The courier gets the name, phone and address for the delivery, you get the order's "
+        "status mail, and the disclosure register says the data went out for an open "
+        "obligation.",
+    ),
+    "block.stays_title": ("Что остаётся за вами", "Сізде не қалады", "What stays yours"),
+    "block.stays": (
+        "Вы по-прежнему входите в личный кабинет, видите и исправляете свои данные, "
+        "скачиваете их, подаёте запросы, можете снять блокирование или удалить аккаунт: это "
+        "ваши права, а не обработка данных магазином.",
+        "Сіз бұрынғыдай жеке кабинетке кіресіз, деректеріңізді көресіз және түзетесіз, оларды "
+        "жүктеп аласыз, сұраулар жібересіз, бұғаттауды алып тастай аласыз немесе аккаунтты "
+        "жоя аласыз: бұл дүкеннің деректерді өңдеуі емес, сіздің құқықтарыңыз.",
+        "You still sign in, see and correct your data, download it, file requests, lift the "
+        "block or delete your account: these are your rights, not processing by the shop.",
+    ),
+    "block.latest": (
+        "Последний запрос: {kind}, подан {at}, {status}; срок по закону — {due}.",
+        "Соңғы сұрау: {kind}, {at} берілді, {status}; заң бойынша мерзімі — {due}.",
+        "Latest request: {kind}, filed {at}, {status}; due by law {due}.",
     ),
     "block.confirm": (
         "Я хочу заблокировать обработку моих данных",
         "Деректерімді өңдеуді бұғаттағым келеді",
         "I want the processing of my data blocked",
     ),
-    "block.submit": (
-        "Отправить запрос на блокирование",
-        "Бұғаттауға сұрау жіберу",
-        "Request blocking",
+    "block.submit": ("Заблокировать", "Бұғаттау", "Block"),
+    "block.confirm_required": (
+        "Отметьте подтверждение, чтобы заблокировать.",
+        "Бұғаттау үшін растауды белгілеңіз.",
+        "Tick the confirmation to block.",
+    ),
+    "block.unblock_intro": (
+        "Снять блокирование: обработка возобновится сразу, как до блокирования.",
+        "Бұғаттауды алып тастау: өңдеу бұғаттауға дейінгідей бірден қайта басталады.",
+        "Lift the block: processing resumes at once, as before the block.",
+    ),
+    "block.unblock": ("Разблокировать", "Бұғаттан шығару", "Unblock"),
+    "block.done": (
+        "Обработка ваших данных заблокирована.",
+        "Деректеріңізді өңдеу бұғатталды.",
+        "Processing of your data is blocked.",
+    ),
+    "block.undone": (
+        "Блокирование снято, обработка возобновлена.",
+        "Бұғаттау алынып тасталды, өңдеу қайта басталды.",
+        "The block is lifted; processing resumes.",
     ),
     "delete.title": ("Удалить аккаунт", "Аккаунтты жою", "Delete my account"),
     "delete.intro": (
