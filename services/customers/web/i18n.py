@@ -603,6 +603,7 @@ MESSAGES: Final[Mapping[str, tuple[str, str, str]]] = {
         "request of a state body",
     ),
     "field.recipient_name": ("имя и фамилия", "аты-жөні", "name"),
+    "field.patronymic": ("отчество", "әкесінің аты", "patronymic"),
     "field.delivery_address": ("адрес доставки", "жеткізу мекенжайы", "delivery address"),
     "recipient.courier": ("курьерская служба", "курьерлік қызмет", "courier"),
     "recipient.notifications": ("служба уведомлений", "хабарлама қызметі", "notification service"),
