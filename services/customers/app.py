@@ -14,7 +14,7 @@ from shared.service import (
     create_service_app,
 )
 
-from . import messages
+from . import messages, transfer_notices
 from .accounts import Accounts
 from .audit import audit_chainer_ctx
 from .config import KeyConfigError, Settings
@@ -59,7 +59,7 @@ def build_accounts(settings: Settings) -> Accounts:
         forget_after_s=settings.login_forget_after_s,
     )
     return Accounts(
-        PdGate(vault, recipient_countries(settings)),
+        PdGate(vault, recipient_countries(settings), transfer_notices.notice_if_unnamed),
         operator,
         hasher,
         throttling,

@@ -233,16 +233,55 @@ class RecipientCountries:
         return HOME_COUNTRY  # an authority: a state body of Kazakhstan (art. 9)
 
     def abroad(self) -> list[dict[str, str]]:
-        """The recipients outside Kazakhstan today: what a consent to transfer abroad covers."""
+        """The recipients outside Kazakhstan today: what a consent to transfer abroad covers
+        (each named as ``recipient_key`` names a release's recipient)."""
         found = [(f"courier:{c}", n) for c, n in self.couriers.items()]
         found += [(f"bank:{b}", n) for b, n in self.banks.items()]
-        found += [("notifications:email", self.email), ("notifications:sms", self.sms)]
+        found += [
+            (recipient_key("email", "notifications"), self.email),
+            (recipient_key("sms", "notifications"), self.sms),
+        ]
         found.append(("staff:support", self.staff))
         return [
             {"recipient": recipient, "country": country}
             for recipient, country in sorted(found)
             if country != HOME_COUNTRY
         ]
+
+
+def recipient_key(kind: str, recipient: str) -> str:
+    """One name per recipient of a release: ``courier:<code>``, ``bank:<code>``,
+    ``staff:support``; the channel after a service that sends (``notifications:email``)."""
+    return f"{recipient}:{kind}" if kind in ("email", "sms") else recipient
+
+
+# Third parties by kind, as the processing consent lists them (``THIRD_PARTIES``).
+THIRD_PARTY_CATEGORY: Mapping[str, str] = {
+    "courier": "couriers (delivery)",
+    "bank": "banks (payment)",
+}
+
+
+def unnamed_transfer(
+    kind: str,
+    recipient: str,
+    country: str,
+    processing: Mapping[str, Any] | None,
+    abroad: Mapping[str, Any] | None,
+) -> bool:
+    """Whether a release goes to a recipient the customer's consent did not name (Law 94-V
+    art. 19(1): the customer is to be told within 10 working days): a third party of a
+    category the processing consent does not list, or a recipient abroad the consent to
+    transfers abroad did not list when it was given."""
+    category = THIRD_PARTY_CATEGORY.get(kind)
+    if category is not None:
+        listed = (processing or {}).get("third_party_transfer") or {}
+        if not listed.get("allowed") or category not in listed.get("recipients", ()):
+            return True
+    if country != HOME_COUNTRY:
+        named = {entry.get("recipient") for entry in (abroad or {}).get("recipients_abroad", ())}
+        return recipient_key(kind, recipient) not in named
+    return False
 
 
 def check_transfer(country: str, cross_border_consent: bool) -> None:
@@ -301,7 +340,7 @@ DATA_LIST = (
     "delivery_address",
 )
 CONSENT_TERM = "until the purposes are achieved or the consent is withdrawn (Law 94-V art. 8)"
-THIRD_PARTIES = ("couriers (delivery)", "banks (payment)")
+THIRD_PARTIES = tuple(THIRD_PARTY_CATEGORY.values())
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ recorded in the disclosure register).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -73,14 +73,36 @@ class ContactRelease:
     fields: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Released:
+    """What was released to whom, for what comes after a release (no values)."""
+
+    customer_id: UUID
+    kind: str
+    recipient: str
+    country: str
+    release_id: UUID
+
+
+# Called in the release's transaction after the register row is written (the notice of a
+# transfer the consent did not name: ``transfer_notices.py``).
+AfterRelease = Callable[[DbConn, "PdGate", Released], Awaitable[None]]
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
 
 class PdGate:
-    def __init__(self, vault: Vault, countries: RecipientCountries | None = None) -> None:
+    def __init__(
+        self,
+        vault: Vault,
+        countries: RecipientCountries | None = None,
+        after_release: AfterRelease | None = None,
+    ) -> None:
         self.vault = vault
         self.countries = countries or RecipientCountries(couriers={}, banks={})
+        self.after_release = after_release
 
     async def _data_key(self, conn: DbConn, customer_id: UUID) -> bytes:
         customer = await storage.get_customer(conn, customer_id)
@@ -228,6 +250,9 @@ class PdGate:
             country=country,
             reason=reason,
         )
+        if self.after_release is not None:
+            released = Released(customer_id, kind, recipient, country, release_id)
+            await self.after_release(conn, self, released)
         return Release(release_id, customer.locale, project(allowed, pd))
 
     async def release_contacts(

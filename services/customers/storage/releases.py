@@ -142,6 +142,12 @@ async def claim_transfer_notice(
 
 
 async def transfer_notice_filed(conn: DbConn, customer_id: UUID, kind: str, recipient: str) -> bool:
+    """Whether a notice is filed for this (customer, recipient). Takes a transaction lock on
+    the pair first, so two releases at once file one notice."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        f"transfer_notice:{customer_id}:{kind}:{recipient}",
+    )
     found = await conn.fetchval(
         "SELECT true FROM transfer_notices"
         " WHERE customer_id = $1 AND recipient_kind = $2 AND recipient = $3",
