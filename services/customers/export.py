@@ -34,6 +34,7 @@ from shared.service import HTTP_CLIENT
 
 from . import storage, subject_requests
 from .keys import ACCOUNTS, SETTINGS
+from .personal_data import CONFIDENTIAL_READ
 from .storage import export as held
 
 log = get_logger("customers.export")
@@ -123,7 +124,8 @@ def _uuid(text: str) -> UUID | None:
 
 
 async def audit_items(conn: DbConn, customer_id: UUID) -> list[Any]:
-    rows = await held.audit_trail(conn, customer_id)
+    # A read for a confidential legal disclosure (art. 9) stays out, as its register row does.
+    rows = await held.audit_trail(conn, customer_id, leave_out=(CONFIDENTIAL_READ,))
     staff_ids = {
         staff_id
         for row in rows

@@ -90,6 +90,9 @@ async def test_a_confidential_disclosure_names_its_law_and_stays_out_of_the_cust
     # The read behind it is audited as one the subject may not be told of.
     reads = [r for r in await audit_rows(shop, customer) if r["purpose"] == "legal_request"]
     assert sorted(r["action"] for r in reads) == ["read", "read_confidential"]
+    # ... and the export's audit trail shows only the open one.
+    trail = [r for r in export["audit"] if r["purpose"] == "legal_request"]
+    assert [(r["action"], r["fields"]) for r in trail] == [("read", ["email"])]
 
     # The desk keeps both, newest first, one customer's on request, page by page.
     other = await shop.register(email="bolat@example.kz", phone="+77019998877")

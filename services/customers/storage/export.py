@@ -3,7 +3,7 @@ roles behind it, the account pages' earlier requests. One query each, whatever t
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from uuid import UUID
 
 import asyncpg
@@ -33,8 +33,11 @@ async def web_sessions_of(conn: DbConn, customer_id: UUID) -> list[asyncpg.Recor
     return rows
 
 
-async def audit_trail(conn: DbConn, customer_id: UUID) -> list[asyncpg.Record]:
-    """Every use of the customer's data, sealed on the chain or still pending, oldest first.
+async def audit_trail(
+    conn: DbConn, customer_id: UUID, leave_out: Sequence[str] = ()
+) -> list[asyncpg.Record]:
+    """Every use of the customer's data, sealed on the chain or still pending, oldest first,
+    but the actions in ``leave_out`` (a read the law forbids telling the subject of).
 
     Read in one snapshot with the rest of the export: the chainer moves a row from pending
     to the log in one transaction, so each row is seen exactly once."""
@@ -44,8 +47,10 @@ async def audit_trail(conn: DbConn, customer_id: UUID) -> list[asyncpg.Record]:
         "  WHERE customer_id = $1"
         " UNION ALL"
         " SELECT id, at, actor, action, purpose, fields, 1 AS pending FROM audit_pending"
-        "  WHERE customer_id = $1) AS trail ORDER BY at, pending, id",
+        "  WHERE customer_id = $1) AS trail WHERE action <> ALL($2::text[])"
+        " ORDER BY at, pending, id",
         customer_id,
+        list(leave_out),
     )
     return rows
 
