@@ -33,7 +33,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/customers/me/export"): "customer",
     ("GET", "/api/customers/me/requests"): "customer",
     ("POST", "/api/customers/me/requests"): "customer",
+    ("POST", "/api/customers/me/block"): "customer",
+    ("DELETE", "/api/customers/me/block"): "customer",
     ("POST", "/api/customers/policy/versions"): "privacy_officer",
+    ("POST", "/api/customers/privacy/customers/{customer_id}/block"): "privacy_officer",
+    ("DELETE", "/api/customers/privacy/customers/{customer_id}/block"): "privacy_officer",
     ("GET", "/api/customers/privacy/requests"): "privacy_officer",
     ("GET", "/api/customers/privacy/requests/{request_id}"): "privacy_officer",
     ("POST", "/api/customers/privacy/requests/{request_id}/resolve"): "privacy_officer",
@@ -212,7 +216,9 @@ async def test_bad_tokens_are_refused_everywhere(shop: Shop) -> None:
         for (method, path), who in ROUTES.items():
             if who not in ("customer", "privacy_officer", "support"):
                 continue
-            url = path.replace("{breach_id}", str(uuid4())).replace("{request_id}", str(uuid4()))
+            url = path
+            for name_in_path in ("{breach_id}", "{request_id}", "{customer_id}"):
+                url = url.replace(name_in_path, str(uuid4()))
             status, answer = await shop.call(method, url, token=token, json={})
             assert status == 401, (name, path, status)
             assert "Айгерим" not in str(answer)
