@@ -80,6 +80,16 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
         "/api/customers/privacy/legal-disclosures",
         {"customer_id": SOME_ID, "authority": MARK, "basis": MARK, "fields": ["phone"]},
     ),
+    (
+        "POST",
+        "/api/customers/privacy/customers/{customer_id}/block",
+        {"reason": "subject_request", "note": MARK},
+    ),
+    (
+        "DELETE",
+        "/api/customers/privacy/customers/{customer_id}/block",
+        {"reason": "checked", "note": MARK},
+    ),
     ("POST", "/api/orders/cart/items", {"product_id": SOME_ID, "quantity": 1}),
     (
         "POST",
@@ -98,13 +108,20 @@ BODYLESS = {
     ("POST", "/api/customers/logout"),  # the refresh cookie only
     ("POST", "/api/orders/{order_id}/cancel"),
     ("POST", "/api/customers/privacy/breaches/{breach_id}/notice-sent"),
+    ("POST", "/api/customers/me/block"),  # the customer's own block: nothing to say
+    ("DELETE", "/api/customers/me/block"),
     ("DELETE", "/api/orders/cart/items/{product_id}"),
 }
 
 
 def concrete(route: str) -> str:
     return route.format(
-        id=SOME_ID, request_id=SOME_ID, breach_id=SOME_ID, bank="sandbox", courier="sandbox"
+        id=SOME_ID,
+        request_id=SOME_ID,
+        breach_id=SOME_ID,
+        customer_id=SOME_ID,
+        bank="sandbox",
+        courier="sandbox",
     )
 
 
