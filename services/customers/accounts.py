@@ -258,18 +258,27 @@ class Accounts:
     ) -> AccessRevoked:
         """Check the current password (throttled per customer and network), store the new
         hash and end every session (``access.end_all_sessions``). Autocommit, like login."""
-        account = customer_id.bytes
-        await self.throttle.check(conn, "password", network, account)
-        customer = await existing_customer(conn, customer_id)
-        if not await self._verify(customer.password_hash, current):
-            await self.throttle.failed(conn, "password", network, account)
-            raise BadCredentials
+        await self.confirm_password(conn, customer_id, current, network)
         new_hash = await self.hash_password(new)
         async with conn.transaction():
             await storage.update_customer(conn, customer_id, password_hash=new_hash)
             revoked = await access.end_all_sessions(conn, customer_id, self.access_ttl_s)
-            await self.throttle.succeeded(conn, "password", network, account)
         return revoked
+
+    async def confirm_password(
+        self, conn: DbConn, customer_id: UUID, password: str, network: str = "unknown"
+    ) -> storage.CustomerRow:
+        """The signed-in customer's password again, before a change of it or an erasure:
+        failures are counted per customer and network (realm ``password``) and slow the next
+        try, as at sign-in. Autocommit: the counters must survive the refusal."""
+        account = customer_id.bytes
+        await self.throttle.check(conn, "password", network, account)
+        customer = await existing_customer(conn, customer_id)
+        if not await self._verify(customer.password_hash, password):
+            await self.throttle.failed(conn, "password", network, account)
+            raise BadCredentials
+        await self.throttle.succeeded(conn, "password", network, account)
+        return customer
 
     # --- Policy versions (policy 5.8) ----------------------------------------------------
     async def publish_policy(self, conn: DbConn, body: PolicyVersionIn, staff_id: UUID) -> Policy:

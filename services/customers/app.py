@@ -14,9 +14,10 @@ from shared.service import (
     create_service_app,
 )
 
-from . import messages, transfer_notices
+from . import erasure, messages, transfer_notices
 from .accounts import Accounts
 from .audit import audit_chainer_ctx
+from .background import chore_ctx
 from .config import KeyConfigError, Settings
 from .crypto import Vault
 from .domain import Operator, RecipientCountries, Throttling, ed25519_jwk
@@ -94,6 +95,9 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(courier_queues_ctx(settings.couriers))
     app.cleanup_ctx.append(audit_chainer_ctx)
     app.cleanup_ctx.append(customers_retention_ctx(settings))
+    app.cleanup_ctx.append(
+        chore_ctx("erasure-check", erasure.chore_for(app), settings.erasure_chore_interval_s)
+    )
     add_outbox_relay(app, settings, cipher=cipher)
     # Revocations are recorded by the revoking transaction here (access.py), not consumed.
     add_consumer(

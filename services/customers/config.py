@@ -57,6 +57,11 @@ class Settings(ServiceSettings):
     support_country: str = "KZ"
     # Support sees a customer's contact for an open order, or one closed at most this long ago.
     support_window_days: int = Field(default=30, ge=1, le=366)
+    # Erasure deferred by an open order or refund (or orders not answering) is asked again
+    # after this long; an order event brings the check forward. The chore looks for due
+    # checks every ERASURE_CHORE_INTERVAL_S.
+    erasure_recheck_s: float = Field(default=300, gt=0)
+    erasure_chore_interval_s: float = Field(default=5, gt=0)
     # The refresh session cookie (HttpOnly, SameSite=Strict, Path=/api/customers).
     refresh_ttl_s: int = Field(default=30 * 24 * 3600, ge=300)
     refresh_cookie_secure: bool = True  # turn off only for plain-http tests and dev

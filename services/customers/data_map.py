@@ -194,6 +194,35 @@ DATA_MAP = DataMap(
             " the export's requests and the releases in its disclosures",
         ),
         Holding(
+            table="erasures",
+            link="customer_id",
+            holds="the progress of an erase request: state (deferred, shredded, completed),"
+            " the reason it waits (a code), the references of the orders it waits for, when"
+            " checked, shredded and completed",
+            kind=Kind.LINKED,
+            section=None,
+            erasure=Erasure.KEEP_EVIDENCE,
+            retention="subject_requests",
+            reason="the erasure answered on the law's clock, and provably (Law 94-V Art."
+            " 25(2)(8), 8(2))",
+            not_exported="exists only once the account is closed, when there is no signing in"
+            " to export; the request's status is in 'requests'",
+            erasure_note="ids, codes, order references and times: it is the evidence of the"
+            " erasure itself",
+        ),
+        Holding(
+            table="erasure_confirmations",
+            link="request_id",
+            via="erasures",
+            holds="which service confirmed it removed the customer id, when, with counts",
+            kind=Kind.LINKED,
+            section=None,
+            erasure=Erasure.KEEP_EVIDENCE,
+            retention="subject_requests",
+            reason="as erasures",
+            not_exported="as erasures",
+        ),
+        Holding(
             table="login_backoff",
             link="account",
             holds="failed sign-ins per realm, login tried (its blind index, or the customer id"
@@ -202,6 +231,9 @@ DATA_MAP = DataMap(
             section=None,
             erasure=Erasure.EXPIRE,
             retention="login_backoff",
+            erasure_note="the customer's own password-confirmation counters (keyed by the id)"
+            " are deleted at the shredding; the others name a login's blind index, gone from"
+            " the account at once",
             reason="protection against password guessing (Law 94-V Art. 22)",
             not_exported="counts of failed attempts by whoever typed the login, which need"
             " not be the customer; kept hours only",

@@ -7,12 +7,17 @@ already cancelled, customer blocked: unless the order was placed before the bloc
 obligation that is still delivered, see ``domain.placed_before_block``; a courier abroad
 without the customer's consent to transfers abroad: ``transfer_abroad_not_allowed``).
 ``OrderCancelled`` -> remember the order, so a dispatch request that arrives later releases
-nothing. All in the handler's transaction.
+nothing.
+Erasure: an order that ends (delivered, cancelled, failed) or a refund that closes brings the
+check of a deferred erasure forward (the chore asks orders then); ``OrdersDepersonalised``
+and ``NotificationsDepersonalised`` are the confirmations that complete one
+(``erasure.confirm``). All in the handler's transaction.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from aiohttp import web
 
@@ -24,7 +29,13 @@ from shared.contracts import (
     DispatchRefused,
     DispatchReleased,
     DispatchRequested,
+    NotificationsDepersonalised,
     OrderCancelled,
+    OrderDelivered,
+    OrderFailed,
+    OrdersDepersonalised,
+    OrderStatusChanged,
+    PaymentRefunded,
 )
 from shared.db import DbConn
 from shared.logging import get_logger
@@ -32,7 +43,7 @@ from shared.messaging import DISPATCH_EXCHANGE, BodyCipher, IncomingMeta, enqueu
 from shared.messaging.consumer import Handler
 from shared.messaging.topology import courier_routing_key
 
-from . import storage
+from . import erasure, storage
 from .domain import TransferAbroadNotAllowed
 from .keys import ACCOUNTS, SETTINGS
 from .personal_data import CustomerBlocked, CustomerUnavailable, PdGate, Release
@@ -131,6 +142,36 @@ async def release_for_dispatch(
 
 async def on_order_cancelled(conn: DbConn, event: OrderCancelled, meta: IncomingMeta) -> None:
     await storage.remember_cancelled_order(conn, event.order_id)
+    await on_order_ended(conn, event, meta)
+
+
+async def on_order_ended(conn: DbConn, event: OrderStatusChanged, meta: IncomingMeta) -> None:
+    """An order of the customer ended: a deferred erasure of theirs is checked next round."""
+    await storage.check_soon(conn, event.customer_id)
+
+
+async def on_refund_closed(conn: DbConn, event: PaymentRefunded, meta: IncomingMeta) -> None:
+    """The event names no customer: erasures waiting on a refund are checked next round."""
+    await storage.check_soon(conn)
+
+
+async def on_orders_confirmed(
+    conn: DbConn, event: OrdersDepersonalised, meta: IncomingMeta
+) -> None:
+    counts = {"orders_unlinked": event.orders_unlinked, "carts_deleted": event.carts_deleted}
+    await _confirmed(conn, event.request_id, "orders", counts)
+
+
+async def on_notifications_confirmed(
+    conn: DbConn, event: NotificationsDepersonalised, meta: IncomingMeta
+) -> None:
+    counts = {"deliveries_unlinked": event.deliveries_unlinked}
+    await _confirmed(conn, event.request_id, "notifications", counts)
+
+
+async def _confirmed(conn: DbConn, request_id: UUID, service: str, counts: dict[str, int]) -> None:
+    completed = await erasure.confirm(conn, request_id, service, counts)
+    log.info("erasure confirmed", request_id=str(request_id), service=service, completed=completed)
 
 
 def event_handlers(app: web.Application) -> dict[type[Contract], Handler]:
@@ -144,4 +185,12 @@ def event_handlers(app: web.Application) -> dict[type[Contract], Handler]:
             conn, event, accounts.gate, accounts.vault.outbox_cipher, app[SETTINGS].couriers
         )
 
-    return {DispatchRequested: on_dispatch_requested, OrderCancelled: on_order_cancelled}
+    return {
+        DispatchRequested: on_dispatch_requested,
+        OrderCancelled: on_order_cancelled,
+        OrderDelivered: on_order_ended,
+        OrderFailed: on_order_ended,
+        PaymentRefunded: on_refund_closed,
+        OrdersDepersonalised: on_orders_confirmed,
+        NotificationsDepersonalised: on_notifications_confirmed,
+    }

@@ -89,6 +89,17 @@ class Released:
 AfterRelease = Callable[[DbConn, "PdGate", Released], Awaitable[None]]
 
 
+# While an erasure waits for an obligation (Law 94-V art. 8(2)) the account is closed
+# ('erased') but its data key lives: only these purposes may still use the data, to finish
+# what is owed (deliver the order, tell the customer about it).
+CLOSED_ACCOUNT_PURPOSES: frozenset[str] = frozenset({"delivery", "service_communication"})
+
+
+def usable(status: str, purpose: str | None) -> bool:
+    """Whether a customer's data may be used for ``purpose`` given their status."""
+    return status != "erased" or purpose in CLOSED_ACCOUNT_PURPOSES
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -104,9 +115,9 @@ class PdGate:
         self.countries = countries or RecipientCountries(couriers={}, banks={})
         self.after_release = after_release
 
-    async def _data_key(self, conn: DbConn, customer_id: UUID) -> bytes:
+    async def _data_key(self, conn: DbConn, customer_id: UUID, purpose: str | None = None) -> bytes:
         customer = await storage.get_customer(conn, customer_id)
-        if customer is None or customer.status == "erased":
+        if customer is None or not usable(customer.status, purpose):
             raise CustomerUnavailable("unknown or erased customer")
         wrapped = await storage.wrapped_key(conn, customer_id)
         if wrapped is None:
@@ -128,7 +139,7 @@ class PdGate:
             raise PurposeNotAllowed("purpose is not on the closed list")
         asked = set(fields)
         wanted = tuple(field for field in PD_FIELDS if field in asked)
-        data_key = await self._data_key(conn, customer_id)
+        data_key = await self._data_key(conn, customer_id, purpose)
         sealed = await storage.get_fields(conn, customer_id, wanted)
         await storage.append_audit(
             conn, AuditEntry(now(), actor, action, customer_id, purpose, wanted)
@@ -217,7 +228,7 @@ class PdGate:
             else check_release(purpose, kind, requested)
         )
         customer = await storage.get_customer(conn, customer_id)
-        if customer is None or customer.status == "erased":
+        if customer is None or not usable(customer.status, purpose):
             raise CustomerUnavailable("unknown or erased customer")
         note = ""
         if customer.status == "blocked":

@@ -194,6 +194,12 @@ class PasswordChange(StrictBody):
     new_password: Password
 
 
+class ErasureRequestIn(StrictBody):
+    """``DELETE /api/customers/me``: the password again, so a stolen token cannot erase."""
+
+    password: Annotated[SecretStr, Field(min_length=1, max_length=256)]
+
+
 CustomerRequestKind = Literal["withdraw_consent", "objection", "access", "rectification"]
 
 

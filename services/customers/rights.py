@@ -9,7 +9,8 @@ a withdrawal of consent within 15 (art. 8(7)). The law sets no number for access
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, get_args
 
@@ -74,3 +75,46 @@ RefusalReason = Literal[
 ]
 # What the desk's queue shows: the open requests (default), all, or those of one status.
 QueueStatus = Literal["open", "all", "received", "in_progress", "deferred", "completed", "refused"]
+
+
+# --- Erasure: what defers it (Law 94-V art. 8(2)) ----------------------------------------------
+
+ErasureReason = Literal["open_order", "open_refund", "checking"]
+# The services that hold the customer's id and confirm they removed it (catalog holds
+# nothing about a person; customers itself shreds in the request's own transaction).
+CONFIRMING_SERVICES: tuple[str, ...] = ("orders", "notifications")
+
+DEFERRAL_TEXT: Mapping[ErasureReason, str] = {
+    "open_order": "An order of yours is still on its way (Law 94-V art. 8(2)): your account is"
+    " closed now, and the data needed to deliver it is kept only until the order is delivered"
+    " or cancelled; then it is erased without anything more from you.",
+    "open_refund": "A refund to your card is still open (Law 94-V art. 8(2)): your account is"
+    " closed now, and your data is erased as soon as the bank confirms the refund.",
+    "checking": "Your account is closed now. We could not yet check whether an order of yours"
+    " is still open; the check is repeated automatically and your data is erased as soon as"
+    " nothing is open.",
+}
+COMPLETES_WHEN: Mapping[ErasureReason, str] = {
+    "open_order": "when the orders listed are delivered or cancelled",
+    "open_refund": "when the bank confirms the refund",
+    "checking": "as soon as the check shows nothing open",
+}
+
+
+@dataclass(frozen=True)
+class Deferral:
+    reason: ErasureReason
+    order_refs: tuple[str, ...]
+
+
+def deferral_for(open_items: Sequence[Mapping[str, str]] | None) -> Deferral | None:
+    """Why an erasure waits, from orders' open obligations (None: orders did not answer);
+    None when nothing is open and the data can go now. An order in delivery outranks a
+    refund (it needs the address)."""
+    if open_items is None:
+        return Deferral("checking", ())
+    if not open_items:
+        return None
+    refs = tuple(dict.fromkeys(item["order_ref"] for item in open_items))
+    kinds = {item["kind"] for item in open_items}
+    return Deferral("open_order" if "order" in kinds else "open_refund", refs)

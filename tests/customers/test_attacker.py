@@ -25,6 +25,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/customers/logout"): "cookie",
     ("GET", "/api/customers/me"): "customer",
     ("PATCH", "/api/customers/me"): "customer",
+    ("DELETE", "/api/customers/me"): "customer",
     ("POST", "/api/customers/me/password"): "customer",
     ("POST", "/api/customers/me/policy-acceptance"): "customer",
     ("GET", "/api/customers/me/disclosures"): "customer",
@@ -60,6 +61,8 @@ CUSTOMER_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/customers/me/policy-acceptance"): {"version": "2026-11-01"},
     ("PUT", "/api/customers/me/consents"): {"marketing": {"email": True, "sms": True}},
     ("POST", "/api/customers/me/requests"): {"kind": "objection"},
+    # A wrong password (403): erasing A here would end the walk; B must stay untouched.
+    ("DELETE", "/api/customers/me"): {"password": "not the password"},
 }
 B_NAME = "Болат"
 

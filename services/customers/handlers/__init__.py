@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import auth, blocking, internal, me, policy, privacy, requests, support
+from . import auth, blocking, erasure, internal, me, policy, privacy, requests, support
 
 
 def add_routes(app: web.Application) -> None:
@@ -22,6 +22,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{prefix}/me/policy-acceptance", policy.accept_policy)
     app.router.add_get(f"{prefix}/me", me.get_me)
     app.router.add_patch(f"{prefix}/me", me.patch_me)
+    app.router.add_delete(f"{prefix}/me", erasure.delete_me)
     app.router.add_get(f"{prefix}/me/disclosures", me.get_disclosures)
     app.router.add_get(f"{prefix}/me/consents", me.get_consents)
     app.router.add_put(f"{prefix}/me/consents", me.put_consents)

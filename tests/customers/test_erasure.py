@@ -1,0 +1,263 @@
+"""Erasure in the customers service: ``DELETE /api/customers/me`` with the password.
+
+The account closes at once (no sign-in, no token, no refresh), the data key and the sealed
+fields are destroyed, ``CustomerErased`` goes out, and the request completes when orders
+and notifications have confirmed. Orders not answering defers it ("checking") until a chore
+finds orders up again (a real orders app, started late on the port customers was given).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID, uuid4
+
+import aio_pika
+import asyncpg
+
+from deploy.gateway import free_port
+from services.customers.data_map import DATA_MAP
+from services.customers.erasure import CLOSE_STEPS, SHRED_STEPS
+from services.orders.app import create_app as orders_app
+from services.orders.config import Settings as OrdersSettings
+from shared.contracts import Contract, NotificationsDepersonalised, OrdersDepersonalised
+from shared.data_map import Erasure
+from shared.messaging import EVENTS_EXCHANGE, declare_exchanges, encode_message
+from shared.service import running_app
+from tests.customers.conftest import INTERNAL_TOKEN, MakeShop, Shop, registration
+
+PASSWORD = "correct horse battery"
+PD_VALUES = ["Жумабекова", "Айгерим", "Нурлановна", "aigerim.test@example.kz", "77012345678",
+             "проспект Тауке хана", "домофон 42 звонить"]  # fmt: skip
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:
+    async with asyncio.timeout(timeout):
+        while not (result := await check()):
+            await asyncio.sleep(0.05)
+    return result
+
+
+async def signed_in(shop: Shop, **overrides: Any) -> tuple[str, str, str]:
+    """(customer id, access token, refresh cookie) of a new customer."""
+    customer_id = await shop.register(**overrides)
+    login = overrides.get("email", "Aigerim.Test@Example.kz")
+    async with shop.http.post(
+        shop.url + "/api/customers/login", json={"login": login, "password": PASSWORD}
+    ) as response:
+        body = await response.json()
+        cookie = response.cookies["refresh_token"].value
+    return customer_id, body["access_token"], cookie
+
+
+async def erase(shop: Shop, token: str, password: str = PASSWORD) -> tuple[int, Any, str]:
+    async with shop.http.delete(
+        shop.url + "/api/customers/me",
+        json={"password": password},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as response:
+        return response.status, await response.json(content_type=None), response.content_type
+
+
+async def row(shop: Shop, query: str, *args: Any) -> asyncpg.Record | None:
+    conn = await shop.db()
+    try:
+        return await conn.fetchrow(query, *args)
+    finally:
+        await conn.close()
+
+
+async def publish(amqp_url: str, event: Contract) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        await declare_exchanges(channel)
+        exchange = await channel.get_exchange(EVENTS_EXCHANGE)
+        message = encode_message(
+            event.model_dump_json().encode(),
+            message_id=uuid4(),
+            message_type=event.MESSAGE_TYPE,
+            correlation_id=None,
+            traceparent=None,
+        )
+        await exchange.publish(message, routing_key=event.MESSAGE_TYPE)
+
+
+async def erased_outbox(shop: Shop) -> list[dict[str, Any]]:
+    conn = await shop.db()
+    try:
+        rows = await conn.fetch(
+            "SELECT body FROM outbox WHERE message_type = 'customers.customer.erased'"
+        )
+    finally:
+        await conn.close()
+    return [json.loads(bytes(r["body"])) for r in rows if r["body"]]
+
+
+async def test_a_wrong_password_erases_nothing_and_is_throttled(shop_factory: MakeShop) -> None:
+    shop = await shop_factory(login_free_failures_account=2)
+    customer_id, token, _ = await signed_in(shop)
+    for _ in range(2):
+        status, body, content_type = await erase(shop, token, "not my password")
+        assert (status, content_type) == (403, "application/problem+json")
+        assert "not my password" not in json.dumps(body)
+    status, body, _ = await erase(shop, token, "not my password")
+    assert status == 429 and body["retry_after"] >= 1
+    status, body, _ = await erase(shop, token)  # the right one waits out the delay too
+    assert status == 429
+    state = await row(shop, "SELECT status FROM customers WHERE id = $1", UUID(customer_id))
+    assert state is not None and state["status"] == "active"
+    assert (await shop.call("GET", "/api/customers/me", token=token))[0] == 200
+
+
+async def test_erasure_closes_the_account_shreds_and_completes_on_confirmations(
+    shop: Shop,
+) -> None:
+    customer_id, token, cookie = await signed_in(shop)
+    cid = UUID(customer_id)
+    status, answer, _ = await erase(shop, token)
+    assert status == 202, answer
+    assert answer["status"] == "in_progress"
+    assert answer["confirmations"] == {"orders": False, "notifications": False}
+    assert answer["due"] and "reason" not in answer
+    request_id = UUID(answer["request_id"])
+
+    # Access ends at once: the token, the refresh cookie, the password.
+    assert (await shop.call("GET", "/api/customers/me", token=token))[0] == 401
+    refreshed = await shop.call(
+        "POST", "/api/customers/token/refresh", headers={"Cookie": f"refresh_token={cookie}"}
+    )
+    assert refreshed[0] == 401
+    login = await shop.call(
+        "POST",
+        "/api/customers/login",
+        json={"login": "aigerim.test@example.kz", "password": PASSWORD},
+    )
+    assert login[0] == 401
+    # The account row keeps only the id, 'erased' and the dates; the key and fields are gone.
+    account = await row(
+        shop,
+        "SELECT status, password_hash, email_index, phone_index,"
+        " (SELECT count(*) FROM customer_keys WHERE customer_id = c.id) AS keys,"
+        " (SELECT count(*) FROM customer_pd WHERE customer_id = c.id) AS fields,"
+        " (SELECT count(*) FROM refresh_sessions WHERE customer_id = c.id) AS sessions"
+        " FROM customers c WHERE id = $1",
+        cid,
+    )
+    assert account is not None and dict(account) == {
+        "status": "erased", "password_hash": None, "email_index": None, "phone_index": None,
+        "keys": 0, "fields": 0, "sessions": 0,
+    }  # fmt: skip
+    # The email and phone are free again: the person may open a new account.
+    assert (await shop.call("POST", "/api/customers/register", json=registration()))[0] == 201
+    # The other services are told, with ids only.
+    [erased] = await eventually(lambda: erased_outbox(shop))
+    assert erased["customer_id"] == customer_id and erased["request_id"] == str(request_id)
+    assert set(erased) == {"customer_id", "request_id", "erased_at"}
+
+    # The request completes when both confirmations have arrived (the order does not matter).
+    await publish(
+        shop.settings.amqp_url,
+        NotificationsDepersonalised(request_id=request_id, deliveries_unlinked=3),
+    )
+    await eventually(lambda: _confirmed(shop, request_id, 1))
+    assert await _request_status(shop, request_id) == "in_progress"
+    confirmation = OrdersDepersonalised(request_id=request_id, orders_unlinked=2, carts_deleted=1)
+    await publish(shop.settings.amqp_url, confirmation)
+    await eventually(lambda: _completed(shop, request_id))
+    await publish(shop.settings.amqp_url, confirmation)  # a duplicate changes nothing
+    await asyncio.sleep(0.3)
+    assert await _confirmed(shop, request_id, 2)
+    audit = await row(
+        shop,
+        "SELECT count(*) AS n FROM audit_log WHERE customer_id = $1 AND action = 'shred'",
+        cid,
+    )
+    assert audit is not None and audit["n"] == 1
+
+
+async def _request_status(shop: Shop, request_id: UUID) -> str:
+    found = await row(shop, "SELECT status FROM subject_requests WHERE id = $1", request_id)
+    assert found is not None
+    return str(found["status"])
+
+
+async def _confirmed(shop: Shop, request_id: UUID, n: int) -> bool:
+    found = await row(
+        shop,
+        "SELECT count(*) AS n FROM erasure_confirmations WHERE request_id = $1",
+        request_id,
+    )
+    return found is not None and found["n"] == n
+
+
+async def _completed(shop: Shop, request_id: UUID) -> bool:
+    found = await row(
+        shop,
+        "SELECT e.state, r.status, r.resolved_at FROM erasures e"
+        " JOIN subject_requests r ON r.id = e.request_id WHERE e.request_id = $1",
+        request_id,
+    )
+    return (
+        found is not None
+        and (found["state"], found["status"]) == ("completed", "completed")
+        and found["resolved_at"] is not None
+    )
+
+
+async def test_with_orders_down_the_erasure_waits_and_a_chore_finishes_it(
+    shop_factory: MakeShop,
+    make_database: Callable[[str], Awaitable[str]],
+    vhost: str,
+    signing_keys: tuple[str, str],
+) -> None:
+    port = free_port()  # nothing listens here yet: orders is down
+    shop = await shop_factory(
+        orders_url=f"http://127.0.0.1:{port}",
+        erasure_recheck_s=0.3,
+        erasure_chore_interval_s=0.1,
+    )
+    customer_id, token, _ = await signed_in(shop)
+    status, answer, _ = await erase(shop, token)
+    assert status == 202 and answer["status"] == "deferred"
+    assert answer["reason"] == "checking" and answer["reason_text"] and answer["completes_when"]
+    # Closed at once all the same, the data kept until the check is done.
+    assert (await shop.call("GET", "/api/customers/me", token=token))[0] == 401
+    kept = await row(
+        shop, "SELECT count(*) AS n FROM customer_keys WHERE customer_id = $1", UUID(customer_id)
+    )
+    assert kept is not None and kept["n"] == 1
+    await asyncio.sleep(0.5)  # checked again meanwhile, still nobody there
+    assert await _request_status(shop, UUID(answer["request_id"])) == "deferred"
+
+    orders_settings = OrdersSettings(
+        database_url=await make_database("orders"),
+        amqp_url=vhost,
+        jwt_public_key=signing_keys[1],
+        internal_token=INTERNAL_TOKEN,
+        catalog_url="http://127.0.0.1:9",
+        couriers=("sandbox",),
+    )
+    async with running_app(orders_app(orders_settings), port=port):
+        await eventually(lambda: _shredded(shop, UUID(customer_id)))
+    assert await _request_status(shop, UUID(answer["request_id"])) == "in_progress"
+
+
+async def _shredded(shop: Shop, customer_id: UUID) -> bool:
+    found = await row(
+        shop, "SELECT count(*) AS n FROM customer_keys WHERE customer_id = $1", customer_id
+    )
+    return found is not None and found["n"] == 0
+
+
+def test_every_table_the_data_map_erases_has_a_step() -> None:
+    changed = {
+        h.table
+        for h in DATA_MAP.holdings
+        if h.erasure in (Erasure.DELETE, Erasure.DEPERSONALISE, Erasure.SHRED) and h.via is None
+    }
+    steps = {table for table, _ in (*CLOSE_STEPS, *SHRED_STEPS)}
+    assert changed <= steps, f"no erasure step for {sorted(changed - steps)}"
+    assert steps <= set(DATA_MAP.tables())
