@@ -185,7 +185,7 @@ LINKING_COLUMN: Final = re.compile(r"customer")
 # sections of a service that does not answer with an empty list and a note.
 EXPORT_SECTIONS: Final[Mapping[str, tuple[str, ...]]] = {
     "customers": ("profile", "consents", "disclosures", "requests", "sessions", "audit"),
-    "orders": ("orders", "cart"),
+    "orders": ("orders", "cart", "decisions"),
     "notifications": ("notifications",),
     "catalog": (),
 }

@@ -16,7 +16,13 @@ from shared.http import Problem
 
 from . import storage
 from .config import Settings
-from .documents import cart_line, dispatch_document, order_documents, order_summary
+from .documents import (
+    cart_line,
+    decision_item,
+    dispatch_document,
+    order_documents,
+    order_summary,
+)
 from .domain import CatalogProduct, Cursor, IllegalTransition, Status, Trigger, encode_cursor
 from .workflow import OrderNotFound, apply_trigger
 
@@ -69,14 +75,20 @@ async def cancel_order(conn: DbConn, customer_id: UUID, order_id: UUID, settings
 async def export(conn: DbConn, customer_id: UUID, bank_public_url: str) -> dict[str, Any]:
     """Everything orders holds about a customer, the sections of its data map
     (``services/orders/data_map.py``): their orders with lines, payment, status history and
-    dispatch, and their cart. Six queries however many orders there are (no query per order)."""
+    dispatch, their cart, and the automated decisions about them (velocity refusals). Seven
+    queries however many orders there are (no query per order)."""
     rows = await storage.all_customer_orders(conn, customer_id)
     documents = await order_documents(conn, rows, bank_public_url)
     dispatches = await storage.order_dispatches(conn, [row["id"] for row in rows])
     for row, document in zip(rows, documents, strict=True):
         document["dispatch"] = dispatch_document(dispatches.get(row["id"]))
     cart = await storage.customer_cart_lines(conn, customer_id)
-    return {"orders": documents, "cart": [cart_line(line) for line in cart]}
+    decisions = await storage.customer_decisions(conn, customer_id)
+    return {
+        "orders": documents,
+        "cart": [cart_line(line) for line in cart],
+        "decisions": [decision_item(row) for row in decisions],
+    }
 
 
 ProductLookup = Callable[[Collection[UUID]], Awaitable[Mapping[UUID, CatalogProduct]]]

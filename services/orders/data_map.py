@@ -178,13 +178,11 @@ DATA_MAP = DataMap(
             holds="each checkout refused automatically by a velocity limit: which limit (account"
             " or network), the count against it, the wait, when",
             kind=Kind.LINKED,
-            section=None,
+            section="decisions",
             erasure=Erasure.DELETE,
             retention="automated_decisions",
             reason="an objection to an automated decision is reviewed on the clock (Law 94-V"
             " Art. 19-1)",
-            not_exported="the refusal itself gave the customer the decision's id and what to do;"
-            " the privacy officer reads it when the customer objects",
             erasure_note="deleted: an objection to it ends with the account",
         ),
         replace(

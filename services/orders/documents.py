@@ -119,3 +119,17 @@ async def order_documents(
         )
         for row in rows
     ]
+
+
+def decision_item(row: asyncpg.Record) -> dict[str, Any]:
+    """An automated decision (a velocity refusal, Law 94-V art. 19-1) as the customer's export
+    and the privacy officer read it: which limit, the count against it, the wait, when."""
+    return {
+        "id": str(row["id"]),
+        "kind": row["kind"],
+        "rule": row["rule"],
+        "attempts": row["attempts"],
+        "limit_per_min": row["limit_per_min"],
+        "retry_after_s": row["retry_after_s"],
+        "decided_at": row["decided_at"].isoformat(),
+    }

@@ -508,6 +508,17 @@ ORDERS_EXPORT = {
             "added_at": "2026-12-02T12:00:00+00:00",
         }
     ],
+    "decisions": [
+        {
+            "id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+            "kind": "checkout_velocity",
+            "rule": "account",
+            "attempts": 6,
+            "limit_per_min": 5,
+            "retry_after_s": 40,
+            "decided_at": "2026-12-02T12:05:00+00:00",
+        }
+    ],
 }
 NOTIFICATIONS_EXPORT = {
     "notifications": [
@@ -565,15 +576,30 @@ async def test_export_page_shows_every_section_in_each_language(
             *("доставлен", "Витамин D3", "3\u00a0000,00\u00a0₸", "наличными при получении"),
             *("Корзина", "Омега-3", "Уведомления", "заказ доставлен", "Мои запросы"),
             *("возражение", "Входы в аккаунт", "Кто пользовался моими данными", "вы"),
-            *("идентификация", "Скачать (JSON)"),
+            *("идентификация", "Скачать (JSON)", "Автоматические решения"),
+            *("отказ в оформлении заказа", "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"),
         ):
             assert text in ru, text
         assert "Этот раздел сейчас недоступен" not in ru and 'role="alert"' not in ru
         kk = (await browser.get("/account/export?lang=kk")).text
-        for text in ("Тапсырыстар", "жеткізілді", "Себет", "Менің сұрауларым", "қарсылық"):
+        for text in (
+            "Тапсырыстар",
+            "жеткізілді",
+            "Себет",
+            "Менің сұрауларым",
+            "қарсылық",
+            "Автоматты шешімдер",
+        ):
             assert text in kk, text
         en = (await browser.get("/account/export?lang=en")).text
-        for text in ("Who used my data", "delivered", "Cart", "objection", "cash on delivery"):
+        for text in (
+            "Who used my data",
+            "delivered",
+            "Cart",
+            "objection",
+            "cash on delivery",
+            "Automated decisions",
+        ):
             assert text in en, text
     finally:
         await browser.close()

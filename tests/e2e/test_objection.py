@@ -86,3 +86,8 @@ async def test_the_refused_customer_objects_and_the_officer_finds_the_decision(
         assert status == 200, decision
         assert decision["kind"] == "checkout_velocity" and decision["rule"] == "account"
         assert decision["attempts"] == 2 and decision["limit_per_min"] == 1
+
+        # The right of access: the decision is in the customer's export, and on its page.
+        status, export = await shopper.call("GET", "/api/customers/me/export")
+        assert status == 200 and export["complete"] is True
+        assert [d["id"] for d in export["decisions"]] == [problem["decision_id"]]

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from shared.auth import TokenIssuer
-from tests.orders.conftest import Orders
+from tests.orders.conftest import INTERNAL_TOKEN, Orders
 
 LIMITS = {"checkout_limit_per_account_per_min": 1, "checkout_limit_per_network_per_min": 0}
 
@@ -92,3 +92,22 @@ async def test_the_officer_reads_the_decision(orders: Orders, token_issuer: Toke
         "GET", f"/api/orders/decisions/{uuid4()}", headers=staff("privacy_officer")
     )
     assert status == 404 and missing["title"] == "Not found"
+
+
+@pytest.mark.parametrize("orders_overrides", [LIMITS])
+async def test_the_decision_is_in_the_customers_export(orders: Orders) -> None:
+    customer, problem, _ = await refused_checkout(orders)
+    status, export, _ = await orders.call(
+        "GET",
+        f"/internal/customers/{customer}/export",
+        headers={"X-Internal-Token": INTERNAL_TOKEN},
+    )
+    assert status == 200, export
+    (decision,) = export["decisions"]
+    assert decision["id"] == problem["decision_id"]
+    assert (decision["kind"], decision["rule"], decision["attempts"]) == (
+        "checkout_velocity",
+        "account",
+        2,
+    )
+    assert "customer_id" not in decision

@@ -148,8 +148,8 @@ async def export_page(request: web.Request) -> web.Response:
 
 
 EXPORT_PAGE_SECTIONS = (
-    *("profile", "consents", "disclosures", "orders", "cart", "notifications", "requests"),
-    *("sessions", "audit"),
+    *("profile", "consents", "disclosures", "orders", "cart", "decisions", "notifications"),
+    *("requests", "sessions", "audit"),
 )
 
 

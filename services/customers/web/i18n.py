@@ -259,6 +259,36 @@ MESSAGES: Final[Mapping[str, tuple[str, str, str]]] = {
     "section.disclosures": ("Передачи данных", "Деректерді беру", "Transfers of my data"),
     "section.orders": ("Заказы", "Тапсырыстар", "Orders"),
     "section.cart": ("Корзина", "Себет", "Cart"),
+    "section.decisions": (
+        "Автоматические решения",
+        "Автоматты шешімдер",
+        "Automated decisions",
+    ),
+    "decisions.intro": (
+        "Отказы, принятые без участия человека. С каждым можно не согласиться: запрос "
+        "«возражение» с номером решения; сотрудник рассмотрит его за 3 рабочих дня "
+        "(Закон № 94-V, ст. 19-1).",
+        "Адамның қатысуынсыз қабылданған бас тартулар. Әрқайсысына қарсылық білдіруге болады: "
+        "шешім нөмірімен «қарсылық» сұрауы; қызметкер оны 3 жұмыс күні ішінде қарайды "
+        "(№ 94-V Заң, 19-1-бап).",
+        "Refusals made without a person. You may object to each: a request of kind objection "
+        "with the decision's number; a person reviews it within 3 working days "
+        "(Law No. 94-V, art. 19-1).",
+    ),
+    "decision.rule": ("Какой предел", "Қай шек", "Which limit"),
+    "decision.count": (
+        "Попыток / предел в минуту",
+        "Әрекет / минуттағы шек",
+        "Attempts / limit per minute",
+    ),
+    "decision.id": ("Номер решения", "Шешім нөмірі", "Decision number"),
+    "dkind.checkout_velocity": (
+        "отказ в оформлении заказа: слишком много попыток",
+        "тапсырысты рәсімдеуден бас тарту: әрекеттер тым көп",
+        "checkout refused: too many attempts",
+    ),
+    "drule.account": ("для вашего аккаунта", "аккаунтыңыз үшін", "for your account"),
+    "drule.network": ("для вашей сети", "желіңіз үшін", "for your network"),
     "section.notifications": ("Уведомления", "Хабарламалар", "Notifications"),
     "section.requests": ("Мои запросы", "Менің сұрауларым", "My requests"),
     "section.sessions": ("Входы в аккаунт", "Аккаунтқа кірулер", "Sign-ins"),

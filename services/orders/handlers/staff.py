@@ -13,6 +13,7 @@ from shared.db import PG_POOL
 from shared.http import Problem, json_response, query_model
 
 from .. import storage
+from ..documents import decision_item
 from .common import path_uuid
 
 
@@ -80,15 +81,6 @@ async def automated_decision(request: web.Request) -> web.Response:
     if row is None:
         raise Problem(404, "Not found", "No such decision.")
     return json_response(
-        {
-            "id": str(row["id"]),
-            "kind": row["kind"],
-            "customer_id": str(row["customer_id"]),
-            "rule": row["rule"],
-            "attempts": row["attempts"],
-            "limit_per_min": row["limit_per_min"],
-            "retry_after_s": row["retry_after_s"],
-            "decided_at": row["decided_at"].isoformat(),
-        },
+        {**decision_item(row), "customer_id": str(row["customer_id"])},
         headers={"Cache-Control": "no-store"},
     )

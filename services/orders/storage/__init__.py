@@ -27,7 +27,12 @@ from .checkout_keys import (
     claim_checkout_key,
     find_checkout_key,
 )
-from .decisions import delete_customer_decisions, get_decision, record_decision
+from .decisions import (
+    customer_decisions,
+    delete_customer_decisions,
+    get_decision,
+    record_decision,
+)
 from .erasure import (
     OPEN_ORDER_STATUSES,
     delete_account_velocity,
@@ -96,6 +101,7 @@ __all__ = [
     "create_anonymous_cart",
     "customer_cart",
     "customer_cart_lines",
+    "customer_decisions",
     "customer_order",
     "customer_orders",
     "delete_account_velocity",

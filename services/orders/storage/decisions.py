@@ -45,6 +45,17 @@ async def get_decision(conn: DbConn, decision_id: UUID) -> asyncpg.Record | None
     return row
 
 
+async def customer_decisions(conn: DbConn, customer_id: UUID) -> list[asyncpg.Record]:
+    """A customer's automated decisions, newest first (their export)."""
+    return list(
+        await conn.fetch(
+            "SELECT id, kind, rule, attempts, limit_per_min, retry_after_s, decided_at"
+            " FROM automated_decisions WHERE customer_id = $1 ORDER BY decided_at DESC, id",
+            customer_id,
+        )
+    )
+
+
 async def delete_customer_decisions(conn: DbConn, customer_id: UUID) -> int:
     """Erasure: the customer's decisions go (an objection to one ends with the account)."""
     result: str = await conn.execute(
