@@ -624,7 +624,7 @@ async def test_export_page_says_what_a_silent_service_left_out(
         await browser.close()
 
 
-# --- Block: done at once; delete: a page that records a request --------------------------
+# --- Block and delete: done at once -------------------------------------------------------
 
 
 async def _blocking_rows(shop: Shop) -> dict[str, Any]:
@@ -697,27 +697,68 @@ async def test_the_block_page_blocks_and_unblocks_for_real(browser: Browser, sho
     assert rows["events"][-1] == ("customers.customer.unblocked", 2)
 
 
-async def test_delete_records_a_request(browser: Browser, shop: Shop) -> None:
+async def _erasure_rows(shop: Shop) -> dict[str, Any]:
+    conn = await shop.db()
+    try:
+        return {
+            "status": await conn.fetchval("SELECT status FROM customers"),
+            "keys": await conn.fetchval("SELECT count(*) FROM customer_keys"),
+            "fields": await conn.fetchval("SELECT count(*) FROM customer_pd"),
+            "sessions": await conn.fetchval("SELECT count(*) FROM web_sessions"),
+            "requests": [
+                tuple(r) for r in await conn.fetch("SELECT kind, status FROM subject_requests")
+            ],
+        }
+    finally:
+        await conn.close()
+
+
+async def test_the_delete_page_erases_for_real(browsers: NewBrowser, shop: Shop) -> None:
     path = "/account/delete"
+    browser, other_device = browsers(), browsers()
     await signed_up(browser)
+    await other_device.submit(
+        "/account/signin", {"login": "aigerim.web@example.kz", "password": "correct horse battery"}
+    )
     page = await browser.get(path)
     assert page.status == 200
     assert_security_headers(page)
-    assert "не выполняется автоматически" in page.text  # honest about what happens
-    unconfirmed = await browser.post(path, {"csrf_token": page.csrf()})
+    for said in ("ключ шифрования ваших данных уничтожается", "Заказы остаются в бухгалтерии",
+                 "данные, нужные для доставки", "номер клиента, виды и даты"):  # fmt: skip
+        assert said in page.text
+    assert "не выполняется автоматически" not in page.text  # the stub's words are gone
+    assert 'type="password"' in page.text
+    unconfirmed = await browser.post(
+        path, {"csrf_token": page.csrf(), "password": "correct horse battery"}
+    )
     assert unconfirmed.status == 422 and 'id="f-confirm-error"' in unconfirmed.text
-    done = await browser.post(path, {"csrf_token": page.csrf(), "confirm": "on"})
-    assert done.status == 303
-    page = await browser.get(path)
-    assert "Запрос записан" in page.text and "ещё не исполнен" in page.text
-    conn = await shop.db()
-    try:
-        rows = await conn.fetch("SELECT kind, status FROM web_account_requests")
-        status = await conn.fetchval("SELECT status FROM customers")
-    finally:
-        await conn.close()
-    assert [(r["kind"], r["status"]) for r in rows] == [("erase", "received")]
-    assert status == "active"  # nothing is erased yet, as the page says
+    wrong = await browser.post(
+        path, {"csrf_token": page.csrf(), "confirm": "on", "password": "not my password"}
+    )
+    assert wrong.status == 403 and "Неверный пароль" in wrong.text
+    assert "not my password" not in wrong.text
+    assert (await _erasure_rows(shop))["status"] == "active"
+
+    kk = await browser.get(path + "?lang=kk")
+    assert "Аккаунтты біржола жою" in kk.text
+    done = await browser.post(
+        path, {"csrf_token": kk.csrf(), "confirm": "on", "password": "correct horse battery"}
+    )
+    assert done.status == 200, done.text
+    assert "Дербес деректеріңіз жойылды" in done.text and "бір жұмыс күні" in done.text
+    assert any(c.startswith(SESSION + "=") and "Max-Age=0" in c for c in done.cookies), done.cookies
+    rows = await _erasure_rows(shop)
+    assert rows == {
+        "status": "erased", "keys": 0, "fields": 0, "sessions": 0,
+        "requests": [("erase", "in_progress")],
+    }  # fmt: skip
+    # Signed out here and on the other device; the password no longer opens anything.
+    for each in (browser, other_device):
+        assert (await each.get("/account/profile")).location == "/account/signin"
+    again = await browser.submit(
+        "/account/signin", {"login": "aigerim.web@example.kz", "password": "correct horse battery"}
+    )
+    assert again.status == 401
 
 
 # --- Languages, headers, errors --------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""The signed-in customer's pages: profile, consents, the disclosure register, the export,
-and the erase request (blocking is ``block_pages.py``). Thin handlers over ``Accounts`` and
-``storage``."""
+"""The signed-in customer's pages: profile, consents, the disclosure register, the export
+(blocking is ``block_pages.py``, deleting the account ``delete_pages.py``). Thin handlers
+over ``Accounts`` and ``storage``."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from .. import storage
 from ..export import export_document
 from ..keys import ACCOUNTS, MAIN_APP
 from ..request_models import MarketingChoice, ProfilePatch
-from . import forms, sessions
+from . import forms
 from .context import PROFILE, actor, render, require_signed_in, see_other, when
 
 log = get_logger("customers.account_pages")
@@ -181,49 +181,6 @@ async def export_download(request: web.Request) -> web.Response:
     )
 
 
-# --- Delete: a recorded request until self-service erasure exists ---------------------------
-
-REQUEST_PAGES = {"erase": "delete.title"}
-
-
-async def _request_page(
-    request: web.Request, kind: str, *, status: int = 200, errors: forms.FieldErrors | None = None
-) -> web.Response:
-    customer_id = require_signed_in(request)
-    async with request.config_dict[PG_POOL].acquire() as conn:
-        recorded = await sessions.open_request(conn, customer_id, kind)
-    return render(
-        request,
-        "request.html",
-        REQUEST_PAGES[kind],
-        status=status,
-        kind=kind,
-        recorded=recorded,
-        errors=errors or {},
-    )
-
-
-async def _request_save(request: web.Request, kind: str) -> web.Response:
-    customer_id = require_signed_in(request)
-    form = await request.post()
-    if not forms.checked(form, "confirm"):
-        return await _request_page(
-            request, kind, status=422, errors={"confirm": "request.confirm_required"}
-        )
-    async with request.config_dict[PG_POOL].acquire() as conn:
-        await sessions.record_request(conn, customer_id, kind)
-    log.info("account request recorded", customer_id=str(customer_id), kind=kind)
-    return see_other("/account/delete")
-
-
-async def delete_page(request: web.Request) -> web.Response:
-    return await _request_page(request, "erase")
-
-
-async def delete_save(request: web.Request) -> web.Response:
-    return await _request_save(request, "erase")
-
-
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/profile", profile_page)
     router.add_get("/profile/edit", profile_edit_form)
@@ -233,5 +190,3 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/disclosures", disclosures_page)
     router.add_get("/export", export_page)
     router.add_get("/export/my-data.json", export_download)
-    router.add_get("/delete", delete_page)
-    router.add_post("/delete", delete_save)

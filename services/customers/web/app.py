@@ -8,7 +8,7 @@ import jinja2
 from aiohttp import web
 
 from ..keys import CONFIG, COOKIES, CSRF_KEY, MAIN_APP, SETTINGS, TEMPLATES
-from . import account, block_pages, entry
+from . import account, block_pages, delete_pages, entry
 from .config import WebConfig
 from .middleware import pages_middleware
 from .security import Cookies, derive_csrf_key
@@ -39,6 +39,7 @@ def add_account_pages(app: web.Application, config: WebConfig | None = None) -> 
     entry.add_routes(pages.router)
     account.add_routes(pages.router)
     block_pages.add_routes(pages.router)
+    delete_pages.add_routes(pages.router)
     pages.router.add_static("/static/", HERE / "static")
     app.add_subapp(PREFIX, pages)
     return pages

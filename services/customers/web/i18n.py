@@ -524,42 +524,155 @@ MESSAGES: Final[Mapping[str, tuple[str, str, str]]] = {
     ),
     "delete.title": ("Удалить аккаунт", "Аккаунтты жою", "Delete my account"),
     "delete.intro": (
-        "Удаление уничтожает ключ шифрования ваших данных: прочитать их станет невозможно, в "
-        "том числе из резервных копий. Заказы остаются в бухгалтерии без связи с вами.",
-        "Жою деректеріңіздің шифрлау кілтін жояды: оларды, соның ішінде сақтық "
-        "көшірмелерден, оқу мүмкін болмайды. Тапсырыстар бухгалтерияда сізбен байланыссыз қалады.",
-        "Deletion destroys the key your data is encrypted with: nobody can read it again, "
-        "backups included. Orders stay in the accounts, no longer linked to you.",
+        "Удаление аккаунта — это уничтожение ваших персональных данных по вашему требованию "
+        "(Закон РК «О персональных данных и их защите», ст. 25): ключ шифрования ваших данных "
+        "уничтожается, прочитать их станет невозможно, в том числе из резервных копий.",
+        "Аккаунтты жою — талабыңыз бойынша дербес деректеріңізді жою (ҚР «Дербес деректер "
+        "және оларды қорғау туралы» Заңы, 25-бап): деректеріңіздің шифрлау кілті жойылады, "
+        "оларды, соның ішінде сақтық көшірмелерден, оқу мүмкін болмайды.",
+        "Deleting your account destroys your personal data at your request (Law of the "
+        "Republic of Kazakhstan on personal data, art. 25): the key your data is encrypted "
+        "with is destroyed, so nobody can read it again, backups included.",
+    ),
+    "delete.now_title": ("Что происходит сразу", "Бірден не болады", "What happens at once"),
+    "delete.now_signin": (
+        "Аккаунт закрывается: войти в него больше нельзя, все сеансы завершаются на всех "
+        "устройствах, электронная почта и телефон освобождаются.",
+        "Аккаунт жабылады: оған енді кіру мүмкін емес, барлық құрылғылардағы сеанстар "
+        "аяқталады, электрондық пошта мен телефон босатылады.",
+        "The account closes: it can no longer be signed in to, every session ends on every "
+        "device, and your email and phone are free again.",
+    ),
+    "delete.now_data": (
+        "Имя, телефон, почта и адрес уничтожаются вместе с ключом шифрования.",
+        "Аты-жөні, телефон, пошта және мекенжай шифрлау кілтімен бірге жойылады.",
+        "Your name, phone, email and address are destroyed with the encryption key.",
+    ),
+    "delete.now_services": (
+        "Заказы остаются в бухгалтерии, но без связи с вами; корзина удаляется; журнал "
+        "уведомлений больше не указывает на вас.",
+        "Тапсырыстар бухгалтерияда қалады, бірақ сізбен байланыссыз; себет жойылады; "
+        "хабарламалар журналы енді сізді көрсетпейді.",
+        "Orders stay in the accounts, no longer linked to you; the cart is deleted; the "
+        "notification log no longer points to you.",
+    ),
+    "delete.wait_title": ("Когда удаление ждёт", "Жою қашан күтеді", "When deletion waits"),
+    "delete.wait": (
+        "Если заказ ещё в пути или не завершён возврат денег, аккаунт закрывается сразу, а "
+        "данные, нужные для доставки, хранятся только до её окончания (ст. 8 п. 2 Закона) и "
+        "затем удаляются сами, без ваших действий.",
+        "Егер тапсырыс әлі жолда болса немесе ақшаны қайтару аяқталмаса, аккаунт бірден "
+        "жабылады, ал жеткізуге қажет деректер тек жеткізу аяқталғанға дейін сақталады "
+        "(Заңның 8-бабы 2-тармағы) және кейін сіздің әрекетіңізсіз өздігінен жойылады.",
+        "If an order is still on its way or a refund is still open, the account closes at "
+        "once and the data needed for the delivery is kept only until it ends (art. 8(2) of "
+        "the Law), then erased by itself, with nothing more from you.",
+    ),
+    "delete.stays_title": ("Что остаётся", "Не қалады", "What stays"),
+    "delete.stays": (
+        "Записи, которые закон требует хранить как доказательство: согласия, реестр передачи "
+        "данных, журнал доступа и сам запрос на удаление. В них нет ваших данных — только "
+        "номер клиента, виды и даты, и этот номер больше ни к чему о вас не ведёт.",
+        "Заң дәлел ретінде сақтауды талап ететін жазбалар: келісімдер, деректерді беру "
+        "тізілімі, қол жеткізу журналы және жою сұрауының өзі. Оларда сіздің деректеріңіз "
+        "жоқ — тек клиент нөмірі, түрлері мен күндері, және бұл нөмір енді сіз туралы ешнәрсеге "
+        "апармайды.",
+        "The records the law asks us to keep as evidence: consents, the register of "
+        "disclosures, the access log and the erasure request itself. They hold none of your "
+        "data — only a customer number, kinds and dates — and that number leads to nothing "
+        "about you any more.",
+    ),
+    "delete.password": (
+        "Пароль (для подтверждения)",
+        "Құпиясөз (растау үшін)",
+        "Password (to confirm)",
     ),
     "delete.confirm": (
         "Я понимаю, что удаление необратимо",
         "Жоюдың қайтарылмайтынын түсінемін",
         "I understand that deletion cannot be undone",
     ),
-    "delete.submit": ("Отправить запрос на удаление", "Жоюға сұрау жіберу", "Request deletion"),
-    "request.honest": (
-        "Сейчас это не выполняется автоматически: кнопка отправляет запрос, мы записываем его "
-        "дату и время. Исполняет запрос вручную сотрудник по защите данных; по закону — в "
-        "течение одного рабочего дня (Закон РК «О персональных данных и их защите», ст. 25). "
-        "До исполнения ваши данные обрабатываются как прежде.",
-        "Қазір бұл автоматты түрде орындалмайды: батырма сұрау жібереді, біз оның күні мен "
-        "уақытын жазамыз. Сұрауды деректерді қорғау жөніндегі қызметкер қолмен орындайды; заң "
-        "бойынша — бір жұмыс күні ішінде (ҚР «Дербес деректер және оларды қорғау туралы» Заңы, "
-        "25-бап). Орындалғанға дейін деректеріңіз бұрынғыдай өңделеді.",
-        "This is not done automatically yet: the button sends a request and we record its date "
-        "and time. The data protection officer carries it out by hand; the law gives one "
-        "working day (Law of the Republic of Kazakhstan on personal data, art. 25). Until it "
-        "is done your data is processed as before.",
+    "delete.confirm_required": (
+        "Отметьте подтверждение, чтобы удалить аккаунт.",
+        "Аккаунтты жою үшін растауды белгілеңіз.",
+        "Tick the confirmation to delete the account.",
     ),
-    "request.recorded": (
-        "Запрос записан {at}. Он ещё не исполнен.",
-        "Сұрау {at} жазылды. Ол әлі орындалған жоқ.",
-        "Your request was recorded on {at}. It has not been carried out yet.",
+    "delete.submit": (
+        "Удалить аккаунт навсегда",
+        "Аккаунтты біржола жою",
+        "Delete my account for good",
     ),
-    "request.confirm_required": (
-        "Отметьте подтверждение, чтобы отправить запрос.",
-        "Сұрауды жіберу үшін растауды белгілеңіз.",
-        "Tick the confirmation to send the request.",
+    "delete.wrong_password": (
+        "Неверный пароль. Аккаунт не удалён.",
+        "Құпиясөз қате. Аккаунт жойылған жоқ.",
+        "The password is wrong. Nothing was deleted.",
+    ),
+    "delete.throttled": (
+        "Слишком много неверных попыток. Попробуйте позже.",
+        "Қате әрекеттер тым көп. Кейінірек қайталаңыз.",
+        "Too many wrong attempts. Try again later.",
+    ),
+    "delete.done_title": ("Аккаунт удалён", "Аккаунт жойылды", "Account deleted"),
+    "delete.in_progress": (
+        "Ваши персональные данные уничтожены. Службы магазина удаляют из своих записей номер "
+        "клиента; это занимает секунды.",
+        "Дербес деректеріңіз жойылды. Дүкен қызметтері өз жазбаларынан клиент нөмірін жоюда; "
+        "бұл бірнеше секунд алады.",
+        "Your personal data is destroyed. The shop's services are removing your customer "
+        "number from their records; this takes seconds.",
+    ),
+    "delete.completed": (
+        "Ваши персональные данные уничтожены, и ни одна служба магазина больше не связывает с "
+        "вами свои записи.",
+        "Дербес деректеріңіз жойылды, және дүкеннің бірде-бір қызметі өз жазбаларын енді "
+        "сізбен байланыстырмайды.",
+        "Your personal data is destroyed, and no service of the shop links its records to "
+        "you any more.",
+    ),
+    "delete.deferred": (
+        "Аккаунт закрыт: войти в него больше нельзя. Удаление данных отложено.",
+        "Аккаунт жабылды: оған енді кіру мүмкін емес. Деректерді жою кейінге қалдырылды.",
+        "The account is closed: it can no longer be signed in to. Erasing the data waits.",
+    ),
+    "delete.reason.open_order": (
+        "Заказ ещё в пути (ст. 8 п. 2 Закона): данные, нужные для доставки, хранятся только до "
+        "неё и будут удалены сами, как только заказ доставят или отменят.",
+        "Тапсырыс әлі жолда (Заңның 8-бабы 2-тармағы): жеткізуге қажет деректер тек соған "
+        "дейін сақталады және тапсырыс жеткізілген немесе жойылған бойда өздігінен жойылады.",
+        "An order is still on its way (art. 8(2) of the Law): the data needed to deliver it "
+        "is kept only until then, and erased by itself once the order is delivered or "
+        "cancelled.",
+    ),
+    "delete.reason.open_refund": (
+        "Возврат денег на карту ещё не завершён: данные будут удалены сами, как только банк "
+        "подтвердит возврат.",
+        "Картаға ақшаны қайтару әлі аяқталмады: банк қайтаруды растаған бойда деректер "
+        "өздігінен жойылады.",
+        "A refund to your card is still open: the data is erased by itself as soon as the "
+        "bank confirms the refund.",
+    ),
+    "delete.reason.checking": (
+        "Пока не удалось проверить, нет ли у вас незавершённых заказов; проверка повторяется "
+        "сама, и данные будут удалены, как только ничего не останется открытым.",
+        "Аяқталмаған тапсырыстарыңыздың бар-жоғын әзірге тексеру мүмкін болмады; тексеру "
+        "өздігінен қайталанады, және ештеңе ашық қалмаған бойда деректер жойылады.",
+        "We could not yet check whether an order of yours is still open; the check repeats "
+        "by itself, and the data is erased as soon as nothing is open.",
+    ),
+    "delete.waiting_for": (
+        "Ожидаемые заказы: {orders}.",
+        "Күтілетін тапсырыстар: {orders}.",
+        "Waiting for orders: {orders}.",
+    ),
+    "delete.request": (
+        "Запрос на удаление записан; по закону срок — до {due} (один рабочий день).",
+        "Жою сұрауы жазылды; заң бойынша мерзімі — {due} дейін (бір жұмыс күні).",
+        "The erasure request is recorded; the law's deadline is {due} (one working day).",
+    ),
+    "delete.signed_out": (
+        "Вы вышли из аккаунта на этом устройстве и на всех остальных.",
+        "Сіз осы құрылғыда және басқа барлық құрылғыларда аккаунттан шықтыңыз.",
+        "You are signed out here and on every other device.",
     ),
     # Validation
     "err.required": ("Заполните это поле.", "Бұл өрісті толтырыңыз.", "Fill in this field."),

@@ -1,4 +1,4 @@
-"""Server-side sessions of the account pages and recorded block/erase requests (plain SQL).
+"""Server-side sessions of the account pages (plain SQL).
 
 The browser holds 32 random bytes (base64url) in an HttpOnly cookie; the table holds their
 SHA-256 only. Nothing here is personal data.
@@ -10,8 +10,7 @@ import base64
 import binascii
 import hashlib
 import secrets
-from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from shared.db import DbConn
 
@@ -73,25 +72,3 @@ async def delete(conn: DbConn, session_id: str) -> None:
 async def purge_expired(conn: DbConn) -> int:
     result: str = await conn.execute("DELETE FROM web_sessions WHERE expires_at <= now()")
     return int(result.split()[-1])
-
-
-async def record_request(conn: DbConn, customer_id: UUID, kind: str) -> datetime:
-    at: datetime = await conn.fetchval(
-        "INSERT INTO web_account_requests (id, customer_id, kind) VALUES ($1, $2, $3)"
-        " RETURNING requested_at",
-        uuid4(),
-        customer_id,
-        kind,
-    )
-    return at
-
-
-async def open_request(conn: DbConn, customer_id: UUID, kind: str) -> datetime | None:
-    """When the customer's latest unfinished request of this kind was recorded, if any."""
-    at: datetime | None = await conn.fetchval(
-        "SELECT max(requested_at) FROM web_account_requests"
-        " WHERE customer_id = $1 AND kind = $2 AND status = 'received'",
-        customer_id,
-        kind,
-    )
-    return at
