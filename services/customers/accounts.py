@@ -216,6 +216,7 @@ class Accounts:
         assert customer is not None
         await self.throttle.succeeded(conn, "customer", network, account)
         await self._rehash_if_needed(conn, customer.id, customer.password_hash, password)
+        await storage.mark_active(conn, customer.id)
         policy = await storage.current_policy(conn)
         return SignedIn(
             customer.id,

@@ -81,6 +81,10 @@ class Settings(ServiceSettings):
     # after they expire, account-page sessions this long after theirs.
     refresh_session_retention_days: float = Field(default=7.0, ge=0)
     web_session_retention_days: float = Field(default=1.0, ge=0)
+    # An account nobody signed in to for this long is told it will be erased, and erased
+    # (an erasure request filed by retention) when still unused this long after the notice.
+    inactive_account_days: float = Field(default=3 * 365.0, ge=30)
+    inactivity_notice_days: float = Field(default=60.0, ge=7)
 
     @field_validator("pd_store_region")
     @classmethod

@@ -43,6 +43,7 @@ async def rotate(conn: DbConn, token: str, ttl_s: int) -> Session | None:
         await storage.revoke_family(conn, row["family_id"])
         return None
     await storage.mark_rotated(conn, token_hash)
+    await storage.mark_active(conn, customer.id)
     fresh = new_refresh_token()
     await storage.insert_session(
         conn, refresh_token_hash(fresh), row["family_id"], customer.id, ttl_s

@@ -5,7 +5,7 @@ creates the account (with its consent record) or stores nothing. What a visitor 
 behind without finishing anything is a browser session on the account pages and sign-in
 failure counters; they are here. The customer's record itself, consents, disclosures and the
 audit log are kept while the account lives (and for the law's terms after); an inactive
-account is told, then erased (``inactivity.py``).
+account is told, then its erasure is filed (``inactivity.py``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from aiohttp import web
 from shared.background import CleanupCtx
 from shared.retention import AnyRule, Rule, retention_ctx, standard_rules
 
-from . import messages
+from . import inactivity, messages
 from .config import Settings
+from .keys import ACCOUNTS, SETTINGS
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -46,7 +47,6 @@ RULES: tuple[Rule, ...] = (
 
 # Retention names of the data map that no rule here destroys, and why they are kept.
 KEPT: dict[str, str] = {
-    "account": "kept while the account lives; erased on the customer's request",
     "consent_evidence": "the proof of consent (Law 94-V art. 8(4)) outlives the processing it"
     " allowed; kept",
     "disclosure_register": "the register of releases and disclosures is evidence the customer"
@@ -58,8 +58,13 @@ KEPT: dict[str, str] = {
 }
 
 
+# The data map's names the app-built sweeps serve (inactivity.sweeps: notice, then erasure).
+SWEPT: tuple[str, ...] = ("account",)
+
+
 def rules(app: web.Application) -> list[AnyRule]:
-    return [*RULES, *standard_rules(app, messages.QUEUE)]
+    sweeps = inactivity.sweeps(app[SETTINGS], app[ACCOUNTS].gate)
+    return [*RULES, *sweeps, *standard_rules(app, messages.QUEUE)]
 
 
 def customers_retention_ctx(settings: Settings) -> CleanupCtx:

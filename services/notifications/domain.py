@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email import policy
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
@@ -14,6 +14,7 @@ from uuid import UUID
 
 from shared.contracts import (
     Contract,
+    CustomerInactivityNotice,
     CustomerRegistered,
     OrderCancelled,
     OrderDelivered,
@@ -21,7 +22,9 @@ from shared.contracts import (
     OrderStatusChanged,
 )
 
-Kind = Literal["welcome", "order_dispatched", "order_delivered", "order_cancelled"]
+Kind = Literal[
+    "welcome", "order_dispatched", "order_delivered", "order_cancelled", "inactivity_notice"
+]
 Locale = Literal["ru", "kk", "en"]
 Status = Literal["sent", "failed", "skipped"]
 Channel = Literal["email"]
@@ -29,6 +32,7 @@ DEFAULT_LOCALE: Locale = "ru"
 LOCALES: tuple[str, ...] = get_args(Locale)
 CONSUMED_EVENTS: tuple[type[Contract], ...] = (
     CustomerRegistered,
+    CustomerInactivityNotice,
     OrderDispatched,
     OrderDelivered,
     OrderCancelled,
@@ -55,6 +59,8 @@ class NotificationRequest:
     total_tiyn: int | None = None
     channel: Channel = "email"
     placed_at: datetime | None = None  # of the order (an open obligation while blocked)
+    # The inactivity notice: the day after which the account's erasure starts.
+    erase_after: date | None = None
 
     @property
     def template(self) -> str:
@@ -98,6 +104,10 @@ class Delivery:
 def request_for(event: Contract) -> NotificationRequest:
     if isinstance(event, CustomerRegistered):
         return NotificationRequest(kind="welcome", customer_id=event.customer_id)
+    if isinstance(event, CustomerInactivityNotice):
+        return NotificationRequest(
+            kind="inactivity_notice", customer_id=event.customer_id, erase_after=event.erase_after
+        )
     if isinstance(event, OrderStatusChanged) and type(event) in _ORDER_KINDS:
         return NotificationRequest(
             kind=_ORDER_KINDS[type(event)],
@@ -163,6 +173,7 @@ def template_context(
         "order_ref": request.order_ref,
         "total": format_tenge(request.total_tiyn) if request.total_tiyn is not None else None,
         "account_url": f"{base}/account/",
+        "erase_after": request.erase_after.strftime("%d.%m.%Y") if request.erase_after else None,
     }
 
 

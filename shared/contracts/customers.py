@@ -79,6 +79,16 @@ class CustomerErased(Contract):
     erased_at: datetime
 
 
+class CustomerInactivityNotice(Contract):
+    """Retention: the account has not been used for the inactivity period; unless the
+    customer signs in, its erasure starts after ``erase_after`` (a date, Asia/Almaty).
+    Notifications tells the customer by mail."""
+
+    MESSAGE_TYPE = "customers.customer.inactivity_notice"
+    customer_id: UUID
+    erase_after: date
+
+
 class DispatchReleased(Contract):
     """The delivery projection went to the courier (the dispatch message is published)."""
 

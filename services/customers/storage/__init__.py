@@ -7,6 +7,7 @@ package names them all, so callers write ``storage.current_policy`` wherever it 
 
 from __future__ import annotations
 
+from .activity import claim_for_notice, mark_active, noticed_before
 from .audit import (
     AUDIT_LOCK,
     append_audit,
@@ -120,6 +121,7 @@ __all__ = [
     "breach_subjects",
     "chain_pending_audit",
     "check_soon",
+    "claim_for_notice",
     "claim_transfer_notice",
     "close_customer",
     "consent_history",
@@ -164,11 +166,13 @@ __all__ = [
     "lock_block_state",
     "lock_request",
     "lock_session",
+    "mark_active",
     "mark_completed",
     "mark_notice_sent",
     "mark_rotated",
     "mark_shredded",
     "master_key_version",
+    "noticed_before",
     "open_requests",
     "order_cancelled",
     "page_of_breaches",
