@@ -113,6 +113,8 @@ ELSEWHERE: Final[Mapping[str, str]] = {
     " (shared.messaging.outbox)",
     "access_revocations": "deleted once keep_until, the ended token's lifetime, has passed"
     " (shared.revocations)",
+    "block_state": "a copy of the customers service's block state, needed while the account"
+    " lives (an older event must not block again); deleted by the erasure (shared.blocking)",
 }
 
 

@@ -86,6 +86,7 @@ async def test_notice_then_erasure_request_unless_the_customer_comes_back(
         assert await run(shop, "inactive_accounts") == 0
         requests = await conn.fetch(
             "SELECT customer_id, kind, status, filed_by, reason FROM subject_requests"
+            " WHERE kind = 'erase'"
         )
         assert [tuple(r) for r in requests] == [
             (gone, "erase", "received", "retention", "inactive_account")
