@@ -142,17 +142,18 @@ async def request_erasure(
 
 
 async def close_account(
-    conn: DbConn, app: web.Application, customer_id: UUID
+    conn: DbConn, app: web.Application, customer_id: UUID, *, filed_by: str | None = None
 ) -> tuple[UUID, AccessRevoked]:
     """File the request, close the account and end every session (in the caller's
-    transaction); ``CustomerUnavailable`` when it is already erased."""
+    transaction); ``CustomerUnavailable`` when it is already erased. ``filed_by`` is the
+    customer unless said (retention erasing an inactive account)."""
     accounts = app[ACCOUNTS]
     request = await subject_requests.file(
         conn,
         accounts.gate,
         customer_id,
         "erase",
-        filed_by=f"customer:{customer_id}",
+        filed_by=filed_by or f"customer:{customer_id}",
         status="in_progress",
     )
     for _, step in CLOSE_STEPS:

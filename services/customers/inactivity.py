@@ -5,10 +5,11 @@ An account nobody signed in to or refreshed for ``inactive_account_days`` is tol
 (``CustomerInactivityNotice`` through the outbox; notifications sends it) that it will be
 erased after ``inactivity_notice_days``; signing in before then keeps it
 (``storage.mark_active`` lapses the notice). An account still unused when that period ends
-gets an erasure request filed by retention (``filed_by='retention'``, reason
-``inactive_account``), the same request the customer's own ``DELETE /me`` files, which the
-erasure carries out on its clock (1 working day) with its deferral on open orders. Blocked
-accounts are left alone: blocking stops processing at the customer's request.
+is erased by the erasure use case, as the customer's own ``DELETE /me`` would (without the
+password): the account closes and its sessions end, then it is shredded, or deferred while
+an order is in delivery or a refund open (Law 94-V art. 8(2)), and completes when orders and
+notifications confirm. The request in the register says ``filed_by='retention:inactive_account'``.
+Blocked accounts are left alone: blocking stops processing at the customer's request.
 
 Both steps are retention sweeps (``shared.retention.Sweep``) and leave run records with
 counts only.
@@ -19,19 +20,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import asyncpg
+from aiohttp import web
 
+from shared import revocations
 from shared.contracts import CustomerInactivityNotice
+from shared.db import PG_POOL
 from shared.messaging import enqueue
 from shared.retention import Action, Sweep
+from shared.revocations import REVOCATIONS
 from shared.workdays import filing_day
 
-from . import storage, subject_requests
-from .config import Settings
-from .personal_data import PdGate, now
+from . import erasure, storage
+from .keys import SETTINGS
+from .personal_data import now
 
 BATCH = 200
-FILED_BY = "retention"
-REASON = "inactive_account"
+FILED_BY = "retention:inactive_account"
 
 
 async def send_notices(pool: asyncpg.Pool, inactive_since: datetime, grace: timedelta) -> int:
@@ -51,29 +55,33 @@ async def send_notices(pool: asyncpg.Pool, inactive_since: datetime, grace: time
             return told
 
 
-async def start_erasures(pool: asyncpg.Pool, gate: PdGate, noticed_before: datetime) -> int:
-    """File the erasure of every account told before ``noticed_before`` and unused since."""
-    filed = 0
+async def start_erasures(app: web.Application, noticed_before: datetime) -> int:
+    """Erase every account told before ``noticed_before`` and unused since; how many."""
+    started = 0
     while True:
-        async with pool.acquire() as conn, conn.transaction():
-            ids = await storage.noticed_before(conn, noticed_before, BATCH)
-            for customer_id in ids:
-                await subject_requests.file(
-                    conn, gate, customer_id, "erase", filed_by=FILED_BY, reason=REASON
-                )
-        filed += len(ids)
+        async with app[PG_POOL].acquire() as conn:
+            async with conn.transaction():
+                ids = await storage.noticed_before(conn, noticed_before, BATCH)
+                closed = [
+                    await erasure.close_account(conn, app, customer_id, filed_by=FILED_BY)
+                    for customer_id in ids
+                ]
+            for request_id, revoked in closed:
+                app[REVOCATIONS].add(revocations.from_event(revoked))
+                await erasure.advance(app, conn, request_id)  # shred, or defer on open orders
+        started += len(ids)
         if len(ids) < BATCH:
-            return filed
+            return started
 
 
-def sweeps(settings: Settings, gate: PdGate) -> list[Sweep]:
-    grace = timedelta(days=settings.inactivity_notice_days)
+def sweeps(app: web.Application) -> list[Sweep]:
+    grace = timedelta(days=app[SETTINGS].inactivity_notice_days)
 
     async def notices(pool: asyncpg.Pool, cutoff: datetime) -> int:
         return await send_notices(pool, cutoff, grace)
 
-    async def erasures(pool: asyncpg.Pool, cutoff: datetime) -> int:
-        return await start_erasures(pool, gate, cutoff)
+    async def erasures(_pool: asyncpg.Pool, cutoff: datetime) -> int:
+        return await start_erasures(app, cutoff)
 
     return [
         Sweep(

@@ -5,7 +5,7 @@ creates the account (with its consent record) or stores nothing. What a visitor 
 behind without finishing anything is a browser session on the account pages and sign-in
 failure counters; they are here. The customer's record itself, consents, disclosures and the
 audit log are kept while the account lives (and for the law's terms after); an inactive
-account is told, then its erasure is filed (``inactivity.py``).
+account is told, then erased (``inactivity.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from shared.retention import AnyRule, Rule, retention_ctx, standard_rules
 
 from . import inactivity, messages
 from .config import Settings
-from .keys import ACCOUNTS, SETTINGS
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -63,7 +62,7 @@ SWEPT: tuple[str, ...] = ("account",)
 
 
 def rules(app: web.Application) -> list[AnyRule]:
-    sweeps = inactivity.sweeps(app[SETTINGS], app[ACCOUNTS].gate)
+    sweeps = inactivity.sweeps(app)
     return [*RULES, *sweeps, *standard_rules(app, messages.QUEUE)]
 
 

@@ -77,7 +77,7 @@ async def test_notice_then_erasure_request_unless_the_customer_comes_back(
 
         # Before the notice's 60 days are over nothing is erased ...
         assert await run(shop, "inactive_accounts") == 0
-        # ... after them the unused account's erasure is filed, once.
+        # ... after them the unused account is erased, once, as DELETE /me would.
         await conn.execute(
             "UPDATE customers SET inactivity_notice_at = now() - interval '61 days'"
             " WHERE inactivity_notice_at IS NOT NULL"
@@ -85,12 +85,26 @@ async def test_notice_then_erasure_request_unless_the_customer_comes_back(
         assert await run(shop, "inactive_accounts") == 1
         assert await run(shop, "inactive_accounts") == 0
         requests = await conn.fetch(
-            "SELECT customer_id, kind, status, filed_by, reason FROM subject_requests"
-            " WHERE kind = 'erase'"
+            "SELECT customer_id, kind, status, filed_by FROM subject_requests WHERE kind = 'erase'"
         )
+        # Shredded; it completes when orders and notifications confirm.
         assert [tuple(r) for r in requests] == [
-            (gone, "erase", "received", "retention", "inactive_account")
+            (gone, "erase", "in_progress", "retention:inactive_account")
         ]
+        status = dict(await conn.fetch("SELECT id, status FROM customers"))
+        assert (status[gone], status[back], status[fresh]) == ("erased", "active", "active")
+        assert (
+            await conn.fetchval("SELECT count(*) FROM customer_pd WHERE customer_id = $1", gone)
+            == 0
+        )
+        assert (
+            await conn.fetchval("SELECT count(*) FROM customer_pd WHERE customer_id = $1", back) > 0
+        )
+        status_code, _ = await shop.call(
+            "POST", "/api/customers/login",
+            json={"login": "gone@example.kz", "password": "correct horse battery"},
+        )  # fmt: skip
+        assert status_code == 401
         runs = await conn.fetch(
             "SELECT kind, action, count FROM retention_runs"
             " WHERE kind IN ('inactivity_notices', 'inactive_accounts') ORDER BY id"
