@@ -173,9 +173,6 @@ SupportReason = Literal[
 ]
 # Orders support handles: not yet closed; a closed one only within the window after.
 OPEN_ORDER_STATUSES = frozenset({"placed", "awaiting_payment", "paid", "dispatched"})
-# Orders that are an obligation already open to the customer (their money is taken or the
-# parcel is on its way): support may still reach a customer who blocked processing.
-OWED_ORDER_STATUSES = frozenset({"paid", "dispatched"})
 
 
 def support_may_handle(status: str, updated_at: datetime, now: datetime, window_days: int) -> bool:
@@ -296,9 +293,10 @@ def check_transfer(country: str, cross_border_consent: bool) -> None:
 # block still needs: it is a contract the customer concluded, an obligation already open
 # (art. 8(2) keeps such processing going after a withdrawal too; policy 4.3.2 names the
 # transfer to the courier "to carry out the Buyer's order"): the courier's delivery
-# projection and the order's status mail. An order placed after the block (checkout raced
-# the event to orders) is no obligation: its dispatch is refused and the order fails.
-OBLIGATION_PURPOSES: frozenset[str] = frozenset({"delivery", "service_communication"})
+# projection, the order's status mail, and support's call about it while it is still open
+# (``support.py``). An order placed after the block (checkout raced the event to orders) is
+# no obligation: its dispatch is refused and the order fails.
+OBLIGATION_PURPOSES: frozenset[str] = frozenset({"delivery", "service_communication", "support"})
 
 
 def placed_before_block(

@@ -40,11 +40,6 @@ from .domain import (
     source_fields,
 )
 
-# What the register adds when a blocked customer's data is released for an obligation that
-# was open before the block (an order already paid is still delivered, its support answered).
-OPEN_OBLIGATION_NOTE = "; processing is blocked: released only for an obligation already open"
-
-
 # The audit action of a read for a legal disclosure the law forbids telling the subject of
 # (Law 94-V art. 9; ``legal_disclosures``): the subject's own view of the trail leaves it out.
 CONFIDENTIAL_READ = "read_confidential"
@@ -208,7 +203,6 @@ class PdGate:
         requested: frozenset[str] | None = None,
         basis: str | None = None,
         reason: str | None = None,
-        open_obligation: bool = False,
         audit_action: str = "read",
         order_placed_at: datetime | None = None,
     ) -> Release:
@@ -217,9 +211,9 @@ class PdGate:
         ground), else the consent clause of the purpose.
 
         Refused for a blocked customer unless it serves an obligation already open: the
-        delivery or status mail of the order ``order_ref`` placed (``order_placed_at``)
-        before the block (``domain.placed_before_block``), or what the caller says is one
-        (``open_obligation``: support for an order still owed); the register notes it. Refused
+        delivery, status mail or support of the order ``order_ref`` placed
+        (``order_placed_at``) before the block (``domain.placed_before_block``); the register
+        notes it. Refused
         for a recipient abroad without the customer's consent to transfers abroad
         (``TransferAbroadNotAllowed``)."""
         allowed = (
@@ -232,7 +226,7 @@ class PdGate:
             raise CustomerUnavailable("unknown or erased customer")
         note = ""
         if customer.status == "blocked":
-            note = _blocked_note(customer, purpose, order_ref, order_placed_at, open_obligation)
+            note = _blocked_note(customer, purpose, order_ref, order_placed_at)
         if purpose == "marketing":
             live = await storage.live_consents(conn, customer_id)
             if not live.get(f"marketing_{kind}", False):
@@ -350,15 +344,12 @@ def _blocked_note(
     purpose: str,
     order_ref: str | None,
     order_placed_at: datetime | None,
-    open_obligation: bool,
 ) -> str:
     """What the register adds to the basis of a blocked customer's release; refused unless
     the release serves an obligation already open."""
     if placed_before_block(purpose, customer.blocked_at, order_ref, order_placed_at):
         assert order_ref is not None and customer.blocked_at is not None
         return obligation_note(order_ref, customer.blocked_at)
-    if open_obligation:
-        return OPEN_OBLIGATION_NOTE
     raise CustomerBlocked("processing is blocked")
 
 

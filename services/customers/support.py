@@ -9,8 +9,10 @@ order, the reason) and the read in the audit log (actor ``staff:<id>``, purpose 
 There is no lookup by name, phone or customer id, and no profile: an agent cannot browse.
 
 Blocked customers: blocking stops processing (Law 94-V art. 1), so a blocked customer's
-contact is released only for an order that is an obligation already open to them (paid or
-dispatched: the shop owes them the parcel or the money), and the register says so.
+contact is released only for an obligation already open, as the courier's delivery is: an
+order placed before the block and not yet closed (placed, awaiting payment, paid,
+dispatched: the shop still owes the parcel or the money). The register says so. A closed
+order, or one placed after the block, gives no contact (409 Blocked).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from shared.auth import INTERNAL_TOKEN_HEADER
 from shared.db import DbConn
 from shared.logging import get_logger
 
-from .domain import OWED_ORDER_STATUSES, support_may_handle
+from .domain import OPEN_ORDER_STATUSES, support_may_handle
 from .personal_data import CustomerUnavailable, PdGate, Release, now
 
 log = get_logger("customers.support")
@@ -52,6 +54,7 @@ class OrderOwner(BaseModel):
     order_ref: str
     customer_id: UUID | None
     status: str
+    placed_at: datetime
     updated_at: datetime
 
 
@@ -102,7 +105,8 @@ async def contact_lookup(
         actor=f"staff:{staff_id}",
         order_ref=order.order_ref,
         reason=reason,
-        open_obligation=order.status in OWED_ORDER_STATUSES,
+        # An open order is an obligation if it was placed before a block (the gate decides).
+        order_placed_at=order.placed_at if order.status in OPEN_ORDER_STATUSES else None,
     )
     log.info(
         "support contact released",

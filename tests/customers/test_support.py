@@ -133,7 +133,7 @@ async def test_only_support_and_only_by_order(support_shop: Shop, orders: Orders
         await conn.close()
 
 
-async def test_a_blocked_customer_is_reached_only_for_an_order_owed_to_them(
+async def test_a_blocked_customer_is_reached_only_for_an_order_placed_before_the_block(
     support_shop: Shop, orders: Orders
 ) -> None:
     shop = support_shop
@@ -142,10 +142,7 @@ async def test_a_blocked_customer_is_reached_only_for_an_order_owed_to_them(
     support, _ = await staff_token(shop, "agent@shop.kz", ["support"])
     body = {"order_id": order["id"], "reason": "delivery_problem"}
 
-    status, problem = await shop.call("POST", LOOKUPS, token=support, json=body)
-    assert status == 409 and problem["title"] == "Blocked"  # placed, nothing owed yet
-
-    await on_orders(orders, "UPDATE orders SET status = 'paid' WHERE id = $1", UUID(order["id"]))
+    # Placed before the block and still open: an obligation already open, as its delivery is.
     status, found = await shop.call("POST", LOOKUPS, token=support, json=body)
     assert status == 201, found
     conn = await shop.db()
@@ -153,7 +150,24 @@ async def test_a_blocked_customer_is_reached_only_for_an_order_owed_to_them(
         basis = await conn.fetchval("SELECT legal_basis FROM disclosures")
     finally:
         await conn.close()
-    assert "processing is blocked: released only for an obligation already open" in basis
+    assert "processing is blocked: released for an open obligation" in basis
+    assert order["order_ref"] in basis
+
+    # Once the order is closed, the block stops support too.
+    await on_orders(
+        orders, "UPDATE orders SET status = 'delivered' WHERE id = $1", UUID(order["id"])
+    )
+    status, problem = await shop.call("POST", LOOKUPS, token=support, json=body)
+    assert status == 409 and problem["title"] == "Blocked"
+    # An order placed after the block (a checkout racing the block) is no obligation either.
+    await on_orders(
+        orders,
+        "UPDATE orders SET status = 'placed', created_at = now() + interval '1 minute'"
+        " WHERE id = $1",
+        UUID(order["id"]),
+    )
+    status, problem = await shop.call("POST", LOOKUPS, token=support, json=body)
+    assert status == 409 and problem["title"] == "Blocked"
 
 
 async def test_an_order_closed_long_ago_gives_no_contact(

@@ -52,6 +52,7 @@ async def order_customer(request: web.Request) -> web.Response:
             "order_ref": row["order_ref"],
             "customer_id": str(customer_id) if customer_id else None,
             "status": row["status"],
+            "placed_at": row["created_at"].isoformat(),
             "updated_at": row["updated_at"].isoformat(),
         }
     )

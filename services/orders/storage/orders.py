@@ -86,7 +86,8 @@ async def lock_order(conn: DbConn, order_id: UUID) -> asyncpg.Record | None:
 async def order_owner(conn: DbConn, order_id: UUID) -> asyncpg.Record | None:
     """Whose an order is and where it stands (support's contact lookup asks this)."""
     row: asyncpg.Record | None = await conn.fetchrow(
-        "SELECT id, order_ref, customer_id, status, updated_at FROM orders WHERE id = $1",
+        "SELECT id, order_ref, customer_id, status, created_at, updated_at FROM orders"
+        " WHERE id = $1",
         order_id,
     )
     return row
