@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, get_args
 from uuid import UUID
 
-import asyncpg
 from pydantic import ValidationError
 
 from shared.auth import STAFF_ROLES, generate_signing_key_pem
@@ -44,6 +43,7 @@ from .app import build_accounts, create_app
 from .audit import verify_audit
 from .config import KeyConfigError, Settings, key_from_file
 from .key_rotation import RotationError, rotate_master
+from .keys import ACCOUNTS
 from .messages import QUEUE
 from .request_models import ResolveIn, normalise_email
 from .rights import REQUEST_KINDS, Outcome, QueueStatus, RefusalReason
@@ -226,7 +226,10 @@ def privacy_requests(args: argparse.Namespace) -> int:
 
 
 async def _resolve(settings: Settings, args: argparse.Namespace) -> int:
-    accounts = build_accounts(settings)
+    # The app's keys (accounts, settings) for the use case; nothing of it is started. An
+    # erasure a withdrawal starts is closed here and advanced by the service's chore.
+    app = create_app(settings)
+    accounts = app[ACCOUNTS]
     try:
         body = ResolveIn(outcome=args.outcome, answer=args.answer, reason=args.reason)
     except ValidationError as exc:
@@ -238,8 +241,8 @@ async def _resolve(settings: Settings, args: argparse.Namespace) -> int:
             print("no active privacy_officer with this email", file=sys.stderr)
             return 1
         try:
-            answered = await request_desk.resolve(
-                conn, accounts, args.request_id, outcome=body.outcome, answer=body.answer,
+            done = await request_desk.resolve(
+                conn, app, args.request_id, outcome=body.outcome, answer=body.answer,
                 reason=body.reason, officer=officer,
             )  # fmt: skip
         except subject_requests.RequestNotFound:
@@ -251,7 +254,10 @@ async def _resolve(settings: Settings, args: argparse.Namespace) -> int:
         except request_desk.AlreadyAnswered:
             print("the request is answered already", file=sys.stderr)
             return 1
+    answered = done.request
     print(f"request {answered.id} ({answered.kind}) {answered.status}")
+    if done.erasure_id is not None:
+        print(f"account closed for erasure: request {done.erasure_id} (the service shreds it)")
     return 0
 
 
@@ -270,12 +276,14 @@ def privacy_resolve(args: argparse.Namespace) -> int:
 
 
 @contextlib.asynccontextmanager
-async def _connection(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(settings.database_url)
+async def _connection(settings: Settings) -> AsyncIterator[Any]:
+    """One connection set up as the service's own (``shared.db``: the JSON codecs)."""
+    pool = await create_pool(settings.database_url, min_size=1, max_size=1)
     try:
-        yield conn
+        async with pool.acquire() as conn:
+            yield conn
     finally:
-        await conn.close()
+        await pool.close()
 
 
 def add_privacy_commands(commands: Any) -> None:

@@ -11,8 +11,11 @@ An answer is ``completed`` or ``refused`` with the officer's words, which the cu
 in ``GET /me/requests``; a refusal names its reason (a code: an open obligation of art. 8(2),
 say). A withdrawal completed stops the processing: the processing consent and the marketing
 consents are recorded as withdrawn (``consents``, the Art. 8(4) record's counterpart) and
-the account is erased (``erasure``, when on main). Each function runs in the caller's
-transaction.
+the account is erased: closed in the answer's transaction (``erasure.close_account``: sign-in
+and every session end at once, an ``erase`` request in the register), then shredded, or
+deferred while an order is still owed (art. 8(2)), by ``erasure.advance`` after the commit
+(``after_answer``; the running service's erasure chore does it for an answer from the command
+line). Each function but ``after_answer`` runs in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -22,14 +25,18 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from shared import paging
+from aiohttp import web
+
+from shared import paging, revocations
+from shared.contracts import AccessRevoked
 from shared.db import DbConn
 from shared.paging import BadCursor
+from shared.revocations import REVOCATIONS
 
-from . import storage, subject_requests
-from .accounts import Accounts
+from . import erasure, storage, subject_requests
 from .domain import AuditEntry
-from .personal_data import PdGate, now
+from .keys import ACCOUNTS
+from .personal_data import CustomerUnavailable, PdGate, now
 from .request_models import MarketingChoice
 from .rights import CLOSED, Outcome, QueueStatus, RefusalReason, RequestKind, RequestStatus
 from .subject_requests import RequestNotFound, SubjectRequest
@@ -49,6 +56,16 @@ class NotForTheDesk(Exception):
 
 class AlreadyAnswered(Exception):
     """The request is completed or refused already."""
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The request as answered and, for a completed withdrawal, the erasure it started
+    (its request id and the revocation of every session, for the replica that answered)."""
+
+    request: SubjectRequest
+    erasure_id: UUID | None = None
+    revoked: AccessRevoked | None = None
 
 
 @dataclass(frozen=True)
@@ -129,14 +146,14 @@ async def one_request(
 
 async def resolve(
     conn: DbConn,
-    accounts: Accounts,
+    app: web.Application,
     request_id: UUID,
     *,
     outcome: Outcome,
     answer: str,
     reason: RefusalReason | None,
     officer: UUID,
-) -> SubjectRequest:
+) -> Answered:
     """Answer a request on the desk; a completed withdrawal stops the processing."""
     if await storage.lock_request(conn, request_id) is None:
         raise RequestNotFound
@@ -145,9 +162,10 @@ async def resolve(
         raise NotForTheDesk
     if request.status in CLOSED:
         raise AlreadyAnswered
+    erasure_id, revoked = None, None
     if outcome == "completed" and request.kind == "withdraw_consent":
-        await stop_processing(conn, accounts, request)
-    return await subject_requests.set_status(
+        erasure_id, revoked = await stop_processing(conn, app, request)
+    answered = await subject_requests.set_status(
         conn,
         request_id,
         outcome,
@@ -155,14 +173,18 @@ async def resolve(
         reason=reason if outcome == "refused" else None,
         resolution=answer,
     )
+    return Answered(answered, erasure_id, revoked)
 
 
-async def stop_processing(conn: DbConn, accounts: Accounts, request: SubjectRequest) -> None:
+async def stop_processing(
+    conn: DbConn, app: web.Application, request: SubjectRequest
+) -> tuple[UUID | None, AccessRevoked | None]:
     """The consent to processing is withdrawn (art. 8(7)): recorded next to the consent it
-    ends, marketing withdrawn with it (``ConsentChanged`` to notifications)."""
+    ends, marketing withdrawn with it (``ConsentChanged`` to notifications), and the account
+    closed for erasure. Nothing to stop for an account erased already."""
     customer = await storage.get_customer(conn, request.customer_id)
     if customer is None or customer.status == "erased":
-        return  # nothing is processed any more
+        return None, None
     record = {
         "subject_id": str(request.customer_id),
         "purpose": "pd_processing",
@@ -174,4 +196,23 @@ async def stop_processing(conn: DbConn, accounts: Accounts, request: SubjectRequ
     await storage.add_consent(
         conn, request.customer_id, "pd_processing", False, customer.policy_version, record
     )
-    await accounts.set_marketing(conn, request.customer_id, MarketingChoice(email=False, sms=False))
+    await app[ACCOUNTS].set_marketing(
+        conn, request.customer_id, MarketingChoice(email=False, sms=False)
+    )
+    try:
+        return await erasure.close_account(conn, app, request.customer_id)
+    except CustomerUnavailable:
+        return None, None
+
+
+async def after_answer(
+    app: web.Application, conn: DbConn, answered: Answered
+) -> dict[str, Any] | None:
+    """Once the answer is committed: this replica refuses the closed account's tokens at
+    once, and the erasure goes on (shredded now, or deferred with its reason). The erasure's
+    answer, for the officer; None when the answer started none."""
+    if answered.revoked is not None:
+        app[REVOCATIONS].add(revocations.from_event(answered.revoked))
+    if answered.erasure_id is None:
+        return None
+    return (await erasure.advance(app, conn, answered.erasure_id)).body()

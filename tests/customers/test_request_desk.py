@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from services.customers import storage
 from services.customers.keys import ACCOUNTS
 from services.customers.rights import request_due
 from services.customers.subject_requests import file
-from tests.customers.conftest import Keys, Shop
+from tests.customers.conftest import Keys, MakeShop, Shop
 from tests.customers.desk_helpers import audit_rows, officer, staff_member
 from tests.customers.test_staff_cli import ROOT, cli_env
 
@@ -137,6 +138,19 @@ async def test_a_completed_withdrawal_stops_the_processing(shop: Shop) -> None:
     )
     assert status == 200, answered
     assert answered["status"] == "completed" and "reason" not in answered
+    assert answered["resolution"] == answer
+    # Processing stops: the account is erased (no orders service here, so nothing is owed:
+    # shredded at once, the other services' confirmations due).
+    erasure = answered["erasure"]
+    assert erasure["status"] == "in_progress" and erasure["confirmations"]
+    status, _ = await shop.call("GET", MINE, token=token)
+    assert status == 401  # every session ended at once
+    status, _ = await shop.call(
+        "POST",
+        "/api/customers/login",
+        json={"login": "aigerim.test@example.kz", "password": "correct horse battery"},
+    )
+    assert status == 401
     conn = await shop.db()
     try:
         live = await conn.fetch(
@@ -144,9 +158,12 @@ async def test_a_completed_withdrawal_stops_the_processing(shop: Shop) -> None:
             " WHERE customer_id = $1 ORDER BY kind, id DESC",
             UUID(customer),
         )
-        changed = await conn.fetchval(
-            "SELECT count(*) FROM outbox WHERE message_type = 'customers.consent.changed'"
+        types = await conn.fetch("SELECT message_type FROM outbox")
+        requests = await conn.fetch(
+            "SELECT id, kind, status, resolution FROM subject_requests WHERE customer_id = $1",
+            UUID(customer),
         )
+        key = await storage.wrapped_key(conn, UUID(customer))
     finally:
         await conn.close()
     assert {row["kind"]: row["granted"] for row in live} == {
@@ -156,10 +173,36 @@ async def test_a_completed_withdrawal_stops_the_processing(shop: Shop) -> None:
     }
     [processing] = [row for row in live if row["kind"] == "pd_processing"]
     assert '"withdrawn_by_request": "' + withdrawal in processing["record"]
-    assert changed >= 2  # notifications learns both channels are withdrawn
-    _, mine = await shop.call("GET", MINE, token=token)
-    assert mine["items"][0]["status"] == "completed"
-    assert mine["items"][0]["resolution"] == answer
+    sent = [row["message_type"] for row in types]
+    assert sent.count("customers.consent.changed") >= 2  # both channels withdrawn
+    assert "customers.customer.erased" in sent
+    assert key is None  # the data key is destroyed: nothing of the person opens again
+    by_kind = {row["kind"]: row for row in requests}
+    assert by_kind["withdraw_consent"]["status"] == "completed"
+    assert by_kind["withdraw_consent"]["resolution"] == answer  # kept as evidence
+    assert str(by_kind["erase"]["id"]) == erasure["request_id"]
+
+
+async def test_a_withdrawal_completed_while_orders_cannot_answer_defers_the_erasure(
+    shop_factory: MakeShop,
+) -> None:
+    # An orders service that does not answer: what may still be owed is unknown (art. 8(2)).
+    shop = await shop_factory(orders_url="http://127.0.0.1:9")
+    await shop.register()
+    token = await shop.login("aigerim.test@example.kz")
+    desk = await officer(shop)
+    withdrawal = await file_request(shop, token, "withdraw_consent")
+    status, answered = await shop.call(
+        "POST",
+        f"{QUEUE}/{withdrawal}/resolve",
+        token=desk.token,
+        json={"outcome": "completed", "answer": "Обработка прекращается."},
+    )
+    assert status == 200, answered
+    assert answered["erasure"]["status"] == "deferred"
+    assert answered["erasure"]["reason"] == "checking"
+    status, _ = await shop.call("GET", MINE, token=token)
+    assert status == 401  # the account is closed at once all the same
 
 
 async def test_a_withdrawal_refused_for_an_open_obligation_changes_no_consent(shop: Shop) -> None:
@@ -319,3 +362,18 @@ async def test_the_command_line_lists_and_answers(
     assert one["resolved_by"] == f"staff:{desk.id}"
     code, out, _ = await privacy_cli(shop, env, "requests", "--kind", "objection")
     assert out.strip() == "0 request(s)"
+
+    # A withdrawal completed on the command line closes the account for erasure (the
+    # running service's erasure chore shreds it).
+    code, out, err = await privacy_cli(
+        shop, env, "resolve", withdrawal, "--officer", "officer@shop.kz",
+        "--outcome", "completed", "--answer", "Обработка прекращена.",
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.splitlines()[0] == f"request {withdrawal} (withdraw_consent) completed"
+    assert out.splitlines()[1].startswith("account closed for erasure: request ")
+    status, _ = await shop.call(
+        "POST", "/api/customers/login",
+        json={"login": "aigerim.test@example.kz", "password": "correct horse battery"},
+    )  # fmt: skip
+    assert status == 401

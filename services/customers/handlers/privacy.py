@@ -68,16 +68,18 @@ async def resolve_request(request: web.Request) -> web.Response:
     request_id = path_uuid(request, "request_id")
     body = await read_json(request, ResolveIn)
     try:
-        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
-            answered = await request_desk.resolve(
-                conn,
-                request.app[ACCOUNTS],
-                request_id,
-                outcome=body.outcome,
-                answer=body.answer,
-                reason=body.reason,
-                officer=officer.subject,
-            )
+        async with request.app[PG_POOL].acquire() as conn:
+            async with conn.transaction():
+                done = await request_desk.resolve(
+                    conn,
+                    request.app,
+                    request_id,
+                    outcome=body.outcome,
+                    answer=body.answer,
+                    reason=body.reason,
+                    officer=officer.subject,
+                )
+            erasure = await request_desk.after_answer(request.app, conn, done)
     except subject_requests.RequestNotFound:
         raise Problem(404, "Not found", "No such request.") from None
     except request_desk.NotForTheDesk:
@@ -90,14 +92,19 @@ async def resolve_request(request: web.Request) -> web.Response:
     except request_desk.AlreadyAnswered:
         raise Problem(409, "Already answered", "This request is completed or refused.") from None
     # Never the answer: staff words about a person.
+    answered = done.request
     log.info(
         "request answered",
         request_id=str(request_id),
         kind=answered.kind,
         outcome=answered.status,
         reason=answered.reason,
+        erasure_id=str(done.erasure_id) if done.erasure_id else None,
     )
-    return json_response(request_desk.desk_item(answered), headers=NO_STORE)
+    item = request_desk.desk_item(answered)
+    if erasure is not None:
+        item["erasure"] = erasure
+    return json_response(item, headers=NO_STORE)
 
 
 # --- Breach register -----------------------------------------------------------------------
