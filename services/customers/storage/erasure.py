@@ -3,7 +3,6 @@ request (``erasures``, ``erasure_confirmations``). Ids, codes and times only."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -155,7 +154,7 @@ async def record_confirmation(
         " ON CONFLICT DO NOTHING RETURNING true",
         request_id,
         service,
-        json.dumps(counts),
+        counts,
     )
     return bool(done)
 
