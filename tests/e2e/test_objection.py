@@ -1,6 +1,6 @@
 """An objection to an automated decision through the gateway (Law 94-V art. 19-1): the
 checkout velocity refusal says how to object; the customer does exactly that; the privacy
-officer finds the decision the objection names."""
+officer finds the decision the objection names and answers it at the desk."""
 
 from __future__ import annotations
 
@@ -86,6 +86,26 @@ async def test_the_refused_customer_objects_and_the_officer_finds_the_decision(
         assert status == 200, decision
         assert decision["kind"] == "checkout_velocity" and decision["rule"] == "account"
         assert decision["attempts"] == 2 and decision["limit_per_min"] == 1
+
+        # The desk: the objection is in the queue on its clock, its page names the decision,
+        # and the officer's reasoned answer reaches the customer.
+        status, queue = await officer.call("GET", "/api/customers/privacy/requests?kind=objection")
+        assert status == 200
+        (queued,) = [r for r in queue["items"] if r["id"] == filed["id"]]
+        assert queued["due"] == filed["due"] and queued["overdue"] is False
+        status, opened = await officer.call("GET", f"/api/customers/privacy/requests/{filed['id']}")
+        assert status == 200 and problem["decision_id"] in opened["detail"]
+        answer = "Решение проверено сотрудником: два заказа за минуту при лимите в один."
+        status, answered = await officer.call(
+            "POST",
+            f"/api/customers/privacy/requests/{filed['id']}/resolve",
+            json={"outcome": "refused", "answer": answer, "reason": "decision_upheld"},
+        )
+        assert status == 200, answered
+        _, mine = await shopper.call("GET", "/api/customers/me/requests")
+        (answered_item,) = [r for r in mine["items"] if r["id"] == filed["id"]]
+        assert answered_item["status"] == "refused" and answered_item["resolution"] == answer
+        assert answered_item["reason"] == "decision_upheld"
 
         # The right of access: the decision is in the customer's export, and on its page.
         status, export = await shopper.call("GET", "/api/customers/me/export")

@@ -4,6 +4,7 @@ and a legal disclosure, each in the customer's own view (register, requests)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -22,14 +23,11 @@ ANSWER = "Отказ пересмотрен: лимит заказов за ча
 WHAT = "утерян планшет курьера со списком доставок"
 
 
+ADDRESS = {"city": "Караганда", "street": "Бухар-Жырау", "house": "9"}
+
+
 class Objector(Shopper):
-    profile = Profile(
-        "desk",
-        "Темирова",
-        "Жанар",
-        "771",
-        {"city": "Караганда", "street": "Бухар-Жырау", "house": "9"},
-    )
+    profile = Profile("desk", "Темирова", "Жанар", "771", ADDRESS)
 
 
 async def test_the_desk_answers_reports_and_discloses_through_the_gateway(
@@ -90,4 +88,44 @@ async def test_the_desk_answers_reports_and_discloses_through_the_gateway(
         assert sorted(d["fields"][0] for d in legal) == ["delivery_address", "full_name"]
     logs = shop_logs.getvalue()
     for needle in ("Темирова", "Жанар", me["phone"], "планшет", "пересмотреть", "Бухар"):
+        assert needle not in logs
+
+
+class Withdrawing(Shopper):
+    profile = Profile("withdraw", "Отзывова", "Алия", "771", ADDRESS)
+
+
+async def test_a_withdrawal_completed_at_the_desk_erases_the_account_in_every_service(
+    shop: Stack, shop_logs: io.StringIO
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        customer = Withdrawing(session, shop.gateway_url)
+        await customer.sign_up(2)
+        status, filed = await customer.call(
+            "POST", "/api/customers/me/requests", json={"kind": "withdraw_consent"}
+        )
+        assert status == 201 and filed["due"]
+        officer = ApiClient(session, shop.gateway_url)
+        officer.token = shop.tokens.issue(uuid.uuid4(), "staff", frozenset({"privacy_officer"}))
+        status, answered = await officer.call(
+            "POST",
+            f"{DESK}/requests/{filed['id']}/resolve",
+            json={"outcome": "completed", "answer": "Согласие отозвано, данные уничтожаются."},
+        )
+        assert status == 200, answered
+        erase_id = answered["erasure"]["request_id"]
+        assert answered["erasure"]["status"] in ("in_progress", "completed")
+        status, _ = await customer.call("GET", "/api/customers/me")
+        assert status == 401
+        # Orders and notifications confirm they removed the id: the erasure completes.
+        async with asyncio.timeout(30):
+            while True:
+                status, erase = await officer.call("GET", f"{DESK}/requests/{erase_id}")
+                assert status == 200
+                if erase["status"] == "completed":
+                    break
+                await asyncio.sleep(0.2)
+        assert erase["kind"] == "erase" and "detail" not in erase
+    logs = shop_logs.getvalue()
+    for needle in ("Отзывова", "Алия"):
         assert needle not in logs
