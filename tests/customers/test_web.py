@@ -182,13 +182,21 @@ async def test_signup_form_consents_unticked_policy_shown_labels(browser: Browse
     assert "<script" not in page.text and "style=" not in page.text
     inputs = parse_inputs(page.text)
     by_name = {i["name"]: i for i in inputs.inputs}
-    for name in ("marketing_email", "marketing_sms", "accept_policy"):
+    for name in ("marketing_email", "marketing_sms", "cross_border_transfer", "accept_policy"):
         assert by_name[name]["type"] == "checkbox"
         assert "checked" not in by_name[name], f"{name} must be unticked"
     assert "required" in by_name["accept_policy"]
     for attributes in inputs.inputs:  # every visible input has a <label for>
         assert attributes["id"] in inputs.labels, attributes
     assert by_name["password"]["autocomplete"] == "new-password"
+
+
+async def test_signup_can_consent_to_transfers_abroad_apart(browser: Browser, shop: Shop) -> None:
+    await signed_up(browser, cross_border_transfer="on")
+    token = await shop.login("aigerim.web@example.kz")
+    _, consents = await shop.call("GET", "/api/customers/me/consents", token=token)
+    assert consents["cross_border_transfer"] is True
+    assert consents["marketing"] == {"email": False, "sms": False}
 
 
 async def test_signup_signs_in_with_a_strict_session_cookie(browser: Browser, shop: Shop) -> None:

@@ -113,6 +113,7 @@ async def _signup_page(
         values=values or {},
         errors=errors or {},
         notice=notice,
+        recipients_abroad=request.config_dict[ACCOUNTS].gate.countries.abroad(),
     )
 
 

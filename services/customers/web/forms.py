@@ -55,6 +55,7 @@ def registration(form: Form, policy_version: str | None, lang: str) -> dict[str,
         "email": checked(form, "marketing_email"),
         "sms": checked(form, "marketing_sms"),
     }
+    data["cross_border_transfer"] = checked(form, "cross_border_transfer")
     data["locale"] = lang
     return data
 
