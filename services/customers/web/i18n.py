@@ -750,6 +750,7 @@ MESSAGES: Final[Mapping[str, tuple[str, str, str]]] = {
     "field.delivery_address": ("адрес доставки", "жеткізу мекенжайы", "delivery address"),
     "recipient.courier": ("курьерская служба", "курьерлік қызмет", "courier"),
     "recipient.notifications": ("служба уведомлений", "хабарлама қызметі", "notification service"),
+    "recipient.authority": ("государственный орган", "мемлекеттік орган", "state body"),
     "recipient.staff": ("сотрудник магазина", "дүкен қызметкері", "shop staff"),
     "reason.delivery_problem": ("проблема с доставкой", "жеткізу мәселесі", "delivery problem"),
     "reason.payment_problem": ("проблема с оплатой", "төлем мәселесі", "payment problem"),

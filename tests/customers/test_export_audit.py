@@ -1,0 +1,69 @@
+"""The export's audit trail names who used the customer's data by kind and role: a support
+agent's lookup of their contact shows as the shop's support staff, never the agent's id (the
+audit log itself keeps the id for the privacy officer)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from tests.customers.conftest import Shop
+from tests.customers.test_support import (
+    LOOKUPS,
+    customer_with_order,
+    staff_token,
+    support_shop,
+)
+from tests.customers.test_web import Browser
+from tests.orders.conftest import Orders, catalog, orders, orders_overrides
+
+__all__ = ["catalog", "orders", "orders_overrides", "support_shop"]  # fixtures used here
+
+
+async def test_a_support_lookup_shows_as_support_staff_not_as_the_agent(
+    support_shop: Shop, orders: Orders
+) -> None:
+    shop = support_shop
+    customer_id, order = await customer_with_order(shop, orders)
+    token, staff_id = await staff_token(shop, "agent@shop.kz", ["support"])
+    status, body = await shop.call(
+        "POST", LOOKUPS, token=token, json={"order_id": order["id"], "reason": "delivery_problem"}
+    )
+    assert status == 201, body
+
+    login = await shop.login("aigerim.test@example.kz")
+    status, export = await shop.call("GET", "/api/customers/me/export", token=login)
+    assert status == 200, export
+    support = [e for e in export["audit"] if e["purpose"] == "support"]
+    assert support == [
+        {
+            "at": support[0]["at"],
+            "actor": {"kind": "staff", "roles": ["support"]},
+            "action": "read",
+            "purpose": "support",
+            "fields": ["last_name", "first_name", "phone"],
+        }
+    ]
+    assert str(staff_id) not in str(export) and "agent@shop.kz" not in str(export)
+    assert {e["actor"]["kind"] for e in export["audit"]} == {"you", "staff"}
+    assert [o["id"] for o in export["orders"]] == [order["id"]]  # the real orders service
+    assert UUID(export["profile"]["id"]) == UUID(customer_id)
+
+    browser = Browser(shop.url)
+    try:
+        form = await browser.get("/account/signin")
+        signed_in = await browser.post(
+            "/account/signin",
+            {
+                "csrf_token": form.csrf(),
+                "login": "aigerim.test@example.kz",
+                "password": "correct horse battery",
+            },
+        )
+        assert signed_in.status == 303, signed_in.text
+        page = await browser.get("/account/export")
+        assert page.status == 200
+        for text in ("сотрудник магазина (служба поддержки)", "поддержка", order["order_ref"]):
+            assert text in page.text, text
+        assert str(staff_id) not in page.text
+    finally:
+        await browser.close()
