@@ -65,7 +65,7 @@ from bench.shoppers import (
 from deploy.gateway import SERVICES, NginxGateway
 from deploy.local_secrets import ensure_secrets
 from deploy.processes import ROOT, Child, stop_all, wait_ready
-from deploy.stack import STANDINS, Ports, Shop
+from deploy.stack import DATABASES, STANDINS, Ports, Shop
 from services.catalog.seed import seed_demo_catalog
 from shared.db import create_pool
 
@@ -218,7 +218,7 @@ async def run() -> dict[str, float]:
         async with contextlib.AsyncExitStack() as exits:
             dsns = {
                 name: await exits.enter_async_context(bench_database(servers, name))
-                for name in SERVICES
+                for name in DATABASES
             }
             products = await seed_with_stock(dsns["catalog"])
             stock_before = await total_stock(dsns["catalog"])

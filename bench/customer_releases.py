@@ -2,10 +2,11 @@
 the same work without encryption, in the same run.
 
 ``PdGate.release_contacts`` takes a list of customer ids and, for the consenting, active
-ones, decrypts email and first name (one query for the keys and sealed fields, AES-GCM via
-``cryptography``) and records the audit rows and the disclosures with COPY. The baseline runs
-the very same function on a database seeded through a vault whose "ciphertexts" are the
-plaintext (no wrapping, no AES), so the ratio is the cost of the encryption alone.
+ones, decrypts email and first name (one query for the sealed fields, one for their keys in
+the key store, AES-GCM via ``cryptography``) and records the audit rows and the disclosures
+with COPY. The baseline runs the very same function on a database seeded through a vault
+whose "ciphertexts" are the plaintext (no wrapping, no AES), so the ratio is the cost of the
+encryption alone.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from bench.env import bench_database, bench_servers
+from deploy.stack import KEYSTORE
 from services.customers import storage
 from services.customers.crypto import Vault
 from services.customers.domain import Operator, consent_record, marketing_record
+from services.customers.keystore import KeyStore
 from services.customers.personal_data import PdGate, now
 from shared.db import DbConn, create_pool
 
@@ -67,8 +70,9 @@ def _pd(i: int) -> dict[str, str]:
     }
 
 
-async def seed(conn: DbConn, vault: Vault, n: int) -> list[UUID]:
-    """n customers straight into the tables (COPY), as registration would leave them."""
+async def seed(conn: DbConn, keystore: DbConn, vault: Vault, n: int) -> list[UUID]:
+    """n customers straight into the tables (COPY), their keys into the key store, as
+    registration would leave them."""
     policy = await storage.current_policy(conn)
     operator = Operator("bench operator", "000000000000")
     ids = [uuid4() for _ in range(n)]
@@ -114,9 +118,10 @@ async def seed(conn: DbConn, vault: Vault, n: int) -> list[UUID]:
         records=customers,
         columns=["id", "locale", "password_hash", "email_index", "phone_index", "policy_version"],
     )
-    await conn.copy_records_to_table(
+    await keystore.copy_records_to_table(
         "customer_keys", records=keys, columns=["customer_id", "wrapped_key"]
     )
+    await keystore.execute("ANALYZE")
     await conn.copy_records_to_table(
         "customer_pd", records=fields, columns=["customer_id", "field", "ciphertext"]
     )
@@ -129,13 +134,14 @@ async def seed(conn: DbConn, vault: Vault, n: int) -> list[UUID]:
     return ids
 
 
-async def measure(dsn: str, plain: bool) -> dict[str, float]:
+async def measure(dsn: str, keystore_dsn: str, plain: bool) -> dict[str, float]:
     vault = make_vault(plain)
     pool = await create_pool(dsn, min_size=1, max_size=1)
+    gate = PdGate(vault, KeyStore(keystore_dsn))
+    await gate.keys.open(max_size=1)
     try:
-        async with pool.acquire() as conn:
-            ids = await seed(conn, vault, CUSTOMERS)
-            gate = PdGate(vault)
+        async with pool.acquire() as conn, gate.keys.pool.acquire() as keys_conn:
+            ids = await seed(conn, keys_conn, vault, CUSTOMERS)
             released = 0
             started = time.perf_counter()
             for _ in range(ROUNDS):
@@ -148,6 +154,7 @@ async def measure(dsn: str, plain: bool) -> dict[str, float]:
             elapsed = time.perf_counter() - started
             assert released == round(ROUNDS * CUSTOMERS * CONSENTING_SHARE)
     finally:
+        await gate.keys.close()
         await pool.close()
     return {"asked_per_s": ROUNDS * CUSTOMERS / elapsed, "released_per_s": released / elapsed}
 
@@ -156,8 +163,11 @@ async def run() -> dict[str, float]:
     results: dict[str, dict[str, float]] = {}
     with bench_servers() as servers:
         for name, plain in (("encrypted", False), ("plaintext", True)):
-            async with bench_database(servers, "customers") as dsn:
-                results[name] = await measure(dsn, plain)
+            async with (
+                bench_database(servers, "customers") as dsn,
+                bench_database(servers, KEYSTORE) as keystore_dsn,
+            ):
+                results[name] = await measure(dsn, keystore_dsn, plain)
     enc, bare = results["encrypted"], results["plaintext"]
     for name, figures in results.items():
         print(

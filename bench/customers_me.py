@@ -20,6 +20,7 @@ from bench.customer_releases import PlainVault, make_vault, seed
 from bench.env import bench_database, bench_servers, bench_vhost
 from bench.load import NextRequest, load, wait_ready
 from deploy.gateway import free_port
+from deploy.stack import KEYSTORE
 from shared.auth import TokenIssuer, generate_signing_key_pem
 from shared.db import create_pool
 
@@ -52,12 +53,14 @@ def me_gets(base: str, tokens: list[str]) -> NextRequest:
     )
 
 
-async def measure(dsn: str, amqp_url: str, plain: bool) -> dict[str, float]:
+async def measure(dsn: str, keystore_dsn: str, amqp_url: str, plain: bool) -> dict[str, float]:
     master, blind = os.urandom(32), os.urandom(32)
     vault = make_vault(plain, master, blind)
     pool = await create_pool(dsn, min_size=1, max_size=1)
-    async with pool.acquire() as conn:
-        ids = await seed(conn, vault, CUSTOMERS)
+    keys = await create_pool(keystore_dsn, min_size=1, max_size=1)
+    async with pool.acquire() as conn, keys.acquire() as keys_conn:
+        ids = await seed(conn, keys_conn, vault, CUSTOMERS)
+    await keys.close()
     await pool.close()
     private, public = generate_signing_key_pem()
     issuer = TokenIssuer(private, ttl_s=3600)
@@ -66,6 +69,7 @@ async def measure(dsn: str, amqp_url: str, plain: bool) -> dict[str, float]:
     env = {
         **os.environ,
         "DATABASE_URL": dsn,
+        "KEYSTORE_DATABASE_URL": keystore_dsn,
         "AMQP_URL": amqp_url,
         "HTTP_PORT": str(port),
         "JWT_PRIVATE_KEY": private,
@@ -91,8 +95,11 @@ async def run() -> dict[str, float]:
     results: dict[str, dict[str, float]] = {}
     with bench_servers() as servers, bench_vhost(servers) as amqp_url:
         for name, plain in (("decrypting", False), ("no-crypto", True)):
-            async with bench_database(servers, "customers") as dsn:
-                results[name] = await measure(dsn, amqp_url, plain)
+            async with (
+                bench_database(servers, "customers") as dsn,
+                bench_database(servers, KEYSTORE) as keystore_dsn,
+            ):
+                results[name] = await measure(dsn, keystore_dsn, amqp_url, plain)
     for name, figures in results.items():
         print(
             f"customers GET /me {name:10s} {figures['rps']:8.0f} req/s"

@@ -16,6 +16,8 @@ from pathlib import Path
 from deploy import servers as infra
 from deploy.run import server_urls
 from deploy.servers import Servers
+from deploy.stack import KEYSTORE
+from services.customers.keystore import migrate_keystore
 from shared.migrations import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,10 +39,14 @@ def bench_servers() -> Iterator[Servers]:
 
 @contextlib.asynccontextmanager
 async def bench_database(servers: Servers, service: str) -> AsyncIterator[str]:
+    """A fresh migrated database of a service (or of customers' key store, "keystore")."""
     name = f"b_{infra.run_token()}_{service}"
     dsn = await infra.create_database(servers.pg_admin_dsn, name)
     try:
-        await migrate(dsn, ROOT / "services" / service / "migrations", service)
+        if service == KEYSTORE:
+            await migrate_keystore(dsn)
+        else:
+            await migrate(dsn, ROOT / "services" / service / "migrations", service)
         yield dsn
     finally:
         await infra.drop_database(servers.pg_admin_dsn, name)

@@ -25,7 +25,7 @@ from bench.shoppers import ADDRESS, Api
 from deploy.gateway import SERVICES, NginxGateway
 from deploy.local_secrets import Secrets, ensure_secrets
 from deploy.processes import ROOT, Child, stop_all, wait_ready
-from deploy.stack import STANDINS, Ports, Shop
+from deploy.stack import DATABASES, STANDINS, Ports, Shop
 from services.catalog.seed import seed_demo_catalog
 from shared.db import create_pool
 
@@ -82,8 +82,8 @@ async def running_shop(
     ):
         async with contextlib.AsyncExitStack() as exits:
             dsns = {
-                service: await exits.enter_async_context(bench_database(servers, service))
-                for service in SERVICES
+                name: await exits.enter_async_context(bench_database(servers, name))
+                for name in DATABASES
             }
             secrets = ensure_secrets(Path(tmp) / "secrets")
             tuned = {

@@ -28,6 +28,8 @@ BANK_CODE = "sandbox"
 OPERATOR_NAME = "ТОО «Privacy Shop Demo»"
 OPERATOR_BIN = "240440017017"
 STANDINS = ("sandbox_courier", "sandbox_bank")
+KEYSTORE = "keystore"  # customers' data keys: a database of its own (its backups kept briefly)
+DATABASES = (*SERVICES, KEYSTORE)
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ class Shop:
     """
 
     ports: Ports
-    databases: Mapping[str, str]  # service -> DSN of its own database
+    databases: Mapping[str, str]  # service (and "keystore") -> DSN of its own database
     amqp_url: str
     secrets: Secrets
     public_host: str = "localhost"  # how a browser on this machine reaches the public parts
@@ -138,6 +140,7 @@ class Shop:
                 + "/account/orders/{order_id}",
             },
             "customers": {
+                "keystore_database_url": self.databases[KEYSTORE],
                 "jwt_private_key_file": str(keys.jwt_private),
                 "master_key_file": str(keys.master_key),
                 "blind_index_key_file": str(keys.blind_index_key),
@@ -227,8 +230,10 @@ def standin_env(options: Mapping[str, Any], party: str) -> dict[str, str]:
 
 
 def server_databases(pg_url: str, prefix: str = "shop") -> dict[str, str]:
-    """``<prefix>_<service>`` on one PostgreSQL server (``pg_url`` without a database)."""
-    return {name: f"{pg_url.rstrip('/')}/{prefix}_{name}" for name in SERVICES}
+    """``<prefix>_<service>`` and ``<prefix>_keystore`` on one PostgreSQL server (``pg_url``
+    without a database). A production key store sits on a server of its own, backed up on
+    its own short retention (services/customers/README.md, "Backups")."""
+    return {name: f"{pg_url.rstrip('/')}/{prefix}_{name}" for name in DATABASES}
 
 
 def secrets_in(shop: Shop) -> list[str]:

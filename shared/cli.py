@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aio_pika
 import asyncpg
@@ -70,9 +70,17 @@ class ServiceCli:
     """``python -m services.<name> [serve|migrate|replay-dead|...]``."""
 
     def __init__(
-        self, name: str, migrations: Path, queue: str, serve: Callable[[], object]
+        self,
+        name: str,
+        migrations: Path,
+        queue: str,
+        serve: Callable[[], object],
+        migrate: Callable[[], Coroutine[Any, Any, list[str]]] | None = None,
     ) -> None:
+        """``migrate`` replaces the usual one (the service's database from ``DATABASE_URL``)
+        for a service with more than one database to prepare (customers' key store)."""
         self.name, self.migrations, self.queue, self.serve = name, migrations, queue, serve
+        self.migrate = migrate or self._migrate_database
         self.parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
         self.commands = self.parser.add_subparsers(dest="command")
         self.commands.add_parser("serve", help="run the HTTP API, consumer and relay (default)")
@@ -82,6 +90,10 @@ class ServiceCli:
         )
         replay.add_argument("--limit", type=int, default=None)
         self._runs: dict[str, Callable[[], object]] = {}
+
+    async def _migrate_database(self) -> list[str]:
+        # Only the shared settings: migrating needs no keys or service-specific values.
+        return await migrate_service(ServiceSettings().database_url, self.migrations, self.name)
 
     def command(self, name: str, help: str, run: Callable[[], object]) -> None:
         """A service-specific command without arguments: ``run()`` does it."""
@@ -115,9 +127,7 @@ class ServiceCli:
             self.serve()
             return 0
         if args.command == "migrate":
-            # Only the shared settings: migrating needs no keys or service-specific values.
-            dsn = ServiceSettings().database_url
-            applied = asyncio.run(migrate_service(dsn, self.migrations, self.name))
+            applied = asyncio.run(self.migrate())
             print(f"{self.name}: applied {len(applied)} migration(s)")
             return 0
         if args.command in ("replay-dead", "replay"):

@@ -21,9 +21,16 @@ def _migration_files(directory: Path, namespace: str) -> list[tuple[str, Path]]:
     return [(f"{namespace}/{path.stem}", path) for path in sorted(directory.glob("*.sql"))]
 
 
-async def migrate(dsn: str, service_migrations: Path, service: str) -> list[str]:
-    """Apply what is not applied yet; return the versions applied now."""
-    files = _migration_files(SHARED_SQL, "shared") + _migration_files(service_migrations, service)
+async def migrate(
+    dsn: str, service_migrations: Path, service: str, *, with_shared: bool = True
+) -> list[str]:
+    """Apply what is not applied yet; return the versions applied now.
+
+    ``with_shared=False`` leaves out the messaging tables, for a database that sends and
+    receives nothing (customers' key store).
+    """
+    shared = _migration_files(SHARED_SQL, "shared") if with_shared else []
+    files = shared + _migration_files(service_migrations, service)
     conn = await asyncpg.connect(dsn)
     applied_now: list[str] = []
     try:

@@ -1,11 +1,12 @@
 """Command line of the customers service.
 
 python -m services.customers [serve]
-python -m services.customers migrate
+python -m services.customers migrate     # the key store, the keys moved into it, then customers
 python -m services.customers replay-dead [--limit N]
 python -m services.customers staff add --email E --role R [--role R2] [--password-stdin]
 python -m services.customers keys generate --dir DIR
 python -m services.customers keys rotate-master --new-master-key-file F [--batch-size N]
+python -m services.customers keys backup --dir DIR   # the key store, expired backups pruned
 python -m services.customers audit verify
 python -m services.customers privacy requests [--status S] [--kind K] [--limit N]
 python -m services.customers privacy resolve ID --officer EMAIL --outcome completed|refused
@@ -26,24 +27,30 @@ import getpass
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, get_args
 from uuid import UUID
 
+import asyncpg
 from pydantic import ValidationError
 
 from shared.auth import STAFF_ROLES, generate_signing_key_pem
-from shared.cli import ServiceCli
+from shared.cli import ServiceCli, migrate_service
 from shared.db import create_pool
+from shared.migrations import ensure_database
 from shared.service import run_service
 
 from . import request_desk, storage, subject_requests
 from .accounts import Accounts
 from .app import build_accounts, create_app
 from .audit import verify_audit
-from .config import KeyConfigError, Settings, key_from_file
+from .backup import BackupError, backup_keystore
+from .config import KeyConfigError, Settings, StoreSettings, key_from_file
+from .key_move import KeyMoveError, move_keys
 from .key_rotation import RotationError, rotate_master
 from .keys import ACCOUNTS
+from .keystore import migrate_keystore
 from .messages import QUEUE
 from .request_models import ResolveIn, normalise_email
 from .rights import REQUEST_KINDS, Outcome, QueueStatus, RefusalReason
@@ -153,8 +160,29 @@ def keys_generate(directory: Path, force: bool) -> int:
     return 0
 
 
+async def migrate_both() -> list[str]:
+    """The key store first, then the keys of an older installation moved into it, then the
+    customers database (whose 0019 drops the emptied key tables)."""
+    settings = StoreSettings()
+    applied = await migrate_keystore(settings.keystore_dsn())
+    print(f"customers key store: applied {len(applied)} migration(s)")
+    await ensure_database(settings.database_url)
+    customers = await asyncpg.connect(settings.database_url)
+    store = await asyncpg.connect(settings.keystore_dsn())
+    try:
+        moved = await move_keys(customers, store)
+    except KeyMoveError as exc:
+        raise SystemExit(f"customers: moving the data keys stopped: {exc}") from None
+    finally:
+        await store.close()
+        await customers.close()
+    if moved:
+        print(f"customers: moved {moved} data key(s) into the key store")
+    return applied + await migrate_service(settings.database_url, MIGRATIONS, "customers")
+
+
 async def _rotate(settings: Settings, new_master: bytes, batch_size: int) -> int:
-    pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+    pool = await create_pool(settings.keystore_dsn(), min_size=1, max_size=1)
     try:
         async with pool.acquire() as conn:
             result = await rotate_master(
@@ -181,6 +209,20 @@ def keys_rotate_master(new_key_file: Path, batch_size: int) -> int:
     except (KeyConfigError, OSError, RotationError) as exc:
         print(f"customers: key rotation refused: {exc}", file=sys.stderr)
         return 1
+
+
+def keys_backup(directory: Path) -> int:
+    """A pg_dump of the key store into ``directory``; its backups past the retention go."""
+    settings = StoreSettings()
+    retention = timedelta(days=settings.keystore_backup_retention_days)
+    try:
+        done = backup_keystore(settings.keystore_dsn(), directory, retention)
+    except (BackupError, OSError) as exc:
+        print(f"customers: key store backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"key store backed up to {done.path}")
+    print(f"pruned {len(done.pruned)} backup(s) older than {retention.days} day(s)")
+    return 0
 
 
 async def _audit(dsn: str) -> int:
@@ -235,6 +277,16 @@ async def _resolve(settings: Settings, args: argparse.Namespace) -> int:
     except ValidationError as exc:
         print("; ".join(error["msg"] for error in exc.errors()), file=sys.stderr)
         return 2
+    await accounts.gate.keys.open(max_size=1)  # the use case may seal or read PD
+    try:
+        return await _resolve_on(settings, app, accounts, args, body)
+    finally:
+        await accounts.gate.keys.close()
+
+
+async def _resolve_on(
+    settings: Settings, app: Any, accounts: Accounts, args: argparse.Namespace, body: ResolveIn
+) -> int:
     async with _connection(settings) as conn, conn.transaction():
         officer = await _privacy_officer(conn, accounts, args.officer)
         if officer is None:
@@ -321,6 +373,10 @@ def add_commands(commands: Any) -> None:
     )
     rotate.add_argument("--new-master-key-file", required=True, type=Path)
     rotate.add_argument("--batch-size", type=int, default=500)
+    backup = keys.add_parser(
+        "backup", help="pg_dump the key store into DIR; prune its backups past the retention"
+    )
+    backup.add_argument("--dir", required=True, type=Path)
     audit = commands.add_parser("audit", help="the audit log").add_subparsers(dest="action")
     audit.add_parser("verify", help="verify the audit hash chain (DATABASE_URL)")
     add_privacy_commands(commands)
@@ -333,6 +389,8 @@ def run_command(args: argparse.Namespace) -> int:
         return keys_generate(args.dir, args.force)
     if args.command == "keys" and args.action == "rotate-master":
         return keys_rotate_master(args.new_master_key_file, max(1, args.batch_size))
+    if args.command == "keys" and args.action == "backup":
+        return keys_backup(args.dir)
     if args.command == "audit" and args.action == "verify":
         return audit_verify(os.environ["DATABASE_URL"])
     if args.command == "privacy" and args.action == "requests":
@@ -344,7 +402,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    cli = ServiceCli("customers", MIGRATIONS, QUEUE, serve)
+    cli = ServiceCli("customers", MIGRATIONS, QUEUE, serve, migrate=migrate_both)
     add_commands(cli.commands)
     return cli.main(argv, run_command)
 

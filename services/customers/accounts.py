@@ -114,17 +114,22 @@ class Accounts:
         if request.accept_policy_version != policy.version:
             raise PolicyMismatch(policy.version)
         customer_id = uuid4()
-        await storage.insert_customer(
-            conn,
-            customer_id,
-            locale=request.locale,
-            password_hash=password_hash,
-            email_index=self.vault.blind_index("email", request.email),
-            phone_index=self.vault.blind_index("phone", request.phone),
-            policy_version=policy.version,
-            wrapped_key=self.vault.wrap(customer_id, self.vault.new_data_key()),
-            master_fingerprint=self.vault.master_fingerprint,
-        )
+        # Two databases: the key first (the key store), then the customer here. A key whose
+        # customer never commits opens nothing; the orphan chore removes it later.
+        await self.gate.new_data_key(customer_id)
+        try:
+            await storage.insert_customer(
+                conn,
+                customer_id,
+                locale=request.locale,
+                password_hash=password_hash,
+                email_index=self.vault.blind_index("email", request.email),
+                phone_index=self.vault.blind_index("phone", request.phone),
+                policy_version=policy.version,
+            )
+        except storage.Conflict:
+            await self.gate.keys.destroy(customer_id)
+            raise
         actor = f"customer:{customer_id}"
         await self.gate.write_pd(conn, customer_id, pd_values(request), actor)
         at = now()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from aiohttp import web
 from argon2 import PasswordHasher
 from cryptography.hazmat.primitives import serialization
@@ -23,7 +25,8 @@ from .crypto import Vault
 from .domain import Operator, RecipientCountries, Throttling, ed25519_jwk
 from .handlers import add_routes
 from .handlers.errors import domain_errors
-from .keys import ACCOUNTS, ISSUER, JWKS, SETTINGS
+from .keys import ACCOUNTS, ISSUER, JWKS, KEYSTORE, SETTINGS
+from .keystore import KeyStore, keystore_ctx, orphan_sweep_ctx
 from .personal_data import PdGate
 from .retention import customers_retention_ctx
 from .web.app import add_account_pages
@@ -60,7 +63,12 @@ def build_accounts(settings: Settings) -> Accounts:
         forget_after_s=settings.login_forget_after_s,
     )
     return Accounts(
-        PdGate(vault, recipient_countries(settings), transfer_notices.notice_if_unnamed),
+        PdGate(
+            vault,
+            KeyStore(settings.keystore_dsn()),
+            recipient_countries(settings),
+            transfer_notices.notice_if_unnamed,
+        ),
         operator,
         hasher,
         throttling,
@@ -91,7 +99,13 @@ def create_app(settings: Settings) -> web.Application:
     app[ACCOUNTS] = accounts
     app[ISSUER] = issuer
     app[JWKS] = public_jwk(settings)
+    app[KEYSTORE] = accounts.gate.keys
     cipher = accounts.vault.outbox_cipher
+    app.cleanup_ctx.append(keystore_ctx(app[KEYSTORE]))
+    orphan_age = timedelta(seconds=settings.keystore_orphan_after_s)
+    app.cleanup_ctx.append(
+        orphan_sweep_ctx(app[KEYSTORE], orphan_age, settings.keystore_orphan_sweep_s)
+    )
     app.cleanup_ctx.append(courier_queues_ctx(settings.couriers))
     app.cleanup_ctx.append(audit_chainer_ctx)
     app.cleanup_ctx.append(customers_retention_ctx(settings))

@@ -19,7 +19,30 @@ class KeyConfigError(ValueError):
     """A key is missing or malformed; the service refuses to start."""
 
 
-class Settings(ServiceSettings):
+class StoreSettings(ServiceSettings):
+    """The customers' two databases: what ``migrate`` and the backup command need (no keys)."""
+
+    # The key store: the customers' data keys in a PostgreSQL database of their own, whose
+    # backups are kept briefly (README "Backups"). In production on a cluster of its own (a
+    # physical backup of one cluster would carry both); empty: the customers database's name
+    # with "_keystore" on the same server (local runs).
+    keystore_database_url: str = ""
+    # A key older than this whose customer does not exist is an orphan of a registration that
+    # rolled back; the chore destroys it (every keystore_orphan_sweep_s).
+    keystore_orphan_after_s: int = Field(default=600, ge=60)
+    keystore_orphan_sweep_s: float = Field(default=300, gt=0)
+    # How long a backup of the key store is kept (`keys backup` prunes older ones): the longest
+    # a shredded customer can be brought back from a backup.
+    keystore_backup_retention_days: int = Field(default=7, ge=1, le=30)
+
+    def keystore_dsn(self) -> str:
+        """Where the key store is: the setting, or ``<customers database>_keystore``."""
+        if self.keystore_database_url.strip():
+            return self.keystore_database_url
+        return derived_keystore_url(self.database_url)
+
+
+class Settings(StoreSettings):
     # Ed25519 private key (PEM) that signs access tokens; the public key is derived from it.
     jwt_private_key: SecretStr = SecretStr("")
     jwt_private_key_file: Path | None = None
@@ -185,3 +208,10 @@ def _key_bytes(value: SecretStr, file: Path | None, name: str) -> bytes:
 def key_from_file(path: Path, name: str) -> bytes:
     """A base64 key read from a file (e.g. the new master key of a rotation)."""
     return _key_bytes(SecretStr(""), path, name)
+
+
+def derived_keystore_url(database_url: str) -> str:
+    """``postgresql://h/shop_customers?x`` -> ``postgresql://h/shop_customers_keystore?x``."""
+    base, _, rest = database_url.rpartition("/")
+    name, mark, query = rest.partition("?")
+    return f"{base}/{name}_keystore{mark}{query}"

@@ -2,7 +2,8 @@
 
 The only service with personal data itself (the vault); export, erasure and retention of
 this service follow this map, and tests/customers/test_data_map.py checks it against the
-migrated schema.
+migrated schema. The data keys are in the key store, a database of their own, mapped apart
+(``KEYSTORE_MAP``).
 """
 
 from __future__ import annotations
@@ -48,18 +49,6 @@ DATA_MAP = DataMap(
             erasure=Erasure.SHRED,
             retention="account",
             reason=ACCOUNT,
-        ),
-        Holding(
-            table="customer_keys",
-            link="customer_id",
-            holds="the customer's data key, wrapped by the master key",
-            kind=Kind.PERSONAL_DATA,
-            section=None,
-            erasure=Erasure.SHRED,
-            retention="account",
-            reason="encryption of personal data (Law 94-V Art. 22); crypto-shredding",
-            not_exported="a key, not data about the person; what it unlocks is the profile",
-            erasure_note="the row is destroyed: this is the shredding",
         ),
         Holding(
             table="consents",
@@ -249,11 +238,36 @@ DATA_MAP = DataMap(
     unlinked={
         **SHARED_UNLINKED,
         "policy_versions": "the published texts of the privacy policy",
-        "master_keys": "which master key versions exist (fingerprints)",
         "staff": "employees' accounts (blind index of the work email, roles): no customer",
         "breaches": "the breach register: what happened and the measures (staff text), when"
         " detected, the notice's clock; whom it touched is breach_subjects",
         "cancelled_orders": "ids of cancelled orders, so nothing is released for them; no"
         " customer id",
+    },
+)
+
+# The key store (services/customers/keystore.py): the data keys in a database of their own,
+# so that a backup of the customers database above holds ciphertext only.
+KEYSTORE_MAP = DataMap(
+    service="keystore",
+    holdings=(
+        Holding(
+            table="customer_keys",
+            link="customer_id",
+            holds="the customer's data key, wrapped by the master key (nothing else: no PD,"
+            " no ciphertext); its backups are kept keystore_backup_retention_days only",
+            kind=Kind.PERSONAL_DATA,
+            section=None,
+            erasure=Erasure.SHRED,
+            retention="account",
+            reason="encryption of personal data (Law 94-V Art. 22); crypto-shredding",
+            not_exported="a key, not data about the person; what it unlocks is the profile",
+            erasure_note="the row is destroyed (PdGate.shred): this is the shredding; gone"
+            " from every backup once the key store's backups of before it expire",
+        ),
+    ),
+    unlinked={
+        "master_keys": "which master key versions exist (fingerprints)",
+        "schema_migrations": "the migrations applied",
     },
 )

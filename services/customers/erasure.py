@@ -10,8 +10,9 @@
    for delivery and service messages (``personal_data.CLOSED_ACCOUNT_PURPOSES``). Orders
    not answering defers it with reason ``checking``. A chore asks again at
    ``next_check_at``; order events bring that forward (``messages``).
-3. **Shred** once nothing is open, in one transaction: the data key destroyed (the one call
-   site of the key store), the sealed fields and request details deleted, an audit row,
+3. **Shred** once nothing is open, in one transaction: the data key destroyed in the key
+   store (``PdGate.shred``, the one way to shred), the sealed fields and request details
+   deleted, an audit row,
    and ``CustomerErased`` to the other services.
 4. **Complete** when every service of ``rights.CONFIRMING_SERVICES`` has confirmed that it
    removed the id (``OrdersDepersonalised``, ``NotificationsDepersonalised``; which and when
@@ -44,7 +45,7 @@ from . import access, storage, subject_requests
 from .domain import PD_FIELDS, AuditEntry
 from .keys import ACCOUNTS, SETTINGS
 from .obligations import open_obligations
-from .personal_data import CustomerUnavailable, now
+from .personal_data import CustomerUnavailable, PdGate, now
 from .rights import COMPLETES_WHEN, CONFIRMING_SERVICES, DEFERRAL_TEXT, deferral_for
 
 log = get_logger("customers.erasure")
@@ -66,16 +67,11 @@ CLOSE_STEPS: tuple[tuple[str, Step], ...] = (
 )
 
 
-async def _destroy_key(conn: DbConn, customer_id: UUID) -> int:
-    """Crypto-shredding: the one place the data key is destroyed."""
-    await storage.delete_key(conn, customer_id)
-    return 1
-
-
-# Once nothing is open: the personal data goes.
+# Once nothing is open: the personal data goes. First ``PdGate.shred``, the one place a data
+# key is destroyed: the key in the key store (a database of its own, so no backup of the
+# customers database brings it back) and the sealed fields here; then these steps.
+SHREDDED_BY_THE_GATE = ("customer_keys", "customer_pd")
 SHRED_STEPS: tuple[tuple[str, Step], ...] = (
-    ("customer_keys", _destroy_key),
-    ("customer_pd", storage.delete_all_fields),
     ("subject_requests", storage.forget_request_details),
     ("login_backoff", storage.forget_password_failures),
 )
@@ -195,14 +191,16 @@ async def advance(app: web.Application, conn: DbConn, request_id: UUID) -> Answe
                 resolution=DEFERRAL_TEXT[deferral.reason],
             )
         else:
-            await shred(conn, erasure.customer_id, request_id)
+            await shred(conn, app[ACCOUNTS].gate, erasure.customer_id, request_id)
         answer = await answer_for(conn, request_id)
     log.info("erasure advanced", request_id=str(request_id), status=answer.status)
     return answer
 
 
-async def shred(conn: DbConn, customer_id: UUID, request_id: UUID) -> None:
-    """Destroy the personal data and tell the other services (in the caller's transaction)."""
+async def shred(conn: DbConn, gate: PdGate, customer_id: UUID, request_id: UUID) -> None:
+    """Destroy the personal data and tell the other services (in the caller's transaction;
+    the data key is destroyed in the key store at once, whatever the transaction does)."""
+    await gate.shred(conn, customer_id)
     for _, step in SHRED_STEPS:
         await step(conn, customer_id)
     at = now()

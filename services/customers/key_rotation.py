@@ -3,6 +3,7 @@
 Rotation re-wraps every customer's data key under a new master key; the field ciphertexts
 are not touched. It runs in batches, each its own transaction, and only picks rows whose
 ``key_version`` is not the new key's version, so an interrupted run is simply run again.
+Everything it touches is in the key store (``keystore.py``): ``conn`` is a connection to it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from uuid import UUID
 
 from shared.db import DbConn
 
-from . import storage
+from . import keystore
 from .crypto import Vault, VaultError, master_fingerprint
 
 
@@ -30,10 +31,10 @@ class Rotation:
 async def _versions(conn: DbConn, old_master: bytes, new_master: bytes) -> int:
     """Register both keys' fingerprints (the old one as version 1 on a first rotation)."""
     async with conn.transaction():
-        first = await storage.master_key_version(conn, master_fingerprint(old_master))
+        first = await keystore.master_key_version(conn, master_fingerprint(old_master))
         if first is None:
-            await storage.register_master_key(conn, master_fingerprint(old_master), None)
-        return await storage.register_master_key(conn, master_fingerprint(new_master), None)
+            await keystore.register_master_key(conn, master_fingerprint(old_master), None)
+        return await keystore.register_master_key(conn, master_fingerprint(new_master), None)
 
 
 def _rewrap(
@@ -69,16 +70,16 @@ async def rotate_master(
     after: UUID | None = None
     while max_batches is None or batches < max_batches:
         async with conn.transaction():
-            rows = await storage.keys_to_rewrap(conn, version, after, batch_size)
+            rows = await keystore.keys_to_rewrap(conn, version, after, batch_size)
             if not rows:
                 break
             pairs = [(r["customer_id"], r["wrapped_key"]) for r in rows]
             rewrapped = _rewrap(vault, pairs, unreadable)
-            await storage.put_rewrapped(conn, version, rewrapped)
+            await keystore.put_rewrapped(conn, version, rewrapped)
         after = pairs[-1][0]
         done += len(rewrapped)
         batches += 1
-    remaining = await storage.count_keys_not_at(conn, version)
+    remaining = await keystore.count_keys_not_at(conn, version)
     if unreadable:
         raise RotationError(f"{len(unreadable)} data key(s) open with neither master key")
     return Rotation(version, done, remaining)

@@ -16,6 +16,7 @@ from shared.auth import TokenIssuer
 
 from .accounts import Accounts
 from .config import Settings
+from .keystore import KeyStore
 from .web.config import WebConfig
 from .web.security import Cookies
 
@@ -24,6 +25,7 @@ SETTINGS = web.AppKey("customers_settings", Settings)
 ACCOUNTS = web.AppKey("customers_accounts", Accounts)
 ISSUER = web.AppKey("customers_token_issuer", TokenIssuer)
 JWKS = web.AppKey("customers_jwks", dict[str, Any])
+KEYSTORE = web.AppKey("customers_keystore", KeyStore)  # the data keys' own database
 
 # --- The account pages' sub-app --------------------------------------------------------------
 CONFIG = web.AppKey("account_config", WebConfig)

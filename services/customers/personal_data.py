@@ -2,7 +2,8 @@
 
 ``read_pd`` is the only function that decrypts; ``write_pd`` the only one that encrypts;
 ``release`` the only way PD leaves the service (the minimal projection of the release table,
-recorded in the disclosure register).
+recorded in the disclosure register); ``shred`` the only way a customer's PD is destroyed.
+The data keys are in the key store (``keystore.py``), a database apart from the ciphertexts.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from .domain import (
     release_fields,
     source_fields,
 )
+from .keystore import KeyStore
 
 # The audit action of a read for a legal disclosure the law forbids telling the subject of
 # (Law 94-V art. 9; ``legal_disclosures``): the subject's own view of the trail leaves it out.
@@ -103,18 +105,37 @@ class PdGate:
     def __init__(
         self,
         vault: Vault,
+        keys: KeyStore,
         countries: RecipientCountries | None = None,
         after_release: AfterRelease | None = None,
     ) -> None:
         self.vault = vault
+        self.keys = keys
         self.countries = countries or RecipientCountries(couriers={}, banks={})
         self.after_release = after_release
+
+    async def new_data_key(self, customer_id: UUID) -> None:
+        """A fresh data key for a customer about to be registered, stored in the key store
+        first (committed there at once): if the registration then rolls back, the key is an
+        orphan that opens nothing and the orphan chore removes it."""
+        wrapped = self.vault.wrap(customer_id, self.vault.new_data_key())
+        await self.keys.put(customer_id, wrapped, self.vault.master_fingerprint)
+
+    async def shred(self, conn: DbConn, customer_id: UUID) -> bool:
+        """Crypto-shredding: destroy the customer's data key in the key store (at once and
+        for good, whatever the caller's transaction does), then delete their ciphertexts in
+        the customers database in ``conn``'s transaction. Idempotent; True if a key was
+        destroyed now. No field of the customer opens again, nor from a backup of the
+        customers database (the key was never in it)."""
+        destroyed = await self.keys.destroy(customer_id)
+        await storage.delete_all_fields(conn, customer_id)
+        return destroyed
 
     async def _data_key(self, conn: DbConn, customer_id: UUID, purpose: str | None = None) -> bytes:
         customer = await storage.get_customer(conn, customer_id)
         if customer is None or not usable(customer.status, purpose):
             raise CustomerUnavailable("unknown or erased customer")
-        wrapped = await storage.wrapped_key(conn, customer_id)
+        wrapped = await self.keys.get(customer_id)
         if wrapped is None:
             raise CustomerUnavailable("the data key is destroyed")
         return self.vault.unwrap(customer_id, wrapped)
@@ -272,9 +293,9 @@ class PdGate:
 
         Only active customers with a live consent for the channel (marketing: and the current
         policy accepted; a provider abroad: and the consent to transfers abroad) are
-        released; the others are skipped. One query fetches the keys and
-        sealed fields; the audit rows and the disclosure register are written in bulk. Call
-        inside a transaction.
+        released; the others are skipped. One query fetches the sealed fields from the
+        customers database, one the keys of those customers from the key store; the audit
+        rows and the disclosure register are written in bulk. Call inside a transaction.
         """
         allowed = release_fields(purpose, channel)
         if not allowed or channel not in ("email", "sms"):
@@ -292,6 +313,7 @@ class PdGate:
             policy,
             abroad=abroad,
         )
+        keys = await self.keys.get_many([row["id"] for row in rows])
         at = now()
         actor = f"service:{recipient}"
         released: list[ContactRelease] = []
@@ -299,7 +321,7 @@ class PdGate:
         register: list[tuple[Any, ...]] = []
         bases: dict[str, str] = {}
         for row in rows:
-            release = self._open_contact(row, allowed)
+            release = self._open_contact(row, keys.get(row["id"]), allowed)
             if release is None:
                 continue
             released.append(release)
@@ -324,11 +346,13 @@ class PdGate:
         return released
 
     def _open_contact(
-        self, row: asyncpg.Record, allowed: frozenset[ReleasedField]
+        self, row: asyncpg.Record, wrapped: bytes | None, allowed: frozenset[ReleasedField]
     ) -> ContactRelease | None:
         customer_id: UUID = row["id"]
+        if wrapped is None:
+            return None
         try:
-            data_key = self.vault.unwrap(customer_id, row["wrapped_key"])
+            data_key = self.vault.unwrap(customer_id, wrapped)
             pd = self.vault.decrypt_fields(
                 data_key, customer_id, dict(zip(row["fields"], row["sealed"], strict=True))
             )

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from services.customers.app import create_app
 from services.customers.config import Settings
+from services.customers.keystore import migrate_keystore
 from shared.auth import TokenIssuer
 from shared.service import running_app
 from tests import infra
@@ -36,10 +37,16 @@ def keys() -> Keys:
 
 
 def make_settings(
-    dsn: str, amqp_url: str, signing_keys: tuple[str, str], keys: Keys, **overrides: Any
+    dsn: str,
+    amqp_url: str,
+    signing_keys: tuple[str, str],
+    keys: Keys,
+    keystore_dsn: str,
+    **overrides: Any,
 ) -> Settings:
     values: dict[str, Any] = {
         "database_url": dsn,
+        "keystore_database_url": keystore_dsn,
         "amqp_url": amqp_url,
         "jwt_private_key": signing_keys[0],
         "jwt_public_key": signing_keys[1],
@@ -62,6 +69,7 @@ class Shop:
     dsn: str
     settings: Settings
     app: web.Application
+    keystore_dsn: str
 
     async def call(
         self, method: str, path: str, *, token: str | None = None, **kwargs: Any
@@ -89,6 +97,9 @@ class Shop:
 
     async def db(self) -> asyncpg.Connection:
         return await asyncpg.connect(self.dsn)
+
+    async def keystore_db(self) -> asyncpg.Connection:
+        return await asyncpg.connect(self.keystore_dsn)
 
     def officer_token(self, *roles: str) -> str:
         """A staff token (role privacy_officer unless ``roles`` say otherwise)."""
@@ -149,25 +160,55 @@ def vhost(customers_vhost: str) -> str:
     return customers_vhost
 
 
+MakeKeystore = Callable[[], Awaitable[str]]
+
+
+@pytest.fixture
+async def make_keystore(servers: infra.Servers) -> AsyncIterator[MakeKeystore]:
+    """A fresh migrated key-store database (``await make_keystore()``), dropped after."""
+    made: list[str] = []
+
+    async def make() -> str:
+        name = f"t_{infra.run_token()}_keystore"
+        dsn = await infra.create_database(servers.pg_admin_dsn, name)
+        made.append(name)
+        await migrate_keystore(dsn)
+        return dsn
+
+    yield make
+    for name in made:
+        await infra.drop_database(servers.pg_admin_dsn, name)
+
+
+@pytest.fixture
+async def keystore_dsn(make_keystore: MakeKeystore) -> str:
+    """The key store of one test (the shops of ``shop_factory`` share it)."""
+    return await make_keystore()
+
+
 @pytest.fixture
 async def shop_factory(
     make_database: Callable[[str], Awaitable[str]],
+    keystore_dsn: str,
     vhost: str,
     signing_keys: tuple[str, str],
     keys: Keys,
 ) -> AsyncIterator[MakeShop]:
-    """Start customers apps (one database, one vhost per test); all stopped at the end."""
+    """Start customers apps (one database and key store, one vhost per test); all stopped at
+    the end."""
     stack: list[Any] = []
     dsn = await make_database("customers")
 
     async def start(**overrides: Any) -> Shop:
-        settings = make_settings(dsn, vhost, signing_keys, keys, **overrides)
+        settings = make_settings(dsn, vhost, signing_keys, keys, keystore_dsn, **overrides)
         app = create_app(settings)
         running = running_app(app)
         url = await running.__aenter__()
         http = aiohttp.ClientSession()
         stack.append((running, http))
-        return Shop(url=url, http=http, dsn=dsn, settings=settings, app=app)
+        return Shop(
+            url=url, http=http, dsn=dsn, settings=settings, app=app, keystore_dsn=keystore_dsn
+        )
 
     yield start
     for running, http in reversed(stack):

@@ -180,14 +180,15 @@ async def test_a_cancelled_order_releases_nothing_to_the_courier(shop: Shop) -> 
 
 
 async def test_handler_seals_the_outbox_row(
-    make_database: Any, vhost: str, signing_keys: tuple[str, str], keys: Keys
+    make_database: Any, keystore_dsn: str, vhost: str, signing_keys: tuple[str, str], keys: Keys
 ) -> None:
     """Without a relay the row stays: its body is sealed and opens to the contract."""
     dsn = await make_database("customers")
-    settings = make_settings(dsn, vhost, signing_keys, keys)
+    settings = make_settings(dsn, vhost, signing_keys, keys, keystore_dsn)
     accounts = build_accounts(settings)
     cipher = accounts.vault.outbox_cipher
     pool = await create_pool(dsn, min_size=1, max_size=1)
+    await accounts.gate.keys.open()
     try:
         async with pool.acquire() as conn:
             async with conn.transaction():
@@ -211,6 +212,7 @@ async def test_handler_seals_the_outbox_row(
                 "SELECT body FROM outbox WHERE message_type = 'customers.dispatch.refused'"
             )
     finally:
+        await accounts.gate.keys.close()
         await pool.close()
     assert row["sealed"] is True
     for needle in PD_STRINGS:

@@ -12,6 +12,7 @@ import pytest
 from services.customers.__main__ import main
 from services.customers.crypto import Vault, VaultError
 from services.customers.key_rotation import rotate_master
+from services.customers.keystore import KeyStore
 from services.customers.personal_data import PdGate
 from tests.customers.conftest import Keys, MakeShop, Shop
 
@@ -27,7 +28,8 @@ async def register_people(shop: Shop) -> list[UUID]:
 
 
 async def read_all(shop: Shop, vault: Vault, ids: list[UUID]) -> list[str]:
-    gate = PdGate(vault)
+    gate = PdGate(vault, KeyStore(shop.keystore_dsn))
+    await gate.keys.open()
     conn = await shop.db()
     try:
         async with conn.transaction():
@@ -37,10 +39,12 @@ async def read_all(shop: Shop, vault: Vault, ids: list[UUID]) -> list[str]:
             ]
     finally:
         await conn.close()
+        await gate.keys.close()
 
 
 async def wrapped_keys(shop: Shop) -> dict[UUID, tuple[bytes, int]]:
-    conn = await shop.db()
+    """The data keys as the key store holds them (the rotation's only table)."""
+    conn = await shop.keystore_db()
     try:
         rows = await conn.fetch("SELECT customer_id, wrapped_key, key_version FROM customer_keys")
     finally:
@@ -50,6 +54,7 @@ async def wrapped_keys(shop: Shop) -> dict[UUID, tuple[bytes, int]]:
 
 def cli_env(monkeypatch: pytest.MonkeyPatch, shop: Shop, keys: Keys) -> None:
     monkeypatch.setenv("DATABASE_URL", shop.dsn)
+    monkeypatch.setenv("KEYSTORE_DATABASE_URL", shop.keystore_dsn)
     monkeypatch.setenv("MASTER_KEY", base64.b64encode(keys.master).decode())
     monkeypatch.setenv("BLIND_INDEX_KEY", base64.b64encode(keys.blind).decode())
     monkeypatch.setenv("PD_STORE_REGION", "KZ")
@@ -59,7 +64,7 @@ async def test_rotation_rewraps_keys_and_resumes(shop: Shop, keys: Keys) -> None
     ids = await register_people(shop)
     fields_before = await _ciphertexts(shop)
     new_master = os.urandom(32)
-    conn = await shop.db()
+    conn = await shop.keystore_db()
     try:
         partial = await rotate_master(conn, keys.master, new_master, batch_size=1, max_batches=1)
         assert (partial.version, partial.rewrapped, partial.remaining) == (2, 1, 2)

@@ -9,6 +9,7 @@ import os
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import pytest
 
 from services.customers.domain import PurposeNotAllowed
@@ -34,9 +35,10 @@ PD_STRINGS = (
 )
 
 
-async def dump_all_columns(shop: Shop) -> list[tuple[str, str, Any]]:
-    """Every text, bytea, jsonb and array value of every table of the customers database."""
-    conn = await shop.db()
+async def dump_all_columns(shop: Shop, dsn: str | None = None) -> list[tuple[str, str, Any]]:
+    """Every text, bytea, jsonb and array value of every table of the customers database (or
+    of the database at ``dsn``, e.g. the key store)."""
+    conn = await asyncpg.connect(dsn or shop.dsn)
     try:
         columns = await conn.fetch(
             "SELECT table_name, column_name FROM information_schema.columns"
@@ -82,10 +84,19 @@ async def test_no_plaintext_pd_in_any_table(shop: Shop) -> None:
     assert {
         "customers",
         "customer_pd",
-        "customer_keys",
         "consents",
         "outbox",
     } <= tables
+    # The data keys are in the key store, which holds them and nothing else.
+    assert not tables & {"customer_keys", "master_keys"}
+    keystore = await dump_all_columns(shop, shop.keystore_dsn)
+    assert "customer_keys" in {table for table, _, _ in keystore}
+    assert {table for table, _, _ in keystore} <= {
+        "customer_keys",
+        "master_keys",
+        "schema_migrations",
+    }
+    assert_no_plaintext(keystore)
     assert tables & {"audit_log", "audit_pending"}
     # policy_versions holds the public policy text, no PD of a customer.
     assert_no_plaintext(values, skip={"policy_versions", "schema_migrations"})
@@ -102,9 +113,13 @@ async def test_crypto_shredding(shop: Shop) -> None:
             "SELECT ciphertext FROM customer_pd WHERE customer_id = $1", customer_id
         )
         assert len(ciphertexts) == 6
-        await conn.execute("DELETE FROM customer_keys WHERE customer_id = $1", customer_id)
+        assert await gate.shred(conn, customer_id) is True
+        assert await gate.shred(conn, customer_id) is False  # idempotent
         with pytest.raises(CustomerUnavailable):
             await gate.read_pd(conn, customer_id, "support", "staff:test")
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM customer_pd WHERE customer_id = $1", customer_id
+        )
     finally:
         await conn.close()
     token = await shop.login("aigerim.test@example.kz")

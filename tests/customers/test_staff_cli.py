@@ -22,6 +22,7 @@ def cli_env(shop: Shop, signing_keys: tuple[str, str], keys: Keys) -> dict[str, 
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "DATABASE_URL": shop.dsn,
+        "KEYSTORE_DATABASE_URL": shop.keystore_dsn,
         "JWT_PRIVATE_KEY": signing_keys[0],
         "MASTER_KEY": base64.b64encode(keys.master).decode(),
         "BLIND_INDEX_KEY": base64.b64encode(keys.blind).decode(),

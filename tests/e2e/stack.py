@@ -22,12 +22,13 @@ from deploy.local_secrets import ensure_secrets
 from deploy.sandbox_bank import SandboxBank
 from deploy.sandbox_courier import SandboxCourier
 from deploy.smtp_sink import SmtpSink
-from deploy.stack import Ports, Shop, secrets_in
+from deploy.stack import DATABASES, KEYSTORE, Ports, Shop, secrets_in
 from services.catalog.app import create_app as catalog_app
 from services.catalog.config import Settings as CatalogSettings
 from services.catalog.seed import seed_demo_catalog
 from services.customers.app import create_app as customers_app
 from services.customers.config import Settings as CustomersSettings
+from services.customers.keystore import migrate_keystore
 from services.notifications.app import create_app as notifications_app
 from services.notifications.config import Settings as NotificationsSettings
 from services.orders.app import create_app as orders_app
@@ -77,12 +78,16 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def databases(servers: infra.Servers) -> AsyncIterator[dict[str, str]]:
-    names = {service: f"t_{infra.run_token()}_{service}" for service in SERVICES}
+    """A fresh migrated database per service, and customers' key store."""
+    names = {name: f"t_{infra.run_token()}_{name}" for name in DATABASES}
     dsns: dict[str, str] = {}
     try:
         for service, name in names.items():
             dsns[service] = await infra.create_database(servers.pg_admin_dsn, name)
-            await migrate(dsns[service], ROOT / "services" / service / "migrations", service)
+            if service == KEYSTORE:
+                await migrate_keystore(dsns[service])
+            else:
+                await migrate(dsns[service], ROOT / "services" / service / "migrations", service)
         yield dsns
     finally:
         for name in names.values():

@@ -35,9 +35,8 @@ async def insert_customer(
     email_index: bytes,
     phone_index: bytes,
     policy_version: str,
-    wrapped_key: bytes,
-    master_fingerprint: bytes | None = None,
 ) -> None:
+    """The customer's row (its data key is already in the key store: ``accounts.register``)."""
     try:
         await conn.execute(
             "INSERT INTO customers (id, locale, password_hash, email_index, phone_index,"
@@ -51,13 +50,6 @@ async def insert_customer(
         )
     except asyncpg.UniqueViolationError:
         raise Conflict from None
-    await conn.execute(
-        "INSERT INTO customer_keys (customer_id, wrapped_key, key_version) VALUES ($1, $2,"
-        " coalesce((SELECT version FROM master_keys WHERE fingerprint = $3), 1))",
-        customer_id,
-        wrapped_key,
-        master_fingerprint,
-    )
 
 
 async def get_customer(conn: DbConn, customer_id: UUID) -> CustomerRow | None:

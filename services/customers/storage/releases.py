@@ -67,16 +67,15 @@ async def contact_sources(
     policy_version: str | None,
     abroad: bool = False,
 ) -> list[asyncpg.Record]:
-    """One query: active customers of the list with their wrapped key and the sealed fields;
-    with ``consent_kind``, only those whose latest consent of that kind is granted; with
-    ``policy_version``, only those who accepted it; ``abroad``: only those whose latest
-    consent to transfers abroad is granted."""
+    """One query: active customers of the list with their sealed fields (their keys are in
+    the key store); with ``consent_kind``, only those whose latest consent of that kind is
+    granted; with ``policy_version``, only those who accepted it; ``abroad``: only those
+    whose latest consent to transfers abroad is granted."""
     rows: list[asyncpg.Record] = await conn.fetch(
-        "SELECT c.id, c.locale, c.policy_version, k.wrapped_key,"
+        "SELECT c.id, c.locale, c.policy_version,"
         " array_agg(p.field ORDER BY p.field) AS fields,"
         " array_agg(p.ciphertext ORDER BY p.field) AS sealed"
         " FROM customers c"
-        " JOIN customer_keys k ON k.customer_id = c.id"
         " JOIN customer_pd p ON p.customer_id = c.id AND p.field = ANY($2::text[])"
         " WHERE c.id = ANY($1::uuid[]) AND c.status = 'active'"
         " AND ($4::text IS NULL OR c.policy_version = $4)"
@@ -84,7 +83,7 @@ async def contact_sources(
         "      AND s.kind = $3 ORDER BY s.id DESC LIMIT 1))"
         " AND (NOT $5 OR coalesce((SELECT granted FROM consents s WHERE s.customer_id = c.id"
         "      AND s.kind = 'cross_border' ORDER BY s.id DESC LIMIT 1), false))"
-        " GROUP BY c.id, c.locale, c.policy_version, k.wrapped_key",
+        " GROUP BY c.id, c.locale, c.policy_version",
         list(customer_ids),
         list(fields),
         consent_kind,
