@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from services.customers import storage
+from services.customers.keys import ACCOUNTS
 from tests.customers.conftest import MakeShop, Shop
 from tests.customers.desk_helpers import audit_rows, officer, staff_member
 
@@ -168,7 +168,7 @@ async def test_a_shredded_subject_is_counted_not_listed(shop: Shop) -> None:
     shredded = await shop.register(email="bolat@example.kz", phone="+77019998877")
     conn = await shop.db()
     try:
-        await storage.delete_key(conn, UUID(shredded))  # as erasure shreds
+        await shop.app[ACCOUNTS].gate.shred(conn, UUID(shredded))  # as erasure shreds
     finally:
         await conn.close()
     desk = await officer(shop)
