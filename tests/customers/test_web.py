@@ -706,11 +706,11 @@ async def test_the_block_page_blocks_and_unblocks_for_real(browser: Browser, sho
 
 
 async def _erasure_rows(shop: Shop) -> dict[str, Any]:
-    conn = await shop.db()
+    conn, keystore = await shop.db(), await shop.keystore_db()
     try:
         return {
             "status": await conn.fetchval("SELECT status FROM customers"),
-            "keys": await conn.fetchval("SELECT count(*) FROM customer_keys"),
+            "keys": await keystore.fetchval("SELECT count(*) FROM customer_keys"),
             "fields": await conn.fetchval("SELECT count(*) FROM customer_pd"),
             "sessions": await conn.fetchval("SELECT count(*) FROM web_sessions"),
             "requests": [
@@ -718,6 +718,7 @@ async def _erasure_rows(shop: Shop) -> dict[str, Any]:
             ],
         }
     finally:
+        await keystore.close()
         await conn.close()
 
 
