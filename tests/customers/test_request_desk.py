@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from services.customers import storage
 from services.customers.keys import ACCOUNTS
 from services.customers.rights import request_due
 from services.customers.subject_requests import file
@@ -163,9 +162,9 @@ async def test_a_completed_withdrawal_stops_the_processing(shop: Shop) -> None:
             "SELECT id, kind, status, resolution FROM subject_requests WHERE customer_id = $1",
             UUID(customer),
         )
-        key = await storage.wrapped_key(conn, UUID(customer))
     finally:
         await conn.close()
+    key = await shop.app[ACCOUNTS].gate.keys.get(UUID(customer))
     assert {row["kind"]: row["granted"] for row in live} == {
         "pd_processing": False,
         "marketing_email": False,
