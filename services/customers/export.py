@@ -147,11 +147,12 @@ async def audit_items(conn: DbConn, customer_id: UUID) -> list[Any]:
 async def request_items(app: web.Application, conn: DbConn, customer_id: UUID) -> list[Any]:
     """The register of the customer's requests (with their own words), then the account
     pages' earlier requests the register does not carry."""
-    gate = app[ACCOUNTS].gate
-    items = []
-    for request in await subject_requests.for_customer(conn, customer_id):
-        detail = await subject_requests.detail_of(conn, gate, request)
-        items.append(subject_requests.item(request, detail))
+    filed = await subject_requests.for_customer(conn, customer_id)
+    details = await subject_requests.details_of(conn, app[ACCOUNTS].gate, filed)
+    items = [
+        subject_requests.item(request, detail)
+        for request, detail in zip(filed, details, strict=True)
+    ]
     for row in await held.page_requests_not_in_register(conn, customer_id):
         items.append(
             {

@@ -211,6 +211,25 @@ class PdGate:
         except (CustomerUnavailable, VaultError):
             return None
 
+    async def open_texts(
+        self, conn: DbConn, customer_id: UUID, sealed: Sequence[tuple[str, bytes]]
+    ) -> list[str | None]:
+        """``open_text`` of many (label, sealed) of one customer with one data-key fetch (an
+        export opens every request's words); None for each once the key is destroyed."""
+        if not sealed:
+            return []
+        try:
+            data_key = await self._data_key(conn, customer_id)
+        except CustomerUnavailable:
+            return [None] * len(sealed)
+        opened: list[str | None] = []
+        for label, text in sealed:
+            try:
+                opened.append(self.vault.decrypt_field(data_key, customer_id, label, text))
+            except VaultError:
+                opened.append(None)
+        return opened
+
     async def release(
         self,
         conn: DbConn,

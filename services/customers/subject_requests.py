@@ -200,6 +200,22 @@ async def detail_of(conn: DbConn, gate: PdGate, request: SubjectRequest) -> str 
     )
 
 
+async def details_of(
+    conn: DbConn, gate: PdGate, requests: list[SubjectRequest]
+) -> list[str | None]:
+    """``detail_of`` of every request of one customer, the data key fetched once."""
+    if not requests:
+        return []
+    opened = iter(
+        await gate.open_texts(
+            conn,
+            requests[0].customer_id,
+            [(_detail_label(r.id), r.sealed_detail) for r in requests if r.sealed_detail],
+        )
+    )
+    return [next(opened) if r.sealed_detail else None for r in requests]
+
+
 def item(request: SubjectRequest, detail: str | None = None) -> dict[str, Any]:
     """The API shape of a request (the customer's and the desk's)."""
     out: dict[str, Any] = {

@@ -67,3 +67,20 @@ async def test_a_support_lookup_shows_as_support_staff_not_as_the_agent(
         assert str(staff_id) not in page.text
     finally:
         await browser.close()
+
+
+async def test_the_export_opens_each_requests_own_words(shop: Shop) -> None:
+    """The requests section carries every request with the customer's words, read with one
+    fetch of their data key; a request without words has none."""
+    await shop.register()
+    login = await shop.login("aigerim.test@example.kz")
+    filed = [("objection", "Отказ при оформлении"), ("rectification", None)]
+    filed.append(("withdraw_consent", "Прошу прекратить обработку"))
+    for kind, detail in filed:
+        body = {"kind": kind, **({"detail": detail} if detail else {})}
+        status, _ = await shop.call("POST", "/api/customers/me/requests", token=login, json=body)
+        assert status == 201
+    status, export = await shop.call("GET", "/api/customers/me/export", token=login)
+    assert status == 200
+    got = {r["kind"]: r.get("detail") for r in export["requests"]}
+    assert got == dict(filed)
