@@ -97,10 +97,11 @@ class Answer:
                 service: service in self.confirmed for service in CONFIRMING_SERVICES
             },
         }
-        if self.status == "deferred" and self.reason in DEFERRAL_TEXT:
-            out["reason"] = self.reason
-            out["reason_text"] = DEFERRAL_TEXT[self.reason]  # type: ignore[index]
-            out["completes_when"] = COMPLETES_WHEN[self.reason]  # type: ignore[index]
+        reason = next((r for r in DEFERRAL_TEXT if r == self.reason), None)
+        if self.status == "deferred" and reason is not None:
+            out["reason"] = reason
+            out["reason_text"] = DEFERRAL_TEXT[reason]
+            out["completes_when"] = COMPLETES_WHEN[reason]
             out["open_orders"] = list(self.open_orders)
         return out
 
@@ -191,13 +192,21 @@ async def advance(app: web.Application, conn: DbConn, request_id: UUID) -> Answe
                 resolution=DEFERRAL_TEXT[deferral.reason],
             )
         else:
-            await shred(conn, app[ACCOUNTS].gate, erasure.customer_id, request_id)
+            await shred(
+                conn,
+                app[ACCOUNTS].gate,
+                erasure.customer_id,
+                request_id,
+                app[SETTINGS].erasure_recheck_s,
+            )
         answer = await answer_for(conn, request_id)
     log.info("erasure advanced", request_id=str(request_id), status=answer.status)
     return answer
 
 
-async def shred(conn: DbConn, gate: PdGate, customer_id: UUID, request_id: UUID) -> None:
+async def shred(
+    conn: DbConn, gate: PdGate, customer_id: UUID, request_id: UUID, resend_s: float
+) -> None:
     """Destroy the personal data and tell the other services (in the caller's transaction;
     the data key is destroyed in the key store at once, whatever the transaction does)."""
     await gate.shred(conn, customer_id)
@@ -207,7 +216,7 @@ async def shred(conn: DbConn, gate: PdGate, customer_id: UUID, request_id: UUID)
     await storage.append_audit(
         conn, AuditEntry(at, SYSTEM, "shred", customer_id, "identification", PD_FIELDS)
     )
-    await storage.mark_shredded(conn, request_id)
+    await storage.mark_shredded(conn, request_id, resend_s)
     await subject_requests.set_status(
         conn,
         request_id,
@@ -216,25 +225,39 @@ async def shred(conn: DbConn, gate: PdGate, customer_id: UUID, request_id: UUID)
         resolution="Your personal data is destroyed; the other services are removing your"
         " customer number from their records.",
     )
-    await enqueue(
-        conn,
-        CustomerErased(customer_id=customer_id, request_id=request_id, erased_at=at),
-        correlation_id=str(request_id),
-    )
+    await announce(conn, customer_id, request_id, at)
 
 
 def chore_for(app: web.Application) -> Callable[[DbConn], Awaitable[bool]]:
-    """The periodic re-check of deferred erasures whose time has come (or that an order
-    event brought forward); True while a full batch was due."""
+    """The periodic round: deferred erasures whose check is due (or that an order event
+    brought forward) are advanced, and a shredded one still missing a confirmation after
+    ``ERASURE_RECHECK_S`` is announced again (a lost or parked message; the other services'
+    handling is idempotent). True while a full batch was due."""
     batch = 20
 
     async def chore(conn: DbConn) -> bool:
         due = await storage.erasures_to_check(conn, batch)
         for request_id in due:
             await advance(app, conn, request_id)
-        return len(due) == batch
+        async with conn.transaction():
+            resend = await storage.unconfirmed_to_resend(
+                conn, batch, app[SETTINGS].erasure_recheck_s
+            )
+            for row in resend:
+                await announce(conn, row["customer_id"], row["request_id"], row["shredded_at"])
+        for row in resend:
+            log.info("erasure announced again", request_id=str(row["request_id"]))
+        return len(due) == batch or len(resend) == batch
 
     return chore
+
+
+async def announce(conn: DbConn, customer_id: UUID, request_id: UUID, at: datetime) -> None:
+    await enqueue(
+        conn,
+        CustomerErased(customer_id=customer_id, request_id=request_id, erased_at=at),
+        correlation_id=str(request_id),
+    )
 
 
 # --- 4. Confirmations ----------------------------------------------------------------------

@@ -268,3 +268,32 @@ def test_every_table_the_data_map_erases_has_a_step() -> None:
     steps = {table for table, _ in (*CLOSE_STEPS, *SHRED_STEPS)} | set(SHREDDED_BY_THE_GATE)
     assert changed <= steps, f"no erasure step for {sorted(changed - steps)}"
     assert steps <= set(DATA_MAP.tables()) | set(KEYSTORE_MAP.tables())
+
+
+async def test_a_missing_confirmation_makes_it_announced_again_until_both_came(
+    shop_factory: MakeShop,
+) -> None:
+    shop = await shop_factory(erasure_recheck_s=0.3, erasure_chore_interval_s=0.1)
+    customer_id, token, _ = await signed_in(shop)
+    status, answer, _ = await erase(shop, token)
+    assert status == 202 and answer["status"] == "in_progress"
+    request_id = UUID(answer["request_id"])
+
+    async def announced(n: int) -> bool:
+        return len(await erased_outbox(shop)) >= n
+
+    await eventually(lambda: announced(2))  # no confirmation came: told once more
+    bodies = await erased_outbox(shop)
+    assert {(b["customer_id"], b["request_id"]) for b in bodies} == {(customer_id, str(request_id))}
+    await publish(
+        shop.settings.amqp_url,
+        OrdersDepersonalised(request_id=request_id, orders_unlinked=0, carts_deleted=0),
+    )
+    await publish(
+        shop.settings.amqp_url,
+        NotificationsDepersonalised(request_id=request_id, deliveries_unlinked=0),
+    )
+    await eventually(lambda: _completed(shop, request_id))
+    settled = len(await erased_outbox(shop))
+    await asyncio.sleep(0.8)
+    assert len(await erased_outbox(shop)) == settled  # completed: no more announcements

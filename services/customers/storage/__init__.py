@@ -57,6 +57,7 @@ from .erasure import (
     mark_completed,
     mark_shredded,
     record_confirmation,
+    unconfirmed_to_resend,
 )
 from .legal_disclosures import (
     LegalDisclosureRow,
@@ -171,6 +172,7 @@ __all__ = [
     "set_block_state",
     "set_subject_release",
     "transfer_notice_filed",
+    "unconfirmed_to_resend",
     "update_customer",
     "update_request",
     "update_staff_hash",

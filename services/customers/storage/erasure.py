@@ -135,12 +135,29 @@ async def defer_erasure(
     )
 
 
-async def mark_shredded(conn: DbConn, request_id: UUID) -> None:
+async def mark_shredded(conn: DbConn, request_id: UUID, resend_s: float) -> None:
+    """Shredded; ``next_check_at`` is when to announce it again if a confirmation is still
+    missing then."""
     await conn.execute(
         "UPDATE erasures SET state = 'shredded', open_orders = '{}', checks = checks + 1,"
-        " next_check_at = NULL, shredded_at = now() WHERE request_id = $1",
+        " next_check_at = now() + $2::interval, shredded_at = now() WHERE request_id = $1",
         request_id,
+        timedelta(seconds=resend_s),
     )
+
+
+async def unconfirmed_to_resend(conn: DbConn, limit: int, resend_s: float) -> list[asyncpg.Record]:
+    """Shredded erasures whose confirmations are still missing at ``next_check_at``, moved on
+    to the next round (claimed: another replica skips them)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "UPDATE erasures SET next_check_at = now() + $2::interval WHERE request_id IN"
+        " (SELECT request_id FROM erasures WHERE state = 'shredded' AND next_check_at <= now()"
+        "  ORDER BY next_check_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
+        " RETURNING request_id, customer_id, shredded_at",
+        limit,
+        timedelta(seconds=resend_s),
+    )
+    return rows
 
 
 async def record_confirmation(
