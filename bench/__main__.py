@@ -5,6 +5,7 @@ import asyncio
 from bench import (
     catalog_get,
     checkout,
+    customer_erasure,
     customer_export,
     customer_releases,
     customers_me,
@@ -20,6 +21,7 @@ async def main() -> None:
     await customer_releases.run()
     await checkout.run()
     await customer_export.run()
+    await customer_erasure.run()
     await floor.run()
 
 

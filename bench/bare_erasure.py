@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Awaitable
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -48,12 +49,28 @@ async def _inbox(conn: DbConn, consumer: str, message_type: str) -> None:
     )
 
 
+_ERASURE_ROW = (
+    "SELECT e.request_id, e.customer_id, e.state, e.reason, e.open_orders, e.next_check_at,"
+    " e.checks, e.shredded_at, e.completed_at,"
+    " coalesce((SELECT array_agg(c.service ORDER BY c.service) FROM erasure_confirmations c"
+    "  WHERE c.request_id = e.request_id), '{}') AS confirmed FROM erasures e"
+    " WHERE e.request_id = $1"
+)
+_SET_STATUS = (
+    "UPDATE subject_requests SET status = $2, resolution = $3, updated_at = now(),"
+    " resolved_by = CASE WHEN $4 THEN 'system:erasure' ELSE resolved_by END,"
+    " resolved_at = CASE WHEN $4 THEN now() ELSE resolved_at END WHERE id = $1 RETURNING *"
+)
+
+
 async def customers_request(conn: DbConn, customer_id: UUID) -> UUID:
-    """``DELETE /me``: the password check's reads and the account closed, in one go."""
+    """``DELETE /me`` up to the question to orders: the password confirmed (the throttle's
+    counters read and cleared, the hash read), then the account closed in one transaction."""
     account = customer_id.bytes
     await conn.fetch(
         "SELECT account, failures, last_failure_at, now() AS now FROM login_backoff"
-        " WHERE realm = 'password' AND network = '127.0.0.0/24' AND account = ANY($1::bytea[])",
+        " WHERE realm = 'password' AND network = '127.0.0.0/24' AND account = ANY($1::bytea[])"
+        " AND last_failure_at > now() - interval '1 day'",
         [account, b""],
     )
     await conn.fetchrow(
@@ -68,16 +85,10 @@ async def customers_request(conn: DbConn, customer_id: UUID) -> UUID:
     )
     request_id = uuid4()
     async with conn.transaction():
-        await conn.execute(
+        await conn.fetchrow(
             "INSERT INTO subject_requests (id, customer_id, kind, status, filed_at, due,"
             " filed_by) VALUES ($1, $2, 'erase', 'in_progress', now(), current_date + 1,"
-            " 'customer')",
-            request_id,
-            customer_id,
-        )
-        await conn.execute(
-            "INSERT INTO erasures (request_id, customer_id, reason, next_check_at)"
-            " VALUES ($1, $2, 'checking', now())",
+            " 'customer') RETURNING *",
             request_id,
             customer_id,
         )
@@ -90,11 +101,24 @@ async def customers_request(conn: DbConn, customer_id: UUID) -> UUID:
         await conn.execute("DELETE FROM refresh_sessions WHERE customer_id = $1", customer_id)
         await conn.execute("DELETE FROM web_sessions WHERE customer_id = $1", customer_id)
         await conn.execute(
+            "UPDATE refresh_sessions SET revoked_at = now() WHERE customer_id = $1"
+            " AND revoked_at IS NULL",
+            customer_id,
+        )
+        await conn.execute("DELETE FROM web_sessions WHERE customer_id = $1", customer_id)
+        await conn.execute(
             "INSERT INTO access_revocations (customer_id, session_id, revoked_at, keep_until)"
-            " VALUES ($1, NULL, now(), now() + interval '1 hour')",
+            " VALUES ($1, NULL, now(), now() + interval '1 hour') ON CONFLICT DO NOTHING",
             customer_id,
         )
         await _outbox(conn, "customers.access.revoked")
+        await conn.execute(
+            "INSERT INTO erasures (request_id, customer_id, reason, next_check_at)"
+            " VALUES ($1, $2, 'checking', now())",
+            request_id,
+            customer_id,
+        )
+    await conn.fetchrow(_ERASURE_ROW, request_id)
     return request_id
 
 
@@ -111,11 +135,17 @@ async def orders_obligations(conn: DbConn, customer_id: UUID) -> None:
     )
 
 
-async def customers_shred(conn: DbConn, customer_id: UUID, request_id: UUID) -> None:
+async def customers_shred(
+    conn: DbConn, keystore: DbConn, customer_id: UUID, request_id: UUID
+) -> None:
+    """Nothing open: the data key, the sealed fields, the request's words and the password
+    counters go, an audit row, the erasure marked, ``CustomerErased``; the answer read."""
     async with conn.transaction():
         await conn.execute("SELECT 1 FROM erasures WHERE request_id = $1 FOR UPDATE", request_id)
-        # The shop destroys the data key in the key store, a database of its own
-        # (services/customers/keystore.py): one statement there that this baseline leaves out.
+        await conn.fetchrow(_ERASURE_ROW, request_id)
+        # The data key goes in the key store, a database of its own, committed at once
+        # (services/customers/keystore.py).
+        await keystore.execute("DELETE FROM customer_keys WHERE customer_id = $1", customer_id)
         await conn.execute("DELETE FROM customer_pd WHERE customer_id = $1", customer_id)
         await conn.execute(
             "UPDATE subject_requests SET detail = NULL, updated_at = now()"
@@ -127,11 +157,20 @@ async def customers_shred(conn: DbConn, customer_id: UUID, request_id: UUID) -> 
             customer_id.bytes,
         )
         await conn.execute(
+            "INSERT INTO audit_pending (at, actor, action, customer_id, purpose, fields)"
+            " VALUES (now(), 'system:erasure', 'shred', $1, 'identification',"
+            " ARRAY['last_name','first_name','patronymic','phone','email','delivery_address'])",
+            customer_id,
+        )
+        await conn.execute(
             "UPDATE erasures SET state = 'shredded', open_orders = '{}', checks = checks + 1,"
             " next_check_at = NULL, shredded_at = now() WHERE request_id = $1",
             request_id,
         )
+        await conn.fetchrow(_SET_STATUS, request_id, "in_progress", "destroyed", False)
         await _outbox(conn, "customers.customer.erased")
+        await conn.fetchrow("SELECT * FROM subject_requests WHERE id = $1", request_id)
+        await conn.fetchrow(_ERASURE_ROW, request_id)
 
 
 async def forget_mentions(conn: DbConn, customer_id: UUID) -> None:
@@ -182,6 +221,7 @@ async def notifications_depersonalise(conn: DbConn, customer_id: UUID) -> None:
 
 
 async def customers_confirm(conn: DbConn, request_id: UUID, service: str, last: bool) -> None:
+    """A service's confirmation recorded; with the last one the request completes."""
     async with conn.transaction():
         await _inbox(conn, "customers", f"{service}.customer.depersonalised")
         await conn.fetchval(
@@ -192,30 +232,43 @@ async def customers_confirm(conn: DbConn, request_id: UUID, service: str, last: 
             service,
             json.dumps({"rows": 1}),
         )
+        await conn.execute("SELECT 1 FROM erasures WHERE request_id = $1 FOR UPDATE", request_id)
+        await conn.fetchrow(_ERASURE_ROW, request_id)
         if last:
             await conn.fetchval(
                 "UPDATE erasures SET state = 'completed', completed_at = now()"
                 " WHERE request_id = $1 AND state = 'shredded' RETURNING true",
                 request_id,
             )
-            await conn.execute(
-                "UPDATE subject_requests SET status = 'completed', resolved_by = 'system',"
-                " resolved_at = now(), updated_at = now() WHERE id = $1",
-                request_id,
-            )
+            await conn.fetchrow(_SET_STATUS, request_id, "completed", "erased", True)
 
 
-async def erase(conns: dict[str, asyncpg.Connection], customer_id: UUID) -> float:
-    """One erasure's database work, the services' parts in their order; its duration."""
+async def erase(conns: dict[str, asyncpg.Connection], customer_id: UUID) -> dict[str, float]:
+    """One erasure's database work, the services' parts in their order: the duration of
+    each part and the whole (``total``); orders' retained-outbox wipe is also timed alone
+    (``outbox wipe``, inside ``orders``), as it reads every retained message."""
+    times: dict[str, float] = {}
+
+    async def timed(name: str, work: Awaitable[object]) -> None:
+        started = time.perf_counter()
+        await work
+        times[name] = time.perf_counter() - started
+
     started = time.perf_counter()
-    customers = conns["customers"]
+    customers, orders = conns["customers"], conns["orders"]
     request_id = await customers_request(customers, customer_id)
-    await orders_obligations(conns["orders"], customer_id)
-    await customers_shred(customers, customer_id, request_id)
+    await timed("obligations", orders_obligations(orders, customer_id))
+    await timed("shred", customers_shred(customers, conns["keystore"], customer_id, request_id))
+    times["request"] = time.perf_counter() - started - times["obligations"] - times["shred"]
     await asyncio.gather(
-        orders_depersonalise(conns["orders"], customer_id),
-        notifications_depersonalise(conns["notifications"], customer_id),
+        timed("orders", orders_depersonalise(orders, customer_id)),
+        timed("notifications", notifications_depersonalise(conns["notifications"], customer_id)),
     )
+    confirmed = time.perf_counter()
     await customers_confirm(customers, request_id, "orders", last=False)
     await customers_confirm(customers, request_id, "notifications", last=True)
-    return time.perf_counter() - started
+    times["confirmations"] = time.perf_counter() - confirmed
+    times["total"] = time.perf_counter() - started
+    async with orders.transaction():
+        await timed("outbox wipe", forget_mentions(orders, uuid4()))
+    return times

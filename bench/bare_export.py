@@ -12,7 +12,7 @@ and the JSON, the least any implementation of this design does.
 The statements are the shop's (``services/*/storage``), kept here as text: when the export
 reads something new, add it to ``READS``.
 
-    python -m bench.bare_export customers PORT DSN ORDERS_URL NOTIFICATIONS_URL
+    python -m bench.bare_export customers PORT DSN KEYSTORE_DSN ORDERS_URL NOTIFICATIONS_URL
     python -m bench.bare_export orders|notifications PORT DSN
 """
 
@@ -34,8 +34,6 @@ from aiohttp import web
 # A statement on ``ANY($1::uuid[])`` takes the ids of the rows of the role's first statement
 # (the orders), as the shop's storage does.
 _ORDER_IDS = "ANY($1::uuid[])"
-# The shop also reads the customer's data key from the key store, a database of its own
-# (services/customers/keystore.py), one more query that this baseline leaves out.
 READS: dict[str, list[tuple[str, str]]] = {
     "customers": [
         ("profile", "SELECT id, status, locale, password_hash, policy_version, created_at"
@@ -85,6 +83,14 @@ READS: dict[str, list[tuple[str, str]]] = {
         ("cart", "SELECT i.product_id, i.quantity, i.added_at FROM carts c"
                  " JOIN cart_items i ON i.cart_id = c.id WHERE c.customer_id = $1"
                  " ORDER BY i.added_at, i.product_id"),
+        ("decisions", "SELECT id, kind, rule, attempts, limit_per_min, retry_after_s, decided_at"
+                      " FROM automated_decisions WHERE customer_id = $1"
+                      " ORDER BY decided_at DESC, id"),
+    ],
+    # The customer's data key, from the key store (a database of its own,
+    # services/customers/keystore.py), which the customers process reads after its own.
+    "keystore": [
+        ("profile", "SELECT wrapped_key FROM customer_keys WHERE customer_id = $1"),
     ],
     "notifications": [
         ("notifications", "SELECT kind, channel, template, locale, status, reason, order_ref,"
@@ -125,23 +131,30 @@ async def read_sections(conn: asyncpg.Connection, role: str, customer_id: UUID) 
     return sections
 
 
-def make_app(role: str, dsn: str, peers: list[str]) -> web.Application:
+def make_app(role: str, dsns: list[str], peers: list[str]) -> web.Application:
+    """``dsns``: the role's database, and for customers the key store's after it."""
     app = web.Application()
-    pool_key = web.AppKey("pool", asyncpg.Pool)
+    pools_key = web.AppKey("pools", list[asyncpg.Pool])
     client_key = web.AppKey("client", aiohttp.ClientSession)
+    roles = [role, "keystore"] if role == "customers" else [role]
 
     async def resources(app: web.Application):  # type: ignore[no-untyped-def]
-        app[pool_key] = await asyncpg.create_pool(dsn, min_size=2, max_size=10)
+        app[pools_key] = [await asyncpg.create_pool(d, min_size=2, max_size=10) for d in dsns]
         app[client_key] = aiohttp.ClientSession()
         yield
         await app[client_key].close()
-        await app[pool_key].close()
+        for pool in app[pools_key]:
+            await pool.close()
 
     app.cleanup_ctx.append(resources)
 
     async def own(customer_id: UUID) -> dict[str, Any]:
-        async with app[pool_key].acquire() as conn:
-            return await read_sections(conn, role, customer_id)
+        sections: dict[str, Any] = {}
+        for name, pool in zip(roles, app[pools_key], strict=True):
+            async with pool.acquire() as conn:
+                for section, rows in (await read_sections(conn, name, customer_id)).items():
+                    sections.setdefault(section, []).extend(rows)
+        return sections
 
     async def peer(url: str) -> Any:
         async with app[client_key].get(url) as response:
@@ -174,9 +187,10 @@ def make_app(role: str, dsn: str, peers: list[str]) -> web.Application:
 
 
 def main() -> None:
-    role, port, dsn, *peers = sys.argv[1:]
-    web.run_app(make_app(role, dsn, peers), host="127.0.0.1", port=int(port), print=None,
-                access_log=None)  # fmt: skip
+    role, port, *rest = sys.argv[1:]
+    count = 2 if role == "customers" else 1
+    app = make_app(role, rest[:count], rest[count:])
+    web.run_app(app, host="127.0.0.1", port=int(port), print=None, access_log=None)
 
 
 if __name__ == "__main__":

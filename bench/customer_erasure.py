@@ -23,7 +23,8 @@ database work bare (``bench.bare_erasure``, one erasure after the other); one pe
 message through a quorum queue (publish with confirm, consume, ack: an erasure needs two one
 after the other, ``CustomerErased`` then a confirmation); one request through nginx to a bare
 handler and one call to a bare handler (the ``DELETE`` and the obligations question to orders).
-CPU per erasure by process is read from /proc around the measured phase. Figures only.
+CPU per erasure by process is read from /proc around the measured phase; ``BENCH_PROFILE=1``
+records py-spy profiles of the services during it. Figures only, nothing asserted.
 
     .venv/bin/python -m bench.customer_erasure
     BENCH_ERASURES=40 BENCH_BACKGROUND_CUSTOMERS=100 .venv/bin/python -m bench.customer_erasure
@@ -58,10 +59,18 @@ from bench.customer_data import (
 )
 from bench.floor import bare_server, quorum_round_trip
 from bench.load import closed_loop
-from bench.profiling import cpu_snapshot, machine_cpu_seconds, process_groups
+from bench.profiling import (
+    cpu_snapshot,
+    machine_cpu_seconds,
+    process_groups,
+    py_spy,
+    summarise_profile,
+)
 from bench.shop import CHEAP_ARGON2, Customer, RunningShop, catalog_products, running_shop, sign_up
 from bench.shoppers import percentile
 from deploy.gateway import SERVICES, NginxGateway, free_port
+from deploy.processes import ROOT
+from deploy.stack import KEYSTORE
 from services.customers.config import Settings as CustomersSettings
 
 
@@ -70,7 +79,7 @@ def _env(name: str, default: float) -> float:
 
 
 ERASURES = int(_env("BENCH_ERASURES", 200))
-RATE = _env("BENCH_ERASURE_RATE", 2)
+RATE = _env("BENCH_ERASURE_RATE", 0.5)
 ORDERS = int(_env("BENCH_ERASURE_ORDERS", 100))
 BASELINE_ERASURES = int(_env("BENCH_BASELINE_ERASURES", 30))
 BACKGROUND = int(_env("BENCH_BACKGROUND_CUSTOMERS", 2000))
@@ -81,6 +90,7 @@ FLOOR_SAMPLES = 200
 POLL_S = 0.05
 DRAIN_TIMEOUT_S = 180.0
 PASSWORD = "bench erasure password 2026"
+PROFILES = ROOT / "var" / "bench" / "erasure-profiles"
 
 # Where the customers service keeps an erasure's progress (migration 0014): one row per
 # request with the times it was shredded and completed, one per service's confirmation.
@@ -92,6 +102,7 @@ PROGRESS_SQL = (
     " FROM erasures e WHERE e.request_id = ANY($1::uuid[]) AND e.state = 'completed'"
 )
 STAGES = ("answer (202)", "shredded", "orders confirmed", "notifications confirmed", "completed")
+AFTER_ANSWER = "202 -> completed"
 
 
 @dataclass
@@ -99,7 +110,10 @@ class Erasures:
     """Erasures sent (request id -> wall-clock send time) and the stages each reached."""
 
     sent: dict[UUID, float] = field(default_factory=dict)
-    stages: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
+    answered: dict[UUID, float] = field(default_factory=dict)  # request id -> 202 latency
+    stages: dict[str, list[float]] = field(
+        default_factory=lambda: {s: [] for s in (*STAGES, AFTER_ANSWER)}
+    )
     answers: dict[str, int] = field(default_factory=dict)
     done: set[UUID] = field(default_factory=set)
 
@@ -118,6 +132,9 @@ class Erasures:
         ):
             if at is not None:
                 self.stages[stage].append(at - started)
+        if row["completed"] is not None:
+            after = row["completed"] - started - self.answered[row["request_id"]]
+            self.stages[AFTER_ANSWER].append(max(0.0, after))
 
 
 async def erase_one(
@@ -171,6 +188,7 @@ async def open_loop(
         await asyncio.sleep(max(0.0, started + index / rate - time.perf_counter()))
         request_id, sent, latency, status = await erase_one(session, base, customer)
         erasures.sent[request_id] = sent
+        erasures.answered[request_id] = latency
         erasures.stages["answer (202)"].append(latency)
         erasures.answers[status] = erasures.answers.get(status, 0) + 1
 
@@ -208,11 +226,16 @@ async def argon2_verify(password_hash: str) -> list[float]:
     return await latencies_of(verify, 20)
 
 
-async def bare_database(dsns: dict[str, str], customers: list[Customer]) -> list[float]:
-    roles = ("customers", "orders", "notifications")
+async def bare_database(dsns: dict[str, str], customers: list[Customer]) -> dict[str, list[float]]:
+    """The bare database work of one erasure after the other: each part's durations."""
+    roles = ("customers", "orders", "notifications", KEYSTORE)
     conns = {role: await asyncpg.connect(dsns[role]) for role in roles}
     try:
-        return [await erase(conns, customer.id) for customer in customers]
+        parts: dict[str, list[float]] = {}
+        for customer in customers:
+            for part, took in (await erase(conns, customer.id)).items():
+                parts.setdefault(part, []).append(took)
+        return parts
     finally:
         for conn in conns.values():
             await conn.close()
@@ -242,7 +265,9 @@ async def floor_figures(
 ) -> dict[str, list[float]]:
     steps: dict[str, list[float]] = {}
     steps["argon2 verify"] = await argon2_verify(password_hash)
-    steps["database work, bare"] = await bare_database(shop.dsns, baseline)
+    parts = await bare_database(shop.dsns, baseline)
+    steps["database work, bare"] = parts.pop("total")
+    steps.update({f"  of which {part}": took for part, took in parts.items()})
     async with quorum_round_trip(shop.amqp_url) as round_trip:
         steps["message round trip"] = await latencies_of(round_trip, FLOOR_SAMPLES)
     with tempfile.TemporaryDirectory(prefix="bench-erasure-floor-") as tmp:
@@ -330,10 +355,12 @@ def report(
         "  from the request sent to:",
         header,
         *(ms_row(stage, erasures.stages[stage]) for stage in STAGES),
+        ms_row(AFTER_ANSWER, erasures.stages[AFTER_ANSWER]),
         "",
         "  the floor, each step bare, one at a time:",
         header,
         *(ms_row(f"{step} x{FLOOR_STEPS[step]}", floor[step]) for step in FLOOR_STEPS),
+        *(ms_row(step, took) for step, took in floor.items() if step.startswith("  of which")),
     ]
     floor_p50 = sum(times * percentile(floor[s], 0.5) for s, times in FLOOR_STEPS.items())
     floor_p99 = sum(times * percentile(floor[s], 0.99) for s, times in FLOOR_STEPS.items())
@@ -380,13 +407,19 @@ async def run() -> dict[str, float]:
         await quiesce(shop.servers.rabbitmqctl, shop.vhost)
         groups = process_groups(shop.pids(), "bench-erasure-")
         cpu_before, machine_before = cpu_snapshot(groups), machine_cpu_seconds()
-        erasures, elapsed = await open_loop(session, shop.base, pool, measured, RATE)
+        PROFILES.mkdir(parents=True, exist_ok=True)
+        pids = {name: pid for name, pid in shop.pids().items() if name != "catalog"}
+        with py_spy(pids, ERASURES / RATE, PROFILES) as profiles:
+            erasures, elapsed = await open_loop(session, shop.base, pool, measured, RATE)
         cpu_after, machine_after = cpu_snapshot(groups), machine_cpu_seconds()
         count = max(1, len(erasures.done))
         cpu = {name: (cpu_after[name] - cpu_before[name]) * 1000 / count for name in cpu_after}
         cpu["machine"] = (machine_after - machine_before) * 1000 / count
         floor = await floor_figures(shop, baseline, password_hash)
-    print("\n".join(report(erasures, elapsed, floor, cpu)), flush=True)
+    lines = report(erasures, elapsed, floor, cpu)
+    for name, path in profiles.items():
+        lines += ["", f"py-spy profile of {name}:", *summarise_profile(path)]
+    print("\n".join(lines), flush=True)
     done = erasures.stages["completed"]
     return {
         "erasure_p50_ms": percentile(done, 0.5) * 1000,

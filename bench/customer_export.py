@@ -57,6 +57,7 @@ from bench.shop import CHEAP_ARGON2, Customer, RunningShop, catalog_products, ru
 from bench.shoppers import Api
 from deploy.gateway import SERVICES, NginxGateway, free_port
 from deploy.processes import ROOT
+from deploy.stack import KEYSTORE
 from shared.db import create_pool
 
 
@@ -148,21 +149,13 @@ async def bare_services(dsns: dict[str, str], tmp: Path) -> AsyncIterator[str]:
     ports = {role: free_port() for role in ("orders", "notifications", "customers")}
     urls = {role: f"http://127.0.0.1:{port}" for role, port in ports.items()}
     args = {
-        "orders": [],
-        "notifications": [],
-        "customers": [urls["orders"], urls["notifications"]],
+        "orders": [dsns["orders"]],
+        "notifications": [dsns["notifications"]],
+        "customers": [dsns["customers"], dsns[KEYSTORE], urls["orders"], urls["notifications"]],
     }
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench.bare_export",
-                role,
-                str(ports[role]),
-                dsns[role],
-                *args[role],
-            ]
+            [sys.executable, "-m", "bench.bare_export", role, str(ports[role]), *args[role]]
         )
         for role in ports
     ]
@@ -267,7 +260,7 @@ async def run() -> dict[str, float]:
         bare_base = await exits.enter_async_context(bare_services(shop.dsns, Path(tmp)))
         pools = {
             role: await create_pool(shop.dsns[role], min_size=1, max_size=CONCURRENCY)
-            for role in ("customers", "orders", "notifications")
+            for role in ("customers", KEYSTORE, "orders", "notifications")
         }
         for pool in pools.values():
             exits.push_async_callback(pool.close)
