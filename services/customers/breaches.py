@@ -93,6 +93,15 @@ def today_in_almaty() -> date:
     return workdays.filing_day(datetime.now(workdays.ALMATY))
 
 
+async def _check_customers(conn: DbConn, customer_ids: Sequence[UUID]) -> list[UUID]:
+    """The ids without repeats; ``UnknownCustomers`` when some are no customer's."""
+    wanted = list(dict.fromkeys(customer_ids))
+    unknown = len(wanted) - len(await storage.known_customers(conn, wanted)) if wanted else 0
+    if unknown:
+        raise UnknownCustomers(unknown)
+    return wanted
+
+
 async def record_breach(
     conn: DbConn,
     *,
@@ -103,10 +112,7 @@ async def record_breach(
     officer: UUID,
 ) -> storage.BreachRow:
     """Record a breach and whom it touched; its notice is due 1 working day from detection."""
-    wanted = list(dict.fromkeys(customer_ids))
-    unknown = len(wanted) - len(await storage.known_customers(conn, wanted)) if wanted else 0
-    if unknown:
-        raise UnknownCustomers(unknown)
+    wanted = await _check_customers(conn, customer_ids)
     breach_id = uuid4()
     await storage.insert_breach(
         conn,
@@ -158,6 +164,22 @@ async def page_of_breaches(conn: DbConn, limit: int, cursor: str | None) -> Brea
 
 
 async def one_breach(conn: DbConn, breach_id: UUID) -> dict[str, Any]:
+    return breach_item(await _existing(conn, breach_id), today_in_almaty())
+
+
+async def amend_breach(
+    conn: DbConn,
+    breach_id: UUID,
+    *,
+    measures: str | None,
+    add_customer_ids: Sequence[UUID],
+) -> dict[str, Any]:
+    """What the officer learns later: the measures as they now stand, more subjects touched
+    (released, as the others, at the notice's next draft). The clock does not move."""
+    await _existing(conn, breach_id, lock=True)
+    await storage.add_subjects(conn, breach_id, await _check_customers(conn, add_customer_ids))
+    if measures is not None:
+        await storage.set_measures(conn, breach_id, measures)
     return breach_item(await _existing(conn, breach_id), today_in_almaty())
 
 

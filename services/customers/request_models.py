@@ -287,6 +287,20 @@ class BreachIn(StrictBody):
         return value
 
 
+class BreachPatch(StrictBody):
+    """Later knowledge of a breach: the measures as they now stand (replacing the earlier
+    text), more customers it touched."""
+
+    measures: StaffNote | None = None
+    add_customer_ids: Annotated[tuple[UUID, ...], Field(max_length=100_000)] = ()
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> BreachPatch:
+        if self.measures is None and not self.add_customer_ids:
+            raise ValueError("give measures or add_customer_ids")
+        return self
+
+
 AuthorityField = Literal["full_name", "phone", "email", "delivery_address"]
 Reference = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), _Plain

@@ -45,6 +45,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/customers/privacy/breaches"): "privacy_officer",
     ("POST", "/api/customers/privacy/breaches"): "privacy_officer",
     ("GET", "/api/customers/privacy/breaches/{breach_id}"): "privacy_officer",
+    ("PATCH", "/api/customers/privacy/breaches/{breach_id}"): "privacy_officer",
     ("GET", "/api/customers/privacy/breaches/{breach_id}/notice"): "privacy_officer",
     ("POST", "/api/customers/privacy/breaches/{breach_id}/notice-sent"): "privacy_officer",
     ("GET", "/api/customers/privacy/legal-disclosures"): "privacy_officer",

@@ -150,6 +150,53 @@ async def test_the_notice_draft_carries_names_and_mobiles_released_once(
     assert not [r for r in await audit_rows(shop, untouched) if r["purpose"] == "legal_request"]
 
 
+async def test_later_measures_and_subjects_amend_the_breach_not_its_clock(shop: Shop) -> None:
+    first = await shop.register()
+    second = await shop.register(email="bolat@example.kz", phone="+77019998877")
+    desk = await officer(shop)
+    _, created = await shop.call(
+        "POST", BREACHES, token=desk.token,
+        json=breach(almaty(2026, 3, 20, 9, 30), measures=MEASURES, customer_ids=[first]),
+    )  # fmt: skip
+    _, draft = await shop.call("GET", f"{BREACHES}/{created['id']}/notice", token=desk.token)
+    assert [s["phone"] for s in draft["subjects"]] == ["+77012345678"]
+    later = "пароли сброшены; планшет заблокирован удалённо"
+    status, amended = await shop.call(
+        "PATCH", f"{BREACHES}/{created['id']}", token=desk.token,
+        json={"measures": later, "add_customer_ids": [second, first]},
+    )  # fmt: skip
+    assert status == 200, amended
+    assert amended["measures"] == later and amended["subjects"] == 2
+    assert amended["notice_due"] == created["notice_due"] == "2026-03-26"
+    _, draft = await shop.call("GET", f"{BREACHES}/{created['id']}/notice", token=desk.token)
+    assert sorted(s["phone"] for s in draft["subjects"]) == ["+77012345678", "+77019998877"]
+    assert draft["measures"] == later
+    conn = await shop.db()
+    try:
+        released = await conn.fetch(
+            "SELECT customer_id, count(*) AS n FROM disclosures WHERE purpose = 'legal_request'"
+            " GROUP BY customer_id"
+        )
+    finally:
+        await conn.close()
+    assert {str(r["customer_id"]): r["n"] for r in released} == {first: 1, second: 1}
+    for body, expected in (
+        ({}, 422),
+        ({"add_customer_ids": [str(uuid4())]}, 422),
+        ({"measures": "скрыто\u202e"}, 422),
+        ({"measures": later, "description": "другое"}, 422),
+    ):
+        status, problem = await shop.call(
+            "PATCH", f"{BREACHES}/{created['id']}", token=desk.token, json=body
+        )
+        assert status == expected, body
+        assert "скрыто" not in str(problem) and "другое" not in str(problem)
+    status, _ = await shop.call(
+        "PATCH", f"{BREACHES}/{uuid4()}", token=desk.token, json={"measures": later}
+    )
+    assert status == 404
+
+
 async def test_blocked_subjects_are_withheld_from_the_notice(shop: Shop) -> None:
     customer = await shop.register()
     await shop.block(customer)
@@ -209,6 +256,7 @@ async def test_only_the_privacy_officer_reaches_the_register(shop: Shop) -> None
         ("GET", BREACHES, None),
         ("POST", BREACHES, breach(datetime.now(UTC), customer_ids=[customer])),
         ("GET", f"{BREACHES}/{created['id']}", None),
+        ("PATCH", f"{BREACHES}/{created['id']}", {"measures": MEASURES}),
         ("GET", f"{BREACHES}/{created['id']}/notice", None),
         ("POST", f"{BREACHES}/{created['id']}/notice-sent", None),
     )

@@ -64,6 +64,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("PATCH", "/api/customers/me", {"first_name": MARK, "delivery_address": ADDRESS}),
     ("PUT", "/api/customers/me/consents", {"marketing": {"email": False, "sms": False}}),
     ("POST", "/api/customers/me/requests", {"kind": "objection", "detail": MARK}),
+    ("DELETE", "/api/customers/me", {"password": MARK}),  # a wrong one: nothing is erased
     ("POST", "/api/customers/support/contact-lookups", {"order_id": SOME_ID, "reason": MARK}),
     (
         "POST",
@@ -75,6 +76,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
         "/api/customers/privacy/breaches",
         {"description": MARK, "detected_at": "2026-03-20T10:00:00+05:00", "measures": MARK},
     ),
+    ("PATCH", "/api/customers/privacy/breaches/{breach_id}", {"measures": MARK}),
     (
         "POST",
         "/api/customers/privacy/legal-disclosures",

@@ -36,6 +36,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{desk}/breaches", privacy.list_breaches)
     app.router.add_post(f"{desk}/breaches", privacy.post_breach)
     app.router.add_get(f"{desk}/breaches/{{breach_id}}", privacy.get_breach)
+    app.router.add_patch(f"{desk}/breaches/{{breach_id}}", privacy.patch_breach)
     app.router.add_get(f"{desk}/breaches/{{breach_id}}/notice", privacy.get_notice)
     app.router.add_post(f"{desk}/breaches/{{breach_id}}/notice-sent", privacy.post_notice_sent)
     app.router.add_get(f"{desk}/legal-disclosures", privacy.list_legal_disclosures)

@@ -17,6 +17,7 @@ from .. import breaches, legal_disclosures, request_desk, subject_requests
 from ..keys import ACCOUNTS, SETTINGS
 from ..request_models import (
     BreachIn,
+    BreachPatch,
     DeskPage,
     LegalDisclosureIn,
     LegalDisclosuresQuery,
@@ -153,6 +154,28 @@ async def get_breach(request: web.Request) -> web.Response:
             item = await breaches.one_breach(conn, breach_id)
         except breaches.BreachNotFound:
             raise Problem(404, "Not found", "No such breach.") from None
+    return json_response(item, headers=NO_STORE)
+
+
+async def patch_breach(request: web.Request) -> web.Response:
+    require_role(request, ROLE)
+    breach_id = path_uuid(request, "breach_id")
+    body = await read_json(request, BreachPatch)
+    try:
+        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+            item = await breaches.amend_breach(
+                conn, breach_id, measures=body.measures, add_customer_ids=body.add_customer_ids
+            )
+    except breaches.BreachNotFound:
+        raise Problem(404, "Not found", "No such breach.") from None
+    except breaches.UnknownCustomers as exc:
+        raise Problem(
+            422,
+            "Unknown customers",
+            "Some customer ids are not customers of the shop.",
+            unknown=exc.count,
+        ) from None
+    log.info("breach amended", breach_id=str(breach_id), subjects=item["subjects"])
     return json_response(item, headers=NO_STORE)
 
 

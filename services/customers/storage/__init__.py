@@ -19,12 +19,14 @@ from .audit import (
 )
 from .breaches import (
     BreachRow,
+    add_subjects,
     breach_subjects,
     get_breach,
     insert_breach,
     known_customers,
     mark_notice_sent,
     page_of_breaches,
+    set_measures,
     set_subject_release,
 )
 from .consents import add_consent, consent_history, latest_record, live_consents
@@ -106,6 +108,7 @@ __all__ = [
     "add_consent",
     "add_disclosure",
     "add_disclosures_many",
+    "add_subjects",
     "append_audit",
     "append_audit_many",
     "breach_subjects",
@@ -170,6 +173,7 @@ __all__ = [
     "revoke_family",
     "seal_all_pending_audit",
     "set_block_state",
+    "set_measures",
     "set_subject_release",
     "transfer_notice_filed",
     "unconfirmed_to_resend",

@@ -96,6 +96,19 @@ async def page_of_breaches(
     return [_row(row) for row in rows]
 
 
+async def add_subjects(conn: DbConn, breach_id: UUID, customer_ids: Sequence[UUID]) -> None:
+    await conn.execute(
+        "INSERT INTO breach_subjects (breach_id, customer_id)"
+        " SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING",
+        breach_id,
+        list(customer_ids),
+    )
+
+
+async def set_measures(conn: DbConn, breach_id: UUID, measures: str) -> None:
+    await conn.execute("UPDATE breaches SET measures = $2 WHERE id = $1", breach_id, measures)
+
+
 async def mark_notice_sent(conn: DbConn, breach_id: UUID, by: UUID) -> None:
     await conn.execute(
         "UPDATE breaches SET notice_sent_at = now(), notice_sent_by = $2 WHERE id = $1",
