@@ -20,6 +20,7 @@ import asyncpg
 from deploy.gateway import free_port
 from services.customers.data_map import DATA_MAP, KEYSTORE_MAP
 from services.customers.erasure import CLOSE_STEPS, SHRED_STEPS, SHREDDED_BY_THE_GATE
+from services.customers.rights import Deferral, deferral_for
 from services.orders.app import create_app as orders_app
 from services.orders.config import Settings as OrdersSettings
 from shared.contracts import Contract, NotificationsDepersonalised, OrdersDepersonalised
@@ -297,3 +298,13 @@ async def test_a_missing_confirmation_makes_it_announced_again_until_both_came(
     settled = len(await erased_outbox(shop))
     await asyncio.sleep(0.8)
     assert len(await erased_outbox(shop)) == settled  # completed: no more announcements
+
+
+def test_what_defers_an_erasure() -> None:
+    order = {"kind": "order", "order_ref": "SH-1", "status": "dispatched"}
+    refund = {"kind": "refund", "order_ref": "SH-2", "status": "cancelled"}
+    assert deferral_for([]) is None  # nothing open: erase now
+    assert deferral_for(None) == Deferral("checking", ())  # orders did not answer
+    assert deferral_for([refund]) == Deferral("open_refund", ("SH-2",))
+    # An order in delivery outranks a refund: the address is still needed.
+    assert deferral_for([refund, order, order]) == Deferral("open_order", ("SH-2", "SH-1"))
