@@ -52,6 +52,13 @@ STEPS: tuple[tuple[str, Step], ...] = (
 )
 
 
+class ObligationsStillOpen(Exception):
+    """An order of the customer is still open (one placed in the instant between the
+    customers service's question and the end of their tokens): orders waits, the message is
+    retried (and announced again by customers) until it ends. It does end: without the data
+    the dispatch is refused and the order fails, a payment is refunded."""
+
+
 class EventsNotSentYet(Exception):
     """An event naming the customer still waits in the outbox: try again once it is sent
     (its body is wiped then), so no retained row keeps the id."""
@@ -74,7 +81,10 @@ async def open_obligations(conn: DbConn, customer_id: UUID) -> list[Obligation]:
 
 async def depersonalise(conn: DbConn, event: CustomerErased) -> OrdersDepersonalised:
     """Remove the customer's id from every orders table and confirm (in the consumer's
-    transaction); ``EventsNotSentYet`` while an event naming the customer is unpublished."""
+    transaction); ``ObligationsStillOpen`` while an order of theirs is open,
+    ``EventsNotSentYet`` while an event naming them is unpublished (both retried)."""
+    if await storage.open_obligations(conn, event.customer_id):
+        raise ObligationsStillOpen("an order of the erased customer is still open")
     counts = {table: await step(conn, event.customer_id) for table, step in STEPS}
     confirmation = OrdersDepersonalised(
         request_id=event.request_id,

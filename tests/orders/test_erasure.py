@@ -169,3 +169,31 @@ def test_every_table_the_data_map_erases_has_a_step() -> None:
     steps = {table for table, _ in STEPS}
     assert changed <= steps, f"no erasure step for {sorted(changed - steps)}"
     assert steps <= set(DATA_MAP.tables())
+
+
+async def test_an_order_still_open_makes_orders_wait(orders: Orders, tap: MakeTap) -> None:
+    """An order placed in the instant before the erasure: nothing is unlinked while it is
+    open, and the erasure announced again after it ended is applied."""
+    customer = uuid4()
+    placed = await orders.placed_order(customer)
+    confirmations = await tap("orders.customer.depersonalised")
+    erased = CustomerErased(customer_id=customer, request_id=uuid4(), erased_at=datetime.now(UTC))
+    await orders.publish(erased)
+    assert await confirmations.types(wait_s=1.0) == []
+    conn = await asyncpg.connect(orders.dsn)
+    try:
+        linked = await conn.fetchval(
+            "SELECT customer_id FROM orders WHERE id = $1", UUID(placed["id"])
+        )
+    finally:
+        await conn.close()
+    assert linked == customer
+    status, _, _ = await orders.call(
+        "POST", f"/api/orders/{placed['id']}/cancel", headers=orders.auth(customer)
+    )
+    assert status == 200
+    await outbox_sent(orders.dsn)
+    await orders.publish(erased)  # customers announces it again while unconfirmed
+    confirmed = await confirmations.next("orders.customer.depersonalised")
+    assert confirmed["orders_unlinked"] == 1
+    assert await rows_naming(orders.dsn, customer) == {}
