@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from aiohttp import web
@@ -9,6 +10,7 @@ from argon2 import PasswordHasher
 from cryptography.hazmat.primitives import serialization
 
 from shared.auth import TokenIssuer
+from shared.http import READINESS_CHECKS
 from shared.service import (
     add_consumer,
     add_outbox_relay,
@@ -87,6 +89,11 @@ def recipient_countries(settings: Settings) -> RecipientCountries:
     )
 
 
+async def keystore_ready(app: web.Application) -> None:
+    """A readiness check (``/readyz``): without the key store no personal data opens."""
+    await asyncio.wait_for(app[KEYSTORE].pool.fetchval("SELECT 1"), 2)
+
+
 def create_app(settings: Settings) -> web.Application:
     """Build the app; missing or malformed keys, or a PD store outside KZ, refuse to start."""
     if settings.pd_store_region != "KZ":
@@ -102,6 +109,7 @@ def create_app(settings: Settings) -> web.Application:
     app[KEYSTORE] = accounts.gate.keys
     cipher = accounts.vault.outbox_cipher
     app.cleanup_ctx.append(keystore_ctx(app[KEYSTORE]))
+    app[READINESS_CHECKS].append(("keystore", keystore_ready))
     orphan_age = timedelta(seconds=settings.keystore_orphan_after_s)
     app.cleanup_ctx.append(
         orphan_sweep_ctx(app[KEYSTORE], orphan_age, settings.keystore_orphan_sweep_s)

@@ -6,23 +6,26 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
 
-from services.customers.backup import without_password
+from services.customers.backup import backup_name, without_password
 from services.customers.crypto import Vault
-from services.customers.keys import ACCOUNTS
+from services.customers.keys import ACCOUNTS, KEYSTORE
 from services.customers.keystore import KeyStore
 from services.customers.personal_data import CustomerUnavailable, PdGate
 from tests import infra
 from tests.customers.conftest import Keys, MakeShop, Shop, registration
 
+ROOT = Path(__file__).resolve().parents[2]
 Restore = Callable[[Path], Awaitable[str]]
 AIGERIM = ("aigerim.test@example.kz", "+77012345678")
 BOLAT = ("bolat@example.kz", "+77019998877")
@@ -133,6 +136,13 @@ async def test_the_sweep_pages_past_customers_to_later_orphans(shop: Shop, keys:
     assert orphan not in await key_rows(shop)
 
 
+async def test_readiness_names_the_key_store(shop: Shop) -> None:
+    assert (await shop.call("GET", "/readyz"))[0] == 200
+    await shop.app[KEYSTORE].close()  # the key store gone: no PD opens, the service says so
+    status, body = await shop.call("GET", "/readyz")
+    assert status == 503 and "keystore" in body["detail"]
+
+
 # --- Backups -------------------------------------------------------------------------------
 
 
@@ -217,3 +227,49 @@ async def test_a_restored_customers_backup_does_not_bring_a_shredded_customer_ba
         assert await read_email(with_master, restored, bolat) == BOLAT[0]
     finally:
         await with_master.keys.close()
+
+
+async def test_key_store_backups_are_pruned_past_their_retention(
+    shop: Shop, tmp_path: Path, restored_db: Restore
+) -> None:
+    """``keys backup`` dumps the key store and deletes its backups older than the retention:
+    the longest a shredded customer's key survives in any backup."""
+    customer_id = UUID(await shop.register())
+    backups = tmp_path / "keystore-backups"
+    backups.mkdir()
+    now = datetime.now(UTC)
+    expired = backups / backup_name(now - timedelta(days=8))
+    kept = backups / backup_name(now - timedelta(days=6))
+    other = backups / "notes.txt"
+    for path in (expired, kept, other):
+        path.write_text("an older file")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DATABASE_URL": shop.dsn,
+        "KEYSTORE_DATABASE_URL": shop.keystore_dsn,
+        "KEYSTORE_BACKUP_RETENTION_DAYS": "7",
+    }
+    command = [sys.executable, "-m", "services.customers", "keys", "backup", "--dir", str(backups)]
+    done = await asyncio.to_thread(
+        subprocess.run, command, env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "pruned 1 backup(s) older than 7 day(s)" in done.stdout
+    [new] = [p for p in backups.glob("keystore-*.dump") if p not in (kept,)]
+    assert not expired.exists() and kept.exists() and other.exists()
+    assert stat.S_IMODE(new.stat().st_mode) == 0o600
+    # Within the retention the backup still holds the key (the window the README states).
+    restored = await restored_db(new)
+    conn = await asyncpg.connect(restored)
+    try:
+        held = await conn.fetchval(
+            "SELECT count(*) FROM customer_keys WHERE customer_id = $1", customer_id
+        )
+        tables = {
+            r["tablename"]
+            for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        }
+    finally:
+        await conn.close()
+    assert held == 1
+    assert tables == {"customer_keys", "master_keys", "schema_migrations"}  # keys, no PD
