@@ -4,7 +4,8 @@
    (``deploy.servers``); on a PostgreSQL that asks for a password, the role ``shop`` with
    a generated password in ``.local/`` (``deploy.postgres``).
 2. Local secrets, generated once into ``.local/`` (``deploy.local_secrets``).
-3. The four databases, created when missing and migrated; the demo catalog seeded.
+3. The four databases and customers' key store, created when missing and migrated (an older
+   installation's data keys moved into the key store); the demo catalog seeded.
 4. The processes ``deploy.stack`` describes, on the fixed ports (logs in ``var/log/``), then
    the nginx gateway, until Ctrl-C or SIGTERM stops them all (``deploy.processes``).
 
