@@ -67,7 +67,7 @@ def build_accounts(settings: Settings) -> Accounts:
     return Accounts(
         PdGate(
             vault,
-            KeyStore(settings.keystore_dsn()),
+            KeyStore(settings.keystore_dsn(), settings.keystore_pool_size),
             recipient_countries(settings),
             transfer_notices.notice_if_unnamed,
         ),

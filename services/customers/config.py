@@ -27,6 +27,7 @@ class StoreSettings(ServiceSettings):
     # physical backup of one cluster would carry both); empty: the customers database's name
     # with "_keystore" on the same server (local runs).
     keystore_database_url: str = ""
+    keystore_pool_size: int = Field(default=5, ge=1, le=50)
     # A key older than this whose customer does not exist is an orphan of a registration that
     # rolled back; the chore destroys it (every keystore_orphan_sweep_s).
     keystore_orphan_after_s: int = Field(default=600, ge=60)

@@ -62,12 +62,15 @@ class OrphanPage:
 class KeyStore:
     """Put, get, get many and destroy data keys; one pool on the key store's database."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, pool_size: int = 5) -> None:
         self.dsn = dsn
+        self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
 
-    async def open(self, *, min_size: int = 1, max_size: int = 10) -> None:
-        self._pool = await create_pool(self.dsn, min_size=min_size, max_size=max_size)
+    async def open(self, *, max_size: int | None = None) -> None:
+        """One primary-key lookup per read: a few connections serve the whole service."""
+        size = max_size or self.pool_size
+        self._pool = await create_pool(self.dsn, min_size=1, max_size=size)
 
     async def close(self) -> None:
         if self._pool is not None:
