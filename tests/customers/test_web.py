@@ -692,6 +692,7 @@ async def test_the_block_page_blocks_and_unblocks_for_real(browser: Browser, sho
     assert rows["events"] == [("customers.customer.blocked", 1)]
     profile = await browser.get("/account/profile")
     assert "заблокирован" in profile.text  # the customer still sees their data
+    assert '<a href="/account/block">Разблокировать</a>' in profile.text
 
     kk = await browser.get("/account/block?lang=kk")
     assert "Деректеріңізді өңдеу" in kk.text and "Бұғаттан шығару" in kk.text
