@@ -366,3 +366,37 @@ def test_every_data_map_holding_has_its_retention_rule() -> None:
         assert set(module.KEPT).isdisjoint(served), data_map.service
         for rule in module.RULES:  # a rule's table is in the map, held or unlinked
             assert rule.table in data_map.tables() or rule.table in data_map.unlinked
+
+
+async def test_a_depersonalise_rule_without_counters_blanks_the_columns_once(
+    open_db: Callable[[str], Awaitable[Db]],
+) -> None:
+    """A rule for a table of rows (no counter to merge) sets its columns to the constants."""
+    db = await open_db("kit")
+    await db.conn.execute(
+        "CREATE TABLE visits (at timestamptz NOT NULL, network text, city text NOT NULL);"
+        "INSERT INTO visits VALUES (now() - interval '40 days', '198.51.100.0/24', 'Актобе'),"
+        " (now() - interval '40 days', NULL, ''), (now(), '203.0.113.0/24', 'Актобе')"
+    )
+    rule = Rule(
+        kind="visits",
+        table="visits",
+        age_column="at",
+        period="inbox_retention_days",  # any *_days setting: 30 days here
+        action=Action.DEPERSONALISE,
+        coarsen={"network": "NULL", "city": "''"},
+        why="test",
+    )
+    settings = NotificationsSettings(database_url="postgresql://unused/x")
+    assert (await run_one(db.pool, rule, settings)).count == 1  # the blank one is skipped
+    assert (await run_one(db.pool, rule, settings)).count == 0
+    rows = {tuple(r) for r in await db.conn.fetch("SELECT network, city FROM visits")}
+    assert rows == {(None, ""), ("203.0.113.0/24", "Актобе")}
+
+
+def test_a_rule_refuses_what_is_not_a_plain_identifier() -> None:
+    with pytest.raises(ValueError, match="identifiers"):
+        Rule(kind="x", table="t; DROP TABLE t", age_column="at", period="inbox_retention_days")
+    with pytest.raises(ValueError, match="coarsen"):
+        Rule(kind="x", table="t", age_column="at", period="inbox_retention_days",
+             action=Action.DEPERSONALISE)  # fmt: skip
