@@ -18,6 +18,7 @@ import asyncpg
 import pytest
 
 from services.customers.backup import backup_name, without_password
+from services.customers.config import derived_keystore_url
 from services.customers.crypto import Vault
 from services.customers.keys import ACCOUNTS, KEYSTORE
 from services.customers.keystore import KeyStore
@@ -70,6 +71,22 @@ async def orphan_key(shop: Shop, keys: Keys, age: timedelta) -> UUID:
     finally:
         await conn.close()
     return customer_id
+
+
+def test_pg_dump_gets_the_password_through_its_environment_not_its_arguments() -> None:
+    url, env = without_password("postgresql://shop:p%40ss@127.0.0.1:5432/shop_keystore")
+    assert url == "postgresql://shop@127.0.0.1:5432/shop_keystore"
+    assert env == {"PGPASSWORD": "p@ss"}
+    assert without_password("postgresql://postgres@127.0.0.1/k") == (
+        "postgresql://postgres@127.0.0.1/k",
+        {},
+    )
+
+
+def test_the_key_store_defaults_next_to_the_customers_database() -> None:
+    assert derived_keystore_url("postgresql://h:5432/shop_customers?sslmode=require") == (
+        "postgresql://h:5432/shop_customers_keystore?sslmode=require"
+    )
 
 
 async def test_registration_keeps_the_key_in_the_key_store_only(shop: Shop) -> None:
