@@ -289,6 +289,36 @@ FLOOR_STEPS = {
 # ------------------------------------------------------------------------------- the run
 
 
+def password_hasher() -> PasswordHasher:
+    """The service's production cost (its settings' defaults), or the sign-up's cheap one."""
+    if not PRODUCTION_ARGON2:
+        cheap = CHEAP_ARGON2
+        return PasswordHasher(
+            time_cost=cheap["argon2_time_cost"], memory_cost=cheap["argon2_memory_kib"]
+        )
+    defaults = CustomersSettings.model_fields
+    return PasswordHasher(
+        time_cost=defaults["argon2_time_cost"].default,
+        memory_cost=defaults["argon2_memory_kib"].default,
+    )
+
+
+async def give_password_hash(dsn: str, customers: list[Customer]) -> str:
+    """Every customer's hash becomes one hash of the shared password, at the chosen cost
+    (argon2 verify reads the cost from the hash, so that is what the erasure pays)."""
+    password_hash = password_hasher().hash(PASSWORD)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "UPDATE customers SET password_hash = $1 WHERE id = ANY($2::uuid[])",
+            password_hash,
+            [c.id for c in customers],
+        )
+    finally:
+        await conn.close()
+    return password_hash
+
+
 async def prepare(
     shop: RunningShop, session: aiohttp.ClientSession, count: int
 ) -> tuple[list[Customer], str]:
@@ -298,28 +328,7 @@ async def prepare(
     await seed_customers(shop.dsns, [c.id for c in customers], products, History(orders=ORDERS))
     await seed_background(shop.dsns, products, BACKGROUND, orders_each=10)
     await seed_outbox(shop.dsns["orders"], OUTBOX_ROWS)
-    defaults = CustomersSettings.model_fields
-    hasher = (
-        PasswordHasher(
-            time_cost=defaults["argon2_time_cost"].default,
-            memory_cost=defaults["argon2_memory_kib"].default,
-        )
-        if PRODUCTION_ARGON2
-        else PasswordHasher(
-            time_cost=CHEAP_ARGON2["argon2_time_cost"],
-            memory_cost=CHEAP_ARGON2["argon2_memory_kib"],
-        )
-    )
-    password_hash = hasher.hash(PASSWORD)
-    pool = await asyncpg.connect(shop.dsns["customers"])
-    try:
-        await pool.execute(
-            "UPDATE customers SET password_hash = $1 WHERE id = ANY($2::uuid[])",
-            password_hash,
-            [c.id for c in customers],
-        )
-    finally:
-        await pool.close()
+    password_hash = await give_password_hash(shop.dsns["customers"], customers)
     await wait_audit_sealed(shop.dsns["customers"])
     await quiesce(shop.servers.rabbitmqctl, shop.vhost)
     print(
