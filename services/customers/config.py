@@ -85,6 +85,9 @@ class Settings(StoreSettings):
     # after this long; an order event brings the check forward. The chore looks for due
     # checks every ERASURE_CHORE_INTERVAL_S.
     erasure_recheck_s: float = Field(default=300, gt=0)
+    # How long DELETE /me waits for the other services' confirmations before it answers
+    # in_progress instead of completed (0: answer at once).
+    erasure_answer_wait_s: float = Field(default=3, ge=0, le=30)
     erasure_chore_interval_s: float = Field(default=5, gt=0)
     # The refresh session cookie (HttpOnly, SameSite=Strict, Path=/api/customers).
     refresh_ttl_s: int = Field(default=30 * 24 * 3600, ge=300)

@@ -26,6 +26,7 @@ map that erasure changes; a test walks the map so a new holding without a step f
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -51,6 +52,7 @@ from .rights import COMPLETES_WHEN, CONFIRMING_SERVICES, DEFERRAL_TEXT, deferral
 log = get_logger("customers.erasure")
 SYSTEM = "system:erasure"
 Step = Callable[[DbConn, UUID], Awaitable[int]]
+CONFIRMATION_POLL_S = 0.05
 
 
 async def _close(conn: DbConn, customer_id: UUID) -> int:
@@ -135,7 +137,26 @@ async def request_erasure(
             request_id, revoked = await close_account(conn, app, customer_id)
         app[REVOCATIONS].add(revocations.from_event(revoked))
         log.info("erasure requested", request_id=str(request_id))
-        return await advance(app, conn, request_id)
+        answer = await advance(app, conn, request_id)
+        if answer.status == "in_progress":
+            answer = await await_confirmations(
+                conn, request_id, app[SETTINGS].erasure_answer_wait_s
+            )
+        return answer
+
+
+async def await_confirmations(conn: DbConn, request_id: UUID, wait_s: float) -> Answer:
+    """The answer once every service has confirmed, or as it stands after ``wait_s``.
+
+    The confirmations normally arrive within a fraction of a second, so the customer is
+    told ``completed`` in the same answer; a service that is slower (or down) leaves it
+    ``in_progress``, and the request completes when its confirmation arrives."""
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while True:
+        answer = await answer_for(conn, request_id)
+        if answer.status != "in_progress" or asyncio.get_running_loop().time() >= deadline:
+            return answer
+        await asyncio.sleep(CONFIRMATION_POLL_S)
 
 
 async def close_account(

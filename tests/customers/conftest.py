@@ -57,6 +57,8 @@ def make_settings(
         "retry_delays_ms": (200,),
         "argon2_time_cost": 1,
         "argon2_memory_kib": 8 * 1024,
+        # No orders or notifications service confirms here: DELETE /me answers at once.
+        "erasure_answer_wait_s": 0,
         **overrides,
     }
     return Settings(**values)

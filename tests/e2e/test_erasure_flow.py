@@ -247,7 +247,9 @@ async def test_nothing_open_is_erased_at_once_and_completes_on_the_confirmations
     erased: dict[str, Any], shop: Stack
 ) -> None:
     answer = erased["dana"]["answer"]
-    assert answer["status"] == "in_progress" and "reason" not in answer
+    # Orders and notifications confirmed while DELETE /me waited: the answer says completed.
+    assert answer["status"] == "completed" and "reason" not in answer
+    assert answer["confirmations"] == {"orders": True, "notifications": True}
     assert answer["due"]
     counts = await fetch(
         shop.dsns["customers"],
