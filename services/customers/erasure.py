@@ -138,23 +138,24 @@ async def request_erasure(
         app[REVOCATIONS].add(revocations.from_event(revoked))
         log.info("erasure requested", request_id=str(request_id))
         answer = await advance(app, conn, request_id)
-        if answer.status == "in_progress":
-            answer = await await_confirmations(
-                conn, request_id, app[SETTINGS].erasure_answer_wait_s
-            )
-        return answer
+    if answer.status == "in_progress":
+        answer = await await_confirmations(app, request_id, app[SETTINGS].erasure_answer_wait_s)
+    return answer
 
 
-async def await_confirmations(conn: DbConn, request_id: UUID, wait_s: float) -> Answer:
+async def await_confirmations(app: web.Application, request_id: UUID, wait_s: float) -> Answer:
     """The answer once every service has confirmed, or as it stands after ``wait_s``.
 
     The confirmations normally arrive within a fraction of a second, so the customer is
     told ``completed`` in the same answer; a service that is slower (or down) leaves it
-    ``in_progress``, and the request completes when its confirmation arrives."""
-    deadline = asyncio.get_running_loop().time() + wait_s
+    ``in_progress``, and the request completes when its confirmation arrives. Each look
+    borrows a connection only for its query, so waiting answers do not hold the pool."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
     while True:
-        answer = await answer_for(conn, request_id)
-        if answer.status != "in_progress" or asyncio.get_running_loop().time() >= deadline:
+        async with app[PG_POOL].acquire() as conn:
+            answer = await answer_for(conn, request_id)
+        if answer.status != "in_progress" or loop.time() >= deadline:
             return answer
         await asyncio.sleep(CONFIRMATION_POLL_S)
 
