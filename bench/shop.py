@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 from bench.env import Servers, bench_database, bench_servers, bench_vhost
-from bench.shoppers import ADDRESS, Api
+from bench.shoppers import Api, register_and_login
 from deploy.gateway import SERVICES, NginxGateway
 from deploy.local_secrets import Secrets, ensure_secrets
 from deploy.processes import ROOT, Child, stop_all, wait_ready
@@ -126,29 +126,9 @@ async def sign_up(
         email = f"bench-{run}-{n}@example.kz"
         secret = password or f"bench password {run} {n}"
         async with limit:
-            status, body = await api.call(
-                "POST",
-                "/api/customers/register",
-                json={
-                    "last_name": "Тестов",
-                    "first_name": "Бенч",
-                    "phone": f"+7 701 {n // 10000 % 1000:03d} {n % 10000:04d}",
-                    "email": email,
-                    "password": secret,
-                    "delivery_address": ADDRESS,
-                    "accept_policy_version": policy["version"],
-                    "marketing": {"email": True, "sms": False},
-                    "locale": "ru",
-                },
+            customer_id, token = await register_and_login(
+                api, n, email, secret, policy["version"], marketing_email=True
             )
-            if status != 201:
-                raise RuntimeError(f"register {n}: {status} {body}")
-            customer_id = uuid.UUID(body["id"])
-            status, tokens = await api.call(
-                "POST", "/api/customers/login", json={"login": email, "password": secret}
-            )
-            if status != 200:
-                raise RuntimeError(f"login {n}: {status} {tokens}")
-        return Customer(customer_id, email, secret, tokens["access_token"])
+        return Customer(customer_id, email, secret, token)
 
     return list(await asyncio.gather(*(one(n) for n in range(count))))

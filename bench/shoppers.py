@@ -112,6 +112,36 @@ class Api:
             return response.status, body
 
 
+async def register_and_login(
+    api: Api, n: int, email: str, password: str, policy_version: str, *, marketing_email: bool
+) -> tuple[uuid.UUID, str]:
+    """One bench customer registered and signed in as a browser would: its id and access token.
+    Shared by every benchmark that needs customers, so they all sign up the same way."""
+    status, body = await api.call(
+        "POST",
+        "/api/customers/register",
+        json={
+            "last_name": "Тестов",
+            "first_name": "Бенч",
+            "phone": f"+7 701 {n // 10000 % 1000:03d} {n % 10000:04d}",
+            "email": email,
+            "password": password,
+            "delivery_address": ADDRESS,
+            "accept_policy_version": policy_version,
+            "marketing": {"email": marketing_email, "sms": False},
+            "locale": "ru",
+        },
+    )
+    if status != 201:
+        raise RuntimeError(f"register {n}: {status} {body}")
+    status, tokens = await api.call(
+        "POST", "/api/customers/login", json={"login": email, "password": password}
+    )
+    if status != 200:
+        raise RuntimeError(f"login {n}: {status} {tokens}")
+    return uuid.UUID(body["id"]), tokens["access_token"]
+
+
 async def register_shoppers(api: Api, count: int, products: list[str]) -> list[Shopper]:
     status, policy = await api.call("GET", "/api/customers/policy")
     assert status == 200, policy
@@ -120,31 +150,11 @@ async def register_shoppers(api: Api, count: int, products: list[str]) -> list[S
 
     async def one(n: int) -> Shopper:
         email = f"bench-{token}-{n}@example.kz"
-        password = f"bench password {n}"
         async with limit:
-            status, body = await api.call(
-                "POST",
-                "/api/customers/register",
-                json={
-                    "last_name": "Тестов",
-                    "first_name": "Бенч",
-                    "phone": f"+7 701 {n // 10000 % 1000:03d} {n % 10000:04d}",
-                    "email": email,
-                    "password": password,
-                    "delivery_address": ADDRESS,
-                    "accept_policy_version": policy["version"],
-                    "marketing": {"email": False, "sms": False},
-                    "locale": "ru",
-                },
+            _, access = await register_and_login(
+                api, n, email, f"bench password {n}", policy["version"], marketing_email=False
             )
-            if status != 201:
-                raise RuntimeError(f"register {n}: {status} {body}")
-            status, tokens = await api.call(
-                "POST", "/api/customers/login", json={"login": email, "password": password}
-            )
-            if status != 200:
-                raise RuntimeError(f"login {n}: {status} {tokens}")
-        return Shopper(tokens["access_token"], products[n % len(products)])
+        return Shopper(access, products[n % len(products)])
 
     return list(await asyncio.gather(*(one(n) for n in range(count))))
 
