@@ -31,7 +31,14 @@ def shop_vhost(servers: infra.Servers) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 async def shop(
-    servers: infra.Servers, shop_vhost: str, shop_logs: io.StringIO, tmp_path_factory
+    request: pytest.FixtureRequest,
+    servers: infra.Servers,
+    shop_vhost: str,
+    shop_logs: io.StringIO,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stack]:
-    async with running_stack(servers, shop_vhost, tmp_path_factory.mktemp("shop")) as stack:
+    """The shop for one module; a module's ``SHOP_TUNING`` adds settings per part."""
+    tuning = getattr(request.module, "SHOP_TUNING", None)
+    workdir = tmp_path_factory.mktemp("shop")
+    async with running_stack(servers, shop_vhost, workdir, tuning) as stack:
         yield stack

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import dataclass
@@ -73,6 +74,21 @@ class Shopper(ApiClient):
         )
         assert status == 200, tokens
         self.token = tokens["access_token"]
+
+    async def in_stock_product(self) -> str:
+        """The id of the first product the catalog has in stock."""
+        _, page = await self.call("GET", "/api/catalog/products?limit=50")
+        return str(next(p for p in page["items"] if p["in_stock"])["id"])
+
+    async def wait_status(self, order_id: str, status: str, within_s: float = 20) -> Any:
+        """The order once it reaches ``status`` (the services move it by events)."""
+        async with asyncio.timeout(within_s):
+            while True:
+                code, order = await self.call("GET", f"/api/orders/{order_id}")
+                assert code == 200, order
+                if order["status"] == status:
+                    return order
+                await asyncio.sleep(0.1)
 
     async def checkout(self, product_id: str, method: str, quantity: int = 1) -> dict[str, Any]:
         status, body = await self.call(

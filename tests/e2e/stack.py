@@ -10,11 +10,14 @@ real gateway in front of the services.
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from deploy.gateway import NginxGateway
@@ -38,6 +41,7 @@ from shared.db import create_pool
 from shared.migrations import migrate
 from shared.service import running_app
 from tests import infra
+from tests.e2e.shopper import ApiClient
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("catalog", "orders", "customers", "notifications")
@@ -74,6 +78,29 @@ class Stack:
     tokens: TokenIssuer  # access tokens as customers signs them (staff roles for the tests)
     secrets_in_use: list[str] = field(default_factory=list)
     shop: Shop | None = None  # the description this stack runs
+
+
+def staff(session: aiohttp.ClientSession, shop: Stack, role: str) -> ApiClient:
+    """A staff member with one role, calling through the gateway."""
+    client = ApiClient(session, shop.gateway_url)
+    client.token = shop.tokens.issue(uuid.uuid4(), "staff", frozenset({role}))
+    return client
+
+
+def dead_letters(shop: Stack, servers: infra.Servers) -> dict[str, int]:
+    """How many messages each dead-letter queue of the shop's vhost holds."""
+    vhost = shop.amqp_url.rsplit("/", 1)[1]
+    listing = subprocess.run(
+        [*servers.rabbitmqctl, "list_queues", "-p", vhost, "name", "messages", "--quiet"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {
+        line.split()[0]: int(line.split()[1])
+        for line in listing.splitlines()
+        if line.split() and line.split()[0].endswith(".dead")
+    }
 
 
 @contextlib.asynccontextmanager

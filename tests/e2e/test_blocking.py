@@ -17,7 +17,7 @@ import pytest
 
 from tests.e2e.shopper import Profile
 from tests.e2e.shopper import Shopper as BaseShopper
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, staff
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -27,15 +27,6 @@ BLOCKED_TYPE = "https://shop.kz/problems/customer-blocked"
 
 class Shopper(BaseShopper):
     profile = Profile("block", "Блокова", "Алия", "705", ADDRESS)
-
-    async def wait_status(self, order_id: str, status: str, within_s: float = 20) -> Any:
-        async with asyncio.timeout(within_s):
-            while True:
-                code, order = await self.call("GET", f"/api/orders/{order_id}")
-                assert code == 200, order
-                if order["status"] == status:
-                    return order
-                await asyncio.sleep(0.1)
 
     async def try_checkout(self, product_id: str) -> tuple[int, Any]:
         await self.call(
@@ -78,11 +69,6 @@ async def _learned(shop: Stack, customer_id: str, state: tuple[bool, int]) -> No
         await _eventually(check)
 
 
-async def _a_product(shopper: Shopper) -> str:
-    _, page = await shopper.call("GET", "/api/catalog/products?limit=50")
-    return str(next(p for p in page["items"] if p["in_stock"])["id"])
-
-
 async def test_an_order_placed_before_the_block_is_delivered_and_new_ones_wait(
     shop: Stack,
 ) -> None:
@@ -90,7 +76,7 @@ async def test_an_order_placed_before_the_block_is_delivered_and_new_ones_wait(
         shopper = Shopper(session, shop.gateway_url)
         await shopper.sign_up(1)
         _, me = await shopper.call("GET", "/api/customers/me")
-        product_id = await _a_product(shopper)
+        product_id = await shopper.in_stock_product()
         placed = await shopper.checkout(product_id, "card")
         order = await shopper.wait_status(placed["id"], "awaiting_payment")
 
@@ -147,13 +133,12 @@ async def test_a_privacy_officer_blocks_a_customer_through_the_gateway(shop: Sta
         shopper = Shopper(session, shop.gateway_url)
         await shopper.sign_up(2)
         _, me = await shopper.call("GET", "/api/customers/me")
-        officer = Shopper(session, shop.gateway_url)
-        officer.token = shop.tokens.issue(uuid.uuid4(), "staff", frozenset({"privacy_officer"}))
+        officer = staff(session, shop, "privacy_officer")
         path = f"/api/customers/privacy/customers/{me['id']}/block"
         status, blocked = await officer.call("POST", path, json={"reason": "authority_order"})
         assert status == 202 and blocked["reason"] == "authority_order", blocked
         await _learned(shop, me["id"], (True, 1))
-        status, problem = await shopper.try_checkout(await _a_product(shopper))
+        status, problem = await shopper.try_checkout(await shopper.in_stock_product())
         assert status == 409 and problem["type"] == BLOCKED_TYPE
         status, _ = await shopper.call("POST", path, json={"reason": "authority_order"})
         assert status == 403  # a customer cannot use the officer's route

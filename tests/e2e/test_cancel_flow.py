@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import json
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -35,10 +33,9 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from shared.messaging import DISPATCH_EXCHANGE, EVENTS_EXCHANGE
 from shared.messaging.topology import courier_routing_key
-from tests import infra
 from tests.e2e.shopper import Profile
 from tests.e2e.shopper import Shopper as BaseShopper
-from tests.e2e.stack import Stack, running_stack
+from tests.e2e.stack import Stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -47,16 +44,10 @@ ADDRESS = {"city": "Шымкент", "street": "Тауке хана", "house": "
 
 
 @pytest.fixture(scope="module")
-async def shop(
-    servers: infra.Servers,
-    shop_vhost: str,
-    shop_logs: io.StringIO,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[Stack]:
-    workdir: Path = tmp_path_factory.mktemp("shop")
-    async with running_stack(servers, shop_vhost, workdir) as stack:
-        stack.courier.confirm_delay_s = CONFIRM_DELAY_S
-        yield stack
+def shop(shop: Stack) -> Stack:
+    """The module's shop (conftest) with the courier's confirmation slower than a cancel."""
+    shop.courier.confirm_delay_s = CONFIRM_DELAY_S
+    return shop
 
 
 class Held:

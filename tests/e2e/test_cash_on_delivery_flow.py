@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import uuid
 from typing import Any
 
@@ -21,7 +20,7 @@ import pytest
 
 from shared.messaging import DISPATCH_EXCHANGE, declare_exchanges
 from shared.messaging.topology import courier_routing_key
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, dead_letters
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -324,16 +323,5 @@ async def test_pd_canary_appears_nowhere_it_must_not(delivered_order, shop: Stac
 
 
 async def test_no_dead_letters_and_no_pd_parked(delivered_order, shop: Stack, servers):
-    vhost = shop.amqp_url.rsplit("/", 1)[1]
-    listing = subprocess.run(
-        [*servers.rabbitmqctl, "list_queues", "-p", vhost, "name", "messages", "--quiet"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    dead = {
-        line.split()[0]: int(line.split()[1])
-        for line in listing.splitlines()
-        if line.split() and line.split()[0].endswith(".dead")
-    }
+    dead = dead_letters(shop, servers)
     assert dead and all(count == 0 for count in dead.values()), dead

@@ -30,9 +30,8 @@ import asyncpg
 import pytest
 
 from shared.messaging import EVENTS_EXCHANGE, declare_exchanges, encode_message
-from tests import infra
 from tests.e2e.shopper import ApiClient
-from tests.e2e.stack import Stack, running_stack
+from tests.e2e.stack import Stack, dead_letters
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -102,17 +101,11 @@ def pd_values(who: str) -> list[str]:
     return values
 
 
-@pytest.fixture(scope="module")
-async def shop(servers: infra.Servers, shop_vhost: str, shop_logs, tmp_path_factory):
-    """The shop with a courier who confirms only when told, and quick erasure re-checks."""
-    tuning = {
-        "customers": {"erasure_chore_interval_s": 0.2, "erasure_recheck_s": 2.0},
-        "sandbox_courier": {"auto_confirm": False},
-    }
-    async with running_stack(
-        servers, shop_vhost, tmp_path_factory.mktemp("shop"), tuning=tuning
-    ) as stack:
-        yield stack
+# The shop with a courier who confirms only when told, and quick erasure re-checks.
+SHOP_TUNING = {
+    "customers": {"erasure_chore_interval_s": 0.2, "erasure_recheck_s": 2.0},
+    "sandbox_courier": {"auto_confirm": False},
+}
 
 
 async def until(check, timeout: float = 30.0, interval: float = 0.1):
@@ -435,16 +428,5 @@ async def test_after_erasure_no_dump_and_no_log_leads_back(
 
 
 async def test_no_dead_letters(erased: dict[str, Any], shop: Stack, servers) -> None:
-    vhost = shop.amqp_url.rsplit("/", 1)[1]
-    listing = subprocess.run(
-        [*servers.rabbitmqctl, "list_queues", "-p", vhost, "name", "messages", "--quiet"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    dead = {
-        line.split()[0]: int(line.split()[1])
-        for line in listing.splitlines()
-        if line.split() and line.split()[0].endswith(".dead")
-    }
+    dead = dead_letters(shop, servers)
     assert dead and all(count == 0 for count in dead.values()), dead

@@ -5,18 +5,15 @@ officer finds the decision the objection names and answers it at the desk."""
 from __future__ import annotations
 
 import asyncio
-import io
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date
 
 import aiohttp
 import pytest
 
-from tests import infra
-from tests.e2e.shopper import ApiClient, Profile, Shopper
-from tests.e2e.stack import Stack, running_stack
+from tests.e2e.shopper import Profile, Shopper
+from tests.e2e.stack import Stack, staff
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -31,16 +28,7 @@ class Hurried(Shopper):
     )
 
 
-@pytest.fixture(scope="module")
-async def shop(
-    servers: infra.Servers,
-    shop_vhost: str,
-    shop_logs: io.StringIO,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[Stack]:
-    tuning = {"orders": {"checkout_limit_per_account_per_min": 1}}
-    async with running_stack(servers, shop_vhost, tmp_path_factory.mktemp("shop"), tuning) as stack:
-        yield stack
+SHOP_TUNING = {"orders": {"checkout_limit_per_account_per_min": 1}}
 
 
 async def test_the_refused_customer_objects_and_the_officer_finds_the_decision(
@@ -51,8 +39,7 @@ async def test_the_refused_customer_objects_and_the_officer_finds_the_decision(
     async with aiohttp.ClientSession() as session:
         shopper = Hurried(session, shop.gateway_url)
         await shopper.sign_up(1)
-        _, page = await shopper.call("GET", "/api/catalog/products?limit=50")
-        product = str(next(p for p in page["items"] if p["in_stock"])["id"])
+        product = await shopper.in_stock_product()
         await shopper.checkout(product, "cash_on_delivery")
         status, _ = await shopper.call(
             "POST", "/api/orders/cart/items", json={"product_id": product, "quantity": 1}
@@ -78,8 +65,7 @@ async def test_the_refused_customer_objects_and_the_officer_finds_the_decision(
         (listed,) = [r for r in mine["items"] if r["id"] == filed["id"]]
         assert problem["decision_id"] in listed.get("detail", "")
 
-        officer = ApiClient(session, shop.gateway_url)
-        officer.token = shop.tokens.issue(uuid.uuid4(), "staff", frozenset({"privacy_officer"}))
+        officer = staff(session, shop, "privacy_officer")
         status, decision = await officer.call(
             "GET", f"/api/orders/decisions/{problem['decision_id']}"
         )

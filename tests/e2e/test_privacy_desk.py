@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 
-from tests.e2e.shopper import ApiClient, Profile, Shopper
-from tests.e2e.stack import Stack
+from tests.e2e.shopper import Profile, Shopper
+from tests.e2e.stack import Stack, staff
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -42,8 +41,7 @@ async def test_the_desk_answers_reports_and_discloses_through_the_gateway(
         )
         assert status == 201 and filed["status"] == "received"
 
-        officer = ApiClient(session, shop.gateway_url)
-        officer.token = shop.tokens.issue(uuid.uuid4(), "staff", frozenset({"privacy_officer"}))
+        officer = staff(session, shop, "privacy_officer")
         status, queue = await officer.call("GET", f"{DESK}/requests?kind=objection&limit=200")
         assert status == 200
         [item] = [i for i in queue["items"] if i["id"] == filed["id"]]
@@ -105,8 +103,7 @@ async def test_a_withdrawal_completed_at_the_desk_erases_the_account_in_every_se
             "POST", "/api/customers/me/requests", json={"kind": "withdraw_consent"}
         )
         assert status == 201 and filed["due"]
-        officer = ApiClient(session, shop.gateway_url)
-        officer.token = shop.tokens.issue(uuid.uuid4(), "staff", frozenset({"privacy_officer"}))
+        officer = staff(session, shop, "privacy_officer")
         status, answered = await officer.call(
             "POST",
             f"{DESK}/requests/{filed['id']}/resolve",

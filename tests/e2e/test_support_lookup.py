@@ -11,8 +11,8 @@ import uuid
 import aiohttp
 import pytest
 
-from tests.e2e.shopper import ApiClient, Profile, Shopper
-from tests.e2e.stack import Stack
+from tests.e2e.shopper import Profile, Shopper
+from tests.e2e.stack import Stack, staff
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -35,12 +35,9 @@ async def test_support_reaches_the_customer_of_an_order_and_the_register_says_so
     async with aiohttp.ClientSession() as session:
         shopper = Caller(session, shop.gateway_url)
         await shopper.sign_up(1)
-        _, page = await shopper.call("GET", "/api/catalog/products?limit=50")
-        product = next(p for p in page["items"] if p["in_stock"])
-        order = await shopper.checkout(str(product["id"]), "cash_on_delivery")
+        order = await shopper.checkout(await shopper.in_stock_product(), "cash_on_delivery")
 
-        agent = ApiClient(session, shop.gateway_url)
-        agent.token = shop.tokens.issue(uuid.uuid4(), "staff", frozenset({"support"}))
+        agent = staff(session, shop, "support")
         body = {"order_id": order["id"], "reason": "customer_callback"}
         status, found = await agent.call("POST", LOOKUPS, json=body)
         assert status == 201, found

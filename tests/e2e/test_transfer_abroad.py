@@ -6,17 +6,11 @@ names the country."""
 
 from __future__ import annotations
 
-import asyncio
-import io
-from collections.abc import AsyncIterator
-from typing import Any
-
 import aiohttp
 import pytest
 
-from tests import infra
 from tests.e2e.shopper import Profile, Shopper
-from tests.e2e.stack import Stack, running_stack
+from tests.e2e.stack import Stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -26,34 +20,15 @@ class Traveller(Shopper):
         "abroad", "Шетелова", "Динара", "747", {"city": "Тараз", "street": "Толе би", "house": "5"}
     )
 
-    async def wait_status(self, order_id: str, status: str, within_s: float = 20) -> Any:
-        async with asyncio.timeout(within_s):
-            while True:
-                code, order = await self.call("GET", f"/api/orders/{order_id}")
-                assert code == 200, order
-                if order["status"] == status:
-                    return order
-                await asyncio.sleep(0.1)
 
-
-@pytest.fixture(scope="module")
-async def shop(
-    servers: infra.Servers,
-    shop_vhost: str,
-    shop_logs: io.StringIO,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[Stack]:
-    tuning = {"customers": {"courier_countries": {"sandbox": "DE"}}}
-    async with running_stack(servers, shop_vhost, tmp_path_factory.mktemp("shop"), tuning) as stack:
-        yield stack
+SHOP_TUNING = {"customers": {"courier_countries": {"sandbox": "DE"}}}
 
 
 async def test_a_courier_abroad_gets_the_parcel_only_after_the_consent(shop: Stack) -> None:
     async with aiohttp.ClientSession() as session:
         shopper = Traveller(session, shop.gateway_url)
         await shopper.sign_up(1)
-        _, page = await shopper.call("GET", "/api/catalog/products?limit=50")
-        product = str(next(p for p in page["items"] if p["in_stock"])["id"])
+        product = await shopper.in_stock_product()
 
         first = await shopper.checkout(product, "cash_on_delivery")
         await shopper.wait_status(first["id"], "failed")
