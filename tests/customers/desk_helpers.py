@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -53,3 +54,30 @@ async def audit_rows(shop: Shop, customer_id: str | UUID) -> list[dict[str, Any]
     finally:
         await conn.close()
     return [dict(row) for row in rows]
+
+
+async def walk(shop: Shop, token: str, url: str) -> list[str]:
+    """The ids of every item of a desk listing, fetched one per page by its cursors."""
+    walked: list[str] = []
+    cursor = None
+    base = url + ("&" if "?" in url else "?") + "limit=1"
+    while True:
+        status, page = await shop.call(
+            "GET", f"{base}&cursor={cursor}" if cursor else base, token=token
+        )
+        assert status == 200
+        walked += [item["id"] for item in page["items"]]
+        if (cursor := page["next_cursor"]) is None:
+            return walked
+
+
+async def refused_quoting_nothing(
+    shop: Shop, token: str, expected: Iterable[tuple[str, int]], sent: Iterable[str]
+) -> None:
+    """Each GET answers its expected status, and no answer quotes what the request sent."""
+    sent = list(sent)
+    for url, status in expected:
+        got, problem = await shop.call("GET", url, token=token)
+        assert got == status, url
+        for value in sent:
+            assert value not in str(problem)

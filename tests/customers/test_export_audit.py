@@ -7,12 +7,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from tests.customers.conftest import Shop
-from tests.customers.test_support import (
-    LOOKUPS,
-    customer_with_order,
-    staff_token,
-    support_shop,
-)
+from tests.customers.test_support import looked_up, support_shop
 from tests.customers.test_web import Browser
 from tests.orders.conftest import Orders, catalog, orders, orders_overrides
 
@@ -23,12 +18,7 @@ async def test_a_support_lookup_shows_as_support_staff_not_as_the_agent(
     support_shop: Shop, orders: Orders
 ) -> None:
     shop = support_shop
-    customer_id, order = await customer_with_order(shop, orders)
-    token, staff_id = await staff_token(shop, "agent@shop.kz", ["support"])
-    status, body = await shop.call(
-        "POST", LOOKUPS, token=token, json={"order_id": order["id"], "reason": "delivery_problem"}
-    )
-    assert status == 201, body
+    customer_id, order, agent, _ = await looked_up(shop, orders)
 
     login = await shop.login("aigerim.test@example.kz")
     status, export = await shop.call("GET", "/api/customers/me/export", token=login)
@@ -43,7 +33,7 @@ async def test_a_support_lookup_shows_as_support_staff_not_as_the_agent(
             "fields": ["last_name", "first_name", "phone"],
         }
     ]
-    assert str(staff_id) not in str(export) and "agent@shop.kz" not in str(export)
+    assert str(agent.id) not in str(export) and "agent@shop.kz" not in str(export)
     assert {e["actor"]["kind"] for e in export["audit"]} == {"you", "staff"}
     assert [o["id"] for o in export["orders"]] == [order["id"]]  # the real orders service
     assert UUID(export["profile"]["id"]) == UUID(customer_id)
@@ -64,7 +54,7 @@ async def test_a_support_lookup_shows_as_support_staff_not_as_the_agent(
         assert page.status == 200
         for text in ("сотрудник магазина (служба поддержки)", "поддержка", order["order_ref"]):
             assert text in page.text, text
-        assert str(staff_id) not in page.text
+        assert str(agent.id) not in page.text
     finally:
         await browser.close()
 

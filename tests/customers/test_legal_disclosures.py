@@ -9,7 +9,7 @@ from typing import Any
 from uuid import uuid4
 
 from tests.customers.conftest import Shop
-from tests.customers.desk_helpers import audit_rows, officer, staff_member
+from tests.customers.desk_helpers import audit_rows, officer, staff_member, walk
 
 LEGAL = "/api/customers/privacy/legal-disclosures"
 POLICE = "Департамент полиции г. Шымкент"
@@ -99,14 +99,7 @@ async def test_a_confidential_disclosure_names_its_law_and_stays_out_of_the_cust
     await shop.call("POST", LEGAL, token=desk.token, json=request_body(other))
     status, page = await shop.call("GET", f"{LEGAL}?customer_id={customer}", token=desk.token)
     assert [i["id"] for i in page["items"]] == [secret["id"], open_one["id"]]
-    walked, cursor = [], None
-    while True:
-        query = f"?limit=1&cursor={cursor}" if cursor else "?limit=1"
-        status, page = await shop.call("GET", LEGAL + query, token=desk.token)
-        assert status == 200
-        walked += [item["id"] for item in page["items"]]
-        if (cursor := page["next_cursor"]) is None:
-            break
+    walked = await walk(shop, desk.token, LEGAL)
     assert len(walked) == 3 and walked[1:] == [secret["id"], open_one["id"]]
 
 

@@ -15,7 +15,13 @@ from services.customers.keys import ACCOUNTS
 from services.customers.rights import request_due
 from services.customers.subject_requests import file
 from tests.customers.conftest import Keys, MakeShop, Shop
-from tests.customers.desk_helpers import audit_rows, officer, staff_member
+from tests.customers.desk_helpers import (
+    audit_rows,
+    officer,
+    refused_quoting_nothing,
+    staff_member,
+    walk,
+)
 from tests.customers.test_staff_cli import ROOT, cli_env
 
 QUEUE = "/api/customers/privacy/requests"
@@ -80,14 +86,7 @@ async def test_the_queue_shows_due_dates_overdue_first(shop: Shop) -> None:
     assert [item["id"] for item in page["items"]] == [objection]
     status, page = await shop.call("GET", f"{QUEUE}?status=completed", token=desk.token)
     assert [item["id"] for item in page["items"]] == [access]
-    walked, cursor = [], None
-    while True:
-        query = f"?status=all&limit=1&cursor={cursor}" if cursor else "?status=all&limit=1"
-        status, page = await shop.call("GET", QUEUE + query, token=desk.token)
-        assert status == 200
-        walked += [item["id"] for item in page["items"]]
-        if (cursor := page["next_cursor"]) is None:
-            break
+    walked = await walk(shop, desk.token, f"{QUEUE}?status=all")
     assert walked == [objection, rectification, withdrawal, access]
 
 
@@ -292,17 +291,19 @@ async def test_bad_input_is_a_problem_quoting_nothing(shop: Shop) -> None:
         assert status == 422, body
         for sent in ("Жумабекова", "approved", "пересмотрен", "xxxx"):
             assert sent not in str(problem)
-    for url, expected in (
-        (f"{QUEUE}?status=late", 422),
-        (f"{QUEUE}?kind=everything", 422),
-        (f"{QUEUE}?cursor=garbage", 422),
-        (f"{QUEUE}?limit=1000", 422),
-        (f"{QUEUE}/{uuid4()}", 404),
-        (f"{QUEUE}/not-an-id", 404),
-    ):
-        status, problem = await shop.call("GET", url, token=desk.token)
-        assert status == expected, url
-        assert "everything" not in str(problem) and "garbage" not in str(problem)
+    await refused_quoting_nothing(
+        shop,
+        desk.token,
+        (
+            (f"{QUEUE}?status=late", 422),
+            (f"{QUEUE}?kind=everything", 422),
+            (f"{QUEUE}?cursor=garbage", 422),
+            (f"{QUEUE}?limit=1000", 422),
+            (f"{QUEUE}/{uuid4()}", 404),
+            (f"{QUEUE}/not-an-id", 404),
+        ),
+        ("everything", "garbage"),
+    )
     status, _ = await shop.call(
         "POST", f"{QUEUE}/{uuid4()}/resolve", token=desk.token,
         json={"outcome": "completed", "answer": ANSWER},

@@ -10,28 +10,18 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from services.customers.keys import ACCOUNTS
 from tests.customers.conftest import MakeShop, Shop
+from tests.customers.desk_helpers import Staff, audit_rows, staff_member
 from tests.customers.test_privacy import PD_STRINGS
 from tests.orders.conftest import Orders, catalog, orders, orders_overrides
 
 __all__ = ["catalog", "orders", "orders_overrides"]  # the orders fixtures, used here
 
 LOOKUPS = "/api/customers/support/contact-lookups"
-STAFF_PASSWORD = "a long staff password"
 
 
-async def staff_token(shop: Shop, email: str, roles: list[str]) -> tuple[str, UUID]:
-    conn = await shop.db()
-    try:
-        staff_id = await shop.app[ACCOUNTS].add_staff(conn, email, STAFF_PASSWORD, roles)
-    finally:
-        await conn.close()
-    status, body = await shop.call(
-        "POST", "/api/customers/staff/login", json={"email": email, "password": STAFF_PASSWORD}
-    )
-    assert status == 200, body
-    return str(body["access_token"]), staff_id
+async def staff_token(shop: Shop, email: str, *roles: str) -> str:
+    return (await staff_member(shop, email, *roles)).token
 
 
 async def on_orders(orders: Orders, sql: str, *args: Any) -> None:
@@ -53,17 +43,28 @@ async def customer_with_order(shop: Shop, orders: Orders) -> tuple[str, dict[str
     return customer_id, order
 
 
+async def looked_up(
+    shop: Shop, orders: Orders
+) -> tuple[str, dict[str, Any], Staff, dict[str, Any]]:
+    """A customer with an order whose contact a support agent has just looked up: the
+    customer's id, the order, the agent and the lookup's answer."""
+    customer_id, order = await customer_with_order(shop, orders)
+    agent = await staff_member(shop, "agent@shop.kz", "support")
+    status, body = await shop.call(
+        "POST",
+        LOOKUPS,
+        token=agent.token,
+        json={"order_id": order["id"], "reason": "delivery_problem"},
+    )
+    assert status == 201, body
+    return customer_id, order, agent, body
+
+
 async def test_support_sees_name_and_phone_for_an_order_and_it_is_recorded(
     support_shop: Shop, orders: Orders, captured_logs: io.StringIO
 ) -> None:
     shop = support_shop
-    customer_id, order = await customer_with_order(shop, orders)
-    token, staff_id = await staff_token(shop, "agent@shop.kz", ["support"])
-
-    status, body = await shop.call(
-        "POST", LOOKUPS, token=token, json={"order_id": order["id"], "reason": "delivery_problem"}
-    )
-    assert status == 201, body
+    customer_id, order, agent, body = await looked_up(shop, orders)
     assert body["contact"] == {"name": "Айгерим Жумабекова", "phone": "+77012345678"}
     assert body["order_id"] == order["id"] and body["order_ref"] == order["order_ref"]
     text = str(body)
@@ -71,25 +72,16 @@ async def test_support_sees_name_and_phone_for_an_order_and_it_is_recorded(
         assert absent not in text
 
     login = await shop.login("aigerim.test@example.kz")
-    status, register = await shop.call("GET", "/api/customers/me/disclosures", token=login)
+    _, register = await shop.call("GET", "/api/customers/me/disclosures", token=login)
     (item,) = register["items"]
     assert item["recipient"] == "staff:support" and item["purpose"] == "support"
     assert item["fields"] == ["phone", "recipient_name"]
     assert item["order_ref"] == order["order_ref"] and item["reason"] == "delivery_problem"
     assert item["country"] == "KZ" and item["release_id"] == body["release_id"]
 
-    conn = await shop.db()
-    try:
-        audit = await conn.fetch(  # chained or still pending (the chainer runs each second)
-            "SELECT actor, purpose, fields FROM audit_log WHERE customer_id = $1"
-            " AND purpose = 'support' UNION ALL SELECT actor, purpose, fields FROM"
-            " audit_pending WHERE customer_id = $1 AND purpose = 'support'",
-            UUID(customer_id),
-        )
-    finally:
-        await conn.close()
+    audit = [r for r in await audit_rows(shop, customer_id) if r["purpose"] == "support"]
     assert [(r["actor"], r["purpose"], r["fields"]) for r in audit] == [
-        (f"staff:{staff_id}", "support", ["last_name", "first_name", "phone"])
+        (f"staff:{agent.id}", "support", ["last_name", "first_name", "phone"])
     ]
     logs = captured_logs.getvalue()
     assert "support contact released" in logs
@@ -101,7 +93,7 @@ async def test_only_support_and_only_by_order(support_shop: Shop, orders: Orders
     shop = support_shop
     customer_id, order = await customer_with_order(shop, orders)
     body = {"order_id": order["id"], "reason": "order_question"}
-    manager, _ = await staff_token(shop, "manager@shop.kz", ["catalog_manager"])
+    manager = await staff_token(shop, "manager@shop.kz", "catalog_manager")
     customer = await shop.login("aigerim.test@example.kz")
 
     status, problem = await shop.call("POST", LOOKUPS, json=body)
@@ -110,7 +102,7 @@ async def test_only_support_and_only_by_order(support_shop: Shop, orders: Orders
         status, problem = await shop.call("POST", LOOKUPS, token=token, json=body)
         assert status == 403, problem
 
-    support, _ = await staff_token(shop, "agent@shop.kz", ["support"])
+    support = await staff_token(shop, "agent@shop.kz", "support")
     status, problem = await shop.call(
         "POST", LOOKUPS, token=support, json={"order_id": str(uuid4()), "reason": "order_question"}
     )
@@ -139,7 +131,7 @@ async def test_a_blocked_customer_is_reached_only_for_an_order_placed_before_the
     shop = support_shop
     customer_id, order = await customer_with_order(shop, orders)
     await shop.block(customer_id)
-    support, _ = await staff_token(shop, "agent@shop.kz", ["support"])
+    support = await staff_token(shop, "agent@shop.kz", "support")
     body = {"order_id": order["id"], "reason": "delivery_problem"}
 
     # Placed before the block and still open: an obligation already open, as its delivery is.
@@ -175,7 +167,7 @@ async def test_an_order_closed_long_ago_gives_no_contact(
 ) -> None:
     shop = support_shop
     _, order = await customer_with_order(shop, orders)
-    support, _ = await staff_token(shop, "agent@shop.kz", ["support"])
+    support = await staff_token(shop, "agent@shop.kz", "support")
     await on_orders(
         orders,
         "UPDATE orders SET status = 'delivered', updated_at = now() - interval '31 days'"
