@@ -9,7 +9,7 @@ from aiohttp import web
 
 from shared.http import Handler, Problem, problem_response, route_path
 
-from .. import storage
+from .. import breaches, request_desk, storage
 from ..accounts import PolicyAcceptanceRequired, PolicyMismatch
 from ..domain import PurposeNotAllowed, TransferAbroadNotAllowed
 from ..personal_data import CustomerBlocked, CustomerUnavailable
@@ -31,6 +31,26 @@ async def domain_errors(request: web.Request, handler: Handler) -> web.StreamRes
         raise Problem(404, "Not found", "No such customer, or their data is erased.") from None
     except RequestNotFound:
         raise Problem(404, "Not found", "No such request.") from None
+    except request_desk.NotForTheDesk:
+        raise Problem(
+            409,
+            "Not answered at the desk",
+            "Block, unblock and erasure requests close through their own routes;"
+            " access requests answer themselves.",
+        ) from None
+    except request_desk.AlreadyAnswered:
+        raise Problem(409, "Already answered", "This request is completed or refused.") from None
+    except breaches.BreachNotFound:
+        raise Problem(404, "Not found", "No such breach.") from None
+    except breaches.UnknownCustomers as exc:
+        raise Problem(
+            422,
+            "Unknown customers",
+            "Some customer ids are not customers of the shop.",
+            unknown=exc.count,
+        ) from None
+    except breaches.NoticeAlreadySent:
+        raise Problem(409, "Notice already sent", "This breach's notice is marked sent.") from None
     except CustomerBlocked:
         raise Problem(409, "Blocked", "Processing of this customer's data is blocked.") from None
     except TransferAbroadNotAllowed as exc:

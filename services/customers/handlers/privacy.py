@@ -1,9 +1,10 @@
 """The privacy officer's desk (role privacy_officer): the queue of data-subject requests and
 their answers, the breach register and its notices, legal disclosures to state bodies. The
-handlers parse, call the use case, answer."""
+handlers parse, call the use case, answer; their refusals are mapped in ``errors.py``."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from aiohttp import web
@@ -13,7 +14,7 @@ from shared.db import PG_POOL
 from shared.http import Problem, json_response, query_model, read_json
 from shared.logging import get_logger
 
-from .. import breaches, legal_disclosures, request_desk, subject_requests
+from .. import breaches, legal_disclosures, request_desk
 from ..keys import ACCOUNTS, SETTINGS
 from ..request_models import (
     BreachIn,
@@ -37,6 +38,11 @@ def path_uuid(request: web.Request, name: str) -> UUID:
         raise Problem(404, "Not found", "No such resource.") from None
 
 
+def page_response(items: list[dict[str, Any]], next_cursor: str | None) -> web.Response:
+    """One page of a desk listing; never cached (it names customers' requests and data)."""
+    return json_response({"items": items, "next_cursor": next_cursor}, headers=NO_STORE)
+
+
 # --- Requests of data subjects --------------------------------------------------------------
 
 
@@ -47,20 +53,17 @@ async def list_requests(request: web.Request) -> web.Response:
         page = await request_desk.queue(
             conn, status=query.status, kind=query.kind, limit=query.limit, cursor=query.cursor
         )
-    return json_response({"items": page.items, "next_cursor": page.next_cursor}, headers=NO_STORE)
+    return page_response(page.items, page.next_cursor)
 
 
 async def get_request(request: web.Request) -> web.Response:
     """One request with the customer's own words (the read is audited)."""
     officer = require_role(request, ROLE)
     request_id = path_uuid(request, "request_id")
-    try:
-        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
-            item = await request_desk.one_request(
-                conn, request.app[ACCOUNTS].gate, request_id, officer.subject
-            )
-    except subject_requests.RequestNotFound:
-        raise Problem(404, "Not found", "No such request.") from None
+    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        item = await request_desk.one_request(
+            conn, request.app[ACCOUNTS].gate, request_id, officer.subject
+        )
     return json_response(item, headers=NO_STORE)
 
 
@@ -68,30 +71,18 @@ async def resolve_request(request: web.Request) -> web.Response:
     officer = require_role(request, ROLE)
     request_id = path_uuid(request, "request_id")
     body = await read_json(request, ResolveIn)
-    try:
-        async with request.app[PG_POOL].acquire() as conn:
-            async with conn.transaction():
-                done = await request_desk.resolve(
-                    conn,
-                    request.app,
-                    request_id,
-                    outcome=body.outcome,
-                    answer=body.answer,
-                    reason=body.reason,
-                    officer=officer.subject,
-                )
-            erasure = await request_desk.after_answer(request.app, conn, done)
-    except subject_requests.RequestNotFound:
-        raise Problem(404, "Not found", "No such request.") from None
-    except request_desk.NotForTheDesk:
-        raise Problem(
-            409,
-            "Not answered at the desk",
-            "Block, unblock and erasure requests close through their own routes;"
-            " access requests answer themselves.",
-        ) from None
-    except request_desk.AlreadyAnswered:
-        raise Problem(409, "Already answered", "This request is completed or refused.") from None
+    async with request.app[PG_POOL].acquire() as conn:
+        async with conn.transaction():
+            done = await request_desk.resolve(
+                conn,
+                request.app,
+                request_id,
+                outcome=body.outcome,
+                answer=body.answer,
+                reason=body.reason,
+                officer=officer.subject,
+            )
+        erasure = await request_desk.after_answer(request.app, conn, done)
     # Never the answer: staff words about a person.
     answered = done.request
     log.info(
@@ -114,23 +105,15 @@ async def resolve_request(request: web.Request) -> web.Response:
 async def post_breach(request: web.Request) -> web.Response:
     officer = require_role(request, ROLE)
     body = await read_json(request, BreachIn)
-    try:
-        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
-            row = await breaches.record_breach(
-                conn,
-                description=body.description,
-                measures=body.measures,
-                detected_at=body.detected_at,
-                customer_ids=body.customer_ids,
-                officer=officer.subject,
-            )
-    except breaches.UnknownCustomers as exc:
-        raise Problem(
-            422,
-            "Unknown customers",
-            "Some customer ids are not customers of the shop.",
-            unknown=exc.count,
-        ) from None
+    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        row = await breaches.record_breach(
+            conn,
+            description=body.description,
+            measures=body.measures,
+            detected_at=body.detected_at,
+            customer_ids=body.customer_ids,
+            officer=officer.subject,
+        )
     # Never the description or the measures: staff text that may name people.
     log.info("breach recorded", breach_id=str(row.id), subjects=row.subjects)
     return json_response(
@@ -143,17 +126,14 @@ async def list_breaches(request: web.Request) -> web.Response:
     query = query_model(request, DeskPage)
     async with request.app[PG_POOL].acquire() as conn:
         page = await breaches.page_of_breaches(conn, query.limit, query.cursor)
-    return json_response({"items": page.items, "next_cursor": page.next_cursor}, headers=NO_STORE)
+    return page_response(page.items, page.next_cursor)
 
 
 async def get_breach(request: web.Request) -> web.Response:
     require_role(request, ROLE)
     breach_id = path_uuid(request, "breach_id")
     async with request.app[PG_POOL].acquire() as conn:
-        try:
-            item = await breaches.one_breach(conn, breach_id)
-        except breaches.BreachNotFound:
-            raise Problem(404, "Not found", "No such breach.") from None
+        item = await breaches.one_breach(conn, breach_id)
     return json_response(item, headers=NO_STORE)
 
 
@@ -161,20 +141,10 @@ async def patch_breach(request: web.Request) -> web.Response:
     require_role(request, ROLE)
     breach_id = path_uuid(request, "breach_id")
     body = await read_json(request, BreachPatch)
-    try:
-        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
-            item = await breaches.amend_breach(
-                conn, breach_id, measures=body.measures, add_customer_ids=body.add_customer_ids
-            )
-    except breaches.BreachNotFound:
-        raise Problem(404, "Not found", "No such breach.") from None
-    except breaches.UnknownCustomers as exc:
-        raise Problem(
-            422,
-            "Unknown customers",
-            "Some customer ids are not customers of the shop.",
-            unknown=exc.count,
-        ) from None
+    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        item = await breaches.amend_breach(
+            conn, breach_id, measures=body.measures, add_customer_ids=body.add_customer_ids
+        )
     log.info("breach amended", breach_id=str(breach_id), subjects=item["subjects"])
     return json_response(item, headers=NO_STORE)
 
@@ -188,18 +158,15 @@ async def get_notice(request: web.Request) -> web.Response:
     responsible = breaches.Responsible(
         settings.privacy_officer_name, settings.privacy_officer_contact
     )
-    try:
-        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
-            draft = await breaches.notice_draft(
-                conn,
-                accounts.gate,
-                breach_id,
-                operator=accounts.operator,
-                responsible=responsible,
-                officer=officer.subject,
-            )
-    except breaches.BreachNotFound:
-        raise Problem(404, "Not found", "No such breach.") from None
+    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        draft = await breaches.notice_draft(
+            conn,
+            accounts.gate,
+            breach_id,
+            operator=accounts.operator,
+            responsible=responsible,
+            officer=officer.subject,
+        )
     log.info("breach notice drafted", breach_id=str(breach_id), subjects=len(draft["subjects"]))
     return json_response(draft, headers=NO_STORE)
 
@@ -207,13 +174,8 @@ async def get_notice(request: web.Request) -> web.Response:
 async def post_notice_sent(request: web.Request) -> web.Response:
     officer = require_role(request, ROLE)
     breach_id = path_uuid(request, "breach_id")
-    try:
-        async with request.app[PG_POOL].acquire() as conn, conn.transaction():
-            item = await breaches.mark_notice_sent(conn, breach_id, officer.subject)
-    except breaches.BreachNotFound:
-        raise Problem(404, "Not found", "No such breach.") from None
-    except breaches.NoticeAlreadySent:
-        raise Problem(409, "Notice already sent", "This breach's notice is marked sent.") from None
+    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        item = await breaches.mark_notice_sent(conn, breach_id, officer.subject)
     log.info("breach notice sent", breach_id=str(breach_id), overdue=item["overdue"])
     return json_response(item, headers=NO_STORE)
 
@@ -257,4 +219,4 @@ async def list_legal_disclosures(request: web.Request) -> web.Response:
         page = await legal_disclosures.page_of_disclosures(
             conn, query.limit, query.cursor, query.customer_id
         )
-    return json_response({"items": page.items, "next_cursor": page.next_cursor}, headers=NO_STORE)
+    return page_response(page.items, page.next_cursor)
