@@ -33,7 +33,7 @@ from shared.db import DbConn
 from shared.paging import BadCursor
 from shared.revocations import REVOCATIONS
 
-from . import erasure, storage, subject_requests
+from . import blocking, erasure, storage, subject_requests
 from .domain import AuditEntry
 from .keys import ACCOUNTS
 from .personal_data import CustomerUnavailable, PdGate, now
@@ -45,6 +45,9 @@ from .subject_requests import RequestNotFound, SubjectRequest
 DESK_KINDS: frozenset[RequestKind] = frozenset(
     {"withdraw_consent", "objection", "rectification", "transfer_notice"}
 )
+# Block and erase requests the account pages recorded before either was self-service (copied
+# into the register by migration 0012, still ``received``): the desk carries them out.
+RECORDED_BEFORE_SELF_SERVICE: frozenset[RequestKind] = frozenset({"block", "erase"})
 OPEN: tuple[RequestStatus, ...] = ("received", "in_progress", "deferred")
 ALL_STATUSES: tuple[RequestStatus, ...] = (*OPEN, "completed", "refused")
 
@@ -89,7 +92,7 @@ def desk_item(request: SubjectRequest, detail: str | None = None) -> dict[str, A
     out.update(customer_id=str(request.customer_id), filed_by=request.filed_by)
     if request.resolved_by is not None:
         out["resolved_by"] = request.resolved_by
-    out["answered_at_desk"] = request.kind in DESK_KINDS
+    out["answered_at_desk"] = answerable_at_desk(request)
     return out
 
 
@@ -158,13 +161,17 @@ async def resolve(
     if await storage.lock_request(conn, request_id) is None:
         raise RequestNotFound
     request = await subject_requests.get(conn, request_id)
-    if request.kind not in DESK_KINDS:
+    if not answerable_at_desk(request):
         raise NotForTheDesk
     if request.status in CLOSED:
         raise AlreadyAnswered
     erasure_id, revoked = None, None
     if outcome == "completed" and request.kind == "withdraw_consent":
         erasure_id, revoked = await stop_processing(conn, app, request)
+    elif outcome == "completed" and request.kind == "erase":
+        erasure_id, revoked = await _close_for_erasure(conn, app, request.customer_id)
+    elif outcome == "completed" and request.kind == "block":
+        await blocking.block(conn, app[ACCOUNTS].gate, request.customer_id, by=f"staff:{officer}")
     answered = await subject_requests.set_status(
         conn,
         request_id,
@@ -199,10 +206,23 @@ async def stop_processing(
     await app[ACCOUNTS].set_marketing(
         conn, request.customer_id, MarketingChoice(email=False, sms=False)
     )
+    return await _close_for_erasure(conn, app, request.customer_id)
+
+
+async def _close_for_erasure(
+    conn: DbConn, app: web.Application, customer_id: UUID
+) -> tuple[UUID | None, AccessRevoked | None]:
     try:
-        return await erasure.close_account(conn, app, request.customer_id)
-    except CustomerUnavailable:
+        return await erasure.close_account(conn, app, customer_id)
+    except CustomerUnavailable:  # erased already: nothing left to do
         return None, None
+
+
+def answerable_at_desk(request: SubjectRequest) -> bool:
+    """The desk's kinds, and a page's block or erase request from before self-service."""
+    return request.kind in DESK_KINDS or (
+        request.kind in RECORDED_BEFORE_SELF_SERVICE and request.status == "received"
+    )
 
 
 async def after_answer(

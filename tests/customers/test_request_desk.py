@@ -235,9 +235,14 @@ async def test_block_and_erasure_requests_are_not_closed_by_hand(shop: Shop) -> 
     desk = await officer(shop)
     conn = await shop.db()
     try:
-        async with conn.transaction():
+        async with conn.transaction():  # as the erasure use case files it: already at work
             erase = await file(
-                conn, shop.app[ACCOUNTS].gate, customer, "erase", filed_by=f"customer:{customer}"
+                conn,
+                shop.app[ACCOUNTS].gate,
+                customer,
+                "erase",
+                filed_by=f"customer:{customer}",
+                status="in_progress",
             )
     finally:
         await conn.close()
@@ -249,8 +254,59 @@ async def test_block_and_erasure_requests_are_not_closed_by_hand(shop: Shop) -> 
     )
     assert status == 409 and problem["title"] == "Not answered at the desk"
     _, page = await shop.call("GET", f"{QUEUE}?kind=erase", token=desk.token)
-    assert page["items"][0]["status"] == "received"
+    assert page["items"][0]["status"] == "in_progress"
     assert page["items"][0]["answered_at_desk"] is False
+
+
+async def test_page_requests_from_before_self_service_are_carried_out_at_the_desk(
+    shop: Shop,
+) -> None:
+    """Block and erase requests the pages recorded before either was self-service (migration
+    0012 copied them in as received) are done when the officer completes them."""
+    blocked, erased = UUID(await shop.register()), UUID(
+        await shop.register(email="second@example.kz", phone="+7 702 000 00 02")
+    )
+    desk = await officer(shop)
+    conn = await shop.db()
+    try:
+        ids = {}
+        for customer, kind in ((blocked, "block"), (erased, "erase")):
+            ids[kind] = uuid4()
+            await conn.execute(
+                "INSERT INTO subject_requests (id, customer_id, kind, status, due, filed_by)"
+                " VALUES ($1, $2, $3, 'received', current_date + 1, $4)",
+                ids[kind],
+                customer,
+                kind,
+                f"customer:{customer}",
+            )
+    finally:
+        await conn.close()
+    for kind in ("block", "erase"):
+        _, page = await shop.call("GET", f"{QUEUE}?kind={kind}", token=desk.token)
+        assert page["items"][0]["answered_at_desk"] is True
+        status, body = await shop.call(
+            "POST",
+            f"{QUEUE}/{ids[kind]}/resolve",
+            token=desk.token,
+            json={"outcome": "completed", "answer": "Сделано по вашей просьбе."},
+        )
+        assert status == 200, body
+    conn = await shop.db()
+    try:
+        states = {
+            row["id"]: row["status"]
+            for row in await conn.fetch(
+                "SELECT id, status FROM customers WHERE id = ANY($1::uuid[])", [blocked, erased]
+            )
+        }
+        legacy = await conn.fetch(
+            "SELECT status FROM subject_requests WHERE id = ANY($1::uuid[])", list(ids.values())
+        )
+    finally:
+        await conn.close()
+    assert states == {blocked: "blocked", erased: "erased"}
+    assert [row["status"] for row in legacy] == ["completed", "completed"]
 
 
 async def test_only_the_privacy_officer_reaches_the_queue(shop: Shop) -> None:
