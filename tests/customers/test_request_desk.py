@@ -263,8 +263,9 @@ async def test_page_requests_from_before_self_service_are_carried_out_at_the_des
 ) -> None:
     """Block and erase requests the pages recorded before either was self-service (migration
     0012 copied them in as received) are done when the officer completes them."""
-    blocked, erased = UUID(await shop.register()), UUID(
-        await shop.register(email="second@example.kz", phone="+7 702 000 00 02")
+    blocked, erased = (
+        UUID(await shop.register()),
+        UUID(await shop.register(email="second@example.kz", phone="+7 702 000 00 02")),
     )
     desk = await officer(shop)
     conn = await shop.db()
