@@ -12,9 +12,8 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
-import aio_pika
 import asyncpg
 
 from deploy.gateway import free_port
@@ -23,11 +22,11 @@ from services.customers.erasure import CLOSE_STEPS, SHRED_STEPS, SHREDDED_BY_THE
 from services.customers.rights import Deferral, deferral_for
 from services.orders.app import create_app as orders_app
 from services.orders.config import Settings as OrdersSettings
-from shared.contracts import Contract, NotificationsDepersonalised, OrdersDepersonalised
+from shared.contracts import NotificationsDepersonalised, OrdersDepersonalised
 from shared.data_map import Erasure
-from shared.messaging import EVENTS_EXCHANGE, declare_exchanges, encode_message
 from shared.service import running_app
 from tests.customers.conftest import INTERNAL_TOKEN, MakeShop, Shop, registration
+from tests.shared.messaging_helpers import publish
 
 PASSWORD = "correct horse battery"
 PD_VALUES = ["Жумабекова", "Айгерим", "Нурлановна", "aigerim.test@example.kz", "77012345678",
@@ -80,22 +79,6 @@ async def keys_of(shop: Shop, customer_id: UUID) -> int:
         return count
     finally:
         await conn.close()
-
-
-async def publish(amqp_url: str, event: Contract) -> None:
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True)
-        await declare_exchanges(channel)
-        exchange = await channel.get_exchange(EVENTS_EXCHANGE)
-        message = encode_message(
-            event.model_dump_json().encode(),
-            message_id=uuid4(),
-            message_type=event.MESSAGE_TYPE,
-            correlation_id=None,
-            traceparent=None,
-        )
-        await exchange.publish(message, routing_key=event.MESSAGE_TYPE)
 
 
 async def erased_outbox(shop: Shop) -> list[dict[str, Any]]:

@@ -19,9 +19,8 @@ from aiohttp import web
 from deploy.smtp_sink import SmtpSink
 from services.notifications.app import create_app
 from services.notifications.config import Settings
-from shared.contracts import Contract
-from shared.messaging import EVENTS_EXCHANGE, declare_exchanges, encode_message
 from shared.service import running_app
+from tests.shared.messaging_helpers import publish as publish  # the notifications tests' one
 
 INTERNAL_TOKEN = "internal-test-token"
 QUEUE = "notifications.events"
@@ -120,25 +119,6 @@ async def start_notifications(
             return Running(url, dsn, settings)
 
         yield start
-
-
-async def publish(amqp_url: str, event: Contract, message_id: UUID | None = None) -> UUID:
-    """Publish ``event`` on shop.events as a service's outbox relay would."""
-    message_id = message_id or uuid4()
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True)
-        await declare_exchanges(channel)
-        exchange = await channel.get_exchange(EVENTS_EXCHANGE)
-        message = encode_message(
-            event.model_dump_json().encode(),
-            message_id=message_id,
-            message_type=event.MESSAGE_TYPE,
-            correlation_id=None,
-            traceparent=None,
-        )
-        await exchange.publish(message, routing_key=event.MESSAGE_TYPE)
-    return message_id
 
 
 async def queue_depth(amqp_url: str, queue: str) -> int:

@@ -5,7 +5,6 @@ even asking for the address."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -28,6 +27,7 @@ from tests.notifications.conftest import (
     eventually,
     publish,
 )
+from tests.shared.messaging_helpers import handled
 
 
 def registered(customer_id: UUID) -> CustomerRegistered:
@@ -38,18 +38,6 @@ def registered(customer_id: UUID) -> CustomerRegistered:
         marketing_email=False,
         marketing_sms=False,
     )
-
-
-async def handled(dsn: str, message_id: UUID) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        async with asyncio.timeout(10):
-            while not await conn.fetchval(
-                "SELECT true FROM inbox WHERE message_id = $1", message_id
-            ):
-                await asyncio.sleep(0.05)
-    finally:
-        await conn.close()
 
 
 async def learned(amqp_url: str, dsn: str, event: CustomerBlockChanged) -> None:

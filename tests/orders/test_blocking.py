@@ -4,7 +4,6 @@ out-of-order events end in the newest state; orders already placed go on."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
@@ -14,6 +13,7 @@ import asyncpg
 from services.orders.handlers.checkout import CUSTOMER_BLOCKED_TYPE
 from shared.contracts import CustomerBlockChanged, CustomerBlocked, CustomerUnblocked, StockReserved
 from tests.orders.conftest import EventTap, Orders
+from tests.shared.messaging_helpers import handled
 
 MakeTap = Callable[..., Awaitable[EventTap]]
 
@@ -39,16 +39,7 @@ async def block_row(orders: Orders, customer: UUID) -> tuple[bool, int] | None:
 
 async def learned(orders: Orders, event: CustomerBlockChanged, expect: tuple[bool, int]) -> None:
     """Publish ``event`` and wait until the consumer has handled it (its inbox row)."""
-    message_id = await orders.publish(event)
-    conn = await asyncpg.connect(orders.dsn)
-    try:
-        async with asyncio.timeout(10):
-            while not await conn.fetchval(
-                "SELECT true FROM inbox WHERE message_id = $1", message_id
-            ):
-                await asyncio.sleep(0.05)
-    finally:
-        await conn.close()
+    await handled(orders.dsn, await orders.publish(event))
     assert await block_row(orders, event.customer_id) == expect
 
 

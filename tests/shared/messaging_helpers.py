@@ -1,4 +1,5 @@
-"""Small helpers for the messaging tests: a collecting consumer and a publish helper."""
+"""Small helpers for the messaging tests: a collecting consumer, publishing as a relay would,
+and waiting for a consumer's inbox to record a message."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import asyncio
 import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import aio_pika
+import asyncpg
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from shared.contracts import Contract
@@ -74,6 +76,29 @@ async def publish_event(
             ),
             routing_key=event.MESSAGE_TYPE,
         )
+
+
+async def publish(amqp_url: str, event: Contract, message_id: UUID | None = None) -> UUID:
+    """Publish ``event`` on shop.events as a service's outbox relay would; its message id."""
+    message_id = message_id or uuid4()
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        await publish_event(connection, event, message_id=message_id)
+    return message_id
+
+
+async def handled(dsn: str, message_id: UUID, timeout: float = 10) -> None:
+    """Wait until the consumer of the database at ``dsn`` has handled the message (its inbox
+    row), so a test reads the effect only once it is there."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with asyncio.timeout(timeout):
+            while not await conn.fetchval(
+                "SELECT true FROM inbox WHERE message_id = $1", message_id
+            ):
+                await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
 
 
 async def queue_depth(connection: AbstractRobustConnection, name: str) -> int:
