@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from services.customers.keys import ACCOUNTS
+from services.customers.personal_data import ContactRelease
 from tests.customers.conftest import INTERNAL_TOKEN, MakeShop, Shop
 from tests.customers.test_dispatch import publish, request_for, wait_for_outbox
 
@@ -109,6 +110,18 @@ async def test_the_consent_is_separate_explicit_and_append_only(shop: Shop) -> N
     assert consents["cross_border_transfer"] is True and other
 
 
+async def campaign_batch(shop: Shop, customer_id: str) -> list[ContactRelease]:
+    """Who a marketing mail campaign through notifications may reach of this customer."""
+    conn = await shop.db()
+    try:
+        async with conn.transaction():
+            return await shop.app[ACCOUNTS].gate.release_contacts(
+                conn, [UUID(customer_id)], "email", "marketing", "notifications"
+            )
+    finally:
+        await conn.close()
+
+
 async def test_a_mail_provider_abroad_needs_the_consent(shop_factory: MakeShop) -> None:
     shop = await shop_factory(mail_provider_country="NL")
     customer_id = await shop.register(marketing={"email": True, "sms": False})
@@ -121,29 +134,14 @@ async def test_a_mail_provider_abroad_needs_the_consent(shop_factory: MakeShop) 
     status, problem = await shop.call("POST", "/internal/releases", json=body, headers=INTERNAL)
     assert status == 403 and problem["type"].endswith("transfer-abroad-not-allowed")
     assert problem["country"] == "NL"
-    gate = shop.app[ACCOUNTS].gate
-    conn = await shop.db()
-    try:
-        async with conn.transaction():
-            batch = await gate.release_contacts(
-                conn, [UUID(customer_id)], "email", "marketing", "notifications"
-            )
-    finally:
-        await conn.close()
+    batch = await campaign_batch(shop, customer_id)
     assert batch == []  # a campaign through a provider abroad skips them as well
 
     token = await shop.login(LOGIN)
     await consent_to_abroad(shop, token, True)
     status, release = await shop.call("POST", "/internal/releases", json=body, headers=INTERNAL)
     assert status == 200 and release["fields"]["email"] == "aigerim.test@example.kz"
-    conn = await shop.db()
-    try:
-        async with conn.transaction():
-            batch = await gate.release_contacts(
-                conn, [UUID(customer_id)], "email", "marketing", "notifications"
-            )
-    finally:
-        await conn.close()
+    batch = await campaign_batch(shop, customer_id)
     assert [r.customer_id for r in batch] == [UUID(customer_id)]
     countries = {r["country"] for r in await register_rows(shop, customer_id)}
     assert countries == {"NL"}
