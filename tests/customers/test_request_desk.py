@@ -16,6 +16,7 @@ from services.customers.rights import request_due
 from services.customers.subject_requests import file
 from tests.customers.conftest import Keys, MakeShop, Shop
 from tests.customers.desk_helpers import (
+    Staff,
     audit_rows,
     officer,
     refused_quoting_nothing,
@@ -51,6 +52,11 @@ async def backdate(shop: Shop, request_id: str, filed_at: datetime, kind: str) -
     finally:
         await conn.close()
     return due
+
+
+async def resolve(shop: Shop, desk: Staff, request_id: object, body: dict[str, Any]) -> Any:
+    """The officer's answer to a request at the desk: its status and body."""
+    return await shop.call("POST", f"{QUEUE}/{request_id}/resolve", token=desk.token, json=body)
 
 
 async def test_the_queue_shows_due_dates_overdue_first(shop: Shop) -> None:
@@ -128,11 +134,8 @@ async def test_a_completed_withdrawal_stops_the_processing(shop: Shop) -> None:
     desk = await officer(shop)
     withdrawal = await file_request(shop, token, "withdraw_consent", "Отзываю согласие")
     answer = "Согласие отозвано, обработка прекращена."
-    status, answered = await shop.call(
-        "POST",
-        f"{QUEUE}/{withdrawal}/resolve",
-        token=desk.token,
-        json={"outcome": "completed", "answer": answer},
+    status, answered = await resolve(
+        shop, desk, withdrawal, {"outcome": "completed", "answer": answer}
     )
     assert status == 200, answered
     assert answered["status"] == "completed" and "reason" not in answered
@@ -190,11 +193,8 @@ async def test_a_withdrawal_completed_while_orders_cannot_answer_defers_the_eras
     token = await shop.login("aigerim.test@example.kz")
     desk = await officer(shop)
     withdrawal = await file_request(shop, token, "withdraw_consent")
-    status, answered = await shop.call(
-        "POST",
-        f"{QUEUE}/{withdrawal}/resolve",
-        token=desk.token,
-        json={"outcome": "completed", "answer": "Обработка прекращается."},
+    status, answered = await resolve(
+        shop, desk, withdrawal, {"outcome": "completed", "answer": "Обработка прекращается."}
     )
     assert status == 200, answered
     assert answered["erasure"]["status"] == "deferred"
@@ -209,11 +209,11 @@ async def test_a_withdrawal_refused_for_an_open_obligation_changes_no_consent(sh
     desk = await officer(shop)
     withdrawal = await file_request(shop, token, "withdraw_consent")
     answer = "Заказ в доставке (ст. 8 п. 2): обработка прекратится после его вручения."
-    status, answered = await shop.call(
-        "POST",
-        f"{QUEUE}/{withdrawal}/resolve",
-        token=desk.token,
-        json={"outcome": "refused", "answer": answer, "reason": "open_obligation"},
+    status, answered = await resolve(
+        shop,
+        desk,
+        withdrawal,
+        {"outcome": "refused", "answer": answer, "reason": "open_obligation"},
     )
     assert status == 200 and answered["reason"] == "open_obligation"
     _, consents = await shop.call("GET", "/api/customers/me/consents", token=token)
@@ -246,11 +246,8 @@ async def test_block_and_erasure_requests_are_not_closed_by_hand(shop: Shop) -> 
             )
     finally:
         await conn.close()
-    status, problem = await shop.call(
-        "POST",
-        f"{QUEUE}/{erase.id}/resolve",
-        token=desk.token,
-        json={"outcome": "completed", "answer": "готово"},
+    status, problem = await resolve(
+        shop, desk, erase.id, {"outcome": "completed", "answer": "готово"}
     )
     assert status == 409 and problem["title"] == "Not answered at the desk"
     _, page = await shop.call("GET", f"{QUEUE}?kind=erase", token=desk.token)
@@ -286,11 +283,8 @@ async def test_page_requests_from_before_self_service_are_carried_out_at_the_des
     for kind in ("block", "erase"):
         _, page = await shop.call("GET", f"{QUEUE}?kind={kind}", token=desk.token)
         assert page["items"][0]["answered_at_desk"] is True
-        status, body = await shop.call(
-            "POST",
-            f"{QUEUE}/{ids[kind]}/resolve",
-            token=desk.token,
-            json={"outcome": "completed", "answer": "Сделано по вашей просьбе."},
+        status, body = await resolve(
+            shop, desk, ids[kind], {"outcome": "completed", "answer": "Сделано по вашей просьбе."}
         )
         assert status == 200, body
     conn = await shop.db()
@@ -361,10 +355,7 @@ async def test_bad_input_is_a_problem_quoting_nothing(shop: Shop) -> None:
         ),
         ("everything", "garbage"),
     )
-    status, _ = await shop.call(
-        "POST", f"{QUEUE}/{uuid4()}/resolve", token=desk.token,
-        json={"outcome": "completed", "answer": ANSWER},
-    )  # fmt: skip
+    status, _ = await resolve(shop, desk, uuid4(), {"outcome": "completed", "answer": ANSWER})
     assert status == 404
     _, mine = await shop.call("GET", MINE, token=token)
     assert mine["items"][0]["status"] == "received"
