@@ -17,6 +17,7 @@ counts only.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -38,11 +39,22 @@ BATCH = 200
 FILED_BY = "retention:inactive_account"
 
 
+async def _in_batches(batch: Callable[[], Awaitable[int]]) -> int:
+    """Run ``batch`` (one transaction of at most BATCH accounts, how many it handled) until
+    a short one says none are left; how many in all."""
+    total = 0
+    while True:
+        handled = await batch()
+        total += handled
+        if handled < BATCH:
+            return total
+
+
 async def send_notices(pool: asyncpg.Pool, inactive_since: datetime, grace: timedelta) -> int:
     """Tell every account unused since ``inactive_since``; return how many were told."""
     erase_after = filing_day(now() + grace)
-    told = 0
-    while True:
+
+    async def batch() -> int:
         async with pool.acquire() as conn, conn.transaction():
             ids = await storage.claim_for_notice(conn, inactive_since, BATCH)
             for customer_id in ids:
@@ -50,15 +62,15 @@ async def send_notices(pool: asyncpg.Pool, inactive_since: datetime, grace: time
                     conn,
                     CustomerInactivityNotice(customer_id=customer_id, erase_after=erase_after),
                 )
-        told += len(ids)
-        if len(ids) < BATCH:
-            return told
+        return len(ids)
+
+    return await _in_batches(batch)
 
 
 async def start_erasures(app: web.Application, noticed_before: datetime) -> int:
     """Erase every account told before ``noticed_before`` and unused since; how many."""
-    started = 0
-    while True:
+
+    async def batch() -> int:
         async with app[PG_POOL].acquire() as conn:
             async with conn.transaction():
                 ids = await storage.noticed_before(conn, noticed_before, BATCH)
@@ -69,9 +81,9 @@ async def start_erasures(app: web.Application, noticed_before: datetime) -> int:
             for request_id, revoked in closed:
                 app[REVOCATIONS].add(revocations.from_event(revoked))
                 await erasure.advance(app, conn, request_id)  # shred, or defer on open orders
-        started += len(ids)
-        if len(ids) < BATCH:
-            return started
+        return len(ids)
+
+    return await _in_batches(batch)
 
 
 def sweeps(app: web.Application) -> list[Sweep]:
