@@ -90,6 +90,12 @@ class Shopper(ApiClient):
                     return order
                 await asyncio.sleep(0.1)
 
+    async def my_request(self, request_id: str) -> dict[str, Any]:
+        """One of the customer's data-subject requests as their own list shows it."""
+        _, mine = await self.call("GET", "/api/customers/me/requests")
+        [item] = [i for i in mine["items"] if i["id"] == request_id]
+        return dict(item)
+
     async def checkout(self, product_id: str, method: str, quantity: int = 1) -> dict[str, Any]:
         status, body = await self.call(
             "POST", "/api/orders/cart/items", json={"product_id": product_id, "quantity": quantity}
@@ -103,3 +109,14 @@ class Shopper(ApiClient):
         )
         assert status == 201, order
         return dict(order)
+
+
+async def resolve_at_desk(
+    officer: ApiClient, request_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """The privacy officer's answer to a request at the desk, through the gateway."""
+    status, answered = await officer.call(
+        "POST", f"/api/customers/privacy/requests/{request_id}/resolve", json=body
+    )
+    assert status == 200, answered
+    return dict(answered)

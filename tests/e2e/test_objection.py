@@ -12,7 +12,7 @@ from datetime import date
 import aiohttp
 import pytest
 
-from tests.e2e.shopper import Profile, Shopper
+from tests.e2e.shopper import Profile, Shopper, resolve_at_desk
 from tests.e2e.stack import Stack, staff
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -82,14 +82,9 @@ async def test_the_refused_customer_objects_and_the_officer_finds_the_decision(
         status, opened = await officer.call("GET", f"/api/customers/privacy/requests/{filed['id']}")
         assert status == 200 and problem["decision_id"] in opened["detail"]
         answer = "Решение проверено сотрудником: два заказа за минуту при лимите в один."
-        status, answered = await officer.call(
-            "POST",
-            f"/api/customers/privacy/requests/{filed['id']}/resolve",
-            json={"outcome": "refused", "answer": answer, "reason": "decision_upheld"},
-        )
-        assert status == 200, answered
-        _, mine = await shopper.call("GET", "/api/customers/me/requests")
-        (answered_item,) = [r for r in mine["items"] if r["id"] == filed["id"]]
+        body = {"outcome": "refused", "answer": answer, "reason": "decision_upheld"}
+        await resolve_at_desk(officer, filed["id"], body)
+        answered_item = await shopper.my_request(filed["id"])
         assert answered_item["status"] == "refused" and answered_item["resolution"] == answer
         assert answered_item["reason"] == "decision_upheld"
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from tests.e2e.shopper import Profile, Shopper
+from tests.e2e.shopper import Profile, Shopper, resolve_at_desk
 from tests.e2e.stack import Stack, staff
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -46,14 +46,9 @@ async def test_the_desk_answers_reports_and_discloses_through_the_gateway(
         assert status == 200
         [item] = [i for i in queue["items"] if i["id"] == filed["id"]]
         assert item["due"] == filed["due"] and item["overdue"] is False
-        status, answered = await officer.call(
-            "POST",
-            f"{DESK}/requests/{filed['id']}/resolve",
-            json={"outcome": "refused", "answer": ANSWER, "reason": "decision_upheld"},
-        )
-        assert status == 200, answered
-        _, mine = await customer.call("GET", "/api/customers/me/requests")
-        [seen] = [i for i in mine["items"] if i["id"] == filed["id"]]
+        body = {"outcome": "refused", "answer": ANSWER, "reason": "decision_upheld"}
+        await resolve_at_desk(officer, filed["id"], body)
+        seen = await customer.my_request(filed["id"])
         assert seen["status"] == "refused" and seen["resolution"] == ANSWER
 
         detected = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
@@ -104,12 +99,11 @@ async def test_a_withdrawal_completed_at_the_desk_erases_the_account_in_every_se
         )
         assert status == 201 and filed["due"]
         officer = staff(session, shop, "privacy_officer")
-        status, answered = await officer.call(
-            "POST",
-            f"{DESK}/requests/{filed['id']}/resolve",
-            json={"outcome": "completed", "answer": "Согласие отозвано, данные уничтожаются."},
+        answered = await resolve_at_desk(
+            officer,
+            filed["id"],
+            {"outcome": "completed", "answer": "Согласие отозвано, данные уничтожаются."},
         )
-        assert status == 200, answered
         erase_id = answered["erasure"]["request_id"]
         assert answered["erasure"]["status"] in ("in_progress", "completed")
         status, _ = await customer.call("GET", "/api/customers/me")
