@@ -13,13 +13,14 @@ existed) is put back stamped now, so it too goes after the full period.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection, FieldValue
 
 from shared.messaging.envelope import copy_message
-from shared.messaging.supervisor import open_channel
+from shared.messaging.supervisor import STEP_TIMEOUT_S, close_quietly, open_channel
 from shared.messaging.topology import PARKED_AT_HEADER, dead_queue_name, quorum_arguments
 
 SWEEP_LIMIT = 10_000  # a dead queue is an alarm, not a store; more waits for the next run
@@ -50,12 +51,16 @@ async def drop_dead_before(
     channel = await open_channel(connection, publisher_confirms=True)
     dropped = 0
     try:
-        dead = await channel.declare_queue(
-            dead_queue_name(queue), durable=True, arguments=quorum_arguments()
-        )
+        # Every broker step is bounded, and the channel closes quietly: a broker that stops
+        # answering fails this run (TimeoutError, logged) and never holds the app's shutdown.
+        async with asyncio.timeout(STEP_TIMEOUT_S):
+            dead = await channel.declare_queue(
+                dead_queue_name(queue), durable=True, arguments=quorum_arguments()
+            )
         held = dead.declaration_result.message_count or 0
         for _ in range(min(held, SWEEP_LIMIT)):
-            message = await dead.get(no_ack=False, fail=False)
+            async with asyncio.timeout(STEP_TIMEOUT_S):
+                message = await dead.get(no_ack=False, fail=False)
             if message is None:
                 break
             at = parked_at(message)
@@ -73,5 +78,5 @@ async def drop_dead_before(
             )
             await message.ack()
     finally:
-        await channel.close()
+        await close_quietly(channel)
     return dropped
