@@ -120,17 +120,23 @@ async def drop_database(admin_dsn: str, name: str) -> None:
         await conn.close()
 
 
+CTL_S = 120  # rabbitmqctl answers in seconds; a hung one must fail the run, not stall it
+
+
 def create_vhost(ctl: list[str] | None, vhost: str, user: str = "guest") -> None:
     if ctl is None:
         raise RuntimeError("cannot create a RabbitMQ vhost without rabbitmqctl")
-    subprocess.run([*ctl, "add_vhost", vhost], check=True, capture_output=True)
+    subprocess.run([*ctl, "add_vhost", vhost], check=True, capture_output=True, timeout=CTL_S)
     subprocess.run(
         [*ctl, "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
         check=True,
         capture_output=True,
+        timeout=CTL_S,
     )
 
 
 def delete_vhost(ctl: list[str] | None, vhost: str) -> None:
     if ctl is not None:
-        subprocess.run([*ctl, "delete_vhost", vhost], check=False, capture_output=True)
+        subprocess.run(
+            [*ctl, "delete_vhost", vhost], check=False, capture_output=True, timeout=CTL_S
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -39,6 +40,18 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
     return pool
 
 
+POOL_CLOSE_S = 10.0
+
+
+async def close_pool(pool: asyncpg.Pool) -> None:
+    """Close gracefully (connections released first), but never wait past ``POOL_CLOSE_S``:
+    a connection still held by a task that did not stop is then terminated."""
+    try:
+        await asyncio.wait_for(pool.close(), POOL_CLOSE_S)
+    except TimeoutError:
+        pool.terminate()
+
+
 def pg_pool_ctx(
     dsn: str, *, min_size: int = 2, max_size: int = 10
 ) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -48,7 +61,7 @@ def pg_pool_ctx(
         pool = await create_pool(dsn, min_size=min_size, max_size=max_size)
         app[PG_POOL] = pool
         yield
-        await pool.close()
+        await close_pool(pool)
 
     return ctx
 

@@ -29,6 +29,7 @@ from shared.revocations import REVOCATIONS, Revocations, on_access_revoked, revo
 from shared.settings import ServiceSettings
 
 AMQP = web.AppKey("amqp", AbstractRobustConnection)
+CONNECTION_CLOSE_S = 10.0
 HTTP_CLIENT = web.AppKey("http_client", ClientSession)
 log = get_logger("shared.service")
 
@@ -40,7 +41,10 @@ def amqp_ctx(url: str) -> Callable[[web.Application], AsyncIterator[None]]:
             await declare_exchanges(channel)
         app[AMQP] = connection
         yield
-        await connection.close()
+        try:
+            await asyncio.wait_for(connection.close(), CONNECTION_CLOSE_S)
+        except TimeoutError:
+            log.warning("broker connection did not close in time")
 
     return ctx
 

@@ -16,6 +16,7 @@ from shared.migrations import migrate
 from tests import infra
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.watchdog"]
 
 
 @pytest.fixture(scope="session")
