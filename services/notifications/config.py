@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from shared.settings import ServiceSettings
 
@@ -24,3 +24,8 @@ class Settings(ServiceSettings):
     # The delivery log (customer id, kind, status, release id) is deleted after this long
     # (services/notifications/retention.py).
     delivery_log_retention_days: float = Field(default=365.0, ge=1)
+    # Signs the unsubscribe links of marketing messages (unsubscribe_links.py); required
+    # before a campaign can send (make up writes one to .local/).
+    unsubscribe_secret: SecretStr = SecretStr("")
+    # How long an unsubscribe link keeps working (RFC 8058 asks for a long time).
+    unsubscribe_link_days: float = Field(default=365.0, gt=0)

@@ -27,7 +27,7 @@ Kind = Literal[
 ]
 Locale = Literal["ru", "kk", "en"]
 Status = Literal["sent", "failed", "skipped"]
-Channel = Literal["email"]
+Channel = Literal["email", "sms"]
 DEFAULT_LOCALE: Locale = "ru"
 LOCALES: tuple[str, ...] = get_args(Locale)
 CONSUMED_EVENTS: tuple[type[Contract], ...] = (

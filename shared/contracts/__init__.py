@@ -4,7 +4,14 @@
 """
 
 from shared.contracts.base import Contract, Money, PersonalContract
-from shared.contracts.catalog import StockRejected, StockReleased, StockReserved
+from shared.contracts.catalog import (
+    PromotionDiscount,
+    PromotionEnded,
+    PromotionStarted,
+    StockRejected,
+    StockReleased,
+    StockReserved,
+)
 from shared.contracts.courier import DispatchCancelled
 from shared.contracts.customers import (
     AccessRevoked,
@@ -20,7 +27,11 @@ from shared.contracts.customers import (
     PolicyPublished,
 )
 from shared.contracts.dispatch import DispatchAddress, DispatchMessage, DispatchRecipient
-from shared.contracts.notifications import NotificationsDepersonalised
+from shared.contracts.notifications import (
+    ContactSuppressed,
+    MarketingUnsubscribed,
+    NotificationsDepersonalised,
+)
 from shared.contracts.orders import (
     DispatchRequested,
     OrderAwaitingPayment,
@@ -80,6 +91,10 @@ CONTRACTS: dict[str, type[Contract]] = {
         DispatchCancelled,
         OrdersDepersonalised,
         NotificationsDepersonalised,
+        PromotionStarted,
+        PromotionEnded,
+        MarketingUnsubscribed,
+        ContactSuppressed,
     )
 }
 
@@ -87,6 +102,7 @@ __all__ = [
     "CONTRACTS",
     "AccessRevoked",
     "ConsentChanged",
+    "ContactSuppressed",
     "Contract",
     "CustomerBlockChanged",
     "CustomerBlocked",
@@ -101,6 +117,7 @@ __all__ = [
     "DispatchRefused",
     "DispatchReleased",
     "DispatchRequested",
+    "MarketingUnsubscribed",
     "Money",
     "NotificationsDepersonalised",
     "OrderAwaitingPayment",
@@ -123,6 +140,9 @@ __all__ = [
     "PaymentSucceeded",
     "PersonalContract",
     "PolicyPublished",
+    "PromotionDiscount",
+    "PromotionEnded",
+    "PromotionStarted",
     "RefundPending",
     "RefundRequested",
     "StockRejected",
