@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from datetime import time
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr, field_validator
 
 from shared.settings import ServiceSettings
 
@@ -29,3 +32,19 @@ class Settings(ServiceSettings):
     unsubscribe_secret: SecretStr = SecretStr("")
     # How long an unsubscribe link keeps working (RFC 8058 asks for a long time).
     unsubscribe_link_days: float = Field(default=365.0, gt=0)
+    # The SMS provider (services/notifications/sms.py): its API, the secret both sides sign
+    # with (requests, delivery reports, inbound texts), the sender name texts come from.
+    sms_provider_url: str = "http://127.0.0.1:8204"
+    sms_provider_secret: SecretStr = SecretStr("")
+    sms_sender: str = "Shop"
+    sms_timeout_s: float = Field(default=10.0, gt=0)
+    # No marketing SMS between these local times (quiet_hours.py); start == end: none.
+    sms_quiet_start: time = time(21, 0)
+    sms_quiet_end: time = time(9, 0)
+    sms_timezone: str = "Asia/Almaty"
+
+    @field_validator("sms_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises on an unknown zone, at start-up rather than at the first text
+        return value
