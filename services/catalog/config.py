@@ -17,6 +17,9 @@ class Settings(ServiceSettings):
     # Visit statistics keep the referring site and the city this long, then only the
     # day's hits per path and region (services/catalog/retention.py).
     page_hits_detail_days: float = Field(default=90.0, ge=1)
+    # How often the scheduler looks for promotions whose start or end is due to announce
+    # (PromotionStarted / PromotionEnded); prices follow the clock regardless.
+    promotion_interval_s: float = Field(default=5.0, gt=0)
 
     @field_validator("stats_timezone")
     @classmethod

@@ -20,6 +20,10 @@ DATA_MAP = DataMap(
         "reservation_lines": "quantities per reserved order id and product",
         "page_hits": "daily visit counters per page, referrer host and city: no customer id,"
         " no address (policy 1.2, 1.11; Law 94-V Art. 17(1))",
-        "outbox": "catalog's events (stock reserved, rejected): order ids and states only",
+        "promotions": "discounts on products or a category for a time window; created_by is"
+        " the id of the staff member who made it (a staff account, not a customer)",
+        "promotion_products": "which products a promotion covers",
+        "outbox": "catalog's events (stock reserved, rejected; promotions started, ended):"
+        " order and promotion ids, states, promotion terms",
     },
 )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from services.catalog import storage
+from services.catalog import promotion_storage, storage
 from services.catalog.domain import (
     CategoryIn,
     HitIn,
@@ -24,8 +25,14 @@ from services.catalog.domain import (
     referrer_host,
 )
 from services.catalog.keys import SETTINGS
+from services.catalog.promotions import (
+    Promoted,
+    promoted_prices,
+    with_internal_price,
+    with_promotion,
+)
 from shared.auth import require_internal, require_role
-from shared.db import PG_POOL
+from shared.db import PG_POOL, DbConn
 from shared.http import Problem, json_response, query_model, read_json
 from shared.network import coarse_place
 
@@ -49,6 +56,16 @@ def _unknown_category(slug: str) -> Problem:
     return Problem(422, "Unknown category", f"There is no category '{slug}'.")
 
 
+async def _promoted(conn: DbConn, rows: list[Any]) -> dict[UUID, Promoted]:
+    """The live promotions' prices of the products in ``rows`` (the price rule:
+    services/catalog/promotions.py)."""
+    if not rows:
+        return {}
+    regular = {row["id"]: row["price"] for row in rows}
+    offers = await promotion_storage.live_offers(conn, list(regular), datetime.now(UTC))
+    return promoted_prices(regular, offers)
+
+
 # --- public reads ----------------------------------------------------------------------
 
 
@@ -59,19 +76,22 @@ async def list_products(request: web.Request) -> web.Response:
         rows = await storage.list_products(
             conn, q=query.q, category=query.category, after=after, limit=query.limit + 1
         )
-    page = rows[: query.limit]
+        page = rows[: query.limit]
+        promoted = await _promoted(conn, page)
     more = len(rows) > query.limit
     next_cursor = encode_cursor(page[-1]["name"], page[-1]["id"]) if more else None
-    return json_response({"items": [product_view(r) for r in page], "next_cursor": next_cursor})
+    items = [with_promotion(product_view(r), promoted.get(r["id"])) for r in page]
+    return json_response({"items": items, "next_cursor": next_cursor})
 
 
 async def get_product(request: web.Request) -> web.Response:
     product_id = _product_id(request)
     async with request.app[PG_POOL].acquire() as conn:
         row = await storage.get_product(conn, product_id)
+        promoted = await _promoted(conn, [row] if row else [])
     if row is None:
         raise _no_such_product()
-    return json_response(product_view(row))
+    return json_response(with_promotion(product_view(row), promoted.get(product_id)))
 
 
 async def list_categories(request: web.Request) -> web.Response:
@@ -181,4 +201,6 @@ async def internal_products(request: web.Request) -> web.Response:
     ids = _ids_param(request.query.get("ids", ""))
     async with request.app[PG_POOL].acquire() as conn:
         rows = await storage.get_internal_products(conn, ids)
-    return json_response({"items": [internal_product_view(r) for r in rows]})
+        promoted = await _promoted(conn, rows)
+    items = [with_internal_price(internal_product_view(r), promoted.get(r["id"])) for r in rows]
+    return json_response({"items": items})

@@ -322,6 +322,8 @@ async def test_internal_products(catalog: Catalog):
         "sku": f"SKU-{first.hex[:12]}",
         "name": "Пластырь",
         "price": {"amount": 50_000, "currency": "KZT"},
+        "regular_price": {"amount": 50_000, "currency": "KZT"},  # no promotion is live
+        "promotion_id": None,
         "weight_g": 30,
         "in_stock": True,
         "available": 2,

@@ -44,6 +44,13 @@ PRODUCT = {
     "stock": 1,
 }
 SOME_ID = str(uuid.uuid4())
+PROMOTION = {
+    "name": MARK,
+    "discount": {"amount": 100, "currency": "KZT"},
+    "product_ids": [SOME_ID],
+    "starts_at": "2027-01-01T00:00:00+05:00",
+    "ends_at": "2027-01-08T00:00:00+05:00",
+}
 PAYMENT = {"event_id": SOME_ID, "payment_id": SOME_ID, "status": "succeeded", "amount": 100}
 POLICY = {"version": "v9", "effective_date": "2027-01-01", "text_ru": MARK, "text_kk": MARK}
 
@@ -54,6 +61,8 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/api/catalog/products", PRODUCT),
     ("PATCH", "/api/catalog/products/{id}", {"name": MARK, "stock": 2}),
     ("POST", "/api/catalog/categories", {"slug": "misc-2", "name": MARK}),
+    ("POST", "/api/catalog/promotions", PROMOTION),
+    ("PATCH", "/api/catalog/promotions/{id}", {"name": MARK, "ends_at": "2027-02-01T00:00:00Z"}),
     ("POST", "/api/stats/hits", {"path": f"/{MARK}", "referrer": f"https://{MARK}.kz/"}),
     ("POST", "/api/customers/register", {**REGISTER, "accept_policy_version": "2026-11-01"}),
     ("POST", "/api/customers/login", {"login": PHONE, "password": f"{MARK} password"}),
@@ -267,6 +276,8 @@ QUERIES = [
     "/api/catalog/products?q=%00%1b%E2%80%AE&category=%ED%A0%80",
     f"/api/catalog/products/{MARK}@example.kz",
     "/api/catalog/products/%ED%A0%80",
+    "/api/catalog/promotions?cursor=%ff%fe&limit=1e999&status=%00",
+    f"/api/catalog/promotions/{MARK}@example.kz",
     "/api/stats/report?from=9999999999-01-01",
     "/api/orders?cursor=%ff&limit=1e999",
     f"/api/orders/{MARK}@example.kz",

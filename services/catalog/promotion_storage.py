@@ -1,0 +1,238 @@
+"""PostgreSQL access of promotions: plain SQL, each function takes a connection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from services.catalog.promotions import (
+    MAX_INTERNAL_PRODUCTS,
+    Discount,
+    Offer,
+    Promotion,
+    PublicStatus,
+)
+from shared.db import DbConn
+
+_COLUMNS = (
+    "pr.id, pr.name, pr.percent_off, pr.amount_off, c.slug AS category, pr.starts_at,"
+    " pr.ends_at, pr.status, pr.stopped_at, pr.created_at, pr.updated_at,"
+    " ARRAY(SELECT pp.product_id FROM promotion_products pp WHERE pp.promotion_id = pr.id"
+    " ORDER BY pp.product_id) AS product_ids"
+)
+_FROM = "promotions pr LEFT JOIN categories c ON c.id = pr.category_id"
+# The promotion is live at $1 (a timestamptz parameter).
+LIVE = "pr.status = 'active' AND pr.starts_at <= $1 AND $1 < pr.ends_at"
+_STATUS_WHERE: dict[PublicStatus, str] = {
+    "scheduled": "pr.status = 'active' AND $1 < pr.starts_at",
+    "live": LIVE,
+    "ended": "(pr.status = 'ended_early' OR (pr.status = 'active' AND pr.ends_at <= $1))",
+    "cancelled": "pr.status = 'cancelled'",
+}
+
+
+_LIVE_OFFERS = (
+    "SELECT pp.product_id, pr.id, pr.name, pr.percent_off, pr.amount_off, pr.ends_at"  # noqa: S608
+    " FROM promotion_products pp JOIN promotions pr ON pr.id = pp.promotion_id"
+    f" WHERE pp.product_id = ANY($2::uuid[]) AND {LIVE}"
+    " UNION ALL"
+    " SELECT p.id, pr.id, pr.name, pr.percent_off, pr.amount_off, pr.ends_at"
+    " FROM products p JOIN promotions pr ON pr.category_id = p.category_id"
+    f" WHERE p.id = ANY($2::uuid[]) AND {LIVE}"
+)
+
+
+class UnknownProducts(LookupError):
+    """Some product ids are not in the catalogue."""
+
+
+class UnknownCategory(LookupError):
+    pass
+
+
+def _promotion(row: asyncpg.Record) -> Promotion:
+    return Promotion(
+        id=row["id"],
+        name=row["name"],
+        discount=Discount(row["percent_off"], row["amount_off"]),
+        product_ids=tuple(row["product_ids"]),
+        category=row["category"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        status=row["status"],
+        stopped_at=row["stopped_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def get(conn: DbConn, promotion_id: UUID, *, lock: bool = False) -> Promotion | None:
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM {_FROM} WHERE pr.id = $1"  # noqa: S608 (fixed fragments)
+        + (" FOR UPDATE OF pr" if lock else ""),
+        promotion_id,
+    )
+    return _promotion(row) if row else None
+
+
+async def page(
+    conn: DbConn,
+    now: datetime,
+    *,
+    status: PublicStatus | None,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[Promotion]:
+    """Newest first, after the cursor position (created_at, id)."""
+    conditions = [_STATUS_WHERE[status] if status else "$1::timestamptz IS NOT NULL"]
+    args: list[object] = [now]
+    if after:
+        args.extend(after)
+        conditions.append("(pr.created_at, pr.id) < ($2, $3)")
+    args.append(limit)
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM {_FROM} WHERE {' AND '.join(conditions)}"  # noqa: S608
+        f" ORDER BY pr.created_at DESC, pr.id DESC LIMIT ${len(args)}",
+        *args,
+    )
+    return [_promotion(row) for row in rows]
+
+
+async def _category_id(conn: DbConn, slug: str | None) -> UUID | None:
+    if slug is None:
+        return None
+    found: UUID | None = await conn.fetchval("SELECT id FROM categories WHERE slug = $1", slug)
+    if found is None:
+        raise UnknownCategory(slug)
+    return found
+
+
+async def _set_products(conn: DbConn, promotion_id: UUID, product_ids: tuple[UUID, ...]) -> None:
+    await conn.execute("DELETE FROM promotion_products WHERE promotion_id = $1", promotion_id)
+    inserted = await conn.fetchval(
+        "WITH added AS (INSERT INTO promotion_products (promotion_id, product_id)"
+        " SELECT $1, id FROM products WHERE id = ANY($2::uuid[]) RETURNING 1)"
+        " SELECT count(*) FROM added",
+        promotion_id,
+        list(product_ids),
+    )
+    if inserted != len(product_ids):
+        raise UnknownProducts()
+
+
+async def insert(conn: DbConn, promotion: Promotion, created_by: UUID) -> None:
+    """Raises ``UnknownCategory`` or ``UnknownProducts``."""
+    await conn.execute(
+        "INSERT INTO promotions (id, name, percent_off, amount_off, category_id, starts_at,"
+        " ends_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        promotion.id,
+        promotion.name,
+        promotion.discount.percent,
+        promotion.discount.amount,
+        await _category_id(conn, promotion.category),
+        promotion.starts_at,
+        promotion.ends_at,
+        created_by,
+    )
+    await _set_products(conn, promotion.id, promotion.product_ids)
+
+
+async def update(conn: DbConn, promotion: Promotion, *, scope_changed: bool) -> None:
+    """Write the promotion's editable columns (the row is locked by ``get(lock=True)``)."""
+    await conn.execute(
+        "UPDATE promotions SET name = $2, percent_off = $3, amount_off = $4, category_id = $5,"
+        " starts_at = $6, ends_at = $7, status = $8, stopped_at = $9, updated_at = now()"
+        " WHERE id = $1",
+        promotion.id,
+        promotion.name,
+        promotion.discount.percent,
+        promotion.discount.amount,
+        await _category_id(conn, promotion.category),
+        promotion.starts_at,
+        promotion.ends_at,
+        promotion.status,
+        promotion.stopped_at,
+    )
+    if scope_changed:
+        await _set_products(conn, promotion.id, promotion.product_ids)
+
+
+async def live_offers(
+    conn: DbConn, product_ids: list[UUID], now: datetime
+) -> dict[UUID, list[Offer]]:
+    """The live promotions covering each product, by its id or its category."""
+    rows = await conn.fetch(_LIVE_OFFERS, now, product_ids)
+    offers: dict[UUID, list[Offer]] = {}
+    for row in rows:
+        offer = Offer(
+            row["id"], row["name"], Discount(row["percent_off"], row["amount_off"]), row["ends_at"]
+        )
+        offers.setdefault(row["product_id"], []).append(offer)
+    return offers
+
+
+async def covered_products(conn: DbConn, promotion: Promotion) -> list[tuple[UUID, str, int]]:
+    """Up to ``MAX_INTERNAL_PRODUCTS`` (id, name, regular price) the promotion covers, by
+    name."""
+    if promotion.category is not None:
+        rows = await conn.fetch(
+            "SELECT p.id, p.name, p.price FROM products p JOIN categories c"
+            " ON c.id = p.category_id WHERE c.slug = $1 ORDER BY p.name, p.id LIMIT $2",
+            promotion.category,
+            MAX_INTERNAL_PRODUCTS,
+        )
+    else:
+        rows = await conn.fetch(
+            "SELECT id, name, price FROM products WHERE id = ANY($1::uuid[])"
+            " ORDER BY name, id LIMIT $2",
+            list(promotion.product_ids),
+            MAX_INTERNAL_PRODUCTS,
+        )
+    return [(row["id"], row["name"], row["price"]) for row in rows]
+
+
+# --- announcements ---------------------------------------------------------------------
+
+
+async def lock_to_start(conn: DbConn, now: datetime, limit: int) -> list[UUID]:
+    """Promotions that went live (and were not cancelled first) with no start announced yet,
+    locked; rows another transaction holds are skipped."""
+    rows = await conn.fetch(
+        "SELECT id FROM promotions WHERE NOT started_announced AND status <> 'cancelled'"
+        " AND starts_at <= $1 ORDER BY starts_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
+        now,
+        limit,
+    )
+    return [row["id"] for row in rows]
+
+
+async def lock_to_end(conn: DbConn, now: datetime, limit: int) -> list[UUID]:
+    """Announced promotions that are over (ended early, or their end passed), locked."""
+    rows = await conn.fetch(
+        "SELECT id FROM promotions WHERE started_announced AND NOT ended_announced"
+        " AND (status <> 'active' OR ends_at <= $1) ORDER BY ends_at, id LIMIT $2"
+        " FOR UPDATE SKIP LOCKED",
+        now,
+        limit,
+    )
+    return [row["id"] for row in rows]
+
+
+async def announced(conn: DbConn, promotion_id: UUID) -> tuple[bool, bool]:
+    """(started announced, ended announced) of a promotion whose row the caller locked."""
+    row = await conn.fetchrow(
+        "SELECT started_announced, ended_announced FROM promotions WHERE id = $1", promotion_id
+    )
+    return (bool(row["started_announced"]), bool(row["ended_announced"])) if row else (True, True)
+
+
+async def mark_announced(conn: DbConn, promotion_id: UUID, *, started: bool, ended: bool) -> None:
+    await conn.execute(
+        "UPDATE promotions SET started_announced = started_announced OR $2,"
+        " ended_announced = ended_announced OR $3 WHERE id = $1",
+        promotion_id,
+        started,
+        ended,
+    )
