@@ -1,4 +1,5 @@
-"""The catalog's internal product look-up: prices and names are never taken from the client."""
+"""The catalog's internal product look-up: prices and names are never taken from the client.
+The price is the catalog's price of the moment, a live promotion's when there is one."""
 
 from __future__ import annotations
 
@@ -29,7 +30,21 @@ class _Item(BaseModel):
     sku: str
     name: str
     price: _Price
+    regular_price: _Price | None = None
+    promotion_id: UUID | None = None
     weight_g: int = Field(default=0, ge=0)
+
+    def product(self) -> CatalogProduct:
+        regular = self.regular_price
+        return CatalogProduct(
+            self.id,
+            self.sku,
+            self.name,
+            self.price.amount,
+            self.weight_g,
+            regular_price=regular.amount if regular and regular.currency == "KZT" else None,
+            promotion_id=self.promotion_id,
+        )
 
 
 class _Answer(BaseModel):
@@ -64,7 +79,7 @@ async def fetch_products(
         log.warning("catalog answer does not match its contract")
         raise _unavailable() from None
     return {
-        item.id: CatalogProduct(item.id, item.sku, item.name, item.price.amount, item.weight_g)
+        item.id: item.product()
         for item in answer.items
         if item.id in ids and item.price.currency == "KZT"
     }

@@ -44,7 +44,8 @@ DATA_MAP = DataMap(
             table="order_lines",
             link="order_id",
             via="orders",
-            holds="what was bought: product, sku, name, unit price, quantity",
+            holds="what was bought: product, sku, name, unit price, quantity; the regular"
+            " price and the promotion when bought under a catalog promotion",
             kind=Kind.LINKED,
             section="orders",
             erasure=Erasure.DEPERSONALISE,

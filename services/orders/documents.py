@@ -35,17 +35,7 @@ def order_document(
 ) -> dict[str, Any]:
     return {
         **order_summary(row),
-        "items": [
-            {
-                "product_id": str(line["product_id"]),
-                "sku": line["sku"],
-                "name": line["name"],
-                "quantity": line["quantity"],
-                "unit_price": money(line["unit_price"]),
-                "line_total": money(line["unit_price"] * line["quantity"]),
-            }
-            for line in lines
-        ],
+        "items": [_line_document(line) for line in lines],
         "payment": _payment_document(row, payment),
         "payment_url": _payment_url(row, payment, bank_public_url),
         "delivery": {"courier": row["courier"]},
@@ -55,6 +45,22 @@ def order_document(
             {"status": h["status"], "at": h["at"].isoformat(), "cause": h["cause"]} for h in history
         ],
     }
+
+
+def _line_document(line: asyncpg.Record) -> dict[str, Any]:
+    """A line as bought: a promotion's price stays the line's price after the promotion."""
+    item = {
+        "product_id": str(line["product_id"]),
+        "sku": line["sku"],
+        "name": line["name"],
+        "quantity": line["quantity"],
+        "unit_price": money(line["unit_price"]),
+        "line_total": money(line["unit_price"] * line["quantity"]),
+    }
+    if line["regular_price"] is not None:
+        item["regular_price"] = money(line["regular_price"])
+        item["promotion_id"] = str(line["promotion_id"]) if line["promotion_id"] else None
+    return item
 
 
 def _payment_document(row: asyncpg.Record, payment: asyncpg.Record | None) -> dict[str, Any]:

@@ -258,11 +258,20 @@ def new_order_ref() -> str:
 
 @dataclass(frozen=True)
 class CatalogProduct:
+    """The catalog's data: ``price`` is what a unit sells at now (promoted while one of the
+    catalog's promotions is live); ``regular_price`` the price without it."""
+
     id: UUID
     sku: str
     name: str
     price: int
     weight_g: int
+    regular_price: int | None = None
+    promotion_id: UUID | None = None
+
+    @property
+    def promoted(self) -> bool:
+        return self.regular_price is not None and self.regular_price > self.price
 
 
 @dataclass(frozen=True)
@@ -272,6 +281,9 @@ class PricedLine:
     name: str
     unit_price: int
     quantity: int
+    # Set when the unit price is a promotion's: the price without it, and the promotion.
+    regular_price: int | None = None
+    promotion_id: UUID | None = None
 
     @property
     def line_total(self) -> int:
@@ -303,7 +315,18 @@ def price_cart(
         if product is None:
             unavailable.append(product_id)
             continue
-        lines.append(PricedLine(product_id, product.sku, product.name, product.price, quantity))
+        promoted = product.promoted
+        lines.append(
+            PricedLine(
+                product_id,
+                product.sku,
+                product.name,
+                product.price,
+                quantity,
+                regular_price=product.regular_price if promoted else None,
+                promotion_id=product.promotion_id if promoted else None,
+            )
+        )
     return PricedCart(tuple(lines), tuple(unavailable))
 
 

@@ -12,7 +12,15 @@ from shared.http import Problem, json_response, read_json
 from shared.models import StrictBody
 
 from .. import cart, cart_cookie
-from ..domain import MAX_CART_LINES, MAX_QUANTITY, CatalogProduct, PricedCart, money, price_cart
+from ..domain import (
+    MAX_CART_LINES,
+    MAX_QUANTITY,
+    CatalogProduct,
+    PricedCart,
+    PricedLine,
+    money,
+    price_cart,
+)
 from .common import app_settings, path_uuid, pool, products
 
 
@@ -21,18 +29,23 @@ class AddItem(StrictBody):
     quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
 
 
+def _cart_line(line: PricedLine) -> dict[str, Any]:
+    """A line of the cart; under a live promotion also the price without it."""
+    item = {
+        "product_id": str(line.product_id),
+        "name": line.name,
+        "quantity": line.quantity,
+        "price": money(line.unit_price),
+        "line_total": money(line.line_total),
+    }
+    if line.regular_price is not None:
+        item["regular_price"] = money(line.regular_price)
+    return item
+
+
 def _cart_document(cart: PricedCart) -> dict[str, Any]:
     return {
-        "items": [
-            {
-                "product_id": str(line.product_id),
-                "name": line.name,
-                "quantity": line.quantity,
-                "price": money(line.unit_price),
-                "line_total": money(line.line_total),
-            }
-            for line in cart.lines
-        ],
+        "items": [_cart_line(line) for line in cart.lines],
         "unavailable": [str(product_id) for product_id in cart.unavailable],
         "total": money(cart.total),
     }

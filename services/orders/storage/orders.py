@@ -42,10 +42,20 @@ async def insert_order(conn: DbConn, order: NewOrder) -> bool:
 
 async def insert_lines(conn: DbConn, order_id: UUID, lines: Sequence[PricedLine]) -> None:
     await conn.executemany(
-        "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity,"
+        " regular_price, promotion_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         [
-            (order_id, n, line.product_id, line.sku, line.name, line.unit_price, line.quantity)
+            (
+                order_id,
+                n,
+                line.product_id,
+                line.sku,
+                line.name,
+                line.unit_price,
+                line.quantity,
+                line.regular_price,
+                line.promotion_id,
+            )
             for n, line in enumerate(lines, start=1)
         ],
     )
@@ -130,7 +140,8 @@ async def customer_orders(
 
 async def order_lines(conn: DbConn, order_ids: Sequence[UUID]) -> dict[UUID, list[asyncpg.Record]]:
     rows = await conn.fetch(
-        "SELECT order_id, product_id, sku, name, unit_price, quantity FROM order_lines"
+        "SELECT order_id, product_id, sku, name, unit_price, quantity, regular_price,"
+        " promotion_id FROM order_lines"
         " WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, line_no",
         list(order_ids),
     )
