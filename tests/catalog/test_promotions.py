@@ -269,3 +269,26 @@ async def test_internal_promotion_for_the_campaigns(catalog: Catalog, marketer: 
     assert [p["name"] for p in products] == names[:20]
     assert products[0]["price"] == {"amount": 49_000, "currency": "KZT"}
     assert products[0]["regular_price"] == {"amount": 50_000, "currency": "KZT"}
+
+
+async def test_a_scheduled_promotion_moves_between_products_and_a_category(
+    catalog: Catalog, marketer: dict[str, str]
+):
+    await catalog.add_category("vitamins", "Витамины")
+    listed = await catalog.add_product("Цинк", category="vitamins")
+    promotion = await create(
+        catalog, marketer, category=None, product_ids=[str(listed)], starts_at=at(days=1)
+    )
+    one = f"{PROMOTIONS}/{promotion['id']}"
+    status, _, problem = await send(
+        catalog, "PATCH", one, json={"product_ids": [str(uuid4())]}, headers=marketer
+    )
+    assert (status, problem["title"]) == (422, "Unknown products")
+    status, _, moved = await send(
+        catalog, "PATCH", one, json={"category": "vitamins"}, headers=marketer
+    )
+    assert status == 200 and (moved["category"], moved["product_ids"]) == ("vitamins", [])
+    status, _, back = await send(
+        catalog, "PATCH", one, json={"product_ids": [str(listed)]}, headers=marketer
+    )
+    assert status == 200 and (back["category"], back["product_ids"]) == (None, [str(listed)])
