@@ -10,6 +10,7 @@ from services.catalog.config import Settings
 from services.catalog.keys import SETTINGS
 from services.catalog.promotion_events import promotion_schedule_ctx
 from services.catalog.retention import catalog_retention_ctx
+from services.catalog.visits import visits_ctx
 from shared.service import add_consumer, add_outbox_relay, create_service_app
 
 
@@ -19,6 +20,7 @@ def create_app(settings: Settings) -> web.Application:
     _add_routes(app.router)
     add_consumer(app, settings, messages.QUEUE, messages.event_handlers(app))
     add_outbox_relay(app, settings)
+    app.cleanup_ctx.append(visits_ctx(settings))
     app.cleanup_ctx.append(catalog_retention_ctx(settings))
     app.cleanup_ctx.append(promotion_schedule_ctx(settings))
     return app
@@ -37,5 +39,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/api/catalog/categories", handlers.create_category)
     router.add_post("/api/stats/hits", handlers.record_hit)
     router.add_get("/api/stats/report", handlers.hits_report)
+    router.add_get("/api/stats/report/chart", handlers.hits_chart)
+    router.add_get("/api/stats/export", handlers.hits_export)
     router.add_get("/internal/products", handlers.internal_products)
     router.add_get("/internal/promotions/{id}", promotion_handlers.internal_promotion)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -20,6 +21,16 @@ class Settings(ServiceSettings):
     # How often the scheduler looks for promotions whose start or end is due to announce
     # (PromotionStarted / PromotionEnded); prices follow the clock regardless.
     promotion_interval_s: float = Field(default=5.0, gt=0)
+    # A MaxMind-format City database (make up: DB-IP IP to City Lite); none: no places.
+    geoip_database: Path | None = None
+    # What the database's licence asks the statistics to show with the places.
+    geoip_attribution: str = ""
+    # The raw hits (one row per page view, already coarse) are rolled up into the daily
+    # counters once a day has been over this long, and destroyed after stats_raw_hits_days.
+    stats_rollup_delay_s: float = Field(default=600.0, ge=0)
+    stats_raw_hits_days: float = Field(default=7.0, ge=1)
+    # The export for third parties leaves out every group of fewer hits (policy 4.4).
+    stats_export_min_hits: int = Field(default=10, ge=1)
 
     @field_validator("stats_timezone")
     @classmethod

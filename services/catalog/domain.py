@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from pydantic import (
 from shared import paging
 from shared.contracts import OrderLine
 from shared.models import StrictBody
+from shared.network import coarse_place
 from shared.paging import BadCursor
 from shared.text import plain_paragraphs, plain_text
 
@@ -29,6 +32,8 @@ MAX_PRICE_TIYN = 10**12
 MAX_STOCK = 1_000_000_000
 MAX_WEIGHT_G = 1_000_000
 MAX_REPORT_DAYS = 366
+# What a statistics chart shows: hits and visitors per day, or the top values of a section.
+Dimension = Literal["days", "pages", "products", "referrers", "cities", "regions", "browsers", "os"]
 
 
 def _clean_text(value: str) -> str:
@@ -133,6 +138,10 @@ class ReportQuery(BaseModel):
         end = self.to or today
         start = self.from_ or date.fromordinal(end.toordinal() - 29)
         return max(start, date.fromordinal(end.toordinal() - MAX_REPORT_DAYS + 1)), end
+
+
+class ChartQuery(ReportQuery):
+    dimension: Dimension = "days"
 
 
 # --- cursors ---------------------------------------------------------------------------
@@ -263,6 +272,15 @@ def _public_segment(segment: str, parent: str) -> str:
     return segment
 
 
+def product_of(path: str) -> UUID | None:
+    """The product a page shows: the UUID after a ``products``/``product`` segment."""
+    segments = path.split("/")
+    for parent, segment in itertools.pairwise(segments):
+        if parent.lower() in ("products", "product") and _UUID.match(segment):
+            return UUID(segment)
+    return None
+
+
 def referrer_host(raw: str | None) -> str:
     """Only the site a visitor came from; the rest of a referrer may carry personal data."""
     if not raw:
@@ -275,3 +293,138 @@ def referrer_host(raw: str | None) -> str:
     if parts.scheme not in ("http", "https") or not _HOST.match(host):
         return ""
     return host
+
+
+# A browser or system family as ua-parser names it; some of its rules copy a word of the
+# User-Agent into the family (a bot's name), so anything unlike a product name is "Other".
+_FAMILY = re.compile(r"^[A-Za-z][A-Za-z0-9 ._-]{0,39}$")
+OTHER = "Other"
+# A district in parentheses ("Almaty (Almaly Audany)") is finer than a city.
+_DISTRICT = re.compile(r"\s*\(.*\)\s*$")
+
+
+def family(name: str | None) -> str:
+    if not name:
+        return OTHER
+    return name if _FAMILY.match(name) and not _LONG_NUMBER.search(name) else OTHER
+
+
+def _name(entry: Any) -> str:
+    names = entry.get("names") if isinstance(entry, dict) else None
+    value = names.get("en") if isinstance(names, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def place_of(record: Any) -> tuple[str, str]:
+    """(city, region) of a MaxMind-format City record; '' for what it does not say. The
+    city without a district, the region being the first subdivision: never finer."""
+    if not isinstance(record, dict):
+        return "", ""
+    subdivisions = record.get("subdivisions")
+    first = subdivisions[0] if isinstance(subdivisions, list) and subdivisions else None
+    city = _DISTRICT.sub("", _name(record.get("city")))
+    return coarse_place(city), coarse_place(_name(first))
+
+
+def opted_out(headers: Mapping[str, str]) -> bool:
+    """The visitor asked not to be tracked (Do Not Track, Global Privacy Control)."""
+    return headers.get("DNT", "").strip() == "1" or headers.get("Sec-GPC", "").strip() == "1"
+
+
+def visitor_hash(salt: bytes, network: str, user_agent: str) -> bytes:
+    """One visitor of one day: their network (already cut to /24 or /48) and browser under
+    the day's random salt, which is destroyed with the day's hashes at the roll-up."""
+    data = f"{network}\n{user_agent}".encode("utf-8", "replace")
+    return hashlib.blake2b(data, key=salt, digest_size=16).digest()
+
+
+# --- statistics reports ----------------------------------------------------------------
+
+# Report section -> the dimension of the daily counters it shows.
+SECTIONS: dict[str, str] = {
+    "pages": "page",
+    "products": "product",
+    "referrers": "referrer",
+    "cities": "city",
+    "regions": "region",
+    "browsers": "browser",
+    "os": "os",
+}
+_VALUE_KEY = {
+    "page": "path",
+    "product": "product_id",
+    "referrer": "host",
+    "city": "city",
+    "region": "region",
+    "browser": "browser",
+    "os": "os",
+}
+
+
+@dataclass(frozen=True)
+class Counter:
+    """The hits of one value of one dimension on one day (detail: a city's region)."""
+
+    day: date
+    dimension: str
+    value: str
+    detail: str
+    hits: int
+
+
+@dataclass(frozen=True)
+class DayTotal:
+    day: date
+    hits: int
+    visitors: int | None  # None: left out of an export (fewer than k)
+
+
+def counter_item(counter: Counter, names: Mapping[str, str]) -> dict[str, Any]:
+    item: dict[str, Any] = {"day": counter.day.isoformat()}
+    item[_VALUE_KEY[counter.dimension]] = counter.value
+    if counter.dimension == "city":
+        item["region"] = counter.detail
+    if counter.dimension == "product":
+        item["name"] = names.get(counter.value, "")
+    item["hits"] = counter.hits
+    return item
+
+
+def report_document(
+    days: Iterable[DayTotal], counters: Iterable[Counter], names: Mapping[str, str]
+) -> dict[str, Any]:
+    """The report's sections: ``days`` (hits, visitors) and one list per dimension."""
+    document: dict[str, Any] = {
+        "days": [{"day": d.day.isoformat(), "hits": d.hits, "visitors": d.visitors} for d in days],
+        **{section: [] for section in SECTIONS},
+    }
+    by_dimension = {dimension: section for section, dimension in SECTIONS.items()}
+    for counter in counters:
+        document[by_dimension[counter.dimension]].append(counter_item(counter, names))
+    return document
+
+
+def suppressed(
+    days: Iterable[DayTotal], counters: Iterable[Counter], k: int
+) -> tuple[list[DayTotal], list[Counter], int]:
+    """What a third party may see (policy 4.4): only groups of at least ``k`` hits (a day's
+    visitors too); the number of groups left out is said, never which."""
+    kept_days = [
+        DayTotal(d.day, d.hits, d.visitors if (d.visitors or 0) >= k else None)
+        for d in days
+        if d.hits >= k
+    ]
+    all_counters = list(counters)
+    kept = [c for c in all_counters if c.hits >= k]
+    return kept_days, kept, len(all_counters) - len(kept)
+
+
+def top_values(counters: Iterable[Counter], dimension: str, limit: int) -> list[tuple[str, int]]:
+    """The ``limit`` values of a dimension with the most hits over the days, most first."""
+    totals: dict[str, int] = {}
+    for counter in counters:
+        if counter.dimension == dimension:
+            label = f"{counter.value}, {counter.detail}" if counter.detail else counter.value
+            totals[label] = totals.get(label, 0) + counter.hits
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    return ranked[:limit]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from services.catalog import promotion_storage, storage
+from services.catalog import promotion_storage, storage, visits
+from services.catalog.charts import HEADERS as CHART_HEADERS
+from services.catalog.charts import chart_svg
 from services.catalog.domain import (
     CategoryIn,
+    ChartQuery,
     HitIn,
     ProductIn,
     ProductPatch,
@@ -21,8 +23,10 @@ from services.catalog.domain import (
     encode_cursor,
     internal_product_view,
     normalise_path,
+    opted_out,
     product_view,
-    referrer_host,
+    report_document,
+    suppressed,
 )
 from services.catalog.keys import SETTINGS
 from services.catalog.promotions import (
@@ -31,10 +35,10 @@ from services.catalog.promotions import (
     with_internal_price,
     with_promotion,
 )
+from services.catalog.visits import VISITS
 from shared.auth import require_internal, require_role
 from shared.db import PG_POOL, DbConn
 from shared.http import Problem, json_response, query_model, read_json
-from shared.network import coarse_place
 
 CATALOG_MANAGER = "catalog_manager"
 ANALYST = "analyst"
@@ -152,35 +156,70 @@ async def update_product(request: web.Request) -> web.Response:
 # --- statistics ------------------------------------------------------------------------
 
 
-def _today(request: web.Request) -> datetime:
-    return datetime.now(ZoneInfo(request.app[SETTINGS].stats_timezone))
-
-
 async def record_hit(request: web.Request) -> web.Response:
-    """The beacon. Counts the page for the day; never reads who sent it or from which IP."""
+    """The beacon. Keeps the page view coarse (``visits.record``); with Do Not Track or
+    Global Privacy Control it keeps nothing at all."""
     body = await read_json(request, HitIn)
     path = normalise_path(body.path)
     if path is None:
         raise Problem(422, "Invalid path", "'path' must be a page path starting with '/'.")
+    if opted_out(request.headers):
+        return web.Response(status=204)
     async with request.app[PG_POOL].acquire() as conn:
-        await storage.count_hit(
-            conn,
-            day=_today(request).date(),
-            path=path,
-            referrer_host=referrer_host(body.referrer),
-            city=coarse_place(request.headers.get("X-Geo-City")),
-            region=coarse_place(request.headers.get("X-Geo-Region")),
-        )
+        await visits.record(conn, request.app[VISITS], request, path, body.referrer)
     return web.Response(status=204)
 
 
-async def hits_report(request: web.Request) -> web.Response:
+async def _report_window(request: web.Request, model: type[ReportQuery]) -> tuple[Any, date, date]:
     require_role(request, ANALYST)
-    start, end = query_model(request, ReportQuery).window(_today(request).date())
+    query = query_model(request, model)
+    start, end = query.window(request.app[VISITS].today())
+    return query, start, end
+
+
+def _window(start: date, end: date) -> dict[str, str]:
+    return {"from": start.isoformat(), "to": end.isoformat()}
+
+
+def _attribution(request: web.Request) -> dict[str, str]:
+    text = request.app[SETTINGS].geoip_attribution
+    return {"places_attribution": text} if text else {}
+
+
+async def hits_report(request: web.Request) -> web.Response:
+    _, start, end = await _report_window(request, ReportQuery)
     async with request.app[PG_POOL].acquire() as conn:
-        rows = await storage.hits_report(conn, start, end)
-    items = [{"day": r["day"].isoformat(), "path": r["path"], "hits": r["hits"]} for r in rows]
-    return json_response({"from": start.isoformat(), "to": end.isoformat(), "items": items})
+        days, counters, names = await visits.report(conn, start, end)
+    document = report_document(days, counters, names)
+    return json_response({**_window(start, end), **document, **_attribution(request)})
+
+
+async def hits_chart(request: web.Request) -> web.Response:
+    query, start, end = await _report_window(request, ChartQuery)
+    async with request.app[PG_POOL].acquire() as conn:
+        days, counters, names = await visits.report(conn, start, end)
+    svg = chart_svg(
+        query.dimension,
+        start.isoformat(),
+        end.isoformat(),
+        days,
+        counters,
+        attribution=request.app[SETTINGS].geoip_attribution,
+        names=names,
+    )
+    return web.Response(body=svg, content_type="image/svg+xml", headers=CHART_HEADERS)
+
+
+async def hits_export(request: web.Request) -> web.Response:
+    """For third parties (policy 4.4): the counters only, groups under k hits left out."""
+    _, start, end = await _report_window(request, ReportQuery)
+    k = request.app[SETTINGS].stats_export_min_hits
+    async with request.app[PG_POOL].acquire() as conn:
+        days, counters, names = await visits.report(conn, start, end)
+    kept_days, kept, left_out = suppressed(days, counters, k)
+    document = report_document(kept_days, kept, names)
+    summary = {"min_hits": k, "groups_left_out": left_out}
+    return json_response({**_window(start, end), **summary, **document, **_attribution(request)})
 
 
 # --- internal --------------------------------------------------------------------------

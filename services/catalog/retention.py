@@ -1,8 +1,10 @@
 """What catalog keeps and for how long: its retention rules as data (``shared.retention``).
 
-Visit statistics never name a person; still, a day's hits from one referring site in one
-city can be one visitor, so after ``page_hits_detail_days`` they keep only the path and the
-region (art. 17(1): statistics hold depersonalised data).
+Visit statistics never name a person (art. 17(1): statistics hold depersonalised data). The
+raw hits (one coarse row per page view) are rolled up once their day is over, the day's
+visitor hashes and salt destroyed then (``visits.rollup_sweep``), and the raw hits themselves
+after ``stats_raw_hits_days``. A day's hits per referring site or per city are small groups,
+so those counters go after ``page_hits_detail_days``; the other counters stay.
 """
 
 from __future__ import annotations
@@ -11,21 +13,27 @@ from aiohttp import web
 
 from services.catalog import messages
 from services.catalog.config import Settings
+from services.catalog.keys import SETTINGS
+from services.catalog.visits import rollup_sweep
 from shared.background import CleanupCtx
-from shared.retention import Action, AnyRule, Rule, retention_ctx, standard_rules
+from shared.retention import AnyRule, Rule, retention_ctx, standard_rules
 
 RULES: tuple[Rule, ...] = (
     Rule(
-        kind="page_hits",
-        table="page_hits",
+        kind="stats_hits",
+        table="stats_hits",
+        age_column="day",
+        period="stats_raw_hits_days",
+        why="a page view's coarse row is only the roll-up's input; the day's counters stay",
+    ),
+    Rule(
+        kind="stats_detail",
+        table="stats_daily",
         age_column="day",
         period="page_hits_detail_days",
-        action=Action.DEPERSONALISE,
-        coarsen={"referrer_host": "''", "city": "''"},
-        key=("day", "path", "referrer_host", "city", "region"),
-        total="hits",
-        why="a day's hits per referrer and city are small groups; the day's hits per path"
-        " and region stay",
+        where="dimension IN ('referrer', 'city')",
+        why="a day's hits per referrer or per city are small groups; the day's hits per page,"
+        " product, region, browser and system stay",
     ),
 )
 
@@ -35,7 +43,8 @@ KEPT: dict[str, str] = {}
 
 
 def rules(app: web.Application) -> list[AnyRule]:
-    return [*RULES, *standard_rules(app, messages.QUEUE)]
+    # The roll-up first: it reads the raw hits the rule after it may destroy.
+    return [rollup_sweep(app[SETTINGS]), *RULES, *standard_rules(app, messages.QUEUE)]
 
 
 def catalog_retention_ctx(settings: Settings) -> CleanupCtx:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
@@ -10,6 +11,8 @@ import asyncpg
 
 from services.catalog.domain import (
     CategoryIn,
+    Counter,
+    DayTotal,
     ProductIn,
     StockRow,
     like_pattern,
@@ -81,7 +84,7 @@ async def list_products(
         conditions.append(f"(p.name, p.id) > (${len(args) - 1}, ${len(args)})")
     args.append(limit)
     return await conn.fetch(
-        f"SELECT {_PRODUCT_COLUMNS} FROM {_PRODUCT_FROM}"  # noqa: S608 (fixed fragments only)
+        f"SELECT {_PRODUCT_COLUMNS} FROM {_PRODUCT_FROM}"
         f" WHERE {' AND '.join(conditions)} ORDER BY p.name, p.id LIMIT ${len(args)}",
         *args,
     )
@@ -215,27 +218,142 @@ async def return_stock(conn: DbConn, order_id: UUID) -> None:
 
 # --- statistics ------------------------------------------------------------------------
 
+# The daily counters of each dimension from raw hits (``src``): each dimension counted on
+# its own, so what is rolled up keeps no combination of them.
+_COUNTERS_OF = """
+SELECT day,
+       CASE WHEN grouping(path) = 0 THEN 'page'
+            WHEN grouping(product_id) = 0 THEN 'product'
+            WHEN grouping(referrer_host) = 0 THEN 'referrer'
+            WHEN grouping(city) = 0 THEN 'city'
+            WHEN grouping(region) = 0 THEN 'region'
+            WHEN grouping(browser) = 0 THEN 'browser'
+            ELSE 'os' END AS dimension,
+       CASE WHEN grouping(path) = 0 THEN path
+            WHEN grouping(product_id) = 0 THEN product_id::text
+            WHEN grouping(referrer_host) = 0 THEN referrer_host
+            WHEN grouping(city) = 0 THEN city
+            WHEN grouping(region) = 0 THEN region
+            WHEN grouping(browser) = 0 THEN browser
+            ELSE os END AS value,
+       CASE WHEN grouping(city) = 0 THEN region ELSE '' END AS detail,
+       count(*) AS hits
+  FROM src
+ GROUP BY GROUPING SETS ((day, path), (day, product_id), (day, referrer_host),
+                         (day, city, region), (day, region), (day, browser), (day, os))
+HAVING grouping(product_id) = 1 OR product_id IS NOT NULL
+"""
 
-async def count_hit(
-    conn: DbConn, *, day: date, path: str, referrer_host: str, city: str, region: str
-) -> None:
+
+@dataclass(frozen=True)
+class Visit:
+    """One page view as the beacon keeps it: nothing finer than a day, a city or a family."""
+
+    day: date
+    path: str
+    product_id: UUID | None
+    referrer_host: str
+    city: str
+    region: str
+    browser: str
+    os: str
+    visitor: bytes | None
+
+
+async def day_salt(conn: DbConn, day: date, fresh: bytes) -> bytes:
+    """The day's salt of visitor hashes: ``fresh`` unless another beacon set one first."""
     await conn.execute(
-        "INSERT INTO page_hits (day, path, referrer_host, city, region, hits)"
-        " VALUES ($1, $2, $3, $4, $5, 1)"
-        " ON CONFLICT (day, path, referrer_host, city, region)"
-        " DO UPDATE SET hits = page_hits.hits + 1",
+        "INSERT INTO stats_salts (day, salt) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING",
         day,
-        path,
-        referrer_host,
-        city,
-        region,
+        fresh,
+    )
+    salt: bytes = await conn.fetchval("SELECT salt FROM stats_salts WHERE day = $1", day)
+    return salt
+
+
+async def record_visit(conn: DbConn, visit: Visit) -> None:
+    """The raw hit and (when there is one) the day's visitor hash, in one statement."""
+    await conn.execute(
+        "WITH seen AS (INSERT INTO stats_visitors (day, visitor)"
+        " SELECT $1, $9::bytea WHERE $9::bytea IS NOT NULL ON CONFLICT DO NOTHING)"
+        " INSERT INTO stats_hits (day, path, product_id, referrer_host, city, region, browser,"
+        " os) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        visit.day,
+        visit.path,
+        visit.product_id,
+        visit.referrer_host,
+        visit.city,
+        visit.region,
+        visit.browser,
+        visit.os,
+        visit.visitor,
     )
 
 
-async def hits_report(conn: DbConn, start: date, end: date) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT day, path, sum(hits)::bigint AS hits FROM page_hits"
-        " WHERE day BETWEEN $1 AND $2 GROUP BY day, path ORDER BY day, path",
+async def day_totals(conn: DbConn, start: date, end: date) -> list[DayTotal]:
+    """Hits and visitors per day: rolled-up days from their totals, open ones counted live."""
+    rows = await conn.fetch(
+        "SELECT day, hits, visitors FROM stats_days WHERE day BETWEEN $1 AND $2"
+        " UNION ALL"
+        " SELECT h.day, count(*), (SELECT count(*) FROM stats_visitors v WHERE v.day = h.day)"
+        " FROM stats_hits h WHERE h.day BETWEEN $1 AND $2"
+        " AND NOT EXISTS (SELECT 1 FROM stats_days d WHERE d.day = h.day) GROUP BY h.day"
+        " ORDER BY day",
         start,
         end,
     )
+    return [DayTotal(r["day"], r["hits"], r["visitors"]) for r in rows]
+
+
+async def counters(conn: DbConn, start: date, end: date) -> list[Counter]:
+    """Every dimension's counters per day, rolled-up days and open ones alike."""
+    rows = await conn.fetch(
+        "WITH src AS (SELECT * FROM stats_hits h WHERE h.day BETWEEN $1 AND $2"  # noqa: S608
+        " AND NOT EXISTS (SELECT 1 FROM stats_days d WHERE d.day = h.day))"
+        " SELECT day, dimension, value, detail, hits FROM stats_daily"
+        " WHERE day BETWEEN $1 AND $2"
+        f" UNION ALL ({_COUNTERS_OF})"
+        " ORDER BY day, dimension, hits DESC, value, detail",
+        start,
+        end,
+    )
+    return [Counter(r["day"], r["dimension"], r["value"], r["detail"], r["hits"]) for r in rows]
+
+
+async def product_names(conn: DbConn, ids: list[str]) -> dict[str, str]:
+    rows = await conn.fetch(
+        "SELECT id::text, name FROM products WHERE id::text = ANY($1::text[])", ids
+    )
+    return {r["id"]: r["name"] for r in rows}
+
+
+async def open_days_before(conn: DbConn, day: date) -> list[date]:
+    """The days before ``day`` not rolled up yet (each day of beacons has a salt)."""
+    rows = await conn.fetch("SELECT day FROM stats_salts WHERE day < $1 ORDER BY day", day)
+    return [r["day"] for r in rows]
+
+
+async def roll_up_day(conn: DbConn, day: date) -> int:
+    """Count the day into ``stats_days`` and ``stats_daily`` once, then destroy its visitor
+    hashes and salt (and any older one left); returns how many hashes went."""
+    claimed = await conn.fetchval(
+        "INSERT INTO stats_days (day, hits, visitors)"
+        " SELECT $1, (SELECT count(*) FROM stats_hits WHERE day = $1),"
+        " (SELECT count(*) FROM stats_visitors WHERE day = $1)"
+        " ON CONFLICT (day) DO NOTHING RETURNING true",
+        day,
+    )
+    if claimed:
+        await conn.execute(
+            "WITH src AS (SELECT * FROM stats_hits WHERE day = $1)"  # noqa: S608 (fixed SQL)
+            " INSERT INTO stats_daily (day, dimension, value, detail, hits)"
+            f" {_COUNTERS_OF}",
+            day,
+        )
+    gone = await conn.fetchval(
+        "WITH gone AS (DELETE FROM stats_visitors WHERE day <= $1 RETURNING 1)"
+        " SELECT count(*) FROM gone",
+        day,
+    )
+    await conn.execute("DELETE FROM stats_salts WHERE day <= $1", day)
+    return int(gone)
