@@ -84,7 +84,7 @@ async def list_products(
         conditions.append(f"(p.name, p.id) > (${len(args) - 1}, ${len(args)})")
     args.append(limit)
     return await conn.fetch(
-        f"SELECT {_PRODUCT_COLUMNS} FROM {_PRODUCT_FROM}"
+        f"SELECT {_PRODUCT_COLUMNS} FROM {_PRODUCT_FROM}"  # noqa: S608 (fixed fragments only)
         f" WHERE {' AND '.join(conditions)} ORDER BY p.name, p.id LIMIT ${len(args)}",
         *args,
     )
