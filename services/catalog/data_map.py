@@ -18,11 +18,21 @@ DATA_MAP = DataMap(
         "reservations": "stock held per order id; no customer id (an order leads to a person"
         " only through the orders service, whose erasure unlinks it)",
         "reservation_lines": "quantities per reserved order id and product",
-        "page_hits": "daily visit counters per page, referrer host and city: no customer id,"
-        " no address (policy 1.2, 1.11; Law 94-V Art. 17(1))",
         "promotions": "discounts on products or a category for a time window; created_by is"
         " the id of the staff member who made it (a staff account, not a customer)",
         "promotion_products": "which products a promotion covers",
+        # Visit statistics (policy 1.2, 1.11, 3.2.9; Law 94-V Art. 17(1)): no customer id, no
+        # address, no User-Agent, no time of day, no cookie in any of them.
+        "stats_hits": "one coarse row per page view: day, masked path, product, referrer host,"
+        " city and region, browser and system family; destroyed after stats_raw_hits_days",
+        "stats_salts": "the day's random salt of the visitor hashes; destroyed at the day's"
+        " roll-up",
+        "stats_visitors": "the day's visitors as salted hashes of network (/24, /48) and"
+        " browser, to count them; destroyed with the salt at the day's roll-up",
+        "stats_days": "hits and visitors per day (counts)",
+        "stats_daily": "hits per day and value of one dimension (page, product, referrer host,"
+        " city, region, browser, system); referrer and city counters go after"
+        " page_hits_detail_days",
         "outbox": "catalog's events (stock reserved, rejected; promotions started, ended):"
         " order and promotion ids, states, promotion terms",
     },

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 
 import aiohttp
@@ -18,6 +20,7 @@ from shared.contracts import Contract, Money, OrderLine, OrderPlaced
 from shared.db import PG_POOL
 from shared.messaging import IncomingMeta
 from shared.service import running_app
+from tests.catalog.places import write_places
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERNAL_TOKEN = "internal-test-token"
@@ -30,6 +33,7 @@ class Catalog:
     url: str
     http: aiohttp.ClientSession
     pool: asyncpg.Pool
+    settings: Settings
 
     async def add_category(self, slug: str, name: str) -> None:
         await self.pool.execute(
@@ -59,15 +63,23 @@ class Catalog:
         return value
 
 
+@pytest.fixture(scope="session")
+def places_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tests' City database (tests/catalog/places.py)."""
+    return write_places(tmp_path_factory.mktemp("places") / "places.mmdb")
+
+
 @pytest.fixture
-def make_settings(signing_keys: tuple[str, str]) -> Callable[[str, str], Settings]:
-    def make(dsn: str, amqp_url: str) -> Settings:
+def make_settings(signing_keys: tuple[str, str], places_database: Path) -> Callable[..., Settings]:
+    def make(dsn: str, amqp_url: str, **tuning: Any) -> Settings:
         return Settings(
             database_url=dsn,
             amqp_url=amqp_url,
             jwt_public_key=signing_keys[1],
             internal_token=INTERNAL_TOKEN,
             retry_delays_ms=(50, 100),
+            geoip_database=places_database,
+            **tuning,
         )
 
     return make
@@ -76,7 +88,7 @@ def make_settings(signing_keys: tuple[str, str]) -> Callable[[str, str], Setting
 async def _run(settings: Settings) -> AsyncIterator[Catalog]:
     app = create_app(settings)
     async with running_app(app) as url, aiohttp.ClientSession() as http:
-        catalog = Catalog(url=url, http=http, pool=app[PG_POOL])
+        catalog = Catalog(url=url, http=http, pool=app[PG_POOL], settings=settings)
         await catalog.add_category("misc", "Разное")
         yield catalog
 
@@ -95,6 +107,22 @@ async def catalog_mq(make_database, fresh_vhost: str, make_settings) -> AsyncIte
     dsn = await make_database("catalog")
     async for running in _run(make_settings(dsn, fresh_vhost)):
         yield running
+
+
+MakeCatalog = Callable[..., AbstractAsyncContextManager[Catalog]]
+
+
+@pytest.fixture
+def make_catalog(make_database, amqp_url: str, make_settings) -> MakeCatalog:
+    """A catalog with settings tuned over the tests' (``async with make_catalog(**tuning)``)."""
+
+    @asynccontextmanager
+    async def make(**tuning: Any) -> AsyncIterator[Catalog]:
+        dsn = await make_database("catalog")
+        async for running in _run(make_settings(dsn, amqp_url, **tuning)):
+            yield running
+
+    return make
 
 
 def bearer(token: str) -> dict[str, str]:
