@@ -159,34 +159,41 @@ async def test_orders_carts_velocity_and_network_statistics(
     assert again.count == 0
 
 
-async def test_catalog_page_hits_keep_path_and_region_only_after_the_period(
+async def test_catalog_statistics_keep_no_raw_hits_and_no_small_groups_after_their_periods(
     open_db: Callable[[str], Awaitable[Db]],
 ) -> None:
     db = await open_db("catalog")
-    settings = CatalogSettings(database_url="postgresql://unused/x", page_hits_detail_days=90)
+    settings = CatalogSettings(database_url="postgresql://unused/x")  # 7 and 90 days
     await db.conn.execute(
-        "INSERT INTO page_hits (day, path, referrer_host, city, region, hits) VALUES"
-        " (current_date - 100, '/p/1', 'mail.example', 'Караганда', 'Карагандинская', 1),"
-        " (current_date - 100, '/p/1', '', 'Темиртау', 'Карагандинская', 2),"
-        " (current_date - 100, '/p/1', 'news.example', '', '', 5),"
-        " (current_date - 10, '/p/1', 'mail.example', 'Караганда', 'Карагандинская', 7)"
+        "INSERT INTO stats_hits (day, path, city, region, browser, os) VALUES"
+        " (current_date - 8, '/p/1', 'Караганда', 'Карагандинская', 'Chrome', 'Android'),"
+        " (current_date - 2, '/p/1', 'Темиртау', 'Карагандинская', 'Firefox', 'Linux')"
     )
-    run = await db.run(catalog_retention.RULES, "page_hits", settings)
+    await db.conn.execute(
+        "INSERT INTO stats_daily (day, dimension, value, detail, hits) VALUES"
+        " (current_date - 100, 'city', 'Караганда', 'Карагандинская', 1),"
+        " (current_date - 100, 'referrer', 'mail.example', '', 2),"
+        " (current_date - 100, 'region', 'Карагандинская', '', 3),"
+        " (current_date - 100, 'page', '/p/1', '', 3),"
+        " (current_date - 10, 'city', 'Караганда', 'Карагандинская', 7)"
+    )
+    hits = await db.run(catalog_retention.RULES, "stats_hits", settings)
+    detail = await db.run(catalog_retention.RULES, "stats_detail", settings)
+    assert (hits.count, detail.count) == (1, 2)
+    assert await db.conn.fetchval("SELECT city FROM stats_hits") == "Темиртау"
     rows = {
-        (r["age"], r["referrer_host"], r["city"], r["region"], r["hits"])
+        (r["age"], r["dimension"], r["value"])
         for r in await db.conn.fetch(
-            "SELECT current_date - day AS age, referrer_host, city, region, hits FROM page_hits"
+            "SELECT current_date - day AS age, dimension, value FROM stats_daily"
         )
     }
-    assert rows == {
-        (100, "", "", "Карагандинская", 3),
-        (100, "", "", "", 5),
-        (10, "mail.example", "Караганда", "Карагандинская", 7),
-    }
-    assert run.count == 3
-    assert (await db.conn.fetchval("SELECT sum(hits) FROM page_hits")) == 15  # nothing lost
-    [record] = await db.records()
-    assert (record["kind"], record["action"], record["count"]) == ("page_hits", "depersonalise", 3)
+    assert rows == {(100, "region", "Карагандинская"), (100, "page", "/p/1"),
+                    (10, "city", "Караганда")}  # fmt: skip
+    records = await db.records()
+    assert [(r["kind"], r["action"], r["count"]) for r in records] == [
+        ("stats_hits", "delete", 1),
+        ("stats_detail", "delete", 2),
+    ]
 
 
 async def _customer(conn: asyncpg.Connection) -> UUID:
@@ -317,22 +324,27 @@ async def test_the_app_runs_its_rules_on_a_schedule(
     try:
         async with running_app(catalog_create_app(settings)):
             await _eventually(
-                conn, "SELECT count(*) >= 2 FROM retention_runs WHERE kind = 'page_hits'"
+                conn, "SELECT count(*) >= 2 FROM retention_runs WHERE kind = 'stats_hits'"
             )
             await conn.execute(
-                "INSERT INTO page_hits (day, path, referrer_host, city, region, hits)"
-                " VALUES (current_date - 91, '/', 'mail.example', 'Астана', 'Астана', 1)"
+                "INSERT INTO stats_hits (day, path, city, region)"
+                " VALUES (current_date - 8, '/', 'Астана', 'Астана')"
             )
+            await _eventually(conn, "SELECT count(*) = 0 FROM stats_hits")
             await _eventually(
-                conn, "SELECT count(*) = 1 FROM page_hits WHERE referrer_host = '' AND city = ''"
-            )
-            await _eventually(
-                conn, "SELECT sum(count) = 1 FROM retention_runs WHERE kind = 'page_hits'"
+                conn, "SELECT sum(count) = 1 FROM retention_runs WHERE kind = 'stats_hits'"
             )
         kinds = {r["kind"] for r in await conn.fetch("SELECT DISTINCT kind FROM retention_runs")}
     finally:
         await conn.close()
-    assert kinds == {"page_hits", "inbox_ids", "retention_runs", "dead_queue_payloads"}
+    assert kinds == {
+        "stats_visitor_hashes",
+        "stats_hits",
+        "stats_detail",
+        "inbox_ids",
+        "retention_runs",
+        "dead_queue_payloads",
+    }
 
 
 async def _eventually(conn: asyncpg.Connection, check: str) -> None:
