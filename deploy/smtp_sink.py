@@ -7,7 +7,8 @@ For development (``make up``) and tests: nothing leaves the machine. Use it in-p
         mail = await sink.wait_for(lambda m: "order" in m.subject, timeout=5)
 
 or run it alone: ``python -m deploy.smtp_sink --smtp-port 8025 --http-port 8202``.
-The viewer lists the mail as JSON at ``GET /messages`` and as HTML at ``/``;
+The viewer lists the mail as JSON at ``GET /messages`` (envelope, subject, bodies and every
+header of each message as ``[{name, value}]`` in order, duplicates kept) and as HTML at ``/``;
 ``DELETE /messages`` empties the box. The sink holds what it receives (personal data in dev),
 so it listens on localhost by default and its SMTP session log is kept quiet.
 """
@@ -68,6 +69,11 @@ class ReceivedMail:
             return ""
         return str(part.get_content()).replace("\r\n", "\n")
 
+    def headers(self) -> list[dict[str, str]]:
+        """Every header of the message as sent: in order, duplicates kept, values decoded
+        (RFC 2047 words as text), folding undone."""
+        return [{"name": name, "value": str(value)} for name, value in self.message.items()]
+
     def as_json(self) -> dict[str, Any]:
         return {
             "mail_from": self.mail_from,
@@ -79,6 +85,7 @@ class ReceivedMail:
             "message_id": str(self.message.get("Message-ID", "")),
             "body": self.body("plain"),
             "html": self.body("html"),
+            "headers": self.headers(),
         }
 
 

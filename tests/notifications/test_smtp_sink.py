@@ -71,3 +71,29 @@ async def test_stops_and_starts_on_the_same_port() -> None:
         await sink.wait_for(lambda m: m.subject == "up", timeout=5)
     finally:
         await sink.stop()
+
+
+async def test_shows_every_header_in_order_with_duplicates() -> None:
+    message = _message("Акция: чай")
+    message["List-Unsubscribe"] = "<https://shop.kz/api/notifications/unsubscribe?token=t>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["X-Trace"] = "first"
+    message["X-Trace"] = "second"
+    async with SmtpSink("127.0.0.1", smtp_port=0, http_port=0) as sink:
+        await aiosmtplib.send(message, hostname="127.0.0.1", port=sink.smtp_port)
+        await sink.wait_for(timeout=5)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{sink.http_url}/messages") as resp:
+                listing = await resp.json()
+    headers = [(h["name"], h["value"]) for h in listing["messages"][0]["headers"]]
+    names = [name for name, _ in headers]
+    assert names[:4] == ["From", "To", "Subject", "Date"]
+    assert ("Subject", "Акция: чай") in headers  # decoded, not the encoded words
+    assert ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click") in headers
+    assert ("List-Unsubscribe", "<https://shop.kz/api/notifications/unsubscribe?token=t>") in (
+        headers
+    )
+    traces = [value for name, value in headers if name == "X-Trace"]
+    assert traces == ["first", "second"]
+    assert names.index("List-Unsubscribe") < names.index("X-Trace")
+    assert "Content-Type" in names and "MIME-Version" in names
