@@ -1,5 +1,6 @@
-"""The notifications app: the event consumer, the outbox relay (erasure confirmations),
-the internal export route and retention."""
+"""The notifications app: the event consumer, the outbox relay (erasure confirmations,
+unsubscribes, suppressions), the internal export route, the unsubscribe link's pages, the SMS
+provider's callbacks and retention."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ from aiohttp import web
 from services.notifications import messages
 from services.notifications.config import Settings
 from services.notifications.handlers import export_customer
-from services.notifications.keys import NOTIFIER, SETTINGS
+from services.notifications.keys import NOTIFIER, SETTINGS, UNSUBSCRIBE_PAGES
 from services.notifications.mailer import SmtpSessions
 from services.notifications.notifier import Notifier
 from services.notifications.rendering import Renderer
 from services.notifications.retention import notifications_retention_ctx
+from services.notifications.sms_handlers import sms_inbound, sms_report
+from services.notifications.unsubscribe_handlers import unsubscribe, unsubscribe_page
+from services.notifications.unsubscribe_links import PATH as UNSUBSCRIBE_PATH
+from services.notifications.unsubscribe_pages import UnsubscribePages
 from shared.db import PG_POOL
 from shared.service import HTTP_CLIENT, add_consumer, add_outbox_relay, create_service_app
 
@@ -36,10 +41,15 @@ def notifier_ctx(
 def create_app(settings: Settings) -> web.Application:
     app = create_service_app(settings)
     app[SETTINGS] = settings
+    app[UNSUBSCRIBE_PAGES] = UnsubscribePages()
     # After the pool and the HTTP client (create_service_app), before the consumer.
     app.cleanup_ctx.append(notifier_ctx(settings, Renderer()))
     add_outbox_relay(app, settings)
     add_consumer(app, settings, messages.QUEUE, messages.event_handlers(app))
     app.cleanup_ctx.append(notifications_retention_ctx(settings))
     app.router.add_get("/internal/customers/{customer_id}/export", export_customer)
+    app.router.add_get(UNSUBSCRIBE_PATH, unsubscribe_page)
+    app.router.add_post(UNSUBSCRIBE_PATH, unsubscribe)
+    app.router.add_post("/api/notifications/sms/reports", sms_report)
+    app.router.add_post("/api/notifications/sms/inbound", sms_inbound)
     return app

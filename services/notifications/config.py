@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 
+from services.notifications.domain import Channel
+from services.notifications.retry_policy import RetryPolicy
 from shared.settings import ServiceSettings
 
 
@@ -32,6 +34,13 @@ class Settings(ServiceSettings):
     unsubscribe_secret: SecretStr = SecretStr("")
     # How long an unsubscribe link keeps working (RFC 8058 asks for a long time).
     unsubscribe_link_days: float = Field(default=365.0, gt=0)
+    # At most how many of the consumer's retry tiers (RETRY_DELAYS_MS) a transactional send
+    # uses per channel before it is logged failed and parked (retry_policy.py); None: all.
+    email_send_retries: int | None = Field(default=None, ge=0)
+    sms_send_retries: int | None = Field(default=2, ge=0)
+    # The local copy of a suppression (suppression.py): customers holds the suppression
+    # itself and has it within minutes; the copy covers campaigns running meanwhile.
+    suppression_keep_days: float = Field(default=30.0, ge=1)
     # The SMS provider (services/notifications/sms.py): its API, the secret both sides sign
     # with (requests, delivery reports, inbound texts), the sender name texts come from.
     sms_provider_url: str = "http://127.0.0.1:8204"
@@ -48,3 +57,15 @@ class Settings(ServiceSettings):
     def _known_zone(cls, value: str) -> str:
         ZoneInfo(value)  # raises on an unknown zone, at start-up rather than at the first text
         return value
+
+    def retry_policy(self) -> RetryPolicy:
+        tiers = self.retry_delays_ms
+        asked: dict[Channel, int | None] = {
+            "email": self.email_send_retries,
+            "sms": self.sms_send_retries,
+        }
+        retries: dict[Channel, int] = {
+            channel: len(tiers) if count is None else min(count, len(tiers))
+            for channel, count in asked.items()
+        }
+        return RetryPolicy(tiers, retries)

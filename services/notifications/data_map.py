@@ -33,6 +33,33 @@ DATA_MAP = DataMap(
             erasure_note="customer_id and release_id (the key of the customers service's"
             " disclosure register) set NULL; the row stays unlinked until its retention",
         ),
+        Holding(
+            table="suppressions",
+            link="customer_id",
+            holds="a contact refused for good: the channel, why (hard_bounce,"
+            " provider_rejected), when; never the address or number",
+            kind=Kind.LINKED,
+            section=None,
+            not_exported="the customers service holds and exports the contact's suppression;"
+            " this copy only lets a campaign that is running skip it until customers has it",
+            erasure=Erasure.DELETE,
+            retention="suppressions",
+            reason="no marketing to a contact that cannot take it (ContactSuppressed)",
+        ),
+        Holding(
+            table="unsubscribes",
+            link="customer_id",
+            holds="an unsubscribe link used: the channel, the campaign, how (one_click, page),"
+            " when",
+            kind=Kind.LINKED,
+            section=None,
+            not_exported="the withdrawal is in the customers service's consent history, which"
+            " the export carries with its source; this row only keeps a second use of the same"
+            " link from publishing again",
+            erasure=Erasure.DELETE,
+            retention="unsubscribes",
+            reason="the customer's withdrawal of marketing consent, published once",
+        ),
         BLOCKS_HOLDING,
         *SHARED_HOLDINGS,
     ),

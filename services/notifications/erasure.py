@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from uuid import UUID
 
-from services.notifications import storage
+from services.notifications import channel_storage, storage
 from shared import blocking
 from shared.contracts import CustomerErased, NotificationsDepersonalised
 from shared.db import DbConn
@@ -24,6 +24,8 @@ Step = Callable[[DbConn, UUID], Awaitable[int]]
 STEPS: Mapping[str, Step] = {
     "deliveries": storage.unlink_deliveries_of,
     "customer_blocks": blocking.forget_customer,
+    "suppressions": channel_storage.forget_suppressions_of,
+    "unsubscribes": channel_storage.forget_unsubscribes_of,
 }
 
 

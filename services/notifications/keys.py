@@ -6,6 +6,8 @@ from aiohttp import web
 
 from services.notifications.config import Settings
 from services.notifications.notifier import Notifier
+from services.notifications.unsubscribe_pages import UnsubscribePages
 
 SETTINGS = web.AppKey("settings", Settings)
 NOTIFIER = web.AppKey("notifier", Notifier)
+UNSUBSCRIBE_PAGES = web.AppKey("unsubscribe_pages", UnsubscribePages)

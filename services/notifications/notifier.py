@@ -3,9 +3,11 @@
 Order of work for one notification: already sent? -> blocked and not owed (``skipped``)? ->
 take an SMTP session -> ask customers for a release -> render in the customer's locale ->
 send -> log the delivery (no address).
-Refused release: ``skipped``. Recipient refused for good: ``failed``. Anything transient
-raises, so the inbox transaction rolls back and the message is retried; on the last attempt
-a ``failed`` row is written apart (the message then waits in the dead queue for a replay).
+Refused release: ``skipped``. Recipient refused for good: ``failed``, and the contact
+suppressed (``suppression``: a hard bounce). Anything transient raises, so the inbox
+transaction rolls back and the message is retried; on the channel's last attempt
+(``retry_policy``) a ``failed`` row is written apart (the message then waits in the dead
+queue for a replay).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import aiosmtplib
 import asyncpg
 from aiohttp import ClientSession
 
-from services.notifications import storage
+from services.notifications import storage, suppression
 from services.notifications.config import Settings
 from services.notifications.domain import (
     Delivery,
@@ -39,7 +41,7 @@ from shared import blocking
 from shared.contracts import Contract
 from shared.db import DbConn
 from shared.logging import get_logger
-from shared.messaging import IncomingMeta
+from shared.messaging import IncomingMeta, PermanentFailure
 
 log = get_logger("notifications.messages")
 
@@ -64,8 +66,11 @@ class Notifier:
             async with self.smtp.session() as smtp:
                 await self._release_and_send(conn, smtp, request, meta)
         except Exception as exc:
-            if meta.attempt >= len(self.settings.retry_delays_ms):
+            policy = self.settings.retry_policy()
+            if policy.is_last(request.channel, meta.attempt):
                 await self._record_failure_apart(request, meta, _failure_reason(exc))
+                if policy.park_early(request.channel, meta.attempt):
+                    raise PermanentFailure(f"{request.channel} retries used up") from exc
             raise
 
     async def _release_and_send(
@@ -96,6 +101,7 @@ class Notifier:
                 conn,
                 _logged(request, notification_id, meta, "failed", release, "recipient_refused"),
             )
+            await suppression.suppress(conn, request.customer_id, "email", "hard_bounce")
             return
         await self._record(conn, _logged(request, notification_id, meta, "sent", release))
 

@@ -20,6 +20,20 @@ RULES: tuple[Rule, ...] = (
         period="delivery_log_retention_days",
         why="evidence of what was sent, for a customer's question or complaint",
     ),
+    Rule(
+        kind="suppressions",
+        table="suppressions",
+        age_column="at",
+        period="suppression_keep_days",
+        why="a running campaign's copy; the customers service holds the suppression itself",
+    ),
+    Rule(
+        kind="unsubscribes",
+        table="unsubscribes",
+        age_column="at",
+        period="unsubscribe_link_days",
+        why="a used link publishes once, for as long as a link works",
+    ),
 )
 
 
