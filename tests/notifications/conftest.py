@@ -39,6 +39,9 @@ class CustomersStub:
 
     people: dict[UUID, Person | int] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
+    # ``POST /internal/sms-stops`` bodies, and the status it answers (customers' contract).
+    sms_stops: list[dict[str, Any]] = field(default_factory=list)
+    sms_stop_status: int = 200
 
     def add(self, person: Person | int) -> UUID:
         customer_id = uuid4()
@@ -48,7 +51,16 @@ class CustomersStub:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/internal/releases", self.release)
+        app.router.add_post("/internal/sms-stops", self.sms_stop)
         return app
+
+    async def sms_stop(self, request: web.Request) -> web.Response:
+        if request.headers.get("X-Internal-Token") != INTERNAL_TOKEN:
+            return web.json_response({"title": "Forbidden"}, status=403)
+        if self.sms_stop_status != 200:
+            return web.json_response({"title": "Unavailable"}, status=self.sms_stop_status)
+        self.sms_stops.append(await request.json())
+        return web.json_response({"withdrawn": True})
 
     async def release(self, request: web.Request) -> web.Response:
         if request.headers.get("X-Internal-Token") != INTERNAL_TOKEN:
