@@ -48,6 +48,14 @@ class Secrets:
     def bank_secret(self) -> Path:
         return self.directory / "bank_secret"
 
+    @property
+    def sms_secret(self) -> Path:
+        return self.directory / "sms_secret"
+
+    @property
+    def unsubscribe_secret(self) -> Path:
+        return self.directory / "unsubscribe_secret"
+
     def read(self, path: Path) -> str:
         return path.read_text().strip()
 
@@ -78,6 +86,8 @@ def ensure_secrets(directory: Path, say: Callable[[str], None] | None = None) ->
         (found.internal_token, random_token),
         (found.courier_secret, random_token),
         (found.bank_secret, random_token),
+        (found.sms_secret, random_token),
+        (found.unsubscribe_secret, random_token),
     ):
         if not path.exists():
             write_secret(path, make())

@@ -81,6 +81,7 @@ The shop is up. Press Ctrl-C to stop everything.
   mail viewer (SMTP sink)    http://localhost:{ports.smtp_http}/   (SMTP on 127.0.0.1:{ports.smtp})
   sandbox courier            http://localhost:{ports.courier}/
   sandbox bank               http://localhost:{ports.bank}/
+  sandbox SMS provider       http://localhost:{ports.sms}/   (texts: /messages; STOP: POST /inbound)
   services (direct)          {services}
   logs                       {LOGS}/  (nginx: {VAR / "nginx" / "logs"}/)
   secrets                    {LOCAL}/  (never commit them)

@@ -322,11 +322,14 @@ async def messages_json(request: web.Request) -> web.Response:
 
 async def overview(request: web.Request) -> web.Response:
     provider = request.app[PROVIDER_KEY]
-    rows = "".join(
-        f"<tr><td>{html.escape(r['to'])}</td><td>{html.escape(r['text'])}</td>"
-        f"<td>{html.escape(str(r['report']))}</td></tr>"
-        for r in reversed(provider.messages.values())
-    ) or "<tr><td colspan='3'>Nothing received yet.</td></tr>"
+    rows = (
+        "".join(
+            f"<tr><td>{html.escape(r['to'])}</td><td>{html.escape(r['text'])}</td>"
+            f"<td>{html.escape(str(r['report']))}</td></tr>"
+            for r in reversed(provider.messages.values())
+        )
+        or "<tr><td colspan='3'>Nothing received yet.</td></tr>"
+    )
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>Sandbox SMS</title></head>"
         "<body><h1>Sandbox SMS provider</h1>"

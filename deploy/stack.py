@@ -6,7 +6,8 @@ ports against throw-away databases; the benchmarks (``bench/``) start it as proc
 ports. Each caller chooses the ports (``Ports.fixed()`` or ``Ports.free()``), the databases,
 the broker URL, the secrets directory and its tuning; everything else is decided here, once.
 
-Start order: the SMTP sink, the sandbox courier and the sandbox bank (the outside world),
+Start order: the SMTP sink, the sandbox courier, the sandbox bank and the sandbox SMS
+provider (the outside world),
 then catalog, orders, customers, notifications, and last the nginx gateway in front of the
 services (``Shop.upstreams()``). The stand-ins call the shop back through the gateway, as
 outside parties would.
@@ -33,7 +34,7 @@ COURIER_CODE = "sandbox"
 BANK_CODE = "sandbox"
 OPERATOR_NAME = "ТОО «Privacy Shop Demo»"
 OPERATOR_BIN = "240440017017"
-STANDINS = ("sandbox_courier", "sandbox_bank")
+STANDINS = ("sandbox_courier", "sandbox_bank", "sandbox_sms")
 KEYSTORE = "keystore"  # customers' data keys: a database of its own (its backups kept briefly)
 DATABASES = (*SERVICES, KEYSTORE)
 
@@ -46,22 +47,25 @@ class Ports:
     bank: int
     smtp: int
     smtp_http: int
+    sms: int
 
     @classmethod
     def fixed(cls) -> Ports:
         """``make up``'s ports (README.md and deploy/README.md name them)."""
         services = {"catalog": 8101, "orders": 8102, "customers": 8103, "notifications": 8104}
-        return cls(8080, services, courier=8201, bank=8203, smtp=8025, smtp_http=8202)
+        return cls(8080, services, courier=8201, bank=8203, smtp=8025, smtp_http=8202, sms=8204)
 
     @classmethod
     def free(cls) -> Ports:
         """Ports free right now, for tests and benchmarks."""
         services = {name: free_port() for name in SERVICES}
-        return cls(free_port(), services, free_port(), free_port(), free_port(), free_port())
+        return cls(
+            free_port(), services, free_port(), free_port(), free_port(), free_port(), free_port()
+        )
 
     def every(self) -> list[int]:
         return [self.gateway, *self.services.values(), self.courier, self.bank, self.smtp,
-                self.smtp_http]  # fmt: skip
+                self.smtp_http, self.sms]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,9 @@ class Shop:
                 "smtp_host": "127.0.0.1",
                 "smtp_port": self.ports.smtp,
                 "public_base_url": self.public_url(self.ports.gateway),
+                "sms_provider_url": local_url(self.ports.sms),
+                "sms_provider_secret": keys.read(keys.sms_secret),
+                "unsubscribe_secret": keys.read(keys.unsubscribe_secret),
             },
         }
         return {**common, **own[name], **self.tuning.get(name, {})}
@@ -191,6 +198,18 @@ class Shop:
             "public_url": self.public_url(self.ports.bank),
             **self.tuning.get("sandbox_bank", {}),
         }
+
+    def sms_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``SandboxSms``."""
+        return {
+            "callback_base_url": self.gateway_url,
+            "secret": self.secrets.read(self.secrets.sms_secret),
+            **self.tuning.get("sandbox_sms", {}),
+        }
+
+    def sms_env(self) -> dict[str, str]:
+        options = self.sms_options()
+        return {"CALLBACK_BASE_URL": options["callback_base_url"], "SMS_SECRET": options["secret"]}
 
     def courier_env(self) -> dict[str, str]:
         return standin_env(self.courier_options(), "COURIER")
@@ -220,6 +239,12 @@ class Shop:
             self.bank_env(),
             f"{local_url(ports.bank)}/healthz",
         )
+        sms = Process(
+            "sandbox_sms",
+            ["-m", "deploy.sandbox_sms", "--http-port", str(ports.sms)],
+            self.sms_env(),
+            f"{local_url(ports.sms)}/healthz",
+        )
         services = [
             Process(
                 name,
@@ -229,7 +254,7 @@ class Shop:
             )
             for name in SERVICES
         ]
-        return [sink, courier, bank, *services]
+        return [sink, courier, bank, sms, *services]
 
 
 def standin_env(options: Mapping[str, Any], party: str) -> dict[str, str]:
@@ -249,5 +274,6 @@ def secrets_in(shop: Shop) -> list[str]:
     """Every secret value the shop runs with (tests check that none of them is ever logged)."""
     keys = shop.secrets
     files: list[Path] = [keys.internal_token, keys.courier_secret, keys.bank_secret,
-                         keys.master_key, keys.blind_index_key]  # fmt: skip
+                         keys.sms_secret, keys.unsubscribe_secret, keys.master_key,
+                         keys.blind_index_key]  # fmt: skip
     return [keys.read(path) for path in files]

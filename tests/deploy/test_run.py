@@ -15,6 +15,7 @@ from deploy.gateway import SERVICES
 from deploy.local_secrets import ensure_secrets
 from deploy.sandbox_bank import parse_args as bank_args
 from deploy.sandbox_courier import parse_args as courier_args
+from deploy.sandbox_sms import parse_args as sms_args
 from deploy.stack import Ports, Shop, server_databases
 
 
@@ -102,9 +103,22 @@ def test_bank_reads_its_environment(shop: Shop, monkeypatch: pytest.MonkeyPatch)
     assert args.callback_base_url == "http://127.0.0.1:8080"
 
 
+def test_sms_provider_reads_its_environment(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in shop.sms_env().items():
+        monkeypatch.setenv(key, value)
+    args = sms_args(["--http-port", "0"])
+    assert args.secret == shop.sms_options()["secret"]
+    assert args.callback_base_url == "http://127.0.0.1:8080"
+    settings = from_environment("notifications", shop.service_env("notifications"), monkeypatch)
+    provider_secret = settings.sms_provider_secret.get_secret_value()  # type: ignore[attr-defined]
+    assert provider_secret == args.secret
+    assert settings.sms_provider_url == f"http://127.0.0.1:{shop.ports.sms}"  # type: ignore[attr-defined]
+    assert settings.unsubscribe_secret.get_secret_value()  # type: ignore[attr-defined]
+
+
 def test_processes_start_in_order_on_their_ports(shop: Shop) -> None:
     names = [process.name for process in shop.processes()]
-    assert names == ["smtp_sink", "sandbox_courier", "sandbox_bank", *SERVICES]
+    assert names == ["smtp_sink", "sandbox_courier", "sandbox_bank", "sandbox_sms", *SERVICES]
     for process in shop.processes():
         if process.name in SERVICES:
             assert process.env["HTTP_PORT"] in process.ready_url
@@ -129,6 +143,8 @@ def test_secrets_are_generated_once_and_private(tmp_path: Path) -> None:
         "internal_token",
         "courier_secret",
         "bank_secret",
+        "sms_secret",
+        "unsubscribe_secret",
     }
     for path in first.directory.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600

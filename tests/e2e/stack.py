@@ -24,6 +24,7 @@ from deploy.gateway import NginxGateway
 from deploy.local_secrets import ensure_secrets
 from deploy.sandbox_bank import SandboxBank
 from deploy.sandbox_courier import SandboxCourier
+from deploy.sandbox_sms import SandboxSms
 from deploy.smtp_sink import SmtpSink
 from deploy.stack import DATABASES, KEYSTORE, Ports, Shop, secrets_in
 from services.catalog.app import create_app as catalog_app
@@ -61,6 +62,7 @@ TUNING: dict[str, dict[str, Any]] = {
     },
     "notifications": {"retry_delays_ms": (100, 300)},
     "sandbox_courier": {"confirm_delay_s": 0.2},
+    "sandbox_sms": {"retry_delays_s": (0.2, 0.5, 1.0, 2.0)},
 }
 
 
@@ -73,6 +75,7 @@ class Stack:
     sink: SmtpSink
     courier: SandboxCourier
     bank: SandboxBank
+    sms: SandboxSms
     gateway: NginxGateway
     internal_token: str
     tokens: TokenIssuer  # access tokens as customers signs them (staff roles for the tests)
@@ -172,6 +175,8 @@ async def running_stack(
             courier = await stack.enter_async_context(SandboxCourier(**shop.courier_options()))
             bank = await stack.enter_async_context(SandboxBank(**shop.bank_options()))
             await stack.enter_async_context(running_app(bank.create_app(), port=ports.bank))
+            sms = await stack.enter_async_context(SandboxSms(**shop.sms_options()))
+            await sms.listen(port=ports.sms)
             for name in SERVICES:
                 app = service_app(shop, name)
                 await stack.enter_async_context(running_app(app, port=ports.services[name]))
@@ -185,6 +190,7 @@ async def running_stack(
                 sink=sink,
                 courier=courier,
                 bank=bank,
+                sms=sms,
                 gateway=gateway,
                 internal_token=shop.secrets.read(shop.secrets.internal_token),
                 tokens=TokenIssuer(shop.secrets.jwt_private.read_text()),

@@ -113,6 +113,32 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
         "/api/fulfilment/{courier}/callbacks",
         {"event_id": SOME_ID, "dispatch_id": SOME_ID, "status": "delivered"},
     ),
+    # A form body (RFC 8058); a JSON one is refused like any other wrong body.
+    ("POST", "/api/notifications/unsubscribe", {"List-Unsubscribe": "One-Click"}),
+    (
+        "POST",
+        "/api/notifications/sms/reports",
+        {
+            "event_id": SOME_ID,
+            "message_id": SOME_ID,
+            "provider_message_id": MARK,
+            "status": "failed",
+            "permanent": True,
+            "reason": MARK,
+            "at": "2026-06-01T10:00:00Z",
+        },
+    ),  # fmt: skip
+    (
+        "POST",
+        "/api/notifications/sms/inbound",
+        {
+            "event_id": SOME_ID,
+            "from": PHONE,
+            "to": MARK,
+            "text": MARK,
+            "received_at": "2026-06-01T10:00:00Z",
+        },
+    ),  # fmt: skip
 ]
 BODYLESS = {
     ("POST", "/api/customers/token/refresh"),  # the refresh cookie only
@@ -233,6 +259,8 @@ def _signed(shop: Stack, path: str, data: bytes) -> dict[str, str]:
         return signed_headers(shop.bank.secret, data)
     if path.startswith("/api/fulfilment/"):
         return signed_headers(shop.courier.secret, data)
+    if path.startswith("/api/notifications/sms/"):
+        return signed_headers(shop.sms.secret, data)
     return {}
 
 
@@ -286,6 +314,9 @@ QUERIES = [
     f"/api/orders/{MARK}@example.kz",
     f"/api/orders/%2B77017654399/{MARK}",
     f"/api/customers/{MARK}@example.kz",
+    "/api/notifications/unsubscribe?token=%ff%fe%ED%A0%80",
+    f"/api/notifications/unsubscribe?token={MARK}@example.kz",
+    f"/api/notifications/unsubscribe?token={'9' * 5000}",
     f"/api/nothing/{MARK}@example.kz",
 ]
 
@@ -310,6 +341,8 @@ PROBED = {
     "/api/orders/checkout": "orders",
     "/api/fulfilment/sandbox/callbacks": "orders",
     "/api/stats/hits": "catalog",
+    "/api/notifications/sms/inbound": "notifications",
+    "/api/notifications/unsubscribe": "notifications",
 }
 
 

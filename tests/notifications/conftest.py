@@ -42,6 +42,7 @@ class CustomersStub:
     # ``POST /internal/sms-stops`` bodies, and the status it answers (customers' contract).
     sms_stops: list[dict[str, Any]] = field(default_factory=list)
     sms_stop_status: int = 200
+    sms_stops_refused: int = 0
 
     def add(self, person: Person | int) -> UUID:
         customer_id = uuid4()
@@ -58,6 +59,7 @@ class CustomersStub:
         if request.headers.get("X-Internal-Token") != INTERNAL_TOKEN:
             return web.json_response({"title": "Forbidden"}, status=403)
         if self.sms_stop_status != 200:
+            self.sms_stops_refused += 1
             return web.json_response({"title": "Unavailable"}, status=self.sms_stop_status)
         self.sms_stops.append(await request.json())
         return web.json_response({"withdrawn": True})

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from collections.abc import Callable
 from uuid import UUID, uuid4
 
 import aio_pika
 import aiohttp
+import asyncpg
 import pytest
 
 from deploy.smtp_sink import ReceivedMail, SmtpSink
@@ -232,6 +234,39 @@ async def test_recipient_refused_for_good_is_failed_not_retried(
     assert len(stub.calls) == 1
     assert sink.messages == []
     assert await queue_depth(app.settings.amqp_url, f"{QUEUE}.dead") == 0
+    # A hard bounce: the contact is suppressed, here and (the event) at customers.
+    conn = await asyncpg.connect(app.dsn)
+    try:
+        kept = await conn.fetch("SELECT customer_id, channel, reason FROM suppressions")
+        events = await conn.fetch(
+            "SELECT body FROM outbox WHERE message_type = 'notifications.contact.suppressed'"
+        )
+    finally:
+        await conn.close()
+    assert [tuple(r) for r in kept] == [(customer_id, "email", "hard_bounce")]
+    [event] = [json.loads(bytes(r["body"])) for r in events]
+    assert (event["customer_id"], event["channel"]) == (str(customer_id), "email")
+    assert event["reason"] == "hard_bounce"
+    assert "nobody@mail.kz" not in await all_table_text(app.dsn)
+
+
+async def test_a_mail_server_that_stays_down_uses_the_channels_retries(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    """EMAIL_SEND_RETRIES=1 over three tiers: two tries, then failed and parked at once."""
+    stub, _ = customers
+    customer_id = stub.add(Person(email="down@mail.kz", first_name="Down"))
+    app = await start_notifications(retry_delays_ms=(50, 100, 150), email_send_retries=1)
+    await sink.stop()
+    await publish(app.settings.amqp_url, delivered(customer_id, "SH-4114"))
+    amqp_url = app.settings.amqp_url
+    await eventually(lambda: queue_depth(amqp_url, f"{QUEUE}.dead"), timeout=10)
+    [row] = await sent_rows(app.dsn, "failed")
+    assert row["reason"] == "smtp_unavailable"
+    for tier in (f"{QUEUE}.retry.1", f"{QUEUE}.retry.2"):
+        assert await queue_depth(amqp_url, tier) == 0
 
 
 async def test_smtp_down_parks_then_replay_delivers(
