@@ -109,12 +109,16 @@ async def test_the_same_message_id_is_one_text_and_one_report(
     assert len(shop[0].calls) == 1
 
 
-@pytest.mark.parametrize(("phone", "reason"), [("+77000000001", "invalid_number"),
-                                               ("+77000000105", "blocked")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("phone", "reason"), [("+77000000001", "invalid_number"), ("+77000000105", "blocked")]
+)
 async def test_test_numbers_are_refused_for_good(
-    provider: tuple[SandboxSms, str], shop: tuple[FakeShop, str], sms: SmsClient,
-    phone: str, reason: str,
-) -> None:  # fmt: skip
+    provider: tuple[SandboxSms, str],
+    shop: tuple[FakeShop, str],
+    sms: SmsClient,
+    phone: str,
+    reason: str,
+) -> None:
     with pytest.raises(SmsRejected) as refused:
         await sms.send(phone, "x", uuid.uuid4())
     assert refused.value.reason == reason

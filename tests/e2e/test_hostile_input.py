@@ -127,7 +127,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
             "reason": MARK,
             "at": "2026-06-01T10:00:00Z",
         },
-    ),  # fmt: skip
+    ),
     (
         "POST",
         "/api/notifications/sms/inbound",
@@ -138,7 +138,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
             "text": MARK,
             "received_at": "2026-06-01T10:00:00Z",
         },
-    ),  # fmt: skip
+    ),
 ]
 BODYLESS = {
     ("POST", "/api/customers/token/refresh"),  # the refresh cookie only

@@ -38,8 +38,10 @@ def test_the_defaults_email_every_tier_sms_two() -> None:
 
 def test_settings_cap_a_channel_at_the_tiers_there_are() -> None:
     settings = Settings(
-        database_url="postgresql://x/y", retry_delays_ms=(50,), sms_send_retries=2,
+        database_url="postgresql://x/y",
+        retry_delays_ms=(50,),
+        sms_send_retries=2,
         email_send_retries=0,
-    )  # fmt: skip
+    )
     policy = settings.retry_policy()
     assert (policy.delays_ms("sms"), policy.delays_ms("email")) == ((50,), ())
