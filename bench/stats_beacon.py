@@ -6,8 +6,8 @@ places from make up's DB-IP City Lite database and the families from the User-Ag
 visitors coming from 512 networks with five browsers; the bare handler runs the same
 statement (``storage.record_visit``). The load generator (this process) keeps the same number
 of beacons in flight against each in turn, ``BENCH_ROUNDS`` (3) rounds of ``DURATION_S`` each
-so that the other load of a shared machine falls on both alike, and reports hits/s, p50 and
-p99 over all rounds and the ratio (goal: at least 0.70 of the bare hits/s).
+so that the other load of a shared machine falls on both alike, and reports hits/s, p50, p99 and
+each server's CPU per hit over all rounds, and the ratio (goal: at least 0.70 of the bare hits/s).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from aiohttp import web
 
 from bench.env import bench_database, bench_servers, bench_vhost
 from bench.load import DURATION_S, IN_FLIGHT, closed_loop, figures, wait_ready
+from bench.profiling import cpu_seconds
 from deploy.gateway import free_port
 from services.catalog import storage
 from shared.auth import generate_signing_key_pem
@@ -125,10 +126,11 @@ async def beacons(url: str, duration_s: float = DURATION_S) -> tuple[list[float]
 
 
 @contextlib.contextmanager
-def server(args: list[str], port: int) -> Iterator[str]:
+def server(args: list[str], port: int) -> Iterator[tuple[str, int]]:
+    """The server's beacon URL and its process id."""
     process = subprocess.Popen([sys.executable, "-m", "bench.stats_beacon", *args, str(port)])
     try:
-        yield f"http://127.0.0.1:{port}/api/stats/hits"
+        yield f"http://127.0.0.1:{port}/api/stats/hits", process.pid
     finally:
         process.terminate()
         process.wait(10)
@@ -138,31 +140,36 @@ async def run() -> dict[str, float]:
     with bench_servers() as servers, bench_vhost(servers) as amqp_url:
         async with bench_database(servers, "catalog") as dsn:
             with (
-                server(["bare", dsn], free_port()) as bare_url,
-                server(["service", dsn, amqp_url], free_port()) as service_url,
+                server(["bare", dsn], free_port()) as bare,
+                server(["service", dsn, amqp_url], free_port()) as service,
             ):
-                urls = {"bare": bare_url, "service": service_url}
-                for url in urls.values():
+                servers_ = {"bare": bare, "service": service}
+                for url, _ in servers_.values():
                     await wait_ready(url)
                     await beacons(url, 2.0)  # warm-up: caches, connections
-                runs: dict[str, list[tuple[list[float], float]]] = {name: [] for name in urls}
+                runs: dict[str, list[tuple[list[float], float]]] = {name: [] for name in servers_}
+                cpu = dict.fromkeys(servers_, 0.0)
                 for _ in range(ROUNDS):
-                    for name, url in urls.items():
+                    for name, (url, pid) in servers_.items():
+                        before = cpu_seconds(pid)
                         runs[name].append(await beacons(url))
+                        cpu[name] += cpu_seconds(pid) - before
     results = {
         name: figures([x for lat, _ in done for x in lat], sum(t for _, t in done))
         for name, done in runs.items()
     }
-    bare, service = results["bare"], results["service"]
     for name, figures_ in results.items():
+        figures_["cpu_ms"] = cpu[name] * 1000 / figures_["requests"]
         print(
             f"stats beacon {name:8s} {figures_['rps']:8.0f} hits/s"
             f"  p50 {figures_['p50_ms']:6.2f} ms  p99 {figures_['p99_ms']:6.2f} ms"
+            f"  server CPU {figures_['cpu_ms']:5.2f} ms/hit"
         )
-    print(f"stats beacon service / bare {service['rps'] / bare['rps']:8.2f}  (goal >= 0.70)")
+    bare_, service_ = results["bare"], results["service"]
+    print(f"stats beacon service / bare {service_['rps'] / bare_['rps']:8.2f}  (goal >= 0.70)")
     return {
-        "ratio": service["rps"] / bare["rps"],
-        **{f"service_{k}": v for k, v in service.items()},
+        "ratio": service_["rps"] / bare_["rps"],
+        **{f"service_{k}": v for k, v in service_.items()},
     }
 
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import maxminddb
 from aiohttp import web
-from ua_parser import Domain, Parser, load_builtins
+from ua_parser import BasicResolver, Domain, Parser, load_builtins
 
 from services.catalog import storage
 from services.catalog.config import Settings
@@ -37,6 +37,7 @@ from shared.network import Network, client_address, truncate
 from shared.retention import Action, Sweep
 
 PLACE_CACHE = 4096  # networks whose place is remembered (a lookup reads the file)
+FAMILY_CACHE = 2000  # User-Agents whose families are remembered (a parse runs regexes)
 MAX_USER_AGENT = 1000  # longer User-Agents are cut before parsing
 
 
@@ -47,9 +48,11 @@ class Visits:
         self.settings = settings
         self.zone = ZoneInfo(settings.stats_timezone)
         self._places = places
-        self._parser = Parser.from_matchers(load_builtins())
+        # No cache of the parser's own: the families of recent User-Agents are cached here.
+        self._parser = Parser(BasicResolver(load_builtins()))
         self._salt: tuple[date, bytes] | None = None
         self.place = functools.lru_cache(maxsize=PLACE_CACHE)(self._place)
+        self.families = functools.lru_cache(maxsize=FAMILY_CACHE)(self._families)
 
     def today(self) -> date:
         return datetime.now(self.zone).date()
@@ -62,7 +65,7 @@ class Visits:
         except (ValueError, maxminddb.InvalidDatabaseError):
             return "", ""
 
-    def families(self, user_agent: str) -> tuple[str, str]:
+    def _families(self, user_agent: str) -> tuple[str, str]:
         """(browser, system) families; "Other" for what the parser does not know."""
         if not user_agent:
             return "", ""
