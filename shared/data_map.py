@@ -184,7 +184,15 @@ LINKING_COLUMN: Final = re.compile(r"customer")
 # customers service's own sections are built in place). The customers service fills the
 # sections of a service that does not answer with an empty list and a note.
 EXPORT_SECTIONS: Final[Mapping[str, tuple[str, ...]]] = {
-    "customers": ("profile", "consents", "disclosures", "requests", "sessions", "audit"),
+    "customers": (
+        "profile",
+        "consents",
+        "suppressions",
+        "disclosures",
+        "requests",
+        "sessions",
+        "audit",
+    ),
     "orders": ("orders", "cart", "decisions"),
     "notifications": ("notifications",),
     "catalog": (),

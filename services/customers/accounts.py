@@ -342,12 +342,12 @@ class Accounts:
     # --- Profile -------------------------------------------------------------------------
     async def patch_profile(self, conn: DbConn, customer_id: UUID, patch: ProfilePatch) -> None:
         await existing_customer(conn, customer_id)
+        email_index = self.vault.blind_index("email", patch.email) if patch.email else None
+        phone_index = self.vault.blind_index("phone", patch.phone) if patch.phone else None
+        # A new email or phone is a new chance for what the provider refused on the old one.
+        await storage.clear_changed_contacts(conn, customer_id, email_index, phone_index)
         await storage.update_customer(
-            conn,
-            customer_id,
-            locale=patch.locale,
-            email_index=self.vault.blind_index("email", patch.email) if patch.email else None,
-            phone_index=self.vault.blind_index("phone", patch.phone) if patch.phone else None,
+            conn, customer_id, locale=patch.locale, email_index=email_index, phone_index=phone_index
         )
         values = pd_values(patch)
         if values:

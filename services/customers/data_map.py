@@ -65,12 +65,26 @@ DATA_MAP = DataMap(
             table="disclosures",
             link="customer_id",
             holds="the disclosure register: each release of data (recipient, its country,"
-            " purpose, fields, when, order, legal basis, a support lookup's reason code)",
+            " purpose, fields, when, order, the campaign or notice of a contact batch, legal"
+            " basis, a support lookup's reason code)",
             kind=Kind.LINKED,
             section="disclosures",
             erasure=Erasure.KEEP_EVIDENCE,
             retention="disclosure_register",
             reason="the subject's register of transfers (Law 94-V Art. 19(1), 24(1))",
+        ),
+        Holding(
+            table="contact_suppressions",
+            link="customer_id",
+            holds="a channel (email, SMS) a provider refused for good: the reason code (hard"
+            " bounce, provider rejection) and when; never the address",
+            kind=Kind.LINKED,
+            section="suppressions",
+            erasure=Erasure.DELETE,
+            retention="account",
+            reason="no marketing sent to a contact that cannot receive it (policy 3.2.8), until"
+            " the customer changes that contact",
+            erasure_note="deleted when the account closes",
         ),
         Holding(
             table="audit_log",

@@ -46,6 +46,14 @@ Channel = Literal["email", "sms"]
 PdField = Literal["last_name", "first_name", "patronymic", "phone", "email", "delivery_address"]
 PD_FIELDS: tuple[PdField, ...] = get_args(PdField)
 REQUIRED_PD: tuple[PdField, ...] = tuple(f for f in PD_FIELDS if f != "patronymic")
+# The purposes a contact batch (a campaign, a notice to everyone) may be released for, and the
+# field that is the contact on each channel.
+ContactPurpose = Literal["marketing", "service_communication"]
+CONTACT_PURPOSES: frozenset[str] = frozenset(get_args(ContactPurpose))
+CONTACT_FIELDS: Mapping[str, PdField] = {"email": "email", "sms": "phone"}
+# How a marketing consent was withdrawn outside the account (the consent history shows it):
+# an email's unsubscribe link (one_click: RFC 8058; page: its confirmation page) or a STOP SMS.
+OptOutSource = Literal["one_click", "page", "sms_stop"]
 STATUSES = ("active", "blocked", "erased")
 # Where the operator is; a recipient anywhere else is a transfer abroad (Law 94-V art. 16).
 HOME_COUNTRY = "KZ"
@@ -372,15 +380,23 @@ def consent_record(
 
 
 def marketing_record(
-    subject_id: UUID, channel: Channel, granted: bool, at: datetime
+    subject_id: UUID,
+    channel: Channel,
+    granted: bool,
+    at: datetime,
+    source: OptOutSource | None = None,
 ) -> dict[str, Any]:
-    return {
+    """A marketing choice; ``source`` says where a withdrawal outside the account came from."""
+    record: dict[str, Any] = {
         "subject_id": str(subject_id),
         "purpose": "marketing",
         "channel": channel,
         "granted": granted,
         "at": at.isoformat(),
     }
+    if source is not None:
+        record["source"] = source
+    return record
 
 
 def cross_border_record(

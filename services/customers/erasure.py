@@ -66,6 +66,7 @@ CLOSE_STEPS: tuple[tuple[str, Step], ...] = (
     ("customers", _close),
     ("refresh_sessions", storage.delete_refresh_sessions),
     ("web_sessions", storage.delete_web_sessions),
+    ("contact_suppressions", storage.delete_suppressions),
 )
 
 

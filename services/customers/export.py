@@ -51,6 +51,7 @@ def disclosure_item(row: dict[str, Any]) -> dict[str, Any]:
         "fields": list(row["fields"]),
         "at": row["at"].isoformat(),
         "order_ref": row["order_ref"],
+        "reference": str(row["reference"]) if row.get("reference") else None,
         "legal_basis": row["legal_basis"],
         "country": row["country"],
     }
@@ -60,12 +61,24 @@ def disclosure_item(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def consent_item(row: dict[str, Any]) -> dict[str, Any]:
-    return {
+    item = {
         "kind": row["kind"],
         "granted": row["granted"],
         "policy_version": row["policy_version"],
         "record": row["record"],
         "recorded_at": row["recorded_at"].isoformat(),
+    }
+    source = row["record"].get("source") if isinstance(row["record"], dict) else None
+    if source:  # a withdrawal outside the account: an unsubscribe link, a STOP by SMS
+        item["source"] = source
+    return item
+
+
+def suppression_item(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "channel": row["channel"],
+        "reason": row["reason"],
+        "at": row["suppressed_at"].isoformat(),
     }
 
 
@@ -173,6 +186,7 @@ async def own_sections(app: web.Application, customer_id: UUID) -> dict[str, Any
         if customer is not None:
             profile["policy_version"] = customer.policy_version
         consents = await storage.consent_history(conn, customer_id)
+        suppressed = await storage.suppressions_of(conn, customer_id)
         released = await storage.disclosures(conn, customer_id)
         requests = await request_items(app, conn, customer_id)
         apps = await held.refresh_session_families(conn, customer_id)
@@ -181,6 +195,7 @@ async def own_sections(app: web.Application, customer_id: UUID) -> dict[str, Any
     return {
         "profile": profile,
         "consents": [consent_item(row) for row in consents],
+        "suppressions": [suppression_item(row) for row in suppressed],
         "disclosures": [disclosure_item(row) for row in released],
         "requests": requests,
         "sessions": session_items(apps, browsers),

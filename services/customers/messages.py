@@ -11,7 +11,9 @@ nothing.
 Erasure: an order that ends (delivered, cancelled, failed) or a refund that closes brings the
 check of a deferred erasure forward (the chore asks orders then); ``OrdersDepersonalised``
 and ``NotificationsDepersonalised`` are the confirmations that complete one
-(``erasure.confirm``). All in the handler's transaction.
+(``erasure.confirm``). ``MarketingUnsubscribed`` (an unsubscribe link, a STOP by SMS) withdraws
+that channel's marketing consent with its source; ``ContactSuppressed`` keeps marketing off a
+contact a provider refused for good (``opt_outs.py``). All in the handler's transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from uuid import UUID
 from aiohttp import web
 
 from shared.contracts import (
+    ContactSuppressed,
     Contract,
     DispatchAddress,
     DispatchMessage,
@@ -29,6 +32,7 @@ from shared.contracts import (
     DispatchRefused,
     DispatchReleased,
     DispatchRequested,
+    MarketingUnsubscribed,
     NotificationsDepersonalised,
     OrderCancelled,
     OrderDelivered,
@@ -43,7 +47,7 @@ from shared.messaging import DISPATCH_EXCHANGE, BodyCipher, IncomingMeta, enqueu
 from shared.messaging.consumer import Handler
 from shared.messaging.topology import courier_routing_key
 
-from . import erasure, storage
+from . import erasure, opt_outs, storage
 from .domain import TransferAbroadNotAllowed
 from .keys import ACCOUNTS, SETTINGS
 from .personal_data import CustomerBlocked, CustomerUnavailable, PdGate, Release
@@ -174,6 +178,16 @@ async def _confirmed(conn: DbConn, request_id: UUID, service: str, counts: dict[
     log.info("erasure confirmed", request_id=str(request_id), service=service, completed=completed)
 
 
+async def on_marketing_unsubscribed(
+    conn: DbConn, event: MarketingUnsubscribed, meta: IncomingMeta
+) -> None:
+    await opt_outs.withdraw_marketing(conn, event.customer_id, event.channel, event.via, event.at)
+
+
+async def on_contact_suppressed(conn: DbConn, event: ContactSuppressed, meta: IncomingMeta) -> None:
+    await opt_outs.suppress(conn, event)
+
+
 def event_handlers(app: web.Application) -> dict[type[Contract], Handler]:
     """The consumer's handlers; each reads the accounts and settings off the app when called."""
 
@@ -193,4 +207,6 @@ def event_handlers(app: web.Application) -> dict[type[Contract], Handler]:
         PaymentRefunded: on_refund_closed,
         OrdersDepersonalised: on_orders_confirmed,
         NotificationsDepersonalised: on_notifications_confirmed,
+        MarketingUnsubscribed: on_marketing_unsubscribed,
+        ContactSuppressed: on_contact_suppressed,
     }

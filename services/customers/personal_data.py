@@ -22,6 +22,8 @@ from shared.db import DbConn
 from . import storage
 from .crypto import Vault, VaultError
 from .domain import (
+    CONTACT_FIELDS,
+    CONTACT_PURPOSES,
     HOME_COUNTRY,
     PD_FIELDS,
     PURPOSES,
@@ -332,7 +334,67 @@ class PdGate:
             policy,
             abroad=abroad,
         )
+        return await self._release_rows(conn, rows, purpose, recipient, allowed, country)
+
+    async def audience(
+        self, conn: DbConn, purpose: str, channel: str, recipient: str
+    ) -> tuple[frozenset[ReleasedField], storage.Audience, str]:
+        """Who may get a contact release for (purpose, channel) to ``recipient`` now: the
+        fields released, the audience's conditions and the recipient's country. Marketing:
+        a live consent for the channel, the current policy accepted, the contact not
+        suppressed; both purposes: active customers with that contact (and the consent to
+        transfers abroad when the provider is abroad)."""
+        if purpose not in CONTACT_PURPOSES or channel not in CONTACT_FIELDS:
+            raise PurposeNotAllowed(f"no contact release for {purpose} to {channel}")
+        allowed = release_fields(purpose, channel)
+        marketing = purpose == "marketing"
+        country = self.countries.of(channel, recipient)
+        audience = storage.Audience(
+            contact_field=CONTACT_FIELDS[channel],
+            consent_kind=f"marketing_{channel}" if marketing else None,
+            policy_version=(await storage.current_policy(conn)).version if marketing else None,
+            abroad=country != HOME_COUNTRY,
+            suppressed_channel=channel if marketing else None,
+        )
+        return allowed, audience, country
+
+    async def release_audience_page(
+        self,
+        conn: DbConn,
+        *,
+        purpose: str,
+        channel: str,
+        recipient: str,
+        reference: UUID,
+        after: UUID | None,
+        limit: int,
+    ) -> tuple[list[ContactRelease], UUID | None]:
+        """The next page (by customer id, after ``after``) of the audience, each released:
+        one query for the customers and their sealed fields, one of the key store, the audit
+        rows and the register rows (naming ``reference``) by COPY. Also the id to continue
+        after, None once the audience is exhausted. Call inside a transaction."""
+        allowed, audience, country = await self.audience(conn, purpose, channel, recipient)
+        rows = await storage.audience_page(conn, audience, after, limit, source_fields(allowed))
+        released = await self._release_rows(
+            conn, rows, purpose, recipient, allowed, country, reference
+        )
+        return released, (rows[-1]["id"] if len(rows) == limit else None)
+
+    async def _release_rows(
+        self,
+        conn: DbConn,
+        rows: Sequence[asyncpg.Record],
+        purpose: str,
+        recipient: str,
+        allowed: frozenset[ReleasedField],
+        country: str,
+        reference: UUID | None = None,
+    ) -> list[ContactRelease]:
+        """Open each row's fields (its data key unwrapped once), then write the audit rows
+        and the register rows in bulk; a row that does not open is skipped."""
         keys = await self.keys.get_many([row["id"] for row in rows])
+        wanted = source_fields(allowed)
+        fields = sorted(allowed)
         at = now()
         actor = f"service:{recipient}"
         released: list[ContactRelease] = []
@@ -345,19 +407,21 @@ class PdGate:
                 continue
             released.append(release)
             audit.append(AuditEntry(at, actor, "read", release.customer_id, purpose, wanted))
+            version = row["policy_version"]
+            basis = bases.get(version)
+            if basis is None:
+                basis = bases[version] = legal_basis(purpose, version, country)
             register.append(
                 (
                     release.release_id,
                     release.customer_id,
                     recipient,
                     purpose,
-                    sorted(allowed),
+                    fields,
                     None,
-                    bases.setdefault(
-                        row["policy_version"],
-                        legal_basis(purpose, row["policy_version"], country),
-                    ),
+                    basis,
                     country,
+                    reference,
                 )
             )
         await storage.append_audit_many(conn, audit)

@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     SecretStr,
     StrictBool,
+    StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
@@ -30,7 +31,16 @@ from pydantic import (
 from shared.models import StrictBody
 from shared.text import plain_paragraphs, plain_text
 
-from .domain import PD_FIELDS, REQUIRED_PD, Channel, Locale, PdField, Purpose, SupportReason
+from .domain import (
+    PD_FIELDS,
+    REQUIRED_PD,
+    Channel,
+    ContactPurpose,
+    Locale,
+    PdField,
+    Purpose,
+    SupportReason,
+)
 from .rights import Outcome, QueueStatus, RefusalReason, RequestKind
 
 
@@ -160,6 +170,28 @@ class ReleaseRequest(StrictBody):
     # When the order was placed: for a blocked customer, an order placed before the block is
     # an open obligation whose status mail may still go (domain.placed_before_block).
     order_placed_at: AwareDatetime | None = None
+
+
+class AudienceQuery(StrictBody):
+    purpose: ContactPurpose
+    channel: Channel
+
+
+class ContactBatchRequest(StrictBody):
+    """The next page of a campaign's (or a notice's) audience, after a customer id."""
+
+    purpose: ContactPurpose
+    channel: Channel
+    reference: UUID  # the campaign or the notice the releases are for
+    after: UUID | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)]
+
+
+class SmsStop(StrictBody):
+    """A STOP received by SMS: the sender's number as the provider gave it (any writing of a
+    valid number; normalised to E.164 as at registration)."""
+
+    phone: Phone
 
 
 class ContactLookup(StrictBody):

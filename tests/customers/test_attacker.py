@@ -52,6 +52,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/customers/privacy/legal-disclosures"): "privacy_officer",
     ("POST", "/api/customers/support/contact-lookups"): "support",
     ("POST", "/internal/releases"): "internal",
+    ("GET", "/internal/audiences"): "internal",
+    ("POST", "/internal/contact-batches"): "internal",
+    ("POST", "/internal/sms-stops"): "internal",
 }
 CUSTOMER_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/customers/me"): {"first_name": "Аружан"},

@@ -48,3 +48,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(officer_block, blocking.officer_block)
     app.router.add_delete(officer_block, blocking.officer_unblock)
     app.router.add_post("/internal/releases", internal.post_release)
+    app.router.add_get("/internal/audiences", internal.get_audience)
+    app.router.add_post("/internal/contact-batches", internal.post_contact_batch)
+    app.router.add_post("/internal/sms-stops", internal.post_sms_stop)

@@ -1,4 +1,5 @@
-"""Internal routes: a contact release for the notifications service (internal token)."""
+"""Internal routes of the notifications service (internal token): a contact release, the
+audience of a campaign or notice and its contact batches, a STOP received by SMS."""
 
 from __future__ import annotations
 
@@ -6,10 +7,18 @@ from aiohttp import web
 
 from shared.auth import require_internal
 from shared.db import PG_POOL
-from shared.http import Problem, json_response, read_json
+from shared.http import Problem, json_response, query_model, read_json
 
+from .. import audiences, opt_outs
 from ..keys import ACCOUNTS, SETTINGS
-from ..request_models import ReleaseRequest
+from ..personal_data import now
+from ..request_models import AudienceQuery, ContactBatchRequest, ReleaseRequest, SmsStop
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _internal(request: web.Request) -> None:
+    require_internal(request, request.app[SETTINGS].internal_token.get_secret_value())
 
 
 async def post_release(request: web.Request) -> web.Response:
@@ -32,3 +41,27 @@ async def post_release(request: web.Request) -> web.Response:
         {"release_id": str(release.release_id), "locale": release.locale, "fields": release.fields},
         headers={"Cache-Control": "no-store"},
     )
+
+
+async def get_audience(request: web.Request) -> web.Response:
+    _internal(request)
+    query = query_model(request, AudienceQuery)
+    async with request.app[PG_POOL].acquire() as conn:
+        size = await audiences.audience_size(conn, request.app[ACCOUNTS].gate, query)
+    return json_response({"audience": size})
+
+
+async def post_contact_batch(request: web.Request) -> web.Response:
+    _internal(request)
+    body = await read_json(request, ContactBatchRequest)
+    async with request.app[PG_POOL].acquire() as conn:
+        batch = await audiences.contact_batch(conn, request.app[ACCOUNTS].gate, body)
+    return json_response(batch, headers=NO_STORE)
+
+
+async def post_sms_stop(request: web.Request) -> web.Response:
+    _internal(request)
+    body = await read_json(request, SmsStop)
+    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+        withdrawn = await opt_outs.sms_stop(conn, request.app[ACCOUNTS].vault, body.phone, now())
+    return json_response({"withdrawn": withdrawn})

@@ -8,6 +8,16 @@ package names them all, so callers write ``storage.current_policy`` wherever it 
 from __future__ import annotations
 
 from .activity import claim_for_notice, mark_active, noticed_before
+from .audiences import (
+    Audience,
+    audience_page,
+    audience_size,
+    clear_changed_contacts,
+    delete_suppressions,
+    lock_customer_status,
+    suppress_contact,
+    suppressions_of,
+)
 from .audit import (
     AUDIT_LOCK,
     append_audit,
@@ -98,6 +108,7 @@ from .staff import find_staff, insert_staff, update_staff_hash
 
 __all__ = [
     "AUDIT_LOCK",
+    "Audience",
     "BlockState",
     "BreachRow",
     "Conflict",
@@ -111,11 +122,14 @@ __all__ = [
     "add_subjects",
     "append_audit",
     "append_audit_many",
+    "audience_page",
+    "audience_size",
     "breach_subjects",
     "chain_pending_audit",
     "check_soon",
     "claim_for_notice",
     "claim_transfer_notice",
+    "clear_changed_contacts",
     "close_customer",
     "consent_history",
     "contact_sources",
@@ -125,6 +139,7 @@ __all__ = [
     "delete_all_fields",
     "delete_fields",
     "delete_refresh_sessions",
+    "delete_suppressions",
     "delete_web_sessions",
     "desk_requests",
     "disclosures",
@@ -154,6 +169,7 @@ __all__ = [
     "latest_record",
     "live_consents",
     "lock_block_state",
+    "lock_customer_status",
     "lock_request",
     "lock_session",
     "mark_active",
@@ -175,6 +191,8 @@ __all__ = [
     "set_block_state",
     "set_measures",
     "set_subject_release",
+    "suppress_contact",
+    "suppressions_of",
     "transfer_notice_filed",
     "unconfirmed_to_resend",
     "update_customer",

@@ -47,7 +47,8 @@ async def disclosures(conn: DbConn, customer_id: UUID) -> list[dict[str, Any]]:
     forbids telling them of (``legal_disclosures.confidential``)."""
     rows = await conn.fetch(
         "SELECT d.release_id, d.recipient, d.purpose, d.fields, d.at, d.order_ref,"
-        " d.legal_basis, d.country, d.reason FROM disclosures d WHERE d.customer_id = $1"
+        " d.legal_basis, d.country, d.reason, d.reference"
+        " FROM disclosures d WHERE d.customer_id = $1"
         " AND NOT EXISTS (SELECT 1 FROM legal_disclosures l"
         "                 WHERE l.release_id = d.release_id AND l.confidential)"
         " ORDER BY d.at DESC, d.release_id",
@@ -95,7 +96,7 @@ async def contact_sources(
 
 async def add_disclosures_many(conn: DbConn, records: Sequence[tuple[Any, ...]]) -> None:
     """COPY rows of (release_id, customer_id, recipient, purpose, fields, order_ref,
-    legal_basis, country) into the register."""
+    legal_basis, country, reference) into the register."""
     await conn.copy_records_to_table(
         "disclosures",
         records=records,
@@ -108,6 +109,7 @@ async def add_disclosures_many(conn: DbConn, records: Sequence[tuple[Any, ...]])
             "order_ref",
             "legal_basis",
             "country",
+            "reference",
         ],
     )
 
