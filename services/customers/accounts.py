@@ -76,6 +76,25 @@ async def existing_customer(conn: DbConn, customer_id: UUID) -> storage.Customer
     return customer
 
 
+def marketing_history(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each marketing choice, oldest first; ``source`` for a withdrawal made outside the
+    account (an email's unsubscribe link: one_click or page; a STOP by SMS: sms_stop)."""
+    history = []
+    for row in rows:
+        if not row["kind"].startswith("marketing_"):
+            continue
+        entry = {
+            "channel": row["kind"].removeprefix("marketing_"),
+            "granted": row["granted"],
+            "at": row["recorded_at"].isoformat(),
+        }
+        source = row["record"].get("source") if isinstance(row["record"], dict) else None
+        if source:
+            entry["source"] = source
+        history.append(entry)
+    return history
+
+
 class Accounts:
     def __init__(
         self,
@@ -376,6 +395,9 @@ class Accounts:
             },
             "cross_border_transfer": live.get("cross_border", False),
             "recipients_abroad": self.gate.countries.abroad(),
+            "marketing_history": marketing_history(
+                await storage.consent_history(conn, customer_id)
+            ),
         }
 
     async def set_marketing(

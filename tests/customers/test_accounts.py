@@ -251,12 +251,14 @@ async def test_consents_get_and_put(shop: Shop) -> None:
     token = await shop.login("aigerim.test@example.kz")
     status, body = await shop.call("GET", "/api/customers/me/consents", token=token)
     assert status == 200
+    history = body.pop("marketing_history")
     assert body == {
         "policy_version": POLICY_VERSION,
         "marketing": {"email": False, "sms": True},
         "cross_border_transfer": False,
         "recipients_abroad": [],
     }
+    assert [(h["channel"], h["granted"]) for h in history] == [("email", False), ("sms", True)]
     status, body = await shop.call(
         "PUT",
         "/api/customers/me/consents",

@@ -427,6 +427,39 @@ async def test_consents_page_changes_marketing(browser: Browser, shop: Shop) -> 
     assert consents["marketing"] == {"email": False, "sms": True}
 
 
+async def test_the_pages_show_a_stop_by_sms_and_a_suppressed_contact(
+    browser: Browser, shop: Shop
+) -> None:
+    await signed_up(browser, marketing_sms="on", marketing_email="on")
+    status, answer = await shop.call(
+        "POST",
+        "/internal/sms-stops",
+        headers={"X-Internal-Token": INTERNAL_TOKEN},
+        json={"phone": "87012345678"},
+    )
+    assert (status, answer) == (200, {"withdrawn": True})
+    page = await browser.get("/account/consents")
+    assert page.status == 200
+    assert "История согласий на рекламу" in page.text and "ответ STOP на SMS" in page.text
+    inputs = {i["name"]: i for i in parse_inputs(page.text).inputs}
+    assert "checked" not in inputs["marketing_sms"] and "checked" in inputs["marketing_email"]
+    en = await browser.get("/account/consents?lang=en")
+    assert "a STOP reply by SMS" in en.text and "in the account" in en.text
+    conn = await shop.db()
+    try:
+        await conn.execute(
+            "INSERT INTO contact_suppressions (customer_id, channel, reason, suppressed_at)"
+            " SELECT id, 'email', 'hard_bounce', now() FROM customers"
+        )
+    finally:
+        await conn.close()
+    export = await browser.get("/account/export?lang=ru")
+    assert "Контакты, на которые не идёт реклама" in export.text
+    assert "письмо не доставлено: такого адреса нет" in export.text
+    kk = await browser.get("/account/export?lang=kk")
+    assert "Жарнама жіберілмейтін байланыстар" in kk.text and "SMS-ке STOP жауабы" in kk.text
+
+
 async def test_consents_page_asks_for_transfers_abroad_apart(browser: Browser, shop: Shop) -> None:
     await signed_up(browser)
     page = await browser.get("/account/consents")

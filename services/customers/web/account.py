@@ -101,6 +101,7 @@ async def consents_page(request: web.Request) -> web.Response:
         "consents.title",
         consents=consents,
         saved="saved" in request.query,
+        at=when_text,
     )
 
 
@@ -148,7 +149,8 @@ async def export_page(request: web.Request) -> web.Response:
 
 
 EXPORT_PAGE_SECTIONS = (
-    *("profile", "consents", "disclosures", "orders", "cart", "decisions", "notifications"),
+    *("profile", "consents", "suppressions", "disclosures", "orders", "cart", "decisions"),
+    "notifications",
     *("requests", "sessions", "audit"),
 )
 

@@ -310,6 +310,51 @@ MESSAGES: Final[Mapping[str, tuple[str, str, str]]] = {
         "кері алынды немесе берілмеді",
         "withdrawn or not given",
     ),
+    "section.suppressions": (
+        "Контакты, на которые не идёт реклама",
+        "Жарнама жіберілмейтін байланыстар",
+        "Contacts no marketing goes to",
+    ),
+    "suppressions.intro": (
+        "Почтовый сервер или оператор SMS окончательно отказался доставлять сообщения на этот"
+        " контакт. Рекламу на него мы не отправляем, пока вы не измените email или телефон в"
+        " профиле.",
+        "Пошта сервері немесе SMS операторы бұл байланысқа хабарлама жеткізуден біржола бас"
+        " тартты. Профильде email немесе телефонды өзгерткенше, оған жарнама жібермейміз.",
+        "The mail server or the SMS operator refused for good to deliver to this contact. We"
+        " send it no marketing until you change the email or phone in your profile.",
+    ),
+    "export.reason": ("Причина", "Себебі", "Reason"),
+    "export.source": ("Как", "Қалай", "How"),
+    "channel.email": ("email", "email", "email"),
+    "channel.sms": ("SMS", "SMS", "SMS"),
+    "sreason.hard_bounce": (
+        "письмо не доставлено: такого адреса нет",
+        "хат жеткізілмеді: мұндай мекенжай жоқ",
+        "mail not delivered: no such address",
+    ),
+    "sreason.provider_rejected": (
+        "оператор отклонил SMS",
+        "оператор SMS-ті қабылдамады",
+        "the operator rejected the SMS",
+    ),
+    "source.account": ("в аккаунте", "аккаунтта", "in the account"),
+    "source.one_click": (
+        "ссылка «Отписаться» в письме",
+        "хаттағы «Жазылымнан бас тарту» сілтемесі",
+        "the unsubscribe link of an email",
+    ),
+    "source.page": (
+        "страница отписки из письма",
+        "хаттағы жазылымнан бас тарту беті",
+        "the unsubscribe page of an email",
+    ),
+    "source.sms_stop": ("ответ STOP на SMS", "SMS-ке STOP жауабы", "a STOP reply by SMS"),
+    "consents.history": (
+        "История согласий на рекламу",
+        "Жарнамаға келісімдер тарихы",
+        "History of marketing consents",
+    ),
     "order.status": ("Состояние", "Күйі", "Status"),
     "order.payment": ("Оплата", "Төлем", "Payment"),
     "order.delivery": ("Доставка", "Жеткізу", "Delivery"),
