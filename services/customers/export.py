@@ -2,9 +2,9 @@
 
 One document, the same for the JSON API (``GET /api/customers/me/export``) and the account
 pages (the readable page and the download). Its sections are the data maps' (shared.data_map
-``EXPORT_SECTIONS``): this service's profile, consents, disclosures, requests, sessions and
-audit trail, read in one snapshot, and the orders service's orders and cart and the
-notifications service's delivery log, asked over internal HTTP at the same time. A service
+``EXPORT_SECTIONS``): this service's profile, consents, suppressions, disclosures, requests,
+sessions and audit trail, read in one snapshot, and the orders service's orders and cart and
+the notifications service's delivery log, asked over internal HTTP at the same time. A service
 that does not answer leaves its sections empty with a note, and the document says it is
 incomplete (``complete: false``).
 
