@@ -35,6 +35,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/api/catalog/promotions", promotion_handlers.create_promotion)
     router.add_get("/api/catalog/promotions/{id}", promotion_handlers.get_promotion)
     router.add_patch("/api/catalog/promotions/{id}", promotion_handlers.update_promotion)
+    router.add_delete("/api/catalog/products/{id}", handlers.archive_product)
     router.add_get("/api/catalog/categories", handlers.list_categories)
     router.add_post("/api/catalog/categories", handlers.create_category)
     router.add_post("/api/stats/hits", handlers.record_hit)

@@ -31,6 +31,8 @@ class Settings(ServiceSettings):
     stats_raw_hits_days: float = Field(default=7.0, ge=1)
     # The export for third parties leaves out every group of fewer hits (policy 4.4).
     stats_export_min_hits: int = Field(default=10, ge=1)
+    # A product created without its own threshold alerts below this many free units.
+    low_stock_threshold: int = Field(default=5, ge=0)
 
     @field_validator("stats_timezone")
     @classmethod

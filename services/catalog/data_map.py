@@ -13,8 +13,10 @@ DATA_MAP = DataMap(
     holdings=(REVOCATIONS_HOLDING,),
     unlinked={
         **SHARED_UNLINKED,
-        "categories": "the catalogue's categories",
-        "products": "the catalogue's products, prices and stock",
+        "categories": "the catalogue's category tree (parent, ru/kk names)",
+        "products": "the catalogue's products: ru/kk text, prices, stock, attributes, image"
+        " addresses, archive time, row version, low-stock threshold and flag, search columns;"
+        " nothing about who edited them",
         "reservations": "stock held per order id; no customer id (an order leads to a person"
         " only through the orders service, whose erasure unlinks it)",
         "reservation_lines": "quantities per reserved order id and product",
@@ -33,7 +35,8 @@ DATA_MAP = DataMap(
         "stats_daily": "hits per day and value of one dimension (page, product, referrer host,"
         " city, region, browser, system); referrer and city counters go after"
         " page_hits_detail_days",
-        "outbox": "catalog's events (stock reserved, rejected; promotions started, ended):"
-        " order and promotion ids, states, promotion terms",
+        "outbox": "catalog's events (stock reserved, rejected, low; products created, changed,"
+        " archived; promotions started, ended): order, product and promotion ids, product"
+        " facts, states, promotion terms",
     },
 )

@@ -1,4 +1,4 @@
-"""Catalog logic free of I/O: request models, cursors, reservation planning, beacon hygiene."""
+"""Catalog logic free of I/O: request models, views, reservation planning, beacon hygiene."""
 
 from __future__ import annotations
 
@@ -21,11 +21,9 @@ from pydantic import (
     model_validator,
 )
 
-from shared import paging
 from shared.contracts import OrderLine
 from shared.models import StrictBody
 from shared.network import coarse_place
-from shared.paging import BadCursor
 from shared.text import plain_paragraphs, plain_text
 
 MAX_PRICE_TIYN = 10**12
@@ -71,50 +69,101 @@ class PriceIn(_Body):
 class CategoryIn(_Body):
     slug: Slug
     name: Name
+    name_kk: Name | None = None
+    # The parent category's slug; a new category goes under an existing one (so the tree
+    # can have no cycle).
+    parent: Slug | None = None
+
+
+def _https_url(value: str) -> str:
+    """An image address the storefront may load: https, a host, no credentials."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ValueError("must be an https URL") from None
+    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+        raise ValueError("must be an https URL with a host and no credentials")
+    if port == 0 or any(ch.isspace() or ord(ch) < 0x21 or ord(ch) == 0x7F for ch in value):
+        raise ValueError("must be an https URL")
+    return value
+
+
+ImageUrl = Annotated[Text, StringConstraints(max_length=500), AfterValidator(_https_url)]
+Form = Literal[
+    "tablets", "capsules", "syrup", "suspension", "solution", "drops", "spray", "powder",
+    "lozenges", "cream", "ointment", "gel", "patch", "device", "other",
+]  # fmt: skip
+Dosage = Annotated[
+    Text, AfterValidator(plain_text), StringConstraints(strip_whitespace=True, max_length=50)
+]
+MAX_IMAGES = 10
+MAX_PACK_SIZE = 10_000
+
+
+class Attributes(_Body):
+    """What a pharmacy customer filters and reads by; ``prescription_only`` products are
+    shown but dispensed against a prescription."""
+
+    form: Form | None = None
+    dosage: Dosage | None = None
+    pack_size: int | None = Field(default=None, ge=1, le=MAX_PACK_SIZE)
+    prescription_only: bool = False
 
 
 class ProductIn(_Body):
     sku: Sku
     name: Name
+    name_kk: Name | None = None
     description: Description = ""
+    description_kk: Description | None = None
     category: Slug
     price: PriceIn
     weight_g: int = Field(ge=0, le=MAX_WEIGHT_G)
     stock: int = Field(default=0, ge=0, le=MAX_STOCK)
+    images: list[ImageUrl] = Field(default_factory=list, max_length=MAX_IMAGES)
+    attributes: Attributes = Field(default_factory=Attributes)
+    low_stock_threshold: int | None = Field(default=None, ge=0, le=MAX_STOCK)
+
+
+_CLEARABLE = frozenset({"name_kk", "description_kk"})
 
 
 class ProductPatch(_Body):
-    """Only the fields sent change; ``stock`` sets the units free to sell."""
+    """Only the fields sent change; ``stock`` sets the units free to sell; ``name_kk`` and
+    ``description_kk`` may be null (no Kazakh text: the Russian is shown)."""
 
     name: Name | None = None
+    name_kk: Name | None = None
     description: Description | None = None
+    description_kk: Description | None = None
     category: Slug | None = None
     price: PriceIn | None = None
     weight_g: int | None = Field(default=None, ge=0, le=MAX_WEIGHT_G)
     stock: int | None = Field(default=None, ge=0, le=MAX_STOCK)
+    images: list[ImageUrl] | None = Field(default=None, max_length=MAX_IMAGES)
+    attributes: Attributes | None = None
+    low_stock_threshold: int | None = Field(default=None, ge=0, le=MAX_STOCK)
 
     @model_validator(mode="after")
     def _some_non_null_field(self) -> ProductPatch:
         if not self.model_fields_set:
             raise ValueError("send at least one field to change")
-        nulls = [name for name in self.model_fields_set if getattr(self, name) is None]
+        nulls = [name for name in self.model_fields_set - _CLEARABLE if getattr(self, name) is None]
         if nulls:
             raise ValueError(f"these fields cannot be null: {', '.join(sorted(nulls))}")
         return self
 
     def changes(self) -> dict[str, Any]:
+        """Column -> value (``category`` stays a slug, ``attributes`` become columns)."""
         values = self.model_dump(exclude_unset=True)
         if "price" in values:
             values["price"] = values["price"]["amount"]
+        if "images" in values:
+            values["image_urls"] = values.pop("images")
+        if "attributes" in values:
+            values.update(values.pop("attributes"))
         return values
-
-
-class ProductQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    q: Annotated[Text, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    category: Slug | None = None
-    limit: int = Field(default=20, ge=1, le=100)
-    cursor: Annotated[str, StringConstraints(max_length=1000)] | None = None
 
 
 class HitIn(_Body):
@@ -144,45 +193,37 @@ class ChartQuery(ReportQuery):
     dimension: Dimension = "days"
 
 
-# --- cursors ---------------------------------------------------------------------------
-
-
-def encode_cursor(name: str, product_id: UUID) -> str:
-    return paging.encode_cursor(name, str(product_id))
-
-
-def decode_cursor(cursor: str) -> tuple[str, UUID]:
-    """The (name, id) back; ``BadCursor`` (a 422 problem) when it is not one of ours."""
-    name, product_id = paging.decode_cursor(cursor, 2)
-    try:
-        return _clean_text(name), UUID(product_id)
-    except ValueError:
-        raise BadCursor() from None
-
-
-def like_pattern(text: str) -> str:
-    """A LIKE pattern matching ``text`` anywhere, with the wildcards in it taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 class Row(Protocol):
     """A database row as handlers see it (an asyncpg ``Record`` or a plain dict)."""
 
     def __getitem__(self, key: str, /) -> Any: ...
 
 
-def product_view(row: Row) -> dict[str, Any]:
+def product_view(row: Row, lang: str = "ru") -> dict[str, Any]:
+    """A product as the storefront shows it, its text in ``lang`` where it has that text
+    (else Russian; ``lang`` says which)."""
+    kazakh = lang == "kk" and row["name_kk"] is not None
     return {
         "id": str(row["id"]),
         "sku": row["sku"],
-        "name": row["name"],
-        "description": row["description"],
+        "name": row["name_kk"] if kazakh else row["name"],
+        "description": row["description_kk"]
+        if kazakh and row["description_kk"]
+        else row["description"],
+        "lang": "kk" if kazakh else "ru",
         "category": row["category"],
         "price": {"amount": row["price"], "currency": "KZT"},
         "weight_g": row["weight_g"],
-        "in_stock": row["stock"] > 0,
-        "available": row["stock"],
+        "in_stock": row["stock"] > 0 and row["archived_at"] is None,
+        "available": row["stock"] if row["archived_at"] is None else 0,
+        "images": list(row["image_urls"]),
+        "attributes": {
+            "form": row["form"],
+            "dosage": row["dosage"],
+            "pack_size": row["pack_size"],
+            "prescription_only": row["prescription_only"],
+        },
+        "archived": row["archived_at"] is not None,
     }
 
 

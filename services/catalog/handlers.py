@@ -8,7 +8,7 @@ from uuid import UUID
 
 from aiohttp import web
 
-from services.catalog import promotion_storage, storage, visits
+from services.catalog import product_changes, promotion_storage, search_storage, storage, visits
 from services.catalog.charts import HEADERS as CHART_HEADERS
 from services.catalog.charts import chart_svg
 from services.catalog.domain import (
@@ -17,10 +17,7 @@ from services.catalog.domain import (
     HitIn,
     ProductIn,
     ProductPatch,
-    ProductQuery,
     ReportQuery,
-    decode_cursor,
-    encode_cursor,
     internal_product_view,
     normalise_path,
     opted_out,
@@ -28,13 +25,22 @@ from services.catalog.domain import (
     report_document,
     suppressed,
 )
+from services.catalog.http_cache import (
+    CATEGORIES_MAX_AGE_S,
+    LIST_MAX_AGE_S,
+    NO_STORE,
+    PRODUCT_MAX_AGE_S,
+    cached_json,
+)
 from services.catalog.keys import SETTINGS
+from services.catalog.language import Lang, choose_lang
 from services.catalog.promotions import (
     Promoted,
     promoted_prices,
     with_internal_price,
     with_promotion,
 )
+from services.catalog.search import ProductQuery, decode_cursor, encode_cursor
 from services.catalog.visits import VISITS
 from shared.auth import require_internal, require_role
 from shared.db import PG_POOL, DbConn
@@ -73,39 +79,64 @@ async def _promoted(conn: DbConn, rows: list[Any]) -> dict[UUID, Promoted]:
 # --- public reads ----------------------------------------------------------------------
 
 
+def _lang(request: web.Request, lang_param: str | None) -> Lang:
+    return choose_lang(lang_param, request.headers.get("Accept-Language"))
+
+
 async def list_products(request: web.Request) -> web.Response:
     query = query_model(request, ProductQuery)
-    after = decode_cursor(query.cursor) if query.cursor else None
+    after = decode_cursor(query.cursor, query.order) if query.cursor else None
     async with request.app[PG_POOL].acquire() as conn:
-        rows = await storage.list_products(
-            conn, q=query.q, category=query.category, after=after, limit=query.limit + 1
-        )
+        rows = await search_storage.search_products(conn, query, after, query.limit + 1)
         page = rows[: query.limit]
         promoted = await _promoted(conn, page)
-    more = len(rows) > query.limit
-    next_cursor = encode_cursor(page[-1]["name"], page[-1]["id"]) if more else None
-    items = [with_promotion(product_view(r), promoted.get(r["id"])) for r in page]
-    return json_response({"items": items, "next_cursor": next_cursor})
+    next_cursor = None
+    if len(rows) > query.limit:
+        last = page[-1]
+        key = search_storage.sort_key(last, query.order)
+        next_cursor = encode_cursor(query.order, key, last["id"])
+    lang = _lang(request, query.lang)
+    items = [with_promotion(product_view(r, lang), promoted.get(r["id"])) for r in page]
+    body = {"items": items, "next_cursor": next_cursor}
+    return cached_json(request, body, max_age=LIST_MAX_AGE_S, lang=lang)
 
 
 async def get_product(request: web.Request) -> web.Response:
+    """Archived products too (old orders link to them), marked ``archived``."""
     product_id = _product_id(request)
+    lang = _lang(request, _lang_param(request))
     async with request.app[PG_POOL].acquire() as conn:
         row = await storage.get_product(conn, product_id)
         promoted = await _promoted(conn, [row] if row else [])
     if row is None:
         raise _no_such_product()
-    return json_response(with_promotion(product_view(row), promoted.get(product_id)))
+    view = with_promotion(product_view(row, lang), promoted.get(product_id))
+    return cached_json(request, view, max_age=PRODUCT_MAX_AGE_S, lang=lang)
+
+
+def _lang_param(request: web.Request) -> str | None:
+    value = request.query.get("lang")
+    if value is not None and value not in ("ru", "kk"):
+        raise Problem(422, "Invalid language", "'lang' must be ru or kk.")
+    return value
 
 
 async def list_categories(request: web.Request) -> web.Response:
+    """The tree as a list: each category with its parent's slug (null at the top)."""
+    lang = _lang(request, _lang_param(request))
     async with request.app[PG_POOL].acquire() as conn:
         rows = await storage.list_categories(conn)
     items = [
-        {"id": str(r["id"]), "slug": r["slug"], "name": r["name"], "products": r["product_count"]}
+        {
+            "id": str(r["id"]),
+            "slug": r["slug"],
+            "name": r["name_kk"] if lang == "kk" and r["name_kk"] else r["name"],
+            "parent": r["parent"],
+            "products": r["product_count"],
+        }
         for r in rows
     ]
-    return json_response({"items": items})
+    return cached_json(request, {"items": items}, max_age=CATEGORIES_MAX_AGE_S, lang=lang)
 
 
 # --- staff writes ----------------------------------------------------------------------
@@ -117,40 +148,62 @@ async def create_category(request: web.Request) -> web.Response:
     async with request.app[PG_POOL].acquire() as conn:
         try:
             row = await storage.create_category(conn, body)
+        except storage.UnknownCategory:
+            raise _unknown_category(body.parent or "") from None
         except storage.DuplicateKey:
             raise Problem(409, "Category exists", f"Slug '{body.slug}' is taken.") from None
-    return json_response({"id": str(row["id"]), "slug": row["slug"], "name": row["name"]}, 201)
+    answer = {
+        "id": str(row["id"]),
+        "slug": row["slug"],
+        "name": row["name"],
+        "name_kk": row["name_kk"],
+        "parent": body.parent,
+    }
+    return json_response(answer, 201, headers=NO_STORE)
 
 
 async def create_product(request: web.Request) -> web.Response:
     require_role(request, CATALOG_MANAGER)
     body = await read_json(request, ProductIn)
-    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+    threshold = request.app[SETTINGS].low_stock_threshold
+    async with request.app[PG_POOL].acquire() as conn:
         try:
-            product_id = await storage.create_product(conn, body)
+            product_id = await product_changes.create_product(conn, body, threshold)
         except storage.UnknownCategory:
             raise _unknown_category(body.category) from None
         except storage.DuplicateKey:
             raise Problem(409, "Product exists", f"SKU '{body.sku}' is taken.") from None
         row = await storage.get_product(conn, product_id)
     assert row is not None
-    location = f"/api/catalog/products/{product_id}"
-    return json_response(product_view(row), 201, headers={"Location": location})
+    headers = {"Location": f"/api/catalog/products/{product_id}", **NO_STORE}
+    return json_response(product_view(row), 201, headers=headers)
 
 
 async def update_product(request: web.Request) -> web.Response:
     require_role(request, CATALOG_MANAGER)
     product_id = _product_id(request)
     body = await read_json(request, ProductPatch)
-    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+    async with request.app[PG_POOL].acquire() as conn:
         try:
-            found = await storage.update_product(conn, product_id, body.changes())
+            found = await product_changes.update_product(conn, product_id, body)
         except storage.UnknownCategory:
             raise _unknown_category(body.category or "") from None
         row = await storage.get_product(conn, product_id) if found else None
     if row is None:
         raise _no_such_product()
-    return json_response(product_view(row))
+    return json_response(product_view(row), headers=NO_STORE)
+
+
+async def archive_product(request: web.Request) -> web.Response:
+    """``DELETE`` archives: the product leaves the listings and the carts, its page stays."""
+    require_role(request, CATALOG_MANAGER)
+    product_id = _product_id(request)
+    async with request.app[PG_POOL].acquire() as conn:
+        found = await product_changes.archive_product(conn, product_id)
+        row = await storage.get_product(conn, product_id) if found else None
+    if row is None:
+        raise _no_such_product()
+    return json_response(product_view(row), headers=NO_STORE)
 
 
 # --- statistics ------------------------------------------------------------------------

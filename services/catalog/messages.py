@@ -13,6 +13,7 @@ from aiohttp import web
 
 from services.catalog import storage
 from services.catalog.domain import merge_lines, plan_reservation
+from services.catalog.stock_alerts import check_stock
 from shared.contracts import (
     Contract,
     OrderCancelled,
@@ -51,6 +52,7 @@ async def on_order_placed(conn: DbConn, event: OrderPlaced, meta: IncomingMeta) 
         log.info("stock rejected", order_id=str(event.order_id), reason=plan.reason)
         return
     await storage.take_stock(conn, event.order_id, plan.wanted)
+    await check_stock(conn, list(plan.wanted))
     reserved = StockReserved(order_id=event.order_id, weight_g=plan.weight_g)
     await enqueue(conn, reserved, correlation_id=correlation)
     log.info("stock reserved", order_id=str(event.order_id))
@@ -70,7 +72,7 @@ async def on_order_undelivered(
         status = await storage.lock_reservation(conn, event.order_id)
     if status != "reserved":
         return
-    await storage.return_stock(conn, event.order_id)
+    await check_stock(conn, await storage.return_stock(conn, event.order_id))
     await storage.set_status(conn, event.order_id, "released")
     correlation = meta.correlation_id or str(event.order_id)
     await enqueue(conn, StockReleased(order_id=event.order_id), correlation_id=correlation)

@@ -9,20 +9,15 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from services.catalog.domain import (
-    CategoryIn,
-    Counter,
-    DayTotal,
-    ProductIn,
-    StockRow,
-    like_pattern,
-)
+from services.catalog.domain import CategoryIn, Counter, DayTotal, ProductIn, StockRow
 from shared.db import DbConn
 
-_PRODUCT_COLUMNS = (
-    "p.id, p.sku, p.name, p.description, c.slug AS category, p.price, p.weight_g, p.stock"
+PRODUCT_COLUMNS = (
+    "p.id, p.sku, p.name, p.description, c.slug AS category, p.price, p.weight_g, p.stock,"
+    " p.name_kk, p.description_kk, p.image_urls, p.form, p.dosage, p.pack_size,"
+    " p.prescription_only, p.archived_at, p.version, p.created_at"
 )
-_PRODUCT_FROM = "products p JOIN categories c ON c.id = p.category_id"
+PRODUCT_FROM = "products p JOIN categories c ON c.id = p.category_id"
 
 
 class UnknownCategory(LookupError):
@@ -37,20 +32,27 @@ class DuplicateKey(Exception):
 
 
 async def list_categories(conn: DbConn) -> list[asyncpg.Record]:
+    """Every category with its parent's slug and its own products on sale."""
     return await conn.fetch(
-        "SELECT c.id, c.slug, c.name, count(p.id) AS product_count"
-        " FROM categories c LEFT JOIN products p ON p.category_id = c.id"
-        " GROUP BY c.id ORDER BY c.name, c.id"
+        "SELECT c.id, c.slug, c.name, c.name_kk, parent.slug AS parent,"
+        " (SELECT count(*) FROM products p"
+        "   WHERE p.category_id = c.id AND p.archived_at IS NULL) AS product_count"
+        " FROM categories c LEFT JOIN categories parent ON parent.id = c.parent_id"
+        " ORDER BY c.name, c.id"
     )
 
 
 async def create_category(conn: DbConn, category: CategoryIn) -> asyncpg.Record:
+    """Insert a category; raises ``UnknownCategory`` (the parent) or ``DuplicateKey``."""
+    parent_id = await category_id(conn, category.parent) if category.parent else None
     row = await conn.fetchrow(
-        "INSERT INTO categories (id, slug, name) VALUES ($1, $2, $3)"
-        " ON CONFLICT (slug) DO NOTHING RETURNING id, slug, name",
+        "INSERT INTO categories (id, slug, name, name_kk, parent_id) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (slug) DO NOTHING RETURNING id, slug, name, name_kk",
         uuid4(),
         category.slug,
         category.name,
+        category.name_kk,
+        parent_id,
     )
     if row is None:
         raise DuplicateKey("slug")
@@ -67,51 +69,33 @@ async def category_id(conn: DbConn, slug: str) -> UUID:
 # --- products --------------------------------------------------------------------------
 
 
-async def list_products(
-    conn: DbConn, *, q: str, category: str | None, after: tuple[str, UUID] | None, limit: int
-) -> list[asyncpg.Record]:
-    """Products by (name, id), after the cursor position; ``limit`` rows at most."""
-    conditions = ["true"]
-    args: list[Any] = []
-    if q:
-        args.append(like_pattern(q))
-        conditions.append(f"(p.name ILIKE ${len(args)} OR p.sku ILIKE ${len(args)})")
-    if category:
-        args.append(category)
-        conditions.append(f"c.slug = ${len(args)}")
-    if after:
-        args.extend(after)
-        conditions.append(f"(p.name, p.id) > (${len(args) - 1}, ${len(args)})")
-    args.append(limit)
-    return await conn.fetch(
-        f"SELECT {_PRODUCT_COLUMNS} FROM {_PRODUCT_FROM}"  # noqa: S608 (fixed fragments only)
-        f" WHERE {' AND '.join(conditions)} ORDER BY p.name, p.id LIMIT ${len(args)}",
-        *args,
-    )
-
-
 async def get_product(conn: DbConn, product_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        f"SELECT {_PRODUCT_COLUMNS} FROM {_PRODUCT_FROM} WHERE p.id = $1",  # noqa: S608
+        f"SELECT {PRODUCT_COLUMNS} FROM {PRODUCT_FROM} WHERE p.id = $1",  # noqa: S608
         product_id,
     )
 
 
 async def get_internal_products(conn: DbConn, ids: list[UUID]) -> list[asyncpg.Record]:
-    """The columns of ``internal_product_view`` only: no category join, no description."""
+    """The columns of ``internal_product_view`` only: no category join, no description.
+    Archived products are absent, as unknown ones: they cannot be put in a cart or bought."""
     return await conn.fetch(
         "SELECT id, sku, name, price, weight_g, stock FROM products"
-        " WHERE id = ANY($1::uuid[]) ORDER BY id",
+        " WHERE id = ANY($1::uuid[]) AND archived_at IS NULL ORDER BY id",
         ids,
     )
 
 
-async def create_product(conn: DbConn, product: ProductIn) -> UUID:
+async def create_product(conn: DbConn, product: ProductIn, low_stock_threshold: int) -> UUID:
     """Insert a product; raises ``UnknownCategory`` or ``DuplicateKey`` (sku)."""
     new_id = uuid4()
+    attributes = product.attributes
     inserted = await conn.fetchval(
-        "INSERT INTO products (id, sku, name, description, category_id, price, weight_g, stock)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sku) DO NOTHING RETURNING id",
+        "INSERT INTO products (id, sku, name, description, category_id, price, weight_g, stock,"
+        " name_kk, description_kk, image_urls, form, dosage, pack_size, prescription_only,"
+        " low_stock_threshold)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        " ON CONFLICT (sku) DO NOTHING RETURNING id",
         new_id,
         product.sku,
         product.name,
@@ -120,28 +104,76 @@ async def create_product(conn: DbConn, product: ProductIn) -> UUID:
         product.price.amount,
         product.weight_g,
         product.stock,
+        product.name_kk,
+        product.description_kk,
+        product.images,
+        attributes.form,
+        attributes.dosage,
+        attributes.pack_size,
+        attributes.prescription_only,
+        low_stock_threshold,
     )
     if inserted is None:
         raise DuplicateKey("sku")
     return new_id
 
 
-_PATCHABLE = ("name", "description", "price", "weight_g", "stock")
+_PATCHABLE = (
+    "name",
+    "name_kk",
+    "description",
+    "description_kk",
+    "price",
+    "weight_g",
+    "stock",
+    "image_urls",
+    "form",
+    "dosage",
+    "pack_size",
+    "prescription_only",
+    "low_stock_threshold",
+)
 
 
-async def update_product(conn: DbConn, product_id: UUID, changes: dict[str, Any]) -> bool:
-    """Apply ``changes`` (column -> value; ``category`` is a slug); False if no such product."""
+async def update_product(conn: DbConn, product_id: UUID, changes: dict[str, Any]) -> int | None:
+    """Apply ``changes`` (column -> value; ``category`` is a slug); the new row version, or
+    None if there is no such product."""
     values = {key: changes[key] for key in _PATCHABLE if key in changes}
     if "category" in changes:
         values["category_id"] = await category_id(conn, changes["category"])
     sets = [f"{column} = ${i}" for i, column in enumerate(values, start=2)]
-    found = await conn.fetchval(
-        f"UPDATE products SET {', '.join(sets)}, updated_at = now()"  # noqa: S608 (known columns)
-        " WHERE id = $1 RETURNING true",
+    version: int | None = await conn.fetchval(
+        f"UPDATE products SET {', '.join(sets)}, version = version + 1,"  # noqa: S608
+        " updated_at = now() WHERE id = $1 RETURNING version",
         product_id,
         *values.values(),
     )
-    return bool(found)
+    return version
+
+
+async def archive_product(conn: DbConn, product_id: UUID) -> tuple[bool, int] | None:
+    """Archive the product (inside the caller's transaction): (archived by this call, row
+    version), or None if there is no such product."""
+    row = await conn.fetchrow(
+        "UPDATE products SET archived_at = coalesce(archived_at, now()),"
+        " version = version + (archived_at IS NULL)::int,"
+        " updated_at = CASE WHEN archived_at IS NULL THEN now() ELSE updated_at END"
+        " WHERE id = $1"
+        " RETURNING version, archived_at = now() AS archived_now",
+        product_id,
+    )
+    return None if row is None else (row["archived_now"], row["version"])
+
+
+async def flip_low_stock(conn: DbConn, product_ids: list[UUID]) -> list[asyncpg.Record]:
+    """Set each product's low-stock flag to (stock < threshold) where it differs; the rows
+    flipped, with the new flag (``alerted``)."""
+    return await conn.fetch(
+        "UPDATE products SET low_stock_alerted = stock < low_stock_threshold"
+        " WHERE id = ANY($1::uuid[]) AND low_stock_alerted <> (stock < low_stock_threshold)"
+        " RETURNING id, sku, stock, low_stock_threshold, low_stock_alerted AS alerted",
+        product_ids,
+    )
 
 
 # --- reservations ----------------------------------------------------------------------
@@ -158,13 +190,17 @@ async def claim_order(conn: DbConn, order_id: UUID, status: str) -> bool:
     return bool(created)
 
 
-async def lock_stock(conn: DbConn, product_ids: list[UUID]) -> dict[UUID, StockRow]:
-    """Lock the products' rows in id order (a fixed order: no deadlocks) and read them."""
+async def lock_stock(
+    conn: DbConn, product_ids: list[UUID], *, archived_too: bool = False
+) -> dict[UUID, StockRow]:
+    """Lock the products' rows in id order (a fixed order: no deadlocks) and read them;
+    archived products are left out (not for sale) unless ``archived_too``."""
     rows = await conn.fetch(
-        "SELECT id, stock, weight_g FROM products WHERE id = ANY($1::uuid[])"
-        " ORDER BY id FOR UPDATE",
+        "SELECT id, stock, weight_g, archived_at IS NULL AS live FROM products"
+        " WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
         product_ids,
     )
+    rows = [r for r in rows if archived_too or r["live"]]
     return {r["id"]: StockRow(r["id"], r["stock"], r["weight_g"]) for r in rows}
 
 
@@ -172,7 +208,8 @@ async def take_stock(conn: DbConn, order_id: UUID, wanted: dict[UUID, int]) -> N
     """Move ``wanted`` units from stock into the order's reservation (rows already locked)."""
     ids, quantities = list(wanted), list(wanted.values())
     await conn.execute(
-        "UPDATE products p SET stock = p.stock - w.quantity, updated_at = now()"
+        "UPDATE products p SET stock = p.stock - w.quantity, version = p.version + 1,"
+        " updated_at = now()"
         " FROM unnest($1::uuid[], $2::int[]) AS w (product_id, quantity)"
         " WHERE p.id = w.product_id",
         ids,
@@ -203,17 +240,20 @@ async def lock_reservation(conn: DbConn, order_id: UUID) -> str | None:
     return status
 
 
-async def return_stock(conn: DbConn, order_id: UUID) -> None:
-    """Give the order's reserved units back to stock (caller holds the reservation lock)."""
+async def return_stock(conn: DbConn, order_id: UUID) -> list[UUID]:
+    """Give the order's reserved units back to stock (caller holds the reservation lock);
+    the products refilled."""
     lines = await conn.fetch(
         "SELECT product_id, quantity FROM reservation_lines WHERE order_id = $1", order_id
     )
-    await lock_stock(conn, [line["product_id"] for line in lines])
+    await lock_stock(conn, [line["product_id"] for line in lines], archived_too=True)
     await conn.execute(
-        "UPDATE products p SET stock = p.stock + l.quantity, updated_at = now()"
+        "UPDATE products p SET stock = p.stock + l.quantity, version = p.version + 1,"
+        " updated_at = now()"
         " FROM reservation_lines l WHERE l.order_id = $1 AND p.id = l.product_id",
         order_id,
     )
+    return [line["product_id"] for line in lines]
 
 
 # --- statistics ------------------------------------------------------------------------

@@ -60,3 +60,45 @@ class PromotionEnded(Contract):
     MESSAGE_TYPE = "catalog.promotion.ended"
     promotion_id: UUID
     at: datetime
+
+
+class ProductCreated(Contract):
+    """A catalog manager added a product (facts about the product only, no staff id)."""
+
+    MESSAGE_TYPE = "catalog.product.created"
+    product_id: UUID
+    sku: str
+    category: str
+    price: Money
+    version: int
+    at: datetime
+
+
+class ProductChanged(Contract):
+    """A catalog manager edited a product: ``fields`` names what changed."""
+
+    MESSAGE_TYPE = "catalog.product.changed"
+    product_id: UUID
+    fields: tuple[str, ...]
+    version: int
+    at: datetime
+
+
+class ProductArchived(Contract):
+    """A product is no longer sold nor listed; it stays readable by id."""
+
+    MESSAGE_TYPE = "catalog.product.archived"
+    product_id: UUID
+    version: int
+    at: datetime
+
+
+class StockLow(Contract):
+    """A product's free stock fell below its threshold (once, until refilled to it)."""
+
+    MESSAGE_TYPE = "catalog.stock.low"
+    product_id: UUID
+    sku: str
+    stock: int
+    threshold: int
+    at: datetime

@@ -73,6 +73,15 @@ async def test_listing_item_shape(catalog: Catalog):
                 "weight_g": 35,
                 "in_stock": False,
                 "available": 0,
+                "lang": "ru",
+                "images": [],
+                "attributes": {
+                    "form": None,
+                    "dosage": None,
+                    "pack_size": None,
+                    "prescription_only": False,
+                },
+                "archived": False,
             }
         ],
         "next_cursor": None,
@@ -90,9 +99,12 @@ async def test_search_and_category_filter(catalog: Catalog):
     assert sorted(i["name"] for i in found["items"]) == ["Витамин C 1000 мг", "Витамин D3 2000 МЕ"]
     _, found = await get_json(catalog, "/api/catalog/products", params={"category": "misc"})
     assert [i["name"] for i in found["items"]] == ["Парацетамол 500 мг", "Скидка 100% на всё"]
-    # LIKE wildcards in the query are taken literally.
-    _, found = await get_json(catalog, "/api/catalog/products", params={"q": "%"})
-    assert [i["name"] for i in found["items"]] == ["Скидка 100% на всё"]
+    # LIKE wildcards in the query are taken literally (the substring match ranks first;
+    # "1000" is similar enough to "100" to follow).
+    _, found = await get_json(catalog, "/api/catalog/products", params={"q": "100%"})
+    assert [i["name"] for i in found["items"]] == ["Скидка 100% на всё", "Витамин C 1000 мг"]
+    _, found = await get_json(catalog, "/api/catalog/products", params={"q": "%%%"})
+    assert found["items"] == []
     _, found = await get_json(
         catalog, "/api/catalog/products", params={"q": "Витамин", "category": "misc"}
     )

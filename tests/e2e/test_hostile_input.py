@@ -148,6 +148,7 @@ BODYLESS = {
     ("POST", "/api/customers/me/block"),  # the customer's own block: nothing to say
     ("DELETE", "/api/customers/me/block"),
     ("DELETE", "/api/orders/cart/items/{product_id}"),
+    ("DELETE", "/api/catalog/products/{id}"),  # archives the product
 }
 
 
@@ -306,6 +307,11 @@ QUERIES = [
     "/api/catalog/products/%ED%A0%80",
     "/api/catalog/promotions?cursor=%ff%fe&limit=1e999&status=%00",
     f"/api/catalog/promotions/{MARK}@example.kz",
+    "/api/catalog/products?sort=%00&min_price=-1&max_price=1e999&in_stock=maybe&lang=xx",
+    "/api/catalog/products?min_price=9&max_price=1&lang=%ED%A0%80",
+    "/api/catalog/products?sort=price_asc&cursor=WyJuYW1lIiwiYSIsIngiXQ",
+    f"/api/catalog/products/{SOME_ID}?lang={MARK}",
+    f"/api/catalog/categories?lang={MARK}",
     "/api/stats/report?from=9999999999-01-01",
     "/api/stats/report?from=2026-02-02&to=2026-02-01",
     f"/api/stats/report/chart?dimension={MARK}%40example.kz&from=%00",
