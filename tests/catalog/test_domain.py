@@ -4,19 +4,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
-
-from datetime import UTC, datetime
-
 from pydantic import ValidationError
 
 from services.catalog.domain import ProductIn, StockRow, merge_lines, plan_reservation
 from services.catalog.language import choose_lang
 from services.catalog.search import decode_cursor, encode_cursor
 from shared.contracts import OrderLine
-from shared.paging import BadCursor, encode_cursor as raw_cursor
+from shared.paging import BadCursor
+from shared.paging import encode_cursor as raw_cursor
 
 
 def test_cursor_round_trips_per_sort_and_rejects_forgeries():
