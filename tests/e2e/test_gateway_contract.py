@@ -49,3 +49,31 @@ async def test_a_customer_lists_their_orders_at_the_path_without_a_slash(shop: S
         async with session.get(url, headers=headers, allow_redirects=False) as response:
             assert response.status == 200
             assert await response.json() == {"items": [], "next_cursor": None}
+
+
+async def test_the_catalogs_cache_validators_pass_the_gateway(shop: Stack):
+    """nginx hands the catalog's ETag, Cache-Control and Vary to the client and the client's
+    If-None-Match to the catalog: a shopper's second look at a product is a 304."""
+    async with aiohttp.ClientSession() as session:
+        url = f"{shop.gateway_url}/api/catalog/products"
+        async with session.get(url, params={"q": "парацетамол"}) as response:
+            assert response.status == 200
+            assert response.headers["Cache-Control"] == "public, max-age=30"
+            listing_etag = response.headers["ETag"]
+            product_id = (await response.json())["items"][0]["id"]
+        async with session.get(
+            url, params={"q": "парацетамол"}, headers={"If-None-Match": listing_etag}
+        ) as response:
+            assert response.status == 304
+        product_url = f"{url}/{product_id}"
+        kazakh = {"Accept-Language": "kk-KZ,kk;q=0.9"}
+        async with session.get(product_url, headers=kazakh) as response:
+            assert response.status == 200
+            assert response.headers["Cache-Control"] == "public, max-age=300"
+            assert "Accept-Language" in response.headers["Vary"]
+            assert (await response.json())["lang"] == "kk"
+            etag = response.headers["ETag"]
+        async with session.get(product_url, headers={**kazakh, "If-None-Match": etag}) as response:
+            assert response.status == 304
+            assert response.headers["ETag"] == etag
+            assert await response.read() == b""
