@@ -4,6 +4,7 @@ import asyncio
 
 from bench import (
     catalog_get,
+    catalog_search,
     checkout,
     customer_erasure,
     customer_export,
@@ -18,6 +19,7 @@ from bench import (
 async def main() -> None:
     await outbox_relay.run()
     await catalog_get.run()
+    await catalog_search.run()
     await stats_beacon.run()
     await customers_me.run()
     await customer_releases.run()
