@@ -7,9 +7,12 @@ against the migrated schema.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from shared.data_map import (
     BLOCKS_HOLDING,
-    SHARED_HOLDINGS,
+    OUTBOX_HOLDING,
+    REVOCATIONS_HOLDING,
     SHARED_UNLINKED,
     DataMap,
     Erasure,
@@ -61,7 +64,13 @@ DATA_MAP = DataMap(
             reason="the customer's withdrawal of marketing consent, published once",
         ),
         BLOCKS_HOLDING,
-        *SHARED_HOLDINGS,
+        replace(
+            OUTBOX_HOLDING,
+            erasure_note="published bodies naming the customer id (unsubscribes, suppressions)"
+            " are wiped at the erasure (the erasure waits while one is unpublished); the rest is"
+            " purged after outbox_retention_s",
+        ),
+        REVOCATIONS_HOLDING,
     ),
     unlinked=dict(SHARED_UNLINKED),
 )

@@ -1,7 +1,9 @@
 """Erasure in notifications, the use case: on ``CustomerErased`` the customer's delivery log
 is depersonalised (``data_map``: the rows stay until their retention, without the customer
 id and without the release id, which is the key of the customers service's disclosure
-register) and ``NotificationsDepersonalised`` confirms, quoting only the request id. A
+register) and ``NotificationsDepersonalised`` confirms, quoting only the request id; the
+customer's used unsubscribe links and suppressions go, and the published outbox bodies that
+named the id (``MarketingUnsubscribed``, ``ContactSuppressed``) are wiped. A
 delivery skipped later because the customer is gone is logged without the id (``domain``),
 so a late event cannot bring the id back. Doing it twice unlinks nothing the second time.
 
@@ -19,9 +21,25 @@ from shared import blocking
 from shared.contracts import CustomerErased, NotificationsDepersonalised
 from shared.db import DbConn
 from shared.messaging import enqueue
+from shared.messaging.outbox import forget_mentions
 
 Step = Callable[[DbConn, UUID], Awaitable[int]]
+
+
+class EventsNotSentYet(Exception):
+    """An event naming the customer (an unsubscribe, a suppression) still waits in the
+    outbox: the erasure is retried once it is sent (its body is wiped then)."""
+
+
+async def _wipe_outbox(conn: DbConn, customer_id: UUID) -> int:
+    wiped, pending = await forget_mentions(conn, str(customer_id))
+    if pending:
+        raise EventsNotSentYet(f"{pending} outbox message(s) still to be sent")
+    return wiped
+
+
 STEPS: Mapping[str, Step] = {
+    "outbox": _wipe_outbox,
     "deliveries": storage.unlink_deliveries_of,
     "customer_blocks": blocking.forget_customer,
     "suppressions": channel_storage.forget_suppressions_of,

@@ -13,11 +13,10 @@ from typing import Final, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from services.notifications.domain import DEFAULT_LOCALE, LOCALES, Locale, pick_locale
+from services.notifications.domain import DEFAULT_LOCALE, LOCALES, Channel, Locale, pick_locale
 
 PAGES_DIR = Path(__file__).parent / "templates" / "pages"
 Page = Literal["confirm", "done", "invalid"]
-Channel = Literal["email", "sms"]
 
 CSP: Final = (
     "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "

@@ -8,10 +8,13 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import aio_pika
+import asyncpg
 
 from deploy.smtp_sink import SmtpSink
+from services.notifications import suppression, unsubscribing
 from services.notifications.data_map import DATA_MAP
 from services.notifications.erasure import STEPS
+from services.notifications.unsubscribe_links import Unsubscribe
 from shared.contracts import CustomerErased, Money, OrderDelivered
 from shared.data_map import Erasure
 from shared.messaging import EVENTS_EXCHANGE, declare_exchanges
@@ -116,3 +119,39 @@ def test_every_table_the_data_map_erases_has_a_step() -> None:
     }
     assert changed <= set(STEPS), f"no erasure step for {sorted(changed - set(STEPS))}"
     assert set(STEPS) <= set(DATA_MAP.tables())
+
+
+async def test_erasure_forgets_unsubscribes_suppressions_and_their_events(
+    start_notifications: StartNotifications, customers: tuple[CustomersStub, str]
+) -> None:
+    """What the channels kept of her (a used link, a suppression, the events they published)
+    names her no more once the outbox has sent them."""
+    app = await start_notifications()
+    customer_id, other = uuid4(), uuid4()
+    pool = await asyncpg.create_pool(app.dsn, min_size=1, max_size=2)
+    try:
+        for who in (customer_id, other):
+            await unsubscribing.unsubscribe(pool, Unsubscribe(who, "email", None), "one_click")
+            async with pool.acquire() as conn:
+                await suppression.suppress(conn, who, "sms", "provider_rejected")
+
+        async def all_sent() -> bool:
+            async with pool.acquire() as conn:
+                return not await conn.fetchval(
+                    "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+                )
+
+        await eventually(all_sent)  # else the erasure waits for them (retried), as it should
+        event = CustomerErased(
+            customer_id=customer_id, request_id=uuid4(), erased_at=datetime.now(UTC)
+        )
+        await publish(app.settings.amqp_url, event)
+
+        async def forgotten() -> bool:
+            return str(customer_id) not in await all_table_text(app.dsn)
+
+        await eventually(forgotten, timeout=15)
+        text = await all_table_text(app.dsn)
+        assert str(other) in text  # the other customer's rows and events stay
+    finally:
+        await pool.close()
