@@ -1,7 +1,8 @@
 """Marketing opt-outs from outside the account, through the gateway with the real customers
 service: an email's unsubscribe link (GET changes nothing; a cookieless RFC 8058 POST
 withdraws) and a STOP texted to the shop's number through the sandbox SMS provider. The
-customer sees each withdrawal, with its source, in their consents."""
+customer sees each withdrawal, with its source, in their consents; a hard bounce shows as a
+suppressed contact in their export."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from services.notifications.unsubscribe_links import Unsubscribe, make_token, unsubscribe_url
 from tests.e2e.shopper import ApiClient
 from tests.e2e.stack import Stack
+from tests.e2e.test_erasure_flow import dump
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 PASSWORD = "opt outs flow password"
@@ -108,3 +110,24 @@ async def test_a_stop_texted_to_the_shop_withdraws_sms_marketing(shop: Stack) ->
         last = [h for h in body["marketing_history"] if h["channel"] == "sms"][-1]
         assert (last["granted"], last["source"]) == (False, "sms_stop")
         assert body["marketing"]["email"] is True
+
+
+async def test_a_hard_bounce_of_the_welcome_mail_suppresses_the_address(shop: Stack) -> None:
+    """The mail server refuses the address for good (550): the customer's export shows the
+    email contact suppressed, and no address reached notifications' tables."""
+    shop.sink.refuse_recipients = "550 5.1.1 No such user"
+    try:
+        async with aiohttp.ClientSession() as session:
+            customer, _ = await signed_up(shop, session, "+77015550033")
+            async with asyncio.timeout(20):
+                while True:
+                    status, export = await customer.call("GET", "/api/customers/me/export")
+                    assert status == 200, export
+                    if export["suppressions"]:
+                        break
+                    await asyncio.sleep(0.3)
+    finally:
+        shop.sink.refuse_recipients = None
+    [suppressed] = export["suppressions"]
+    assert (suppressed["channel"], suppressed["reason"]) == ("email", "hard_bounce")
+    assert "@example.kz" not in dump(shop.dsns["notifications"])
