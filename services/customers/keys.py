@@ -26,6 +26,7 @@ ACCOUNTS = web.AppKey("customers_accounts", Accounts)
 ISSUER = web.AppKey("customers_token_issuer", TokenIssuer)
 JWKS = web.AppKey("customers_jwks", dict[str, Any])
 KEYSTORE = web.AppKey("customers_keystore", KeyStore)  # the data keys' own database
+PAGE_COOKIES = web.AppKey("customers_page_cookies", Cookies)  # the account pages' cookie names
 
 # --- The account pages' sub-app --------------------------------------------------------------
 CONFIG = web.AppKey("account_config", WebConfig)

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
@@ -312,6 +313,66 @@ async def test_signed_in_forms_need_the_session_token(browser: Browser) -> None:
         page = await browser.post(path, {"confirm": "on"})
         assert page.status == 403, path
     assert (await browser.get("/account/profile")).status == 200  # still signed in
+
+
+# --- Back to the storefront (?next=) ---------------------------------------------------------
+
+
+async def test_signin_returns_to_the_storefront_with_an_api_session(
+    browsers: NewBrowser,
+) -> None:
+    await signed_up(browsers())
+    browser = browsers()
+    form = await browser.get("/account/signin?next=/cart")
+    assert 'name="next" value="/cart"' in form.text
+    assert 'href="/account/signup?next=/cart"' in form.text
+    page = await browser.post(
+        "/account/signin",
+        {"csrf_token": form.csrf(), "login": "aigerim.web@example.kz",
+         "password": "correct horse battery", "next": "/cart"},
+    )  # fmt: skip
+    assert page.status == 303 and page.location == "/cart"
+    assert browser.cookie("refresh_token")
+    tokens = await browser.post("/api/customers/token/refresh", {})
+    assert tokens.status == 200 and json.loads(tokens.text)["token_type"] == "Bearer"
+    # Signed in already: the storefront gets a new API session without a password.
+    again = await browser.get("/account/signup?next=/products?q=vitamin")
+    assert again.status == 303 and again.location == "/products?q=vitamin"
+    assert any(c.startswith("refresh_token=") for c in again.cookies)
+    # The API's logout ends the account pages' session of this browser too.
+    out = await browser.post("/api/customers/logout", {})
+    assert out.status == 204
+    assert (await browser.get("/account/profile")).location == "/account/signin"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/cart", "https://evil.example/", "/account/delete", "/api/orders", "/\\x",
+     "/cart\r\nSet-Cookie:x", "cart", "/" + "a" * 200],
+)  # fmt: skip
+async def test_signin_never_returns_elsewhere(browsers: NewBrowser, target: str) -> None:
+    await signed_up(browsers())
+    browser = browsers()
+    form = await browser.get("/account/signin?" + urlencode({"next": target}))
+    assert 'name="next"' not in form.text
+    page = await browser.post(
+        "/account/signin",
+        {"csrf_token": form.csrf(), "login": "aigerim.web@example.kz",
+         "password": "correct horse battery", "next": target},
+    )  # fmt: skip
+    assert page.status == 303 and page.location == "/account/profile"
+    assert not browser.cookie("refresh_token")
+
+
+async def test_signup_returns_to_the_storefront(browser: Browser) -> None:
+    form = await browser.get("/account/signup?next=/cart&lang=en")
+    assert 'name="next" value="/cart"' in form.text and "To the shop" in form.text
+    page = await browser.post(
+        "/account/signup", {"csrf_token": form.csrf(), **signup_form(), "next": "/cart"}
+    )
+    assert page.status == 303 and page.location == "/cart"
+    tokens = await browser.post("/api/customers/token/refresh", {})
+    assert tokens.status == 200
 
 
 # --- Sign in / out, sessions -----------------------------------------------------------------

@@ -17,9 +17,10 @@ from shared.revocations import REVOCATIONS
 from .. import access, refresh_sessions, storage
 from ..accounts import BadCredentials, SignedIn
 from ..config import Settings
-from ..keys import ACCOUNTS, ISSUER, SETTINGS
+from ..keys import ACCOUNTS, ISSUER, PAGE_COOKIES, SETTINGS
 from ..network import network_of
 from ..request_models import LoginRequest, PasswordChange, RegisterRequest, StaffLoginRequest
+from ..web import sessions as page_sessions
 
 log = get_logger("customers.http")
 REFRESH_COOKIE = "refresh_token"
@@ -130,19 +131,26 @@ def _bearer_session(request: web.Request) -> tuple[UUID, UUID] | None:
 
 async def logout(request: web.Request) -> web.Response:
     """End the session of the refresh cookie and of the bearer token, whichever are sent:
-    its refresh family and its access tokens, in every service."""
+    its refresh family and its access tokens, in every service. A browser signed in on the
+    account pages too (the storefront signs in there) is signed out of them as well."""
     presented = request.cookies.get(REFRESH_COOKIE, "")
     ttl_s = request.app[SETTINGS].access_token_ttl_s
+    page_cookies = request.app.get(PAGE_COOKIES)
+    page_session = request.cookies.get(page_cookies.session) if page_cookies else None
     ended = []
     async with request.app[PG_POOL].acquire() as conn, conn.transaction():
         found = await refresh_sessions.find(conn, presented) if 0 < len(presented) <= 128 else None
         sessions = {found, _bearer_session(request)}
         for customer_id, session_id in (session for session in sessions if session):
             ended.append(await access.end_session(conn, customer_id, session_id, ttl_s))
+        if page_session:
+            await page_sessions.delete(conn, page_session)
     for event in ended:
         request.app[REVOCATIONS].add(revocations.from_event(event))
     response = web.Response(status=204)
     set_refresh_cookie(response, request.app[SETTINGS], "")
+    if page_cookies and page_session:
+        page_cookies.clear(response, page_cookies.session)
     return response
 
 

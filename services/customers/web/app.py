@@ -7,7 +7,7 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
-from ..keys import CONFIG, COOKIES, CSRF_KEY, MAIN_APP, SETTINGS, TEMPLATES
+from ..keys import CONFIG, COOKIES, CSRF_KEY, MAIN_APP, PAGE_COOKIES, SETTINGS, TEMPLATES
 from . import account, block_pages, delete_pages, entry
 from .config import WebConfig
 from .middleware import pages_middleware
@@ -36,6 +36,7 @@ def add_account_pages(app: web.Application, config: WebConfig | None = None) -> 
     pages[CSRF_KEY] = derive_csrf_key(app[SETTINGS].master_key_bytes())
     pages[TEMPLATES] = templates()
     pages[MAIN_APP] = app
+    app[PAGE_COOKIES] = pages[COOKIES]  # the API's logout ends the pages' session too
     entry.add_routes(pages.router)
     account.add_routes(pages.router)
     block_pages.add_routes(pages.router)

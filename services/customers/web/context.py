@@ -55,7 +55,7 @@ def render(
 ) -> web.Response:
     lang = lang_of(request)
     binding = request.get(BINDING)
-    context = {"notice": None, "saved": False, "values": {}, "errors": {}, **context}
+    context = {"notice": None, "saved": False, "values": {}, "errors": {}, "back": None, **context}
     html = (
         request.config_dict[TEMPLATES]
         .get_template(template)

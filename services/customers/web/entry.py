@@ -4,7 +4,8 @@ same models as the JSON API."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Final
 from uuid import UUID
 
 from aiohttp import web
@@ -13,9 +14,10 @@ from pydantic import ValidationError
 from shared.db import PG_POOL
 from shared.logging import get_logger
 
-from .. import storage
+from .. import refresh_sessions, storage
 from ..accounts import BadCredentials, PolicyMismatch
-from ..keys import ACCOUNTS, CONFIG, COOKIES
+from ..handlers.auth import set_refresh_cookie
+from ..keys import ACCOUNTS, CONFIG, COOKIES, SETTINGS
 from ..network import network_of
 from ..request_models import LoginRequest, RegisterRequest
 from ..throttle import Throttled
@@ -24,9 +26,35 @@ from .context import PROFILE, SIGNIN, customer_of, lang_of, render, require_sign
 
 log = get_logger("customers.account_pages")
 
+# Where sign-in and sign-up may send the browser back to (``?next=``): a page of the
+# storefront on this site. Never another host ("//host", "/\\host"), never the account
+# pages or the API, nothing but plain path and query characters (no open redirect).
+RETURN_FIELD: Final = "next"
+_RETURN_PATH = re.compile(r"/(?!/)[A-Za-z0-9/_.-]{0,120}(?:\?[A-Za-z0-9=&_.%-]{0,200})?")
+_NOT_STOREFRONT: Final = ("/account", "/api", "/internal")
 
-async def start_session(request: web.Request, customer_id: UUID, location: str) -> web.Response:
-    """A fresh session id for this browser (the old one, if any, ends: no fixation)."""
+
+def return_path(value: object) -> str | None:
+    """The storefront page to return to, or None when ``value`` is not one."""
+    if not isinstance(value, str) or not _RETURN_PATH.fullmatch(value):
+        return None
+    return None if value.startswith(_NOT_STOREFRONT) else value
+
+
+def asked_return(request: web.Request, form: Any = None) -> str | None:
+    source = form if form is not None else request.query
+    return return_path(source.get(RETURN_FIELD))
+
+
+async def start_session(
+    request: web.Request, customer_id: UUID, location: str, *, to_storefront: bool = False
+) -> web.Response:
+    """A fresh session id for this browser (the old one, if any, ends: no fixation).
+
+    Returning to the storefront, the browser also gets the API's refresh cookie (a session
+    of ``/api/customers/token/refresh``, as ``/api/customers/login`` starts one): the
+    storefront is a client of the public API and gets its access tokens there.
+    """
     cookies, config = request.config_dict[COOKIES], request.config_dict[CONFIG]
     old = request.cookies.get(cookies.session)
     async with request.config_dict[PG_POOL].acquire() as conn:
@@ -37,6 +65,26 @@ async def start_session(request: web.Request, customer_id: UUID, location: str) 
     response = see_other(location)
     cookies.set(response, cookies.session, session_id, config.session_max_age_s)
     cookies.clear(response, cookies.anon)
+    if to_storefront:
+        await give_api_session(request, response, customer_id)
+    return response
+
+
+async def give_api_session(
+    request: web.Request, response: web.StreamResponse, customer_id: UUID
+) -> None:
+    settings = request.config_dict[SETTINGS]
+    async with request.config_dict[PG_POOL].acquire() as conn:
+        api = await refresh_sessions.start(conn, customer_id, settings.refresh_ttl_s)
+    set_refresh_cookie(response, settings, api.token)
+
+
+async def back_to_storefront(
+    request: web.Request, customer_id: UUID, location: str
+) -> web.Response:
+    """Already signed in here: a new API session for the storefront, and back to it."""
+    response = see_other(location)
+    await give_api_session(request, response, customer_id)
     return response
 
 
@@ -92,9 +140,12 @@ async def policy_page(request: web.Request) -> web.Response:
 
 
 async def signup_form(request: web.Request) -> web.Response:
-    if customer_of(request):
+    customer_id, back = customer_of(request), asked_return(request)
+    if customer_id and back:
+        return await back_to_storefront(request, customer_id, back)
+    if customer_id:
         return see_other(PROFILE)
-    return await _signup_page(request)
+    return await _signup_page(request, back=back)
 
 
 async def _signup_page(
@@ -104,6 +155,7 @@ async def _signup_page(
     values: dict[str, str] | None = None,
     errors: forms.FieldErrors | None = None,
     notice: str | None = None,
+    back: str | None = None,
 ) -> web.Response:
     return await render_with_policy(
         request,
@@ -113,6 +165,7 @@ async def _signup_page(
         values=values or {},
         errors=errors or {},
         notice=notice,
+        back=back,
         recipients_abroad=request.config_dict[ACCOUNTS].gate.countries.abroad(),
     )
 
@@ -128,12 +181,16 @@ async def signup(request: web.Request) -> web.Response:
     except ValidationError as exc:
         errors = {**forms.field_errors(exc), **errors}
         errors.pop("accept_policy_version", None)
+    back = asked_return(request, form)
     if errors:
-        return await _signup_page(request, status=422, values=forms.echo(form), errors=errors)
-    return await _register(request, body, form)
+        values = forms.echo(form)
+        return await _signup_page(request, status=422, values=values, errors=errors, back=back)
+    return await _register(request, body, form, back)
 
 
-async def _register(request: web.Request, body: RegisterRequest, form: Any) -> web.Response:
+async def _register(
+    request: web.Request, body: RegisterRequest, form: Any, back: str | None
+) -> web.Response:
     accounts = request.config_dict[ACCOUNTS]
     password_hash = await accounts.hash_password(body.password.get_secret_value())
     try:
@@ -142,39 +199,47 @@ async def _register(request: web.Request, body: RegisterRequest, form: Any) -> w
     except PolicyMismatch:
         values = {k: v for k, v in forms.echo(form).items() if k != "accept_policy"}
         return await _signup_page(
-            request, status=409, values=values, notice="signup.policy_changed"
+            request, status=409, values=values, notice="signup.policy_changed", back=back
         )
     except storage.Conflict:
         return await _signup_page(
-            request, status=409, values=forms.echo(form), notice="signup.taken"
+            request, status=409, values=forms.echo(form), notice="signup.taken", back=back
         )
     log.info("customer registered", customer_id=str(customer_id), channel="account_pages")
-    return await start_session(request, customer_id, PROFILE)
+    return await start_session(request, customer_id, back or PROFILE, to_storefront=bool(back))
 
 
 # --- Sign in / out ---------------------------------------------------------------------------
 
 
 async def signin_form(request: web.Request) -> web.Response:
-    if customer_of(request):
+    customer_id, back = customer_of(request), asked_return(request)
+    if customer_id and back:
+        return await back_to_storefront(request, customer_id, back)
+    if customer_id:
         return see_other(PROFILE)
     signed_out = "signed_out" in request.query
-    return render(
-        request, "signin.html", "signin.title", notice="signed_out" if signed_out else None
-    )
+    notice = "signed_out" if signed_out else None
+    return render(request, "signin.html", "signin.title", notice=notice, back=back)
 
 
 async def signin(request: web.Request) -> web.Response:
     form = await request.post()
     login = forms.text(form, "login") or ""
-    values = {"login": login}
+    values, back = {"login": login}, asked_return(request, form)
     try:
         body = LoginRequest.model_validate({"login": login, "password": form.get("password") or ""})
         async with request.config_dict[PG_POOL].acquire() as conn:
             signed_in = await request.config_dict[ACCOUNTS].login(conn, body, network_of(request))
     except (ValidationError, BadCredentials):
         return render(
-            request, "signin.html", "signin.title", status=401, values=values, notice="signin.bad"
+            request,
+            "signin.html",
+            "signin.title",
+            status=401,
+            values=values,
+            notice="signin.bad",
+            back=back,
         )
     except Throttled as exc:
         response = render(
@@ -184,11 +249,15 @@ async def signin(request: web.Request) -> web.Response:
             status=429,
             values=values,
             notice="signin.throttled",
+            back=back,
         )
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    next_page = "/account/policy/accept" if signed_in.policy_acceptance_required else PROFILE
-    return await start_session(request, signed_in.subject, next_page)
+    if signed_in.policy_acceptance_required:
+        next_page = "/account/policy/accept"
+    else:
+        next_page = back or PROFILE
+    return await start_session(request, signed_in.subject, next_page, to_storefront=bool(back))
 
 
 async def signout(request: web.Request) -> web.Response:

@@ -22,6 +22,7 @@ MESSAGES: Final[Mapping[str, tuple[str, str, str]]] = {
     "language": ("Язык", "Тіл", "Language"),
     "nav": ("Разделы кабинета", "Кабинет бөлімдері", "Account sections"),
     "skip": ("Перейти к содержимому", "Мазмұнға өту", "Skip to content"),
+    "to_shop": ("В магазин", "Дүкенге", "To the shop"),
     # Sign up
     "signup.title": ("Регистрация", "Тіркелу", "Sign up"),
     "signup.intro": (
