@@ -30,6 +30,7 @@ import aiohttp
 import jinja2
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.j2")
+STOREFRONT = Path(__file__).resolve().parents[1] / "storefront" / "public"
 FALLBACK_NGINX = Path("/usr/sbin/nginx")
 SERVICES = ("catalog", "orders", "customers", "notifications")
 
@@ -44,6 +45,23 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/account/", "customers"),
     ("/api/notifications/", "notifications"),
 )
+
+# The storefront's pages (besides /, /products/{id}, /orders/{id}): path -> file.
+STOREFRONT_PAGES: tuple[tuple[str, str], ...] = (
+    ("/cart", "cart.html"),
+    ("/orders", "orders.html"),
+    ("/cookies", "cookies.html"),
+)
+# Its scripts, styles and texts come from this site only; no inline script or style, no
+# frames, no string-to-HTML sinks (Trusted Types), forms post here only.
+STOREFRONT_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; manifest-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'; require-trusted-types-for 'script'"
+)
+PAGE_CACHE = "no-cache"  # revalidated each time (ETag): a new release shows at once
+ASSET_CACHE = "public, max-age=3600"
+UUID_RE = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 # Trusted by default to send X-Forwarded-For: loopback, so a local balancer can stand in front.
 LOOPBACK: tuple[str, ...] = ("127.0.0.1", "::1")
@@ -151,6 +169,7 @@ def render_config(
     max_body: str = "64k",
     connect_timeout: str = "5s",
     read_timeout: str = "30s",
+    storefront: Path = STOREFRONT,
 ) -> str:
     missing = sorted(set(SERVICES) - set(upstreams))
     if missing:
@@ -175,6 +194,12 @@ def render_config(
         error_target=error_target,
         trusted_proxies=trusted_networks(trusted_proxies),
         log_segments=LOG_SEGMENTS,
+        storefront_root=storefront.resolve(),
+        storefront_pages=STOREFRONT_PAGES,
+        storefront_csp=STOREFRONT_CSP,
+        page_cache=PAGE_CACHE,
+        asset_cache=ASSET_CACHE,
+        uuid_re=UUID_RE,
     )
 
 

@@ -149,8 +149,7 @@ class Shop:
                 "bank_code": BANK_CODE,
                 "bank_secrets": {BANK_CODE: keys.read(keys.bank_secret)},
                 "bank_public_url": self.public_url(self.ports.bank),
-                "payment_return_url": self.public_url(self.ports.gateway)
-                + "/account/orders/{order_id}",
+                "payment_return_url": self.public_url(self.ports.gateway) + "/orders/{order_id}",
             },
             "customers": {
                 "keystore_database_url": self.databases[KEYSTORE],

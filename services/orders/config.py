@@ -28,7 +28,7 @@ class Settings(ServiceSettings):
     # Where the bank serves its hosted payment page: payment_url = {bank_public_url}/pay/{id}.
     bank_public_url: str = "http://localhost:8203"
     # Where the bank sends the customer back after paying ({order_id} and {order_ref} filled).
-    payment_return_url: str = "http://localhost:8080/account/orders/{order_id}"
+    payment_return_url: str = "http://localhost:8080/orders/{order_id}"
     # An order not paid within this time is cancelled and its stock returned.
     payment_timeout_s: int = Field(default=900, ge=1)
 
