@@ -76,6 +76,7 @@ def print_where_to_look(ports: Ports) -> None:
         f"""
 The shop is up. Press Ctrl-C to stop everything.
 
+  the shop (storefront)      {gateway}/
   gateway (the public API)   {gateway}/api/catalog/products
   account pages              {gateway}/account/
   mail viewer (SMTP sink)    http://localhost:{ports.smtp_http}/   (SMTP on 127.0.0.1:{ports.smtp})

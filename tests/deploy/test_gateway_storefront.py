@@ -56,9 +56,11 @@ async def test_assets_are_cached_and_typed(
         "/assets/icon.svg": "image/svg+xml",
     }
     for path, kind in types.items():
-        async with client.get(gateway.base_url + path) as response:
+        headers = {"Accept-Encoding": "gzip"}
+        async with client.get(gateway.base_url + path, headers=headers) as response:
             assert response.status == 200, path
             assert response.content_type == kind, path
+            assert response.headers["Content-Encoding"] == "gzip", path
             assert response.headers["Cache-Control"] == "public, max-age=3600"
             assert response.headers["X-Content-Type-Options"] == "nosniff"
 
