@@ -214,14 +214,15 @@ async def test_with_cookies_off_the_cart_says_so(shop: Stack, chromium: Browser)
 
 
 async def test_the_language_switch_is_remembered(shop: Stack, chromium: Browser) -> None:
-    context, page, console = await new_page(chromium)
+    phone = {"width": 390, "height": 844}  # a phone's screen
+    context, page, console = await new_page(chromium, viewport=phone, is_mobile=True)
     await page.goto(f"{shop.gateway_url}/")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Все товары")
     await page.get_by_role("button", name="Қазақша").click()
     await expect(page.locator("html")).to_have_attribute("lang", "kk")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Барлық тауарлар")
     await expect(page.get_by_role("button", name="Себетке").first).to_be_visible()
-    await shot(page, "catalog-kk")
+    await shot(page, "catalog-kk-phone")
     await page.get_by_role("button", name="English").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("All products")
     await page.get_by_role("link", name=re.compile("^Cart")).click()
