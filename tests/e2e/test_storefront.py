@@ -11,13 +11,15 @@ import asyncio
 import os
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, staff
 from tests.e2e.test_account_pages import ARGS, CHROMIUM, field, fill_signup
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,8 +60,8 @@ async def new_page(browser: Browser, **options: Any) -> tuple[BrowserContext, Pa
     return context, page, console
 
 
-async def shot(page: Page, name: str) -> None:
-    await page.screenshot(path=str(SCREENSHOTS / f"storefront-{name}.png"), full_page=True)
+async def shot(page: Page, name: str, *, full_page: bool = True) -> None:
+    await page.screenshot(path=str(SCREENSHOTS / f"storefront-{name}.png"), full_page=full_page)
 
 
 def no_policy_violations(console: list[str]) -> None:
@@ -222,7 +224,7 @@ async def test_the_language_switch_is_remembered(shop: Stack, chromium: Browser)
     await expect(page.locator("html")).to_have_attribute("lang", "kk")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Барлық тауарлар")
     await expect(page.get_by_role("button", name="Себетке").first).to_be_visible()
-    await shot(page, "catalog-kk-phone")
+    await shot(page, "catalog-kk-phone", full_page=False)
     await page.get_by_role("button", name="English").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("All products")
     await page.get_by_role("link", name=re.compile("^Cart")).click()
@@ -281,5 +283,36 @@ async def test_the_beacon_counts_a_view_and_nothing_under_do_not_track(
     await page.wait_for_load_state("networkidle")
     assert beacons == []
     assert await hits(shop, quiet) == 0
+    no_policy_violations(console)
+    await context.close()
+
+
+async def test_a_promoted_price_shows_the_regular_one_struck_through(
+    shop: Stack, chromium: Browser
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        marketer = staff(session, shop, "marketer")
+        _, found = await marketer.call("GET", "/api/catalog/products?q=ZINC-25-30")
+        [product] = found["items"]
+        now = datetime.now(UTC)
+        status, promotion = await marketer.call(
+            "POST",
+            "/api/catalog/promotions",
+            json={
+                "name": "Цинк со скидкой",
+                "discount": {"percent": 25},
+                "product_ids": [product["id"]],
+                "starts_at": (now - timedelta(minutes=1)).isoformat(),
+                "ends_at": (now + timedelta(days=1)).isoformat(),
+            },
+        )
+        assert status == 201 and promotion["status"] == "live", promotion
+    context, page, console = await new_page(chromium)
+    await page.goto(f"{shop.gateway_url}/products/{product['id']}")
+    price = page.locator("article .price")
+    await expect(price.locator("del")).to_have_text(re.compile(r"^890\s?₸$"))
+    await expect(price.locator("strong")).to_have_text(re.compile(r"^667,50\s?₸$"))
+    await expect(price).to_contain_text("Цена по акции:")  # read out, not only seen
+    await shot(page, "product-promoted-ru")
     no_policy_violations(console)
     await context.close()

@@ -6,6 +6,7 @@ import { COURIERS, PAYMENT_METHODS } from "./config.js";
 import { h, fill, store, uuid } from "./dom.js";
 import { money, t } from "./i18n.js";
 import { pageTitle, start } from "./layout.js";
+import { priceOf } from "./products.js";
 import { signInLinks } from "./session.js";
 
 const KEY = "shop.checkoutKey"; // one Idempotency-Key per checkout, kept until it is answered
@@ -25,7 +26,7 @@ function lines(cart, status, redraw) {
           {},
           h("th", { scope: "row" }, h("a", { href: `/products/${item.product_id}` }, item.name)),
           h("td", { "data-label": t("cart.quantity") }, String(item.quantity)),
-          h("td", { "data-label": t("cart.price") }, money(item.price)),
+          h("td", { "data-label": t("cart.price") }, priceOf(item)),
           h("td", { "data-label": t("cart.sum") }, money(item.line_total)),
           h(
             "td",

@@ -2,7 +2,7 @@
 // the products page by page (next_cursor).
 import { api } from "./api.js";
 import { h, fill } from "./dom.js";
-import { t } from "./i18n.js";
+import { nameOf, t } from "./i18n.js";
 import { pageTitle, start } from "./layout.js";
 import { productCard } from "./products.js";
 
@@ -48,7 +48,7 @@ function categoryList(tree, chosen) {
         h(
           "a",
           { href: `/?category=${encodeURIComponent(c.slug)}`, "aria-current": c.slug === chosen ? "page" : null },
-          c.name,
+          nameOf(c),
           typeof c.products === "number" ? h("span", { class: "muted" }, ` (${c.products})`) : null,
         ),
         c.children && c.children.length ? categoryList(c.children, chosen) : null,
@@ -64,7 +64,7 @@ start(async (main) => {
   const categories = await api("/api/catalog/categories").catch(() => ({ items: [] }));
   const tree = categoryTree(categories.items || []);
   const chosen = category ? findCategory(tree, category) : null;
-  const heading = q ? t("search.results", { q }) : chosen ? chosen.name : t("catalog.title");
+  const heading = q ? t("search.results", { q }) : chosen ? nameOf(chosen) : t("catalog.title");
   pageTitle(heading);
 
   const status = h("p", { id: "cart-status", class: "status", role: "status" });

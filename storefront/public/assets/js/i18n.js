@@ -2,7 +2,8 @@
 import { store } from "./dom.js";
 
 export const LANGS = { ru: "Русский", kk: "Қазақша", en: "English" };
-const LOCALES = { ru: "ru-RU", kk: "kk-KZ", en: "en-GB" };
+// A browser without Kazakh formats (some Chromium builds) writes money and dates as ru-KZ.
+const LOCALES = { ru: ["ru-KZ", "ru"], kk: ["kk-KZ", "ru-KZ"], en: ["en-GB", "en"] };
 const KEY = "shop.lang";
 let texts = {};
 let current = "ru";
@@ -46,6 +47,11 @@ export function tOr(key, fallback) {
   return key in texts ? texts[key] : fallback;
 }
 
+/** A name in the visitor's language when the API gives one (names: {kk: ...}), else its own. */
+export function nameOf(item) {
+  return (item.names && item.names[current]) || item.name;
+}
+
 export function translatePage(root = document) {
   for (const element of root.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
 }
@@ -57,6 +63,7 @@ export function money(value) {
   return new Intl.NumberFormat(LOCALES[current], {
     style: "currency",
     currency: value.currency || "KZT",
+    currencyDisplay: "narrowSymbol",
     minimumFractionDigits: whole ? 0 : 2,
     maximumFractionDigits: 2,
   }).format(value.amount / 100);
