@@ -2,7 +2,7 @@
 // the products page by page (next_cursor).
 import { api } from "./api.js";
 import { h, fill } from "./dom.js";
-import { nameOf, t } from "./i18n.js";
+import { catalogLang, nameOf, t } from "./i18n.js";
 import { pageTitle, start } from "./layout.js";
 import { productCard } from "./products.js";
 
@@ -61,7 +61,7 @@ start(async (main) => {
   const params = new URLSearchParams(location.search);
   const q = (params.get("q") || "").trim().slice(0, 100);
   const category = params.get("category") || "";
-  const categories = await api("/api/catalog/categories").catch(() => ({ items: [] }));
+  const categories = await api(`/api/catalog/categories?lang=${catalogLang()}`).catch(() => ({ items: [] }));
   const tree = categoryTree(categories.items || []);
   const chosen = category ? findCategory(tree, category) : null;
   const heading = q ? t("search.results", { q }) : chosen ? nameOf(chosen) : t("catalog.title");
@@ -83,7 +83,7 @@ start(async (main) => {
 
   let cursor = null;
   const load = async () => {
-    const query = new URLSearchParams({ limit: String(PAGE) });
+    const query = new URLSearchParams({ limit: String(PAGE), lang: catalogLang() });
     if (q) query.set("q", q);
     if (category) query.set("category", category);
     if (cursor) query.set("cursor", cursor);

@@ -30,6 +30,11 @@ export function lang() {
   return current;
 }
 
+/** The catalogue's language for ?lang= (it has ru and kk texts; English pages show ru). */
+export function catalogLang() {
+  return current === "kk" ? "kk" : "ru";
+}
+
 export function setLang(code) {
   store.set("localStorage", KEY, code);
   location.reload();

@@ -1,14 +1,14 @@
 // One product: /products/{id}.
 import { api } from "./api.js";
 import { UUID_RE, h, fill } from "./dom.js";
-import { t } from "./i18n.js";
+import { catalogLang, t } from "./i18n.js";
 import { pageTitle, start } from "./layout.js";
 import { addButton, priceOf, stockOf } from "./products.js";
 
 start(async (main) => {
   const id = location.pathname.split("/").pop();
   if (!UUID_RE.test(id)) throw Object.assign(new Error("no such product"), { status: 404 });
-  const product = await api(`/api/catalog/products/${id}`);
+  const product = await api(`/api/catalog/products/${id}?lang=${catalogLang()}`);
   pageTitle(product.name);
   const status = h("p", { id: "cart-status", class: "status", role: "status" });
   const max = Math.max(1, Math.min(99, product.available ?? 99));
