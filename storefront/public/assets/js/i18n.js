@@ -65,7 +65,10 @@ export function translatePage(root = document) {
 export function money(value) {
   if (!value || typeof value.amount !== "number") return "";
   const whole = value.amount % 100 === 0;
-  return new Intl.NumberFormat(LOCALES[current], {
+  // Kazakh writes sums as Russian does (2 650 ₸); some Chromium builds lack kk number data
+  // and would write "₸ 2,650".
+  const locales = current === "kk" ? ["ru-KZ", "ru"] : LOCALES[current];
+  return new Intl.NumberFormat(locales, {
     style: "currency",
     currency: value.currency || "KZT",
     currencyDisplay: "narrowSymbol",
