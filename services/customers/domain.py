@@ -325,6 +325,32 @@ def placed_before_block(
     )
 
 
+BLOCK_CONFIRMATION = "block_confirmation"
+
+
+def confirms_block(
+    purpose: str, blocked_at: datetime | None, order_ref: str | None, notice: str | None
+) -> bool:
+    """May this release go to a blocked customer as the confirmation of their block? The
+    answer to their own request (Law 94-V art. 25(2)(8)) is owed: a service message, for no
+    order, naming that notice; only the contact for that one mail is released."""
+    return (
+        purpose == "service_communication"
+        and blocked_at is not None
+        and order_ref is None
+        and notice == BLOCK_CONFIRMATION
+    )
+
+
+def block_confirmation_note(blocked_at: datetime) -> str:
+    """What the register adds to the legal basis of the block's confirmation."""
+    at = blocked_at.astimezone(UTC).isoformat(timespec="seconds")
+    return (
+        f"; processing is blocked: released only to confirm to the customer the block of {at}"
+        " they asked for (Law 94-V art. 25(2)(8))"
+    )
+
+
 def obligation_note(order_ref: str, blocked_at: datetime) -> str:
     """What the register adds to the legal basis of a release for an order placed before
     the customer blocked processing."""

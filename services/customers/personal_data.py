@@ -36,6 +36,8 @@ from .domain import (
     check_release,
     check_transfer,
     legal_basis,
+    block_confirmation_note,
+    confirms_block,
     obligation_note,
     placed_before_block,
     project,
@@ -247,6 +249,7 @@ class PdGate:
         reason: str | None = None,
         audit_action: str = "read",
         order_placed_at: datetime | None = None,
+        notice: str | None = None,
     ) -> Release:
         """The minimal projection for (purpose, recipient kind), recorded in the register
         with ``basis`` as its legal basis when one is stated (a legal disclosure's art. 9
@@ -254,8 +257,9 @@ class PdGate:
 
         Refused for a blocked customer unless it serves an obligation already open: the
         delivery, status mail or support of the order ``order_ref`` placed
-        (``order_placed_at``) before the block (``domain.placed_before_block``); the register
-        notes it. Refused
+        (``order_placed_at``) before the block (``domain.placed_before_block``), or the
+        confirmation of the block itself to the customer who asked (``notice``,
+        ``domain.confirms_block``); the register notes it. Refused
         for a recipient abroad without the customer's consent to transfers abroad
         (``TransferAbroadNotAllowed``)."""
         allowed = (
@@ -268,7 +272,7 @@ class PdGate:
             raise CustomerUnavailable("unknown or erased customer")
         note = ""
         if customer.status == "blocked":
-            note = _blocked_note(customer, purpose, order_ref, order_placed_at)
+            note = _blocked_note(customer, purpose, order_ref, order_placed_at, notice)
         if purpose == "marketing":
             live = await storage.live_consents(conn, customer_id)
             if not live.get(f"marketing_{kind}", False):
@@ -451,12 +455,16 @@ def _blocked_note(
     purpose: str,
     order_ref: str | None,
     order_placed_at: datetime | None,
+    notice: str | None,
 ) -> str:
     """What the register adds to the basis of a blocked customer's release; refused unless
-    the release serves an obligation already open."""
+    the release serves an obligation already open or confirms the block."""
     if placed_before_block(purpose, customer.blocked_at, order_ref, order_placed_at):
         assert order_ref is not None and customer.blocked_at is not None
         return obligation_note(order_ref, customer.blocked_at)
+    if confirms_block(purpose, customer.blocked_at, order_ref, notice):
+        assert customer.blocked_at is not None
+        return block_confirmation_note(customer.blocked_at)
     raise CustomerBlocked("processing is blocked")
 
 

@@ -170,6 +170,9 @@ class ReleaseRequest(StrictBody):
     # When the order was placed: for a blocked customer, an order placed before the block is
     # an open obligation whose status mail may still go (domain.placed_before_block).
     order_placed_at: AwareDatetime | None = None
+    # The one notice owed to a blocked customer beside their orders: the confirmation that
+    # processing is stopped, the answer to their own request (domain.BLOCK_CONFIRMATION).
+    notice: Literal["block_confirmation"] | None = None
 
 
 class AudienceQuery(StrictBody):

@@ -12,41 +12,78 @@ from email.utils import format_datetime, formataddr, parseaddr
 from typing import Literal, cast, get_args
 from uuid import UUID
 
+from shared import workdays
 from shared.contracts import (
     Contract,
+    CustomerBlockChanged,
+    CustomerBlocked,
     CustomerInactivityNotice,
     CustomerRegistered,
+    CustomerUnblocked,
+    OrderAwaitingPayment,
     OrderCancelled,
     OrderDelivered,
     OrderDispatched,
+    OrderFailed,
+    OrderPaid,
+    OrderPlaced,
     OrderStatusChanged,
+    PaymentRefunded,
 )
 
 Kind = Literal[
-    "welcome", "order_dispatched", "order_delivered", "order_cancelled", "inactivity_notice"
+    "welcome",
+    "order_placed",
+    "order_awaiting_payment",
+    "order_paid",
+    "order_dispatched",
+    "order_delivered",
+    "order_failed",
+    "order_cancelled",
+    "order_refunded",
+    "inactivity_notice",
+    "customer_blocked",
+    "customer_unblocked",
+    "policy_published",
 ]
 Locale = Literal["ru", "kk", "en"]
 Status = Literal["sent", "failed", "skipped"]
 Channel = Literal["email", "sms"]
+PaymentMethod = Literal["card", "cash_on_delivery"]
 DEFAULT_LOCALE: Locale = "ru"
+ALMATY = workdays.ALMATY  # the shop's dates, as the customer reads them
 LOCALES: tuple[str, ...] = get_args(Locale)
+_ORDER_KINDS: dict[type[OrderStatusChanged], Kind] = {
+    OrderAwaitingPayment: "order_awaiting_payment",
+    OrderPaid: "order_paid",
+    OrderDispatched: "order_dispatched",
+    OrderDelivered: "order_delivered",
+    OrderFailed: "order_failed",
+    OrderCancelled: "order_cancelled",
+}
+_BLOCK_KINDS: dict[type[CustomerBlockChanged], Kind] = {
+    CustomerBlocked: "customer_blocked",
+    CustomerUnblocked: "customer_unblocked",
+}
+# The events that make a mail through the notifier (the block events also keep the state).
 CONSUMED_EVENTS: tuple[type[Contract], ...] = (
     CustomerRegistered,
     CustomerInactivityNotice,
-    OrderDispatched,
-    OrderDelivered,
-    OrderCancelled,
+    OrderPlaced,
+    PaymentRefunded,
+    *_ORDER_KINDS,
 )
-_ORDER_KINDS: dict[type[OrderStatusChanged], Kind] = {
-    OrderDispatched: "order_dispatched",
-    OrderDelivered: "order_delivered",
-    OrderCancelled: "order_cancelled",
-}
+ORDER_MAILS: frozenset[Kind] = frozenset({"order_placed", "order_refunded", *_ORDER_KINDS.values()})
 # What may still go to a customer who blocked processing (Law 94-V art. 1: a temporary stop):
-# the status mail of an order, part of performing a contract the customer concluded (an open
+# the mail of an order, part of performing a contract the customer concluded (an open
 # obligation, art. 8(2)); the customers service releases the address only for an order placed
-# before the block. The welcome mail, and marketing once it is built, are skipped unasked.
-OWED_WHILE_BLOCKED: frozenset[Kind] = frozenset(_ORDER_KINDS.values())
+# before the block. And the answer to the customer's own request: the confirmation that
+# processing is stopped (customers releases it for that notice only). The welcome mail, the
+# policy notice (customers leaves blocked customers out of its batches) and marketing are not
+# owed and are skipped unasked.
+OWED_WHILE_BLOCKED: frozenset[Kind] = ORDER_MAILS | {"customer_blocked"}
+# The release request names the notice a blocked customer's release is for.
+BLOCK_CONFIRMATION = "block_confirmation"
 
 
 @dataclass(frozen=True)
@@ -61,6 +98,18 @@ class NotificationRequest:
     placed_at: datetime | None = None  # of the order (an open obligation while blocked)
     # The inactivity notice: the day after which the account's erasure starts.
     erase_after: date | None = None
+    # What else makes this mail one of its kind beside the order (sent once per customer,
+    # kind, order and reference): the block's version, the policy's version.
+    reference: str | None = None
+    payment_method: PaymentMethod | None = None
+    payment_url: str | None = None  # the bank's page of an order awaiting payment
+    at: datetime | None = None  # when a block or unblock took effect
+    effective_date: date | None = None  # of a new policy version
+
+    @property
+    def notice(self) -> str | None:
+        """What a release for a blocked customer is asked for, beside an order."""
+        return BLOCK_CONFIRMATION if self.kind == "customer_blocked" else None
 
     @property
     def template(self) -> str:
@@ -99,14 +148,26 @@ class Delivery:
     message_id: UUID
     release_id: UUID | None = None
     reason: str | None = None
+    reference: str | None = None
 
 
-def request_for(event: Contract) -> NotificationRequest:
+def request_for(event: Contract) -> NotificationRequest | None:
+    """The notification an event asks for; None when it names no customer (a refund of an
+    order whose customer is erased, or announced by an older sender)."""
     if isinstance(event, CustomerRegistered):
         return NotificationRequest(kind="welcome", customer_id=event.customer_id)
     if isinstance(event, CustomerInactivityNotice):
         return NotificationRequest(
             kind="inactivity_notice", customer_id=event.customer_id, erase_after=event.erase_after
+        )
+    if isinstance(event, OrderPlaced):
+        return NotificationRequest(
+            kind="order_placed",
+            customer_id=event.customer_id,
+            order_ref=event.order_ref,
+            total_tiyn=event.total.amount,
+            placed_at=event.placed_at,
+            payment_method=event.payment_method,
         )
     if isinstance(event, OrderStatusChanged) and type(event) in _ORDER_KINDS:
         return NotificationRequest(
@@ -115,6 +176,24 @@ def request_for(event: Contract) -> NotificationRequest:
             order_ref=event.order_ref,
             total_tiyn=event.total.amount,
             placed_at=event.placed_at,
+            payment_url=event.payment_url if isinstance(event, OrderAwaitingPayment) else None,
+        )
+    if isinstance(event, PaymentRefunded):
+        if event.customer_id is None:
+            return None
+        return NotificationRequest(
+            kind="order_refunded",
+            customer_id=event.customer_id,
+            order_ref=event.order_ref,
+            total_tiyn=event.amount.amount,
+            placed_at=event.placed_at,
+        )
+    if isinstance(event, CustomerBlockChanged) and type(event) in _BLOCK_KINDS:
+        return NotificationRequest(
+            kind=_BLOCK_KINDS[type(event)],
+            customer_id=event.customer_id,
+            reference=f"v{event.version}",
+            at=event.at,
         )
     raise ValueError(f"no notification for {type(event).__name__}")
 
@@ -149,6 +228,7 @@ def delivery_for(
         message_id=message_id,
         release_id=release.release_id if release else None,
         reason=reason,
+        reference=request.reference,
     )
 
 
@@ -173,8 +253,18 @@ def template_context(
         "order_ref": request.order_ref,
         "total": format_tenge(request.total_tiyn) if request.total_tiyn is not None else None,
         "account_url": f"{base}/account/",
-        "erase_after": request.erase_after.strftime("%d.%m.%Y") if request.erase_after else None,
+        "erase_after": _day(request.erase_after),
+        "payment_method": request.payment_method,
+        "payment_url": request.payment_url,
+        "at": _day(request.at.astimezone(ALMATY).date()) if request.at else None,
+        "policy_version": request.reference if request.kind == "policy_published" else None,
+        "effective_date": _day(request.effective_date),
+        "policy_url": f"{base}/account/policy",
     }
+
+
+def _day(value: date | None) -> str | None:
+    return value.strftime("%d.%m.%Y") if value else None
 
 
 def text_paragraphs(text: str) -> list[list[str]]:

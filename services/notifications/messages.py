@@ -4,7 +4,8 @@ Every event that makes a mail goes to the one ``Notifier`` (``notifier.py``), re
 app when the message arrives (it is built once the pool and the HTTP client exist);
 ``CustomerErased`` unlinks the customer's delivery log and confirms (``erasure.py``);
 ``CustomerBlocked`` / ``CustomerUnblocked`` keep the customer's state in ``customer_blocks``
-(``shared.blocking``), which the notifier asks before a mail that is not owed.
+(``shared.blocking``), which the notifier asks before a mail that is not owed, and the newest
+of them is confirmed to the customer by mail.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from services.notifications import erasure
 from services.notifications.domain import CONSUMED_EVENTS
 from services.notifications.keys import NOTIFIER
 from shared import blocking
-from shared.contracts import Contract, CustomerErased
+from shared.contracts import Contract, CustomerBlockChanged, CustomerErased
 from shared.db import DbConn
 from shared.logging import get_logger
 from shared.messaging import IncomingMeta
@@ -38,6 +39,17 @@ def event_handlers(app: web.Application) -> dict[type[Contract], Handler]:
     async def on_event(conn: DbConn, event: Contract, meta: IncomingMeta) -> None:
         await app[NOTIFIER].handle(conn, event, meta)
 
+    async def on_block_changed(
+        conn: DbConn, event: CustomerBlockChanged, meta: IncomingMeta
+    ) -> None:
+        """The newest state is kept, and confirmed to the customer; a stale event, neither."""
+        if await blocking.record_block_change(conn, event):
+            await app[NOTIFIER].handle(conn, event, meta)
+        else:
+            log.info("stale block state ignored", version=event.version)
+
     handlers: dict[type[Contract], Handler] = {model: on_event for model in CONSUMED_EVENTS}
     handlers[CustomerErased] = on_customer_erased
-    return {**blocking.block_handlers(), **handlers}
+    for model in blocking.BLOCK_EVENTS:
+        handlers[model] = on_block_changed
+    return handlers

@@ -56,6 +56,12 @@ class Notifier:
 
     async def handle(self, conn: DbConn, event: Contract, meta: IncomingMeta) -> None:
         request = request_for(event)
+        if request is None:
+            log.info("notification names no customer", message_type=event.MESSAGE_TYPE)
+            return
+        await self.notify(conn, request, meta)
+
+    async def notify(self, conn: DbConn, request: NotificationRequest, meta: IncomingMeta) -> None:
         if await storage.already_sent(conn, request):
             log.info("notification already sent", kind=request.kind)
             return

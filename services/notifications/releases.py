@@ -54,6 +54,8 @@ async def request_release(
     }
     if request.placed_at is not None:  # lets customers tell an open obligation of a blocked one
         body["order_placed_at"] = request.placed_at.isoformat()
+    if request.notice is not None:  # the one notice owed to a blocked customer (domain)
+        body["notice"] = request.notice
     url = f"{customers_url.rstrip('/')}/internal/releases"
     async with http.post(url, json=body, headers={INTERNAL_TOKEN_HEADER: internal_token}) as resp:
         if resp.status in _REFUSALS:

@@ -12,10 +12,12 @@ from shared.db import DbConn
 async def already_sent(conn: DbConn, request: NotificationRequest) -> bool:
     found = await conn.fetchval(
         "SELECT true FROM deliveries WHERE status = 'sent' AND kind = $1 AND customer_id = $2"
-        " AND coalesce(order_ref, '') = coalesce($3, '')",
+        " AND coalesce(order_ref, '') = coalesce($3, '')"
+        " AND coalesce(reference, '') = coalesce($4, '')",
         request.kind,
         request.customer_id,
         request.order_ref,
+        request.reference,
     )
     return bool(found)
 
@@ -23,8 +25,8 @@ async def already_sent(conn: DbConn, request: NotificationRequest) -> bool:
 async def record_delivery(conn: DbConn, delivery: Delivery) -> None:
     await conn.execute(
         "INSERT INTO deliveries (notification_id, customer_id, kind, channel, template, locale,"
-        " status, reason, order_ref, release_id, message_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        " status, reason, order_ref, release_id, message_id, reference)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         delivery.notification_id,
         delivery.customer_id,
         delivery.kind,
@@ -36,6 +38,7 @@ async def record_delivery(conn: DbConn, delivery: Delivery) -> None:
         delivery.order_ref,
         delivery.release_id,
         delivery.message_id,
+        delivery.reference,
     )
 
 
@@ -43,7 +46,8 @@ async def deliveries_of(conn: DbConn, customer_id: UUID) -> list[dict[str, Any]]
     """The customer's delivery log, oldest first (their export; services/notifications/
     data_map.py): what was sent, skipped or failed and why, with the release it used."""
     rows = await conn.fetch(
-        "SELECT kind, channel, template, locale, status, reason, order_ref, release_id, at"
+        "SELECT kind, channel, template, locale, status, reason, order_ref, reference,"
+        " release_id, at"
         " FROM deliveries WHERE customer_id = $1 ORDER BY at, notification_id",
         customer_id,
     )

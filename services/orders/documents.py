@@ -13,7 +13,7 @@ import asyncpg
 from shared.db import DbConn
 
 from . import storage
-from .domain import PaymentStatus, Status, money
+from .domain import PaymentStatus, Status, money, payment_page_url
 
 
 def order_summary(row: asyncpg.Record) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def _payment_url(
         return None
     if payment["status"] != PaymentStatus.REQUESTED.value:
         return None
-    return f"{bank_public_url.rstrip('/')}/pay/{payment['id']}"
+    return payment_page_url(bank_public_url, payment["id"])
 
 
 def dispatch_document(row: asyncpg.Record | None) -> dict[str, Any] | None:

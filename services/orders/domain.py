@@ -218,6 +218,11 @@ def payment_description(order_ref: str) -> str:
     return f"Заказ {order_ref}"
 
 
+def payment_page_url(bank_public_url: str, payment_id: UUID) -> str:
+    """The bank's hosted page where the customer pays this payment."""
+    return f"{bank_public_url.rstrip('/')}/pay/{payment_id}"
+
+
 @dataclass(frozen=True)
 class Velocity:
     """Checkouts counted in the current window, against their limits (0 = no limit)."""

@@ -100,7 +100,7 @@ async def _follow(
 ) -> None:
     order = await storage.lock_order(conn, payment["order_id"])
     assert order is not None and step.status is not None
-    await set_payment_status(conn, payment, order["order_ref"], step.status)
+    await set_payment_status(conn, payment, order, step.status)
     if step.order_trigger is None:
         return
     try:

@@ -7,6 +7,7 @@ announced through the outbox in the caller's transaction, so state and event nev
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -53,6 +54,7 @@ from .domain import (
     new_order_ref,
     payment_after_order_step,
     payment_description,
+    payment_page_url,
 )
 
 # The event announcing each status.
@@ -98,9 +100,11 @@ async def apply_trigger(
     if step.changed:
         await storage.set_status(conn, order_id, step.status)
         await storage.add_history(conn, order_id, step.status, trigger.value)
-        await announce(conn, row, step.status)
-    if step.status is Status.AWAITING_PAYMENT and step.changed:
-        await request_payment(conn, row, settings)
+        payment_url = None
+        if step.status is Status.AWAITING_PAYMENT:
+            payment_id = await request_payment(conn, row, settings)
+            payment_url = payment_page_url(settings.bank_public_url, payment_id)
+        await announce(conn, row, step.status, payment_url)
     if step.request_dispatch:
         await request_dispatch(conn, row)
     if step.cancel_dispatch:
@@ -184,7 +188,7 @@ async def follow_payment(conn: DbConn, row: asyncpg.Record, step: Step) -> None:
         return
     target = payment_after_order_step(PaymentStatus(payment["status"]), step)
     if target is not None:
-        await set_payment_status(conn, payment, row["order_ref"], target)
+        await set_payment_status(conn, payment, row, target)
 
 
 PAYMENT_EVENTS: dict[PaymentStatus, type[PaymentStatusChanged]] = {
@@ -197,16 +201,19 @@ PAYMENT_EVENTS: dict[PaymentStatus, type[PaymentStatusChanged]] = {
 
 
 async def set_payment_status(
-    conn: DbConn, payment: asyncpg.Record, order_ref: str, status: PaymentStatus
+    conn: DbConn, payment: asyncpg.Record, order: asyncpg.Record, status: PaymentStatus
 ) -> None:
     """Write the payment's status, announce it, and ask the bank for a refund when due."""
     await storage.set_payment_status(conn, payment["id"], status)
+    order_ref = order["order_ref"]
     event = PAYMENT_EVENTS[status](
         payment_id=payment["id"],
         order_id=payment["order_id"],
         order_ref=order_ref,
         status=status.value,
         amount=Money(amount=payment["amount"]),
+        customer_id=order["customer_id"],
+        placed_at=order["created_at"],
     )
     await enqueue(conn, event, correlation_id=str(payment["order_id"]))
     if status is PaymentStatus.REFUND_REQUESTED:
@@ -222,10 +229,14 @@ async def set_payment_status(
         )
 
 
-async def announce(conn: DbConn, row: asyncpg.Record, status: Status) -> None:
+async def announce(
+    conn: DbConn, row: asyncpg.Record, status: Status, payment_url: str | None = None
+) -> None:
+    """The status event; awaiting payment names the bank's page the customer pays on."""
     event = STATUS_EVENTS.get(status)
     if event is None:
         return
+    extra = {"payment_url": payment_url} if event is OrderAwaitingPayment else {}
     await enqueue(
         conn,
         event(
@@ -235,6 +246,7 @@ async def announce(conn: DbConn, row: asyncpg.Record, status: Status) -> None:
             status=status.value,
             total=Money(amount=row["total_amount"]),
             placed_at=row["created_at"],
+            **extra,
         ),
     )
 
@@ -249,7 +261,7 @@ class Checkout:
 
 async def place_order(conn: DbConn, order_id: UUID, checkout: Checkout) -> storage.NewOrder:
     """Write the order, its lines and first history row, and enqueue ``OrderPlaced``."""
-    order = await _insert_with_fresh_ref(conn, order_id, checkout)
+    order, placed_at = await _insert_with_fresh_ref(conn, order_id, checkout)
     await storage.insert_lines(conn, order.id, checkout.lines)
     await storage.add_history(conn, order.id, Status.PLACED, "checkout")
     await enqueue(
@@ -265,6 +277,7 @@ async def place_order(conn: DbConn, order_id: UUID, checkout: Checkout) -> stora
             payment_method=order.payment_method,
             courier=order.courier,
             total=Money(amount=order.total),
+            placed_at=placed_at,
         ),
     )
     return order
@@ -272,7 +285,7 @@ async def place_order(conn: DbConn, order_id: UUID, checkout: Checkout) -> stora
 
 async def _insert_with_fresh_ref(
     conn: DbConn, order_id: UUID, checkout: Checkout
-) -> storage.NewOrder:
+) -> tuple[storage.NewOrder, datetime]:
     total = sum(line.line_total for line in checkout.lines)
     for _ in range(5):
         order = storage.NewOrder(
@@ -283,6 +296,7 @@ async def _insert_with_fresh_ref(
             courier=checkout.courier,
             total=total,
         )
-        if await storage.insert_order(conn, order):
-            return order
+        placed_at = await storage.insert_order(conn, order)
+        if placed_at is not None:
+            return order, placed_at
     raise RuntimeError("could not find a free order reference")

@@ -34,6 +34,8 @@ class OrderPlaced(Contract):
     payment_method: PaymentMethod
     courier: str
     total: Money
+    # The order's creation time (see ``OrderStatusChanged.placed_at``); None from older senders.
+    placed_at: datetime | None = None
 
 
 class OrderStatusChanged(Contract):
@@ -54,6 +56,9 @@ class OrderAwaitingPayment(OrderStatusChanged):
     """Stock is reserved for a card order; a payment is requested of the bank."""
 
     MESSAGE_TYPE = "orders.order.awaiting_payment"
+    # The bank's hosted payment page of this order's payment, where the customer pays (the
+    # order's ``payment_url``): a page address, no credential.
+    payment_url: str | None = Field(default=None, max_length=2000)
 
 
 class OrderPaid(OrderStatusChanged):
@@ -110,6 +115,10 @@ class PaymentStatusChanged(Contract):
     order_ref: str
     status: str
     amount: Money
+    # Whose order it is and when it was placed, for the customer's mail (a refund); None
+    # from older senders and once the customer is erased.
+    customer_id: UUID | None = None
+    placed_at: datetime | None = None
 
 
 class PaymentSucceeded(PaymentStatusChanged):

@@ -227,6 +227,45 @@ async def test_only_an_order_placed_before_the_block_gets_its_status_mail(shop: 
     assert status == 200
 
 
+async def test_the_block_itself_is_confirmed_to_the_customer_and_nothing_else(
+    shop: Shop,
+) -> None:
+    """The confirmation that processing is stopped answers the customer's own request: its
+    release names that notice, for no order; the notice opens nothing else."""
+    customer_id, token = await _signed_in(shop)
+    await shop.call("POST", "/api/customers/me/block", token=token)
+    conn = await shop.db()
+    try:
+        blocked_at = (
+            await conn.fetchval("SELECT blocked_at FROM customers WHERE id = $1", UUID(customer_id))
+        ).isoformat(timespec="seconds")
+    finally:
+        await conn.close()
+
+    status, released = await _release(
+        shop, customer_id, order_ref=None, notice="block_confirmation"
+    )
+    assert status == 200, released
+    assert released["fields"]["email"] == LOGIN
+    refused = [
+        {"notice": "block_confirmation"},  # with an order placed at an unknown time
+        {"order_ref": None, "notice": "block_confirmation", "purpose": "marketing"},
+        {"order_ref": None},  # no notice: the welcome mail
+    ]
+    for overrides in refused:
+        status, problem = await _release(shop, customer_id, **overrides)
+        assert status == 409, (overrides, problem)
+    status, problem = await _release(shop, customer_id, order_ref=None, notice="welcome")
+    assert status == 422 and "welcome" not in json.dumps(problem)
+    _, register = await shop.call("GET", "/api/customers/me/disclosures", token=token)
+    (item,) = register["items"]
+    assert item["order_ref"] is None and item["purpose"] == "service_communication"
+    assert item["legal_basis"].endswith(
+        f"; processing is blocked: released only to confirm to the customer the block of"
+        f" {blocked_at} they asked for (Law 94-V art. 25(2)(8))"
+    )
+
+
 async def test_a_dispatch_of_an_order_placed_before_the_block_is_released(shop: Shop) -> None:
     """Through the broker: the open obligation reaches the courier and the register says
     why; an order placed after the block is refused."""

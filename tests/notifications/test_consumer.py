@@ -372,7 +372,7 @@ async def test_export_lists_the_delivery_log(
     ]
     assert set(items[0]) == {
         *("kind", "channel", "template", "locale", "status", "reason", "order_ref"),
-        *("release_id", "at"),
+        *("reference", "release_id", "at"),
     }
     assert items[0]["channel"] == "email" and items[0]["locale"] == "kk"
     assert items[0]["reason"] is None and items[0]["release_id"] is not None

@@ -7,7 +7,7 @@ from uuid import uuid4
 import pytest
 
 from services.notifications.domain import format_tenge, pick_locale, request_for
-from shared.contracts import CustomerRegistered, Money, OrderCancelled, OrderFailed
+from shared.contracts import CustomerRegistered, Money, OrderCancelled, PaymentSucceeded
 
 
 @pytest.mark.parametrize(
@@ -41,6 +41,7 @@ def test_request_for_order_and_registration() -> None:
         total=Money(amount=500),
     )
     request = request_for(cancelled)
+    assert request is not None
     assert (request.kind, request.order_ref, request.total_tiyn) == ("order_cancelled", "A-7", 500)
     welcome = request_for(
         CustomerRegistered(
@@ -51,16 +52,18 @@ def test_request_for_order_and_registration() -> None:
             marketing_sms=False,
         )
     )
+    assert welcome is not None
     assert (welcome.kind, welcome.customer_id, welcome.order_ref) == ("welcome", customer_id, None)
 
 
 def test_request_for_refuses_unhandled_event() -> None:
-    failed = OrderFailed(
+    succeeded = PaymentSucceeded(
+        payment_id=uuid4(),
         order_id=uuid4(),
         order_ref="A-8",
+        status="succeeded",
+        amount=Money(amount=1),
         customer_id=uuid4(),
-        status="failed",
-        total=Money(amount=1),
     )
-    with pytest.raises(ValueError, match="OrderFailed"):
-        request_for(failed)
+    with pytest.raises(ValueError, match="PaymentSucceeded"):
+        request_for(succeeded)

@@ -36,6 +36,7 @@ async def post_release(request: web.Request) -> web.Response:
             actor=f"service:{body.recipient}",
             order_ref=body.order_ref,
             order_placed_at=body.order_placed_at,
+            notice=body.notice,
         )
     return json_response(
         {"release_id": str(release.release_id), "locale": release.locale, "fields": release.fields},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -23,12 +24,13 @@ class NewOrder:
     total: int
 
 
-async def insert_order(conn: DbConn, order: NewOrder) -> bool:
-    """Insert the order row; False if its order_ref is already taken (nothing written)."""
-    inserted = await conn.fetchval(
+async def insert_order(conn: DbConn, order: NewOrder) -> datetime | None:
+    """Insert the order row and answer its creation time; None if its order_ref is already
+    taken (nothing written)."""
+    created_at: datetime | None = await conn.fetchval(
         "INSERT INTO orders (id, order_ref, customer_id, status, payment_method, courier,"
         " total_amount) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        " ON CONFLICT (order_ref) DO NOTHING RETURNING true",
+        " ON CONFLICT (order_ref) DO NOTHING RETURNING created_at",
         order.id,
         order.order_ref,
         order.customer_id,
@@ -37,7 +39,7 @@ async def insert_order(conn: DbConn, order: NewOrder) -> bool:
         order.courier,
         order.total,
     )
-    return bool(inserted)
+    return created_at
 
 
 async def insert_lines(conn: DbConn, order_id: UUID, lines: Sequence[PricedLine]) -> None:

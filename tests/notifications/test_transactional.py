@@ -1,0 +1,305 @@
+"""Every transactional event becomes one mail in the customer's language, in the real SMTP
+sink: order placed, awaiting payment (with the bank's page), paid, failed, refunded, and the
+confirmations of a block and its end. Sent once however often the event comes; nothing
+personal left in the database or the logs."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+import pytest
+
+from deploy.smtp_sink import ReceivedMail, SmtpSink
+from shared.contracts import (
+    Contract,
+    CustomerBlocked,
+    CustomerUnblocked,
+    Money,
+    OrderAwaitingPayment,
+    OrderFailed,
+    OrderLine,
+    OrderPaid,
+    OrderPlaced,
+    PaymentRefunded,
+)
+from tests.notifications.conftest import (
+    CustomersStub,
+    Person,
+    StartNotifications,
+    all_table_text,
+    deliveries,
+    eventually,
+    publish,
+)
+from tests.shared.messaging_helpers import handled
+
+PAY_URL = "http://bank.example/pay/4f3c1a52-0d9e-4c55-9a43-1c2b3d4e5f60"
+PLACED_AT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+BLOCKED_AT = datetime(2026, 11, 25, 20, 30, tzinfo=UTC)  # 26.11 in Almaty
+
+
+def placed(customer_id: UUID) -> Contract:
+    return OrderPlaced(
+        order_id=uuid4(),
+        order_ref="SH-3001",
+        customer_id=customer_id,
+        lines=(OrderLine(product_id=uuid4(), quantity=2),),
+        payment_method="card",
+        courier="kazpost",
+        total=Money(amount=1234550),
+        placed_at=PLACED_AT,
+    )
+
+
+def awaiting_payment(customer_id: UUID) -> Contract:
+    return OrderAwaitingPayment(
+        order_id=uuid4(),
+        order_ref="SH-3002",
+        customer_id=customer_id,
+        status="awaiting_payment",
+        total=Money(amount=1234550),
+        placed_at=PLACED_AT,
+        payment_url=PAY_URL,
+    )
+
+
+def paid(customer_id: UUID) -> Contract:
+    return OrderPaid(
+        order_id=uuid4(),
+        order_ref="SH-3003",
+        customer_id=customer_id,
+        status="paid",
+        total=Money(amount=1234550),
+        placed_at=PLACED_AT,
+    )
+
+
+def failed(customer_id: UUID) -> Contract:
+    return OrderFailed(
+        order_id=uuid4(),
+        order_ref="SH-3004",
+        customer_id=customer_id,
+        status="failed",
+        total=Money(amount=1234550),
+        placed_at=PLACED_AT,
+    )
+
+
+def refunded(customer_id: UUID | None) -> Contract:
+    return PaymentRefunded(
+        payment_id=uuid4(),
+        order_id=uuid4(),
+        order_ref="SH-3005",
+        status="refunded",
+        amount=Money(amount=1234550),
+        customer_id=customer_id,
+        placed_at=PLACED_AT,
+    )
+
+
+def blocked(customer_id: UUID, version: int = 1) -> Contract:
+    return CustomerBlocked(customer_id=customer_id, version=version, at=BLOCKED_AT)
+
+
+def unblocked(customer_id: UUID, version: int = 2) -> Contract:
+    return CustomerUnblocked(customer_id=customer_id, version=version, at=BLOCKED_AT)
+
+
+@dataclass(frozen=True)
+class Case:
+    event: Callable[[UUID], Contract]
+    kind: str
+    locale: str
+    subject: str
+    body: tuple[str, ...]
+
+
+CASES = [
+    Case(placed, "order_placed", "ru", "Заказ SH-3001 оформлен", ("ссылка на оплату картой",)),
+    Case(
+        awaiting_payment,
+        "order_awaiting_payment",
+        "kk",
+        "SH-3002 тапсырысын төлеңіз",
+        (f"Банк бетінде төлеу: {PAY_URL}", "Төленетін сома: 12 345,50 ₸"),
+    ),
+    Case(paid, "order_paid", "en", "Order SH-3003 has been paid", ("Status: paid",)),
+    Case(failed, "order_failed", "ru", "Заказ SH-3004 не выполнен", ("Статус: не выполнен",)),
+    Case(
+        refunded,
+        "order_refunded",
+        "kk",
+        "SH-3005 тапсырысының ақшасы қайтарылды",
+        ("Қайтарылған сома: 12 345,50 ₸",),
+    ),
+    Case(
+        blocked,
+        "customer_blocked",
+        "en",
+        "Processing of your data is stopped",
+        ("stopped (blocked) since 26.11.2026",),
+    ),
+    Case(
+        unblocked,
+        "customer_unblocked",
+        "ru",
+        "Обработка ваших данных возобновлена",
+        ("С 26.11.2026 блокирование снято",),
+    ),
+]
+GREETINGS = {
+    "ru": "Здравствуйте, Айгерим!",
+    "kk": "Сәлеметсіз бе, Айгерим!",
+    "en": "Hello, Айгерим!",
+}
+
+
+def to(address: str) -> Callable[[ReceivedMail], bool]:
+    return lambda mail: address in mail.rcpt_tos
+
+
+async def sent(dsn: str) -> list[dict[str, object]]:
+    return [row for row in await deliveries(dsn) if row["status"] == "sent"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.kind for case in CASES])
+async def test_each_event_is_one_mail_in_the_customers_language(
+    case: Case,
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+    captured_logs: io.StringIO,
+) -> None:
+    stub, _ = customers
+    person = Person(email=f"aigerim.{case.kind}@mail.kz", first_name="Айгерим", locale=case.locale)
+    customer_id = stub.add(person)
+    app = await start_notifications()
+
+    await publish(app.settings.amqp_url, case.event(customer_id))
+    mail = await sink.wait_for(to(person.email), timeout=10)
+
+    assert mail.subject == case.subject
+    assert mail.message["Content-Language"] == case.locale
+    text = mail.body()
+    assert text.startswith(GREETINGS[case.locale])
+    for part in case.body:
+        assert part in text
+    assert "http://localhost:8080/account/" in text
+    assert case.body[0].split(": ")[-1] in mail.body("html")
+    [row] = await eventually(lambda: sent(app.dsn))
+    assert (row["kind"], row["template"], row["locale"]) == (case.kind, case.kind, case.locale)
+    stored = await all_table_text(app.dsn)
+    assert str(customer_id) in stored  # the scan does read the tables
+    for secret in (person.email, person.email.split("@")[0], person.first_name):
+        assert secret not in stored
+        assert secret not in captured_logs.getvalue()
+
+
+async def test_the_payment_link_is_the_banks_page_and_the_release_names_the_order(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    customer_id = stub.add(Person(email="pay@mail.kz", first_name="Ерлан", locale="ru"))
+    app = await start_notifications()
+    await publish(app.settings.amqp_url, awaiting_payment(customer_id))
+    mail = await sink.wait_for(to("pay@mail.kz"), timeout=10)
+    assert f"Оплатить на странице банка: {PAY_URL}" in mail.body()
+    assert f"{PAY_URL}" in mail.body("html")
+    [call] = stub.calls
+    assert call["order_ref"] == "SH-3002"
+    assert datetime.fromisoformat(call["order_placed_at"]) == PLACED_AT
+
+
+async def test_a_redelivered_or_repeated_event_sends_nothing_twice(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    customer_id = stub.add(Person(email="twice@mail.kz", first_name="Жанна"))
+    app = await start_notifications()
+    events = [refunded(customer_id), blocked(customer_id, 1), awaiting_payment(customer_id)]
+    for event in events:
+        message_id = await publish(app.settings.amqp_url, event)
+        await handled(app.dsn, message_id)
+        await publish(app.settings.amqp_url, event, message_id=message_id)  # redelivery
+        await handled(app.dsn, await publish(app.settings.amqp_url, event))  # a new message id
+    # A later block (a new version) is a new confirmation: the queue moved past the copies.
+    await publish(app.settings.amqp_url, unblocked(customer_id, 2))
+    await sink.wait_for(lambda m: "возобновлена" in m.subject, timeout=10)
+    await asyncio.sleep(0.3)
+
+    subjects = sorted(m.subject for m in sink.messages)
+    assert len(subjects) == 4 and len(set(subjects)) == 4
+    kinds = sorted(str(row["kind"]) for row in await sent(app.dsn))
+    assert kinds == [
+        "customer_blocked",
+        "customer_unblocked",
+        "order_awaiting_payment",
+        "order_refunded",
+    ]
+    assert len(stub.calls) == 4  # no release asked for a copy
+
+
+async def test_a_blocked_customer_gets_only_what_is_owed(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    """The block's own confirmation (the release says for which notice) and the mail of an
+    order, which customers releases only when placed before the block; not a stale block."""
+    stub, _ = customers
+    customer_id = stub.add(Person(email="owed@mail.kz", first_name="Асель", locale="en"))
+    app = await start_notifications()
+    await publish(app.settings.amqp_url, blocked(customer_id, 3))
+    await sink.wait_for(lambda m: "stopped" in m.subject, timeout=10)
+    await handled(app.dsn, await publish(app.settings.amqp_url, unblocked(customer_id, 2)))
+    await publish(app.settings.amqp_url, paid(customer_id))
+    await sink.wait_for(lambda m: "SH-3003" in m.subject, timeout=10)
+
+    block_call, order_call = stub.calls
+    assert block_call["notice"] == "block_confirmation" and block_call["order_ref"] is None
+    assert "notice" not in order_call
+    assert datetime.fromisoformat(order_call["order_placed_at"]) == PLACED_AT
+    assert len(sink.messages) == 2  # the stale unblock (version 2 < 3) confirmed nothing
+    rows = await deliveries(app.dsn)
+    assert sorted((r["kind"], r["reference"]) for r in rows) == [
+        ("customer_blocked", "v3"),
+        ("order_paid", None),
+    ]
+
+
+async def test_a_refund_that_names_no_customer_sends_and_logs_nothing(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    stub, _ = customers
+    app = await start_notifications()
+    await handled(app.dsn, await publish(app.settings.amqp_url, refunded(None)))
+    assert stub.calls == [] and sink.messages == []
+    assert await deliveries(app.dsn) == []
+
+
+async def test_a_block_placed_before_this_order_is_still_told_its_date(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> None:
+    """The block's date is the day in Almaty, not in UTC (20:30 UTC is the next day there)."""
+    stub, _ = customers
+    customer_id = stub.add(Person(email="date@mail.kz", first_name="Асель", locale="kk"))
+    app = await start_notifications()
+    late = CustomerBlocked(
+        customer_id=customer_id, version=1, at=BLOCKED_AT - timedelta(hours=2)
+    )  # 18:30 UTC: 23:30 in Almaty, still the 25th
+    await publish(app.settings.amqp_url, late)
+    mail = await sink.wait_for(to("date@mail.kz"), timeout=10)
+    assert "25.11.2026 бастап" in mail.body()
