@@ -1,6 +1,6 @@
 """The notifications app: the event consumer, the outbox relay (erasure confirmations,
 unsubscribes, suppressions), the internal export route, the unsubscribe link's pages, the SMS
-provider's callbacks and retention."""
+provider's callbacks, retention and the new-policy notice's runner."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from services.notifications.handlers import export_customer
 from services.notifications.keys import NOTIFIER, SETTINGS, UNSUBSCRIBE_PAGES
 from services.notifications.mailer import SmtpSessions
 from services.notifications.notifier import Notifier
+from services.notifications.policy_notices import policy_notices_ctx
 from services.notifications.rendering import Renderer
 from services.notifications.retention import notifications_retention_ctx
 from services.notifications.sms_handlers import sms_inbound, sms_report
@@ -47,6 +48,7 @@ def create_app(settings: Settings) -> web.Application:
     add_outbox_relay(app, settings)
     add_consumer(app, settings, messages.QUEUE, messages.event_handlers(app))
     app.cleanup_ctx.append(notifications_retention_ctx(settings))
+    app.cleanup_ctx.append(policy_notices_ctx(settings.policy_notice_interval_s))
     app.router.add_get("/internal/customers/{customer_id}/export", export_customer)
     app.router.add_get(UNSUBSCRIBE_PATH, unsubscribe_page)
     app.router.add_post(UNSUBSCRIBE_PATH, unsubscribe)

@@ -29,6 +29,10 @@ class Settings(ServiceSettings):
     # The delivery log (customer id, kind, status, release id) is deleted after this long
     # (services/notifications/retention.py).
     delivery_log_retention_days: float = Field(default=365.0, ge=1)
+    # The new-policy notice (policy_notices.py): customers per contact batch, and how often
+    # the runner looks for a notice to send when it has none.
+    policy_notice_batch: int = Field(default=200, ge=1, le=1000)
+    policy_notice_interval_s: float = Field(default=5.0, gt=0)
     # Signs the unsubscribe links of marketing messages (unsubscribe_links.py); required
     # before a campaign can send (make up writes one to .local/).
     unsubscribe_secret: SecretStr = SecretStr("")

@@ -72,5 +72,9 @@ DATA_MAP = DataMap(
         ),
         REVOCATIONS_HOLDING,
     ),
-    unlinked=dict(SHARED_UNLINKED),
+    unlinked={
+        **SHARED_UNLINKED,
+        "policy_notices": "each published policy version to tell customers of: version,"
+        " notice id, dates; no customer id (who was told is the delivery log)",
+    },
 )

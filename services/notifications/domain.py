@@ -127,6 +127,23 @@ class Release:
 
 
 @dataclass(frozen=True)
+class PolicyNotice:
+    """A published privacy-policy version every active customer is to be told of."""
+
+    version: str
+    notice_id: UUID
+    effective_date: date
+
+    def request_for(self, customer_id: UUID) -> NotificationRequest:
+        return NotificationRequest(
+            kind="policy_published",
+            customer_id=customer_id,
+            reference=self.version,
+            effective_date=self.effective_date,
+        )
+
+
+@dataclass(frozen=True)
 class RenderedMail:
     subject: str
     text: str

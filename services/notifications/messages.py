@@ -5,18 +5,19 @@ app when the message arrives (it is built once the pool and the HTTP client exis
 ``CustomerErased`` unlinks the customer's delivery log and confirms (``erasure.py``);
 ``CustomerBlocked`` / ``CustomerUnblocked`` keep the customer's state in ``customer_blocks``
 (``shared.blocking``), which the notifier asks before a mail that is not owed, and the newest
-of them is confirmed to the customer by mail.
+of them is confirmed to the customer by mail; ``PolicyPublished`` opens the notice of the new
+version that ``policy_notices.py`` sends every active customer.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from services.notifications import erasure
+from services.notifications import erasure, policy_notices
 from services.notifications.domain import CONSUMED_EVENTS
 from services.notifications.keys import NOTIFIER
 from shared import blocking
-from shared.contracts import Contract, CustomerBlockChanged, CustomerErased
+from shared.contracts import Contract, CustomerBlockChanged, CustomerErased, PolicyPublished
 from shared.db import DbConn
 from shared.logging import get_logger
 from shared.messaging import IncomingMeta
@@ -24,6 +25,10 @@ from shared.messaging.consumer import Handler
 
 QUEUE = "notifications.events"
 log = get_logger("notifications.messages")
+
+
+async def on_policy_published(conn: DbConn, event: PolicyPublished, meta: IncomingMeta) -> None:
+    await policy_notices.on_policy_published(conn, event)
 
 
 async def on_customer_erased(conn: DbConn, event: CustomerErased, meta: IncomingMeta) -> None:
@@ -50,6 +55,7 @@ def event_handlers(app: web.Application) -> dict[type[Contract], Handler]:
 
     handlers: dict[type[Contract], Handler] = {model: on_event for model in CONSUMED_EVENTS}
     handlers[CustomerErased] = on_customer_erased
+    handlers[PolicyPublished] = on_policy_published
     for model in blocking.BLOCK_EVENTS:
         handlers[model] = on_block_changed
     return handlers

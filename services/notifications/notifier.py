@@ -99,7 +99,7 @@ class Notifier:
                 conn, _logged(request, notification_id, meta, "skipped", None, exc.reason)
             )
             return
-        message = self._compose(request, release, notification_id)
+        message = self.compose(request, release, notification_id)
         try:
             await deliver(smtp, message)
         except MailRejected:
@@ -111,7 +111,7 @@ class Notifier:
             return
         await self._record(conn, _logged(request, notification_id, meta, "sent", release))
 
-    def _compose(
+    def compose(
         self, request: NotificationRequest, release: Release, notification_id: UUID
     ) -> OutgoingMail:
         rendered = self.renderer.render(

@@ -1,7 +1,9 @@
-"""The customers service releases the contact at send time (purpose service_communication)."""
+"""The customers service releases the contact at send time (purpose service_communication):
+one customer's for an event, or a page of every active customer's for a policy notice."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from aiohttp import ClientSession
@@ -78,3 +80,63 @@ def _parse(raw: bytes) -> Release:
         email=answer.fields.email,
         first_name=answer.fields.first_name,
     )
+
+
+class _BatchItem(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    customer_id: UUID
+    release_id: UUID
+    locale: str | None = None
+    first_name: str | None = Field(default=None, max_length=200)
+    contact: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)
+
+
+class _Batch(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    items: list[_BatchItem]
+    next_after: UUID | None = None
+
+
+@dataclass(frozen=True)
+class ContactBatch:
+    """One page of released email contacts, in customer id order: in memory only."""
+
+    releases: list[tuple[UUID, Release]]  # (customer id, its release)
+    next_after: UUID | None  # None: the last page
+
+
+async def request_contact_batch(
+    http: ClientSession,
+    customers_url: str,
+    internal_token: str,
+    *,
+    reference: UUID,
+    after: UUID | None,
+    limit: int,
+) -> ContactBatch:
+    """The next page of email contacts of every active customer (purpose
+    service_communication), each a release in their register naming ``reference``."""
+    body = {
+        "purpose": PURPOSE,
+        "channel": "email",
+        "reference": str(reference),
+        "after": str(after) if after else None,
+        "limit": limit,
+    }
+    url = f"{customers_url.rstrip('/')}/internal/contact-batches"
+    async with http.post(url, json=body, headers={INTERNAL_TOKEN_HEADER: internal_token}) as resp:
+        if not 200 <= resp.status < 300:
+            raise ReleaseFailed(f"customers answered {resp.status}")
+        raw = await resp.read()
+    try:
+        batch = _Batch.model_validate_json(raw)
+    except ValidationError:
+        raise ReleaseFailed("malformed contact batch") from None  # quotes no address
+    releases = [
+        (
+            item.customer_id,
+            Release(item.release_id, pick_locale(item.locale), item.contact, item.first_name),
+        )
+        for item in batch.items
+    ]
+    return ContactBatch(releases, batch.next_after)

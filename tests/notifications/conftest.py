@@ -43,6 +43,9 @@ class CustomersStub:
     sms_stops: list[dict[str, Any]] = field(default_factory=list)
     sms_stop_status: int = 200
     sms_stops_refused: int = 0
+    batch_calls: list[dict[str, Any]] = field(default_factory=list)
+    # After this many pages, contact batches answer 503 (customers away); None: never.
+    pages_before_failing: int | None = None
 
     def add(self, person: Person | int) -> UUID:
         customer_id = uuid4()
@@ -53,6 +56,7 @@ class CustomersStub:
         app = web.Application()
         app.router.add_post("/internal/releases", self.release)
         app.router.add_post("/internal/sms-stops", self.sms_stop)
+        app.router.add_post("/internal/contact-batches", self.contact_batch)
         return app
 
     async def sms_stop(self, request: web.Request) -> web.Response:
@@ -63,6 +67,34 @@ class CustomersStub:
             return web.json_response({"title": "Unavailable"}, status=self.sms_stop_status)
         self.sms_stops.append(await request.json())
         return web.json_response({"withdrawn": True})
+
+    async def contact_batch(self, request: web.Request) -> web.Response:
+        """Every active customer's email (a refusing entry stands for a blocked or erased
+        one), a page at a time in customer id order (PostgreSQL's uuid order)."""
+        if request.headers.get("X-Internal-Token") != INTERNAL_TOKEN:
+            return web.json_response({"title": "Forbidden"}, status=403)
+        body = await request.json()
+        self.batch_calls.append(body)
+        if self.pages_before_failing is not None:
+            if self.pages_before_failing <= 0:
+                return web.json_response({"title": "Unavailable"}, status=503)
+            self.pages_before_failing -= 1
+        after = UUID(body["after"]) if body["after"] else None
+        ids = sorted(i for i in self.people if after is None or i > after)
+        page = ids[: body["limit"]]
+        items = [
+            {
+                "customer_id": str(i),
+                "release_id": str(uuid4()),
+                "locale": entry.locale,
+                "first_name": entry.first_name,
+                "contact": entry.email,
+            }
+            for i in page
+            if isinstance(entry := self.people[i], Person)
+        ]
+        next_after = str(page[-1]) if len(ids) > len(page) else None
+        return web.json_response({"items": items, "next_after": next_after})
 
     async def release(self, request: web.Request) -> web.Response:
         if request.headers.get("X-Internal-Token") != INTERNAL_TOKEN:
@@ -105,30 +137,45 @@ async def customers() -> AsyncIterator[tuple[CustomersStub, str]]:
         yield stub, url
 
 
+SettingsFor = Callable[..., Settings]
+
+
 @pytest.fixture
-async def start_notifications(
-    make_database: Callable[[str], Awaitable[str]],
+def settings_for(
     fresh_vhost: str,
     signing_keys: tuple[str, str],
     customers: tuple[CustomersStub, str],
     sink: SmtpSink,
+) -> SettingsFor:
+    """The settings of a notifications app on the database ``dsn``, the run's vhost, the
+    customers stand-in and the sink."""
+
+    def settings(dsn: str, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": dsn,
+            "amqp_url": fresh_vhost,
+            "jwt_public_key": signing_keys[1],
+            "internal_token": INTERNAL_TOKEN,
+            "customers_url": customers[1],
+            "smtp_host": "127.0.0.1",
+            "smtp_port": sink.smtp_port,
+            "retry_delays_ms": (50, 100),
+            **overrides,
+        }
+        return Settings(**values)
+
+    return settings
+
+
+@pytest.fixture
+async def start_notifications(
+    make_database: Callable[[str], Awaitable[str]], settings_for: SettingsFor
 ) -> AsyncIterator[StartNotifications]:
     async with contextlib.AsyncExitStack() as stack:
 
         async def start(**overrides: Any) -> Running:
             dsn = await make_database("notifications")
-            values: dict[str, Any] = {
-                "database_url": dsn,
-                "amqp_url": fresh_vhost,
-                "jwt_public_key": signing_keys[1],
-                "internal_token": INTERNAL_TOKEN,
-                "customers_url": customers[1],
-                "smtp_host": "127.0.0.1",
-                "smtp_port": sink.smtp_port,
-                "retry_delays_ms": (50, 100),
-                **overrides,
-            }
-            settings = Settings(**values)
+            settings = settings_for(dsn, **overrides)
             url = await stack.enter_async_context(running_app(create_app(settings)))
             return Running(url, dsn, settings)
 

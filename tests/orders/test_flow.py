@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -52,6 +53,9 @@ async def test_cash_on_delivery_goes_from_placed_to_delivered(orders: Orders, ta
     assert announced["order_id"] == placed["id"]
     assert announced["customer_id"] == str(customer)
     assert announced["total"] == {"amount": 450_000, "currency": "KZT"}
+    # When it was placed: a block after it leaves this order's mail owed.
+    placed_at = datetime.fromisoformat(announced["placed_at"])
+    assert placed_at == datetime.fromisoformat(placed["created_at"])
 
     await orders.publish(StockReserved(order_id=UUID(placed["id"]), weight_g=900))
     requested = await events.next("orders.dispatch.requested")

@@ -8,6 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -86,7 +87,10 @@ async def test_the_bank_gets_exactly_the_payment_fields(orders: Orders, tap: Mak
     assert "Vitamin" not in message.body.decode() and "SKU" not in message.body.decode()
     assert order["payment_url"] == f"{BANK_PUBLIC_URL}/pay/{order['payment']['id']}"
     assert order["payment"]["status"] == "requested"
-    assert (await events.next("orders.order.awaiting_payment"))["order_id"] == order["id"]
+    announced = await events.next("orders.order.awaiting_payment")
+    assert announced["order_id"] == order["id"]
+    # The customer's mail links the page they pay on (notifications has no other way to it).
+    assert announced["payment_url"] == order["payment_url"]
     await channel.close()
 
 
@@ -210,7 +214,12 @@ async def test_unpaid_orders_expire_and_a_late_payment_is_refunded(
     assert await bank.complete(order["payment"]["id"], "succeeded") == 200
     await bank.wait_refund(order["payment"]["id"])
     assert (await events.next("orders.payment.refund_requested"))["status"] == "refund_requested"
-    assert (await events.next("orders.payment.refunded"))["amount"] == order["total"]
+    refunded = await events.next("orders.payment.refunded")
+    assert refunded["amount"] == order["total"]
+    # Whose refund it is, for the customer's mail; when the order was placed (a block).
+    assert refunded["customer_id"] == str(customer)
+    placed_at = datetime.fromisoformat(refunded["placed_at"])
+    assert placed_at == datetime.fromisoformat(order["created_at"])
     final = await orders.order(customer, order["id"])
     assert (final["status"], final["payment"]["status"]) == ("cancelled", "refunded")
 
