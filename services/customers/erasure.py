@@ -10,7 +10,9 @@
    for delivery and service messages (``personal_data.CLOSED_ACCOUNT_PURPOSES``). Orders
    not answering defers it with reason ``checking``. A chore asks again at
    ``next_check_at``; order events bring that forward (``messages``).
-3. **Shred** once nothing is open, in one transaction: the data key destroyed in the key
+3. **Confirm, then shred** once nothing is open: the confirmation mail is handed to
+   notifications with the address while it still exists (``erasure_notice``, best effort);
+   then, in one transaction: the data key destroyed in the key
    store (``PdGate.shred``, the one way to shred), the sealed fields and request details
    deleted, an audit row,
    and ``CustomerErased`` to the other services.
@@ -44,6 +46,7 @@ from shared.revocations import REVOCATIONS
 
 from . import access, storage, subject_requests
 from .domain import PD_FIELDS, AuditEntry
+from .erasure_notice import confirm_erasure
 from .keys import ACCOUNTS, SETTINGS
 from .obligations import open_obligations
 from .personal_data import CustomerUnavailable, PdGate, now
@@ -194,6 +197,8 @@ async def advance(app: web.Application, conn: DbConn, request_id: UUID) -> Answe
         return await answer_for(conn, request_id)
     found = await open_obligations(app, erasure.customer_id)  # outside the transaction
     deferral = deferral_for(found)
+    if deferral is None:  # the last moment the address exists: the confirmation goes now
+        await confirm_erasure(app, erasure.customer_id, request_id)
     async with conn.transaction():
         erasure = await storage.get_erasure(conn, request_id, lock=True)
         if erasure is None or erasure.state != "deferred":

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from services.notifications import messages
 from services.notifications.config import Settings
-from services.notifications.handlers import export_customer
+from services.notifications.handlers import export_customer, post_erasure_confirmation
 from services.notifications.keys import NOTIFIER, SETTINGS, UNSUBSCRIBE_PAGES
 from services.notifications.mailer import SmtpSessions
 from services.notifications.notifier import Notifier
@@ -50,6 +50,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(notifications_retention_ctx(settings))
     app.cleanup_ctx.append(policy_notices_ctx(settings.policy_notice_interval_s))
     app.router.add_get("/internal/customers/{customer_id}/export", export_customer)
+    app.router.add_post("/internal/erasure-confirmations", post_erasure_confirmation)
     app.router.add_get(UNSUBSCRIBE_PATH, unsubscribe_page)
     app.router.add_post(UNSUBSCRIBE_PATH, unsubscribe)
     app.router.add_post("/api/notifications/sms/reports", sms_report)

@@ -45,6 +45,7 @@ Kind = Literal[
     "customer_blocked",
     "customer_unblocked",
     "policy_published",
+    "erasure_confirmation",
 ]
 Locale = Literal["ru", "kk", "en"]
 Status = Literal["sent", "failed", "skipped"]
@@ -278,6 +279,12 @@ def template_context(
         "effective_date": _day(request.effective_date),
         "policy_url": f"{base}/account/policy",
     }
+
+
+def erasure_context(request_id: UUID, first_name: str | None) -> dict[str, object]:
+    """The erasure's confirmation: no account link (the account is closed); the request's
+    number, as the customer's answer to the erasure showed it."""
+    return {"first_name": first_name, "account_url": None, "request_id": str(request_id)}
 
 
 def _day(value: date | None) -> str | None:

@@ -26,7 +26,7 @@ import aiosmtplib
 from aiohttp import web
 
 from services.notifications import storage
-from services.notifications.domain import PolicyNotice, Release, Status, delivery_for
+from services.notifications.domain import Kind, PolicyNotice, Release, Status, delivery_for
 from services.notifications.keys import NOTIFIER
 from services.notifications.mailer import MailRejected, MailUnavailable, deliver
 from services.notifications.notifier import Notifier
@@ -38,7 +38,7 @@ from shared.db import DbConn
 from shared.logging import get_logger
 
 log = get_logger("notifications.policy_notices")
-KIND = "policy_published"
+KIND: Kind = "policy_published"
 # One runner at a time, whichever replica: the key of its session-level advisory lock.
 _LOCK_KEY = 0x6E6F_7469_6365  # "notice"
 

@@ -139,3 +139,13 @@ async def finish_policy_notice(conn: DbConn, version: str) -> None:
         "UPDATE policy_notices SET finished_at = now() WHERE version = $1 AND finished_at IS NULL",
         version,
     )
+
+
+async def sent_for_reference(conn: DbConn, kind: str, reference: str) -> bool:
+    """A mail of ``kind`` already sent for ``reference``, whoever it went to."""
+    found = await conn.fetchval(
+        "SELECT true FROM deliveries WHERE status = 'sent' AND kind = $1 AND reference = $2",
+        kind,
+        reference,
+    )
+    return bool(found)
