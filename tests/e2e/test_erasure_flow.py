@@ -21,6 +21,7 @@ import json
 import re
 import subprocess
 import uuid
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +30,7 @@ import aiohttp
 import asyncpg
 import pytest
 
+from deploy.smtp_sink import ReceivedMail
 from shared.messaging import EVENTS_EXCHANGE, declare_exchanges, encode_message
 from tests.e2e.shopper import ApiClient
 from tests.e2e.stack import Stack, dead_letters
@@ -198,12 +200,16 @@ async def erased(shop: Stack) -> dict[str, Any]:
         assert status == 200
         await until(lambda: dana.status_of(cancelled["id"], "cancelled"))
         await shop.sink.wait_for(
-            lambda m: PEOPLE["dana"]["email"] in m.to and cancelled["order_ref"] in m.body(),
+            lambda m: (
+                PEOPLE["dana"]["email"] in m.to
+                and m.subject == f"Заказ {cancelled['order_ref']} отменён"
+            ),
             timeout=20,
         )
         status, dana_answer = await dana.erase()
         assert status == 202, dana_answer
         out["dana"] = {"id": dana_id, "answer": dana_answer, "order": cancelled}
+        out["dana"]["confirmation"] = await shop.sink.wait_for(confirmation_to("dana"))
         await until(lambda: completed(shop, dana_answer["request_id"]))
 
         erlan = Person(session, shop.gateway_url)
@@ -229,11 +235,43 @@ async def erased(shop: Stack) -> dict[str, Any]:
         out["erlan"]["while_in_delivery"] = await request_state(shop, erlan_answer["request_id"])
         shop.courier.confirm(dispatch["dispatch_id"], "delivered")
         out["erlan"]["mail"] = await shop.sink.wait_for(
-            lambda m: PEOPLE["erlan"]["email"] in m.to and order["order_ref"] in m.body(),
+            lambda m: (
+                PEOPLE["erlan"]["email"] in m.to
+                and m.subject == f"Заказ {order['order_ref']} доставлен"
+            ),
             timeout=20,
         )
         await until(lambda: completed(shop, erlan_answer["request_id"]), timeout=40)
+        out["erlan"]["confirmation"] = await shop.sink.wait_for(confirmation_to("erlan"))
     return out
+
+
+CONFIRMATION_SUBJECT = "Ваш аккаунт закрыт, персональные данные уничтожаются"
+
+
+def confirmation_to(who: str) -> Callable[[ReceivedMail], bool]:
+    return lambda m: PEOPLE[who]["email"] in m.to and m.subject == CONFIRMATION_SUBJECT
+
+
+async def test_each_erasure_is_confirmed_by_mail_before_the_address_is_gone(
+    erased: dict[str, Any], shop: Stack
+) -> None:
+    """Sent right before the shred (at once, or once the delivery ended), once each; it
+    names the request and points to no account any more."""
+    for who in PEOPLE:
+        mail = erased[who]["confirmation"]
+        assert mail.rcpt_tos == (PEOPLE[who]["email"],)
+        text = mail.body()
+        assert text.startswith(f"Здравствуйте, {PEOPLE[who]['first_name']}!")
+        assert erased[who]["answer"]["request_id"] in text and "/account/" not in text
+        assert [m for m in shop.sink.messages if confirmation_to(who)(m)] == [mail]
+    rows = await fetch(
+        shop.dsns["notifications"],
+        "SELECT customer_id, release_id, reference FROM deliveries"
+        " WHERE kind = 'erasure_confirmation' AND status = 'sent'",
+    )
+    assert {r["reference"] for r in rows} == {erased[w]["answer"]["request_id"] for w in PEOPLE}
+    assert all(r["customer_id"] is None and r["release_id"] is None for r in rows)
 
 
 async def test_nothing_open_is_erased_at_once_and_completes_on_the_confirmations(
@@ -250,7 +288,7 @@ async def test_nothing_open_is_erased_at_once_and_completes_on_the_confirmations
         UUID(answer["request_id"]),
     )
     assert [(r["service"], json.loads(r["counts"])) for r in counts] == [
-        ("notifications", {"deliveries_unlinked": 2}),  # the welcome mail and the cancel mail
+        ("notifications", {"deliveries_unlinked": 3}),  # welcome, order placed, cancelled
         ("orders", {"orders_unlinked": 1, "carts_deleted": 1}),
     ]
     [order] = await fetch(
