@@ -17,9 +17,12 @@ from uuid import UUID
 import asyncpg
 
 from deploy.gateway import free_port
+from deploy.smtp_sink import SmtpSink
 from services.customers.data_map import DATA_MAP, KEYSTORE_MAP
 from services.customers.erasure import CLOSE_STEPS, SHRED_STEPS, SHREDDED_BY_THE_GATE
 from services.customers.rights import Deferral, deferral_for
+from services.notifications.app import create_app as notifications_app
+from services.notifications.config import Settings as NotificationsSettings
 from services.orders.app import create_app as orders_app
 from services.orders.config import Settings as OrdersSettings
 from shared.contracts import NotificationsDepersonalised, OrdersDepersonalised
@@ -294,3 +297,50 @@ def test_what_defers_an_erasure() -> None:
     assert deferral_for([refund]) == Deferral("open_refund", ("SH-2",))
     # An order in delivery outranks a refund: the address is still needed.
     assert deferral_for([refund, order, order]) == Deferral("open_order", ("SH-2", "SH-1"))
+
+
+async def test_the_confirmation_mail_goes_before_the_shred_and_never_holds_it(
+    shop_factory: MakeShop,
+    make_database: Callable[[str], Awaitable[str]],
+    vhost: str,
+    signing_keys: tuple[str, str],
+) -> None:
+    """Notifications (real, with the real SMTP sink) gets the address while it exists and
+    mails at once; the release is in the register. With notifications away the erasure goes
+    on without the mail."""
+    async with SmtpSink("127.0.0.1", smtp_port=0) as sink:
+        settings = NotificationsSettings(
+            database_url=await make_database("notifications"),
+            amqp_url=vhost,
+            jwt_public_key=signing_keys[1],
+            internal_token=INTERNAL_TOKEN,
+            smtp_port=sink.smtp_port,
+        )
+        async with running_app(notifications_app(settings)) as notifications_url:
+            shop = await shop_factory(notifications_url=notifications_url)
+            customer_id, token, _ = await signed_in(shop)
+            status, answer, _ = await erase(shop, token)
+            assert status == 202 and answer["status"] == "in_progress", answer
+            [mail] = sink.messages  # already there when DELETE /me answered
+        assert [to.lower() for to in mail.rcpt_tos] == ["aigerim.test@example.kz"]
+        assert answer["request_id"] in mail.body() and "Айгерим" in mail.body()
+        assert mail.message["Content-Language"] == "kk"
+        assert await keys_of(shop, UUID(customer_id)) == 0
+        release = await row(
+            shop,
+            "SELECT purpose, recipient, reason, fields FROM disclosures WHERE customer_id = $1",
+            UUID(customer_id),
+        )
+        assert release is not None
+        assert (release["purpose"], release["recipient"], release["reason"]) == (
+            "service_communication",
+            "notifications",
+            "erasure_confirmation",
+        )
+
+        away = await shop_factory(notifications_url=f"http://127.0.0.1:{free_port()}")
+        other, token, _ = await signed_in(away, email="second@example.kz", phone="+7 701 555 01 01")
+        status, answer, _ = await erase(away, token)
+        assert status == 202 and answer["status"] == "in_progress", answer
+        assert await keys_of(away, UUID(other)) == 0
+        assert len(sink.messages) == 1

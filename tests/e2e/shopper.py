@@ -51,6 +51,7 @@ class Shopper(ApiClient):
     async def sign_up(self, n: int) -> None:
         _, policy = await self.call("GET", "/api/customers/policy")
         email = f"{self.profile.tag}-{uuid.uuid4().hex[:8]}-{n}@example.kz"
+        self.email = email  # where the shop's mail to this shopper goes
         status, body = await self.call(
             "POST",
             "/api/customers/register",

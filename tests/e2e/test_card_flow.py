@@ -2,7 +2,8 @@
 
 checkout (card) -> stock reserved -> payment requested of the bank (exact fields) ->
 payment_url -> the bank's page: Pay -> signed callback through the gateway -> paid ->
-dispatch (no cash on delivery) -> courier -> delivered. Declined and expired payments
+dispatch (no cash on delivery) -> courier -> delivered, each step mailed to the customer (the
+payment mail links the bank's page). Declined and expired payments
 cancel the order and catalog returns the stock. Fifty shoppers race for the last ten units.
 """
 
@@ -17,6 +18,7 @@ import aiohttp
 import asyncpg
 import pytest
 
+from services.notifications.domain import format_tenge
 from tests.e2e.shopper import Profile
 from tests.e2e.shopper import Shopper as BaseShopper
 from tests.e2e.stack import Stack
@@ -98,6 +100,31 @@ async def test_a_card_order_is_paid_on_the_bank_page_and_delivered(shop: Stack) 
         dispatch = next(d for d in shop.courier.received if d["order_ref"] == order["order_ref"])
         assert dispatch["cash_on_delivery"] is None
         assert dispatch["parcel"]["count"] == 2
+        await _each_status_was_mailed(shop, shopper, order)
+
+
+async def _each_status_was_mailed(shop: Stack, shopper: Shopper, order: dict[str, Any]) -> None:
+    """One mail per step, in the customer's language; the payment mail links the bank's page."""
+    ref = order["order_ref"]
+    subjects = [
+        "Добро пожаловать в наш магазин",
+        f"Заказ {ref} оформлен",
+        f"Оплатите заказ {ref}",
+        f"Заказ {ref} оплачен",
+        f"Заказ {ref} передан в доставку",
+        f"Заказ {ref} доставлен",
+    ]
+    for subject in subjects:
+        await shop.sink.wait_for(
+            lambda m, s=subject: shopper.email in m.rcpt_tos and m.subject == s, timeout=20
+        )
+    mine = {m.subject: m for m in shop.sink.messages if shopper.email in m.rcpt_tos}
+    assert sorted(mine) == sorted(subjects)  # and nothing twice
+    assert len([m for m in shop.sink.messages if shopper.email in m.rcpt_tos]) == len(subjects)
+    pay = mine[f"Оплатите заказ {ref}"].body()
+    assert f"Оплатить на странице банка: {order['payment_url']}" in pay
+    assert f"Сумма к оплате: {format_tenge(order['total']['amount'])}" in pay
+    assert pay.startswith(f"Здравствуйте, {Shopper.profile.first_name}!")
 
 
 async def test_a_declined_card_order_is_cancelled_and_stock_returns(shop: Stack) -> None:
