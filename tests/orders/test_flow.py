@@ -55,7 +55,8 @@ async def test_cash_on_delivery_goes_from_placed_to_delivered(orders: Orders, ta
     assert announced["total"] == {"amount": 450_000, "currency": "KZT"}
     # When it was placed: a block after it leaves this order's mail owed.
     placed_at = datetime.fromisoformat(announced["placed_at"])
-    assert placed_at == datetime.fromisoformat(placed["created_at"])
+    order = await orders.order(customer, placed["id"])
+    assert placed_at == datetime.fromisoformat(order["created_at"])
 
     await orders.publish(StockReserved(order_id=UUID(placed["id"]), weight_g=900))
     requested = await events.next("orders.dispatch.requested")
