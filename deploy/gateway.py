@@ -170,7 +170,11 @@ def render_config(
     connect_timeout: str = "5s",
     read_timeout: str = "30s",
     storefront: Path = STOREFRONT,
+    run_as_root: bool | None = None,
+    logs: Path | None = None,
 ) -> str:
+    """The nginx config; ``run_as_root`` defaults to whether this process is root, ``logs``
+    (a directory, or ``/dev`` for a container's stdout and stderr) to ``workdir/logs``."""
     missing = sorted(set(SERVICES) - set(upstreams))
     if missing:
         raise GatewayError(f"no upstream for {', '.join(missing)}")
@@ -182,7 +186,9 @@ def render_config(
     )
     return env.get_template(TEMPLATE.name).render(
         workdir=workdir.resolve(),
-        run_as_root=os.geteuid() == 0,
+        run_as_root=os.geteuid() == 0 if run_as_root is None else run_as_root,
+        access_log=log_path(workdir, logs, "access.log"),
+        error_log=log_path(workdir, logs, "error.log"),
         host=host,
         port=port,
         max_body=max_body,
@@ -201,6 +207,14 @@ def render_config(
         asset_cache=ASSET_CACHE,
         uuid_re=UUID_RE,
     )
+
+
+def log_path(workdir: Path, logs: Path | None, name: str) -> str:
+    """Where a log goes: ``workdir/logs/<name>``, or a container's ``/dev/stdout`` or
+    ``/dev/stderr`` when ``logs`` is ``/dev``."""
+    if logs == Path("/dev"):
+        return "/dev/stdout" if name == "access.log" else "/dev/stderr"
+    return str((logs or workdir.resolve() / "logs") / name)
 
 
 def prepare_workdir(workdir: Path) -> None:
