@@ -30,7 +30,7 @@ NGINX_CONFIG = ROOT / "deploy" / "k8s" / "base" / "gateway" / "nginx.conf"
 GATEWAY_PORT = 8080
 SERVICE_PORTS = dict(Ports.fixed().services)
 # nginx's pid and temp files (an emptyDir; the root file system is read-only).
-NGINX_WORKDIR = Path("/tmp/nginx")
+NGINX_WORKDIR = Path("/tmp/nginx")  # noqa: S108 (the container's own emptyDir)
 # The storefront's static files in the gateway image (the Dockerfile's `gateway` target).
 STOREFRONT_ROOT = Path("/usr/share/shop-storefront")
 # Where the gateway's callers are: the ingress controller's pods (Kubernetes pod networks are

@@ -257,7 +257,9 @@ def test_every_secret_is_provided_and_production_commits_none(
         provided = set(by_name(objects, "Secret")) | {
             e["spec"]["target"]["name"] for e in of_kind(objects, "ExternalSecret")
         }
-        missing = {n for n in referenced_secrets(objects) - provided if not OPERATOR_SECRET.match(n)}
+        missing = {
+            n for n in referenced_secrets(objects) - provided if not OPERATOR_SECRET.match(n)
+        }
         assert not missing, (overlay, missing)
     assert not of_kind(rendered["production"], "Secret")
 
@@ -283,14 +285,16 @@ def test_keys_are_mounted_only_where_needed(rendered: dict[str, list[Obj]]) -> N
 
 
 def test_scaling_and_disruption(rendered: dict[str, list[Obj]]) -> None:
-    for overlay, objects in rendered.items():
+    for objects in rendered.values():
         autoscalers = by_name(objects, "HorizontalPodAutoscaler")
         budgets = by_name(objects, "PodDisruptionBudget")
         for name in (*SERVICES, "gateway"):
             kinds = {m["type"] for m in autoscalers[name]["spec"]["metrics"]}
             assert "Resource" in kinds
             if name != "gateway":  # the queue's depth, through prometheus-adapter
-                (queue,) = [m for m in autoscalers[name]["spec"]["metrics"] if m["type"] == "External"]
+                (queue,) = [
+                    m for m in autoscalers[name]["spec"]["metrics"] if m["type"] == "External"
+                ]
                 assert queue["external"]["metric"]["selector"]["matchLabels"] == {
                     "queue": f"{name}.events"
                 }
@@ -364,16 +368,16 @@ def rule_allows(rule: Obj, peers_key: str, peer: Pod, port: int) -> bool:
     return ports is None or any(p.get("port") == port for p in ports)
 
 
-def allowed_one_way(
-    policies: list[Obj], pod: Pod, direction: str, peer: Pod, port: int
-) -> bool:
+def allowed_one_way(policies: list[Obj], pod: Pod, direction: str, peer: Pod, port: int) -> bool:
     if pod.namespace != NAMESPACE:
         return True  # no policy of ours isolates a pod elsewhere
     key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
     selecting = [
-        p for p in policies
-        if direction in p["spec"]["policyTypes"] and selects(p["spec"]["podSelector"], pod.label_map)
-    ]  # fmt: skip
+        p
+        for p in policies
+        if direction in p["spec"]["policyTypes"]
+        and selects(p["spec"]["podSelector"], pod.label_map)
+    ]
     if not selecting:
         return True
     return any(
