@@ -22,7 +22,13 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from deploy.containers import NGINX_CONFIG, SERVICE_PORTS, render_nginx_config, write_env_files
+from deploy.containers import (
+    NGINX_CONFIG,
+    SERVICE_PORTS,
+    STOREFRONT_ROOT,
+    render_nginx_config,
+    write_env_files,
+)
 from deploy.gateway import SERVICES
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
@@ -98,6 +104,7 @@ def test_the_rendered_gateway_config_is_the_template_s(tmp_path: Path) -> None:
     assert NGINX_CONFIG.read_text() == render_nginx_config()
     text = NGINX_CONFIG.read_text()
     assert "user root" not in text
+    assert f"root {STOREFRONT_ROOT};" in text  # where the gateway image keeps the storefront
     for name in SERVICES:
         assert f"server {name}:{SERVICE_PORTS[name]};" in text
 
