@@ -102,6 +102,7 @@ class NotificationRequest:
     # What else makes this mail one of its kind beside the order (sent once per customer,
     # kind, order and reference): the block's version, the policy's version.
     reference: str | None = None
+    order_id: UUID | None = None  # the order's page on the storefront
     payment_method: PaymentMethod | None = None
     payment_url: str | None = None  # the bank's page of an order awaiting payment
     at: datetime | None = None  # when a block or unblock took effect
@@ -183,6 +184,7 @@ def request_for(event: Contract) -> NotificationRequest | None:
             kind="order_placed",
             customer_id=event.customer_id,
             order_ref=event.order_ref,
+            order_id=event.order_id,
             total_tiyn=event.total.amount,
             placed_at=event.placed_at,
             payment_method=event.payment_method,
@@ -192,6 +194,7 @@ def request_for(event: Contract) -> NotificationRequest | None:
             kind=_ORDER_KINDS[type(event)],
             customer_id=event.customer_id,
             order_ref=event.order_ref,
+            order_id=event.order_id,
             total_tiyn=event.total.amount,
             placed_at=event.placed_at,
             payment_url=event.payment_url if isinstance(event, OrderAwaitingPayment) else None,
@@ -203,6 +206,7 @@ def request_for(event: Contract) -> NotificationRequest | None:
             kind="order_refunded",
             customer_id=event.customer_id,
             order_ref=event.order_ref,
+            order_id=event.order_id,
             total_tiyn=event.amount.amount,
             placed_at=event.placed_at,
         )
@@ -271,6 +275,8 @@ def template_context(
         "order_ref": request.order_ref,
         "total": format_tenge(request.total_tiyn) if request.total_tiyn is not None else None,
         "account_url": f"{base}/account/",
+        # The storefront's page of the order (status, history, pay while unpaid, cancel).
+        "order_url": f"{base}/orders/{request.order_id}" if request.order_id else None,
         "erase_after": _day(request.erase_after),
         "payment_method": request.payment_method,
         "payment_url": request.payment_url,

@@ -123,6 +123,8 @@ async def _each_status_was_mailed(shop: Stack, shopper: Shopper, order: dict[str
     assert len([m for m in shop.sink.messages if shopper.email in m.rcpt_tos]) == len(subjects)
     pay = mine[f"Оплатите заказ {ref}"].body()
     assert f"Оплатить на странице банка: {order['payment_url']}" in pay
+    [link] = [line for line in pay.splitlines() if line.startswith("Заказ на сайте: ")]
+    assert link.endswith(f"/orders/{order['id']}")
     assert f"Сумма к оплате: {format_tenge(order['total']['amount'])}" in pay
     assert pay.startswith(f"Здравствуйте, {Shopper.profile.first_name}!")
 

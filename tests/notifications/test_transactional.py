@@ -180,7 +180,8 @@ async def test_each_event_is_one_mail_in_the_customers_language(
     customer_id = stub.add(person)
     app = await start_notifications()
 
-    await publish(app.settings.amqp_url, case.event(customer_id))
+    event = case.event(customer_id)
+    await publish(app.settings.amqp_url, event)
     mail = await sink.wait_for(to(person.email), timeout=10)
 
     assert mail.subject == case.subject
@@ -190,6 +191,10 @@ async def test_each_event_is_one_mail_in_the_customers_language(
     for part in case.body:
         assert part in text
     assert "http://localhost:8080/account/" in text
+    if case.kind.startswith("order_"):  # the storefront's page of that order
+        assert f"http://localhost:8080/orders/{event.order_id}" in text
+    else:
+        assert "/orders/" not in text
     assert case.body[0].split(": ")[-1] in mail.body("html")
     [row] = await eventually(lambda: sent(app.dsn))
     assert (row["kind"], row["template"], row["locale"]) == (case.kind, case.kind, case.locale)
