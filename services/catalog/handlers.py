@@ -87,14 +87,14 @@ async def list_products(request: web.Request) -> web.Response:
     query = query_model(request, ProductQuery)
     after = decode_cursor(query.cursor, query.order) if query.cursor else None
     async with request.app[PG_POOL].acquire() as conn:
-        rows = await search_storage.search_products(conn, query, after, query.limit + 1)
+        rows, mode = await search_storage.search_products(conn, query, after, query.limit + 1)
         page = rows[: query.limit]
         promoted = await _promoted(conn, page)
     next_cursor = None
     if len(rows) > query.limit:
         last = page[-1]
         key = search_storage.sort_key(last, query.order)
-        next_cursor = encode_cursor(query.order, key, last["id"])
+        next_cursor = encode_cursor(query.order, key, last["id"], mode)
     lang = _lang(request, query.lang)
     items = [with_promotion(product_view(r, lang), promoted.get(r["id"])) for r in page]
     body = {"items": items, "next_cursor": next_cursor}

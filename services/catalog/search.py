@@ -1,14 +1,22 @@
 """The product search's rules, free of I/O: the query, the sort orders and their cursors.
 
 Each sort is a keyset order on (sort key, id); the cursor is the last row's key and id, with
-the sort's name, as ``shared.paging`` encodes it. A cursor of another sort or one that does
-not parse is a 422 problem. The relevance of a product to a query depends on the product's
-own text only (not on what else is in the table), so paging stays stable under inserts.
+the sort's name and the match mode, as ``shared.paging`` encodes it. A cursor of another
+sort or one that does not parse is a 422 problem. The relevance of a product to a query
+depends on the product's own text only (not on what else is in the table), and the match
+mode is decided on the first page and kept by the cursor, so paging stays stable under
+inserts.
+
+Match modes: ``exact`` (full text: Russian stems and the words as written) whenever some
+product on sale matches so; only when none does, ``fuzzy`` (trigram word similarity and
+substrings: typos, Kazakh word endings). A generic word such as "таблетки" is similar to a
+third of a pharmacy's names; looking for it by similarity too would rank all of them.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -20,6 +28,7 @@ from shared import paging
 from shared.paging import BadCursor
 
 Sort = Literal["relevance", "name", "price_asc", "price_desc", "newest"]
+Mode = Literal["exact", "fuzzy"]
 SortKey = float | str | int | datetime
 
 
@@ -52,23 +61,32 @@ class ProductQuery(BaseModel):
         return self.sort or ("relevance" if self.q else "name")
 
 
-def encode_cursor(sort: Sort, key: SortKey, product_id: UUID) -> str:
+def encode_cursor(sort: Sort, key: SortKey, product_id: UUID, mode: Mode = "exact") -> str:
     if isinstance(key, datetime):
         text = key.isoformat()
     elif isinstance(key, float):
         text = repr(key)  # round-trips exactly
     else:
         text = str(key)
-    return paging.encode_cursor(sort, text, str(product_id))
+    return paging.encode_cursor(sort, text, str(product_id), mode)
 
 
-def decode_cursor(cursor: str, sort: Sort) -> tuple[SortKey, UUID]:
-    """The (key, id) of the cursor's row; ``BadCursor`` unless it is one of ``sort``'s."""
-    name, key, product_id = paging.decode_cursor(cursor, 3)
-    if name != sort:
+@dataclass(frozen=True)
+class After:
+    """Where the next page starts: after the row with this key and id, in this mode."""
+
+    key: SortKey
+    product_id: UUID
+    mode: Mode
+
+
+def decode_cursor(cursor: str, sort: Sort) -> After:
+    """The cursor's row and mode; ``BadCursor`` unless it is one of ``sort``'s."""
+    name, key, product_id, mode = paging.decode_cursor(cursor, 4)
+    if name != sort or mode not in ("exact", "fuzzy"):
         raise BadCursor()
     try:
-        return _parse_key(sort, key), UUID(product_id)
+        return After(_parse_key(sort, key), UUID(product_id), mode)  # type: ignore[arg-type]
     except (ValueError, OverflowError):
         raise BadCursor() from None
 

@@ -1,21 +1,21 @@
 """The product listing and search in plain SQL: filters, the keyset orders, relevance.
 
-A product matches a query by Russian full-text (stemmed: "таблетки" finds "таблетка"), by
-its words as written (Kazakh has no stemmer in PostgreSQL: the 'simple' configuration), by
-trigram word similarity (typos: "парацитамол"; Kazakh endings: "дәрумен" finds "дәрумендер")
-or by substring. Relevance is the sum of the full-text ranks and the similarity, all of them
-functions of the product's own text and the query.
+A product matches a query by Russian full-text (stemmed: "таблетки" finds "таблетка") or by
+its words as written (Kazakh has no stemmer in PostgreSQL: the 'simple' configuration): the
+``exact`` mode. When nothing on sale matches so, the ``fuzzy`` mode matches by trigram word
+similarity (typos: "парацитамол"; Kazakh endings: "дәрумен" finds "дәрумендер") or by
+substring (services/catalog/search.py says why not both at once). Relevance is the full-text
+rank, or the similarity, of the product's own text and the query.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 
-from services.catalog.search import ProductQuery, Sort, SortKey
+from services.catalog.search import After, Mode, ProductQuery, Sort, SortKey
 from services.catalog.storage import PRODUCT_COLUMNS, PRODUCT_FROM
 from shared.db import DbConn
 
@@ -27,16 +27,13 @@ _ORDERS: dict[Sort, tuple[str, str, str]] = {
     "price_desc": ("price", "<", "price DESC, id DESC"),
     "newest": ("created_at", "<", "created_at DESC, id DESC"),
 }
-_RANK = (
-    "(ts_rank(p.search_vector, websearch_to_tsquery('russian', $1))"
-    " + ts_rank(p.search_vector, websearch_to_tsquery('simple', $1))"
-    " + word_similarity($1, p.search_text))::float8"
-)
-_MATCH = (
-    "p.search_vector @@ websearch_to_tsquery('russian', $1)"
-    " OR p.search_vector @@ websearch_to_tsquery('simple', $1)"
-    " OR $1 <% p.search_text"
-)
+# One tsquery for both configurations: the Russian stems or the words as written.
+_TSQUERY = "(websearch_to_tsquery('russian', $1) || websearch_to_tsquery('simple', $1))"
+_RANK: dict[Mode, str] = {
+    "exact": f"ts_rank(p.search_vector, {_TSQUERY})::float8",
+    "fuzzy": "word_similarity($1, p.search_text)::float8",
+}
+_EXACT = f"p.search_vector @@ {_TSQUERY}"
 # A substring needs three characters to have a trigram the index can look up.
 _MIN_SUBSTRING = 3
 _SUBTREE = (
@@ -60,7 +57,7 @@ class Statement:
 
 
 def search_statement(
-    query: ProductQuery, after: tuple[SortKey, UUID] | None, limit: int
+    query: ProductQuery, after: After | None, limit: int, mode: Mode = "exact"
 ) -> Statement:
     """The listing's SQL for ``query`` after the cursor's row (the benchmark runs it bare)."""
     args: list[Any] = []
@@ -68,12 +65,14 @@ def search_statement(
     rank = "0::float8"
     if query.q:
         args.append(query.q)
-        match = _MATCH
-        if len(query.q) >= _MIN_SUBSTRING:
-            args.append(like_pattern(query.q))
-            match += f" OR p.search_text ILIKE ${len(args)}"
+        match = _EXACT
+        if mode == "fuzzy":
+            match = "$1 <% p.search_text"
+            if len(query.q) >= _MIN_SUBSTRING:
+                args.append(like_pattern(query.q))
+                match += f" OR p.search_text ILIKE ${len(args)}"
         conditions.append(f"({match})")
-        rank = _RANK
+        rank = _RANK[mode]
     if query.category:
         args.append(query.category)
         conditions.append(_SUBTREE.format(n=len(args)))
@@ -88,7 +87,7 @@ def search_statement(
     key, direction, order_by = _ORDERS[query.order]
     outer = ""
     if after is not None:
-        args += list(after)
+        args += [after.key, after.product_id]
         outer = f" WHERE ({key}, id) {direction} (${len(args) - 1}, ${len(args)})"
     args.append(limit)
     sql = (
@@ -99,11 +98,27 @@ def search_statement(
     return Statement(sql, tuple(args))
 
 
+async def match_mode(conn: DbConn, q: str) -> Mode:
+    """``exact`` if some product on sale matches ``q`` by full text, else ``fuzzy``."""
+    found = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM products p"  # noqa: S608 (a fixed fragment)
+        f" WHERE p.archived_at IS NULL AND ({_EXACT}))",
+        q,
+    )
+    return "exact" if found else "fuzzy"
+
+
 async def search_products(
-    conn: DbConn, query: ProductQuery, after: tuple[SortKey, UUID] | None, limit: int
-) -> list[asyncpg.Record]:
-    statement = search_statement(query, after, limit)
-    return await conn.fetch(statement.sql, *statement.args)
+    conn: DbConn, query: ProductQuery, after: After | None, limit: int
+) -> tuple[list[asyncpg.Record], Mode]:
+    """A page of the listing and the match mode it was found in."""
+    mode: Mode = "exact"
+    if after is not None:
+        mode = after.mode
+    elif query.q:
+        mode = await match_mode(conn, query.q)
+    statement = search_statement(query, after, limit, mode)
+    return await conn.fetch(statement.sql, *statement.args), mode
 
 
 def sort_key(row: asyncpg.Record, sort: Sort) -> SortKey:

@@ -28,16 +28,19 @@ def test_cursor_round_trips_per_sort_and_rejects_forgeries():
         ("price_desc", 0),
         ("newest", moment),
     ):
-        assert decode_cursor(encode_cursor(sort, key, product_id), sort) == (key, product_id)
+        after = decode_cursor(encode_cursor(sort, key, product_id, "fuzzy"), sort)
+        assert (after.key, after.product_id, after.mode) == (key, product_id, "fuzzy")
     with pytest.raises(BadCursor):  # a cursor of another order
         decode_cursor(encode_cursor("price_asc", 100, product_id), "newest")
     forgeries = ["", "!!!", "e30", "WyJhIiwgIm5vdC1hLXV1aWQiXQ"]
     forgeries += [
-        raw_cursor("relevance", "nan", str(product_id)),
-        raw_cursor("price_asc", "-1", str(product_id)),
-        raw_cursor("price_asc", "9" * 5000, str(product_id)),
-        raw_cursor("newest", "2026-12-03T09:30:01", str(product_id)),  # no time zone
-        raw_cursor("name", "Бинт", "not-a-uuid"),
+        raw_cursor("relevance", "nan", str(product_id), "exact"),
+        raw_cursor("price_asc", "-1", str(product_id), "exact"),
+        raw_cursor("price_asc", "9" * 5000, str(product_id), "exact"),
+        raw_cursor("newest", "2026-12-03T09:30:01", str(product_id), "exact"),  # no time zone
+        raw_cursor("name", "Бинт", "not-a-uuid", "exact"),
+        raw_cursor("name", "Бинт", str(product_id), "loose"),
+        raw_cursor("name", "Бинт", str(product_id)),
     ]
     for forged in forgeries:
         for sort in ("name", "relevance", "price_asc", "price_desc", "newest"):

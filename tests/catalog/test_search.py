@@ -225,3 +225,19 @@ async def test_a_cursor_of_another_sort_is_refused(catalog: Catalog):
     async with catalog.http.get(catalog.url + LIST, params=params) as response:
         assert response.status == 422
         assert (await response.json())["title"] == "Invalid cursor"
+
+
+async def test_a_typo_search_keeps_its_mode_while_an_exact_match_is_added(catalog: Catalog):
+    """The first page decides between exact and similar matches; the cursor keeps that, so a
+    product spelt as the typo, added meanwhile, does not cut the pages short."""
+    for i in range(5):
+        await add(catalog, f"Парацетамол {100 * (i + 1)} мг")
+
+    async def insert(page: int) -> None:
+        await add(catalog, f"Парацитамол {page}")
+
+    found = await walk(catalog, {"q": "парацитамол", "limit": "2"}, between=insert)
+    assert sorted(name for name in found if name.startswith("Парацет")) == [
+        f"Парацетамол {100 * (i + 1)} мг" for i in range(5)
+    ]
+    assert sorted(await names(catalog, q="парацитамол")) == ["Парацитамол 1", "Парацитамол 2"]
