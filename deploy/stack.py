@@ -164,6 +164,7 @@ class Shop:
             },
             "notifications": {
                 "customers_url": self.service_url("customers"),
+                "catalog_url": self.service_url("catalog"),
                 "smtp_host": "127.0.0.1",
                 "smtp_port": self.ports.smtp,
                 "public_base_url": self.public_url(self.ports.gateway),

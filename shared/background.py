@@ -44,3 +44,23 @@ def task_ctx(name: str, run: Callable[[web.Application], Coroutine[Any, Any, Non
         await stop_task(task)
 
     return ctx
+
+
+def graceful_task_ctx(
+    name: str,
+    run: Callable[[web.Application, asyncio.Event], Coroutine[Any, Any, None]],
+    grace_s: float,
+) -> CleanupCtx:
+    """As ``task_ctx``, but on cleanup ``run``'s event is set first and the task given
+    ``grace_s`` to finish what it is doing (work in flight, its records) before it is
+    cancelled."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        stopping = asyncio.Event()
+        task = asyncio.create_task(run(app, stopping), name=name)
+        yield
+        stopping.set()
+        await asyncio.wait({task}, timeout=grace_s)
+        await stop_task(task)
+
+    return ctx

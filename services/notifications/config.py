@@ -56,6 +56,24 @@ class Settings(ServiceSettings):
     sms_quiet_end: time = time(9, 0)
     sms_timezone: str = "Asia/Almaty"
 
+    # Internal base URL of the catalog, which describes a promotion when a campaign is made.
+    catalog_url: str = "http://127.0.0.1:8101"
+    # Campaigns (campaign_runner.py): how often a replica looks for a due campaign, how long
+    # its lease on one lasts without renewal (a replica that died frees it after this), the
+    # size of a contact batch, the messages sent at once (SMTP sessions or SMS requests), how
+    # often a running campaign's status is read (a pause stops it within about this), and
+    # how long a graceful shutdown waits for the messages in flight.
+    campaign_poll_s: float = Field(default=1.0, gt=0)
+    campaign_lease_s: float = Field(default=30.0, gt=0)
+    campaign_batch_size: int = Field(default=200, ge=1, le=1000)
+    campaign_concurrency: int = Field(default=4, ge=1, le=64)
+    campaign_status_poll_s: float = Field(default=0.2, gt=0)
+    campaign_send_attempts: int = Field(default=3, ge=1)
+    campaign_retry_s: float = Field(default=30.0, gt=0)
+    campaign_stop_grace_s: float = Field(default=10.0, ge=0)
+    # The number a customer texts STOP to (quoted in every marketing SMS).
+    sms_stop_number: str = "7575"
+
     @field_validator("sms_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

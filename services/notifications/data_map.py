@@ -63,6 +63,22 @@ DATA_MAP = DataMap(
             retention="unsubscribes",
             reason="the customer's withdrawal of marketing consent, published once",
         ),
+        Holding(
+            table="campaigns",
+            link="after_customer",
+            holds="a campaign of a promotion (the promotion's public facts, counts by reason,"
+            " who of the staff made it) and, while it runs, its position in the customers'"
+            " keyset order: the id of the last customer of the contact batches done",
+            kind=Kind.LINKED,
+            section=None,
+            erasure=Erasure.DEPERSONALISE,
+            retention="campaign_cursor",
+            reason="sending a campaign to the end, once per person (marketing, policy 3.2)",
+            not_exported="a position in the order of the batches; the customer's own messages"
+            " of the campaign are in their delivery log",
+            erasure_note="a cursor on the erased customer moves back to the campaign's previous"
+            " recipient (the next batch starts there; those done are known by their rows)",
+        ),
         BLOCKS_HOLDING,
         replace(
             OUTBOX_HOLDING,

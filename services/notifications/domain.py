@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from email import policy
@@ -46,6 +47,7 @@ Kind = Literal[
     "customer_unblocked",
     "policy_published",
     "erasure_confirmation",
+    "campaign",
 ]
 Locale = Literal["ru", "kk", "en"]
 Status = Literal["sent", "failed", "skipped"]
@@ -80,7 +82,8 @@ ORDER_MAILS: frozenset[Kind] = frozenset({"order_placed", "order_refunded", *_OR
 # obligation, art. 8(2)); the customers service releases the address only for an order placed
 # before the block. And the answer to the customer's own request: the confirmation that
 # processing is stopped (customers releases it for that notice only). The welcome mail, the
-# policy notice (customers leaves blocked customers out of its batches) and marketing are not
+# policy notice (customers leaves blocked customers out of its batches) and marketing
+# (campaign_runner.py) are not
 # owed and are skipped unasked.
 OWED_WHILE_BLOCKED: frozenset[Kind] = ORDER_MAILS | {"customer_blocked"}
 # The release request names the notice a blocked customer's release is for.
@@ -325,6 +328,7 @@ def build_email(
     locale: Locale,
     notification_id: UUID,
     now: datetime,
+    headers: Mapping[str, str] | None = None,
 ) -> OutgoingMail:
     """Plain text and HTML alternatives, built with the email package's compat32 classes:
     its modern ``EmailMessage`` parses and refolds every header, several ms per message."""
@@ -340,6 +344,8 @@ def build_email(
     message["Message-ID"] = f"<{notification_id}@{sender.rpartition('@')[2] or 'localhost'}>"
     message["Auto-Submitted"] = "auto-generated"
     message["Content-Language"] = locale
+    for name, value in (headers or {}).items():  # ASCII only: a campaign's list headers
+        message[name] = value
     message.attach(MIMEText(rendered.text, "plain", "utf-8"))
     message.attach(MIMEText(rendered.html, "html", "utf-8"))
     return OutgoingMail(sender=sender, recipient=to, data=message.as_bytes(policy=_WIRE))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from uuid import UUID
 
-from services.notifications import channel_storage, storage
+from services.notifications import campaign_storage, channel_storage, storage
 from shared import blocking
 from shared.contracts import CustomerErased, NotificationsDepersonalised
 from shared.db import DbConn
@@ -41,6 +41,7 @@ async def _wipe_outbox(conn: DbConn, customer_id: UUID) -> int:
 STEPS: Mapping[str, Step] = {
     "outbox": _wipe_outbox,
     "deliveries": storage.unlink_deliveries_of,
+    "campaigns": campaign_storage.move_cursor_off,  # after deliveries: their rows name nobody
     "customer_blocks": blocking.forget_customer,
     "suppressions": channel_storage.forget_suppressions_of,
     "unsubscribes": channel_storage.forget_unsubscribes_of,

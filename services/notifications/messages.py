@@ -7,17 +7,24 @@ app when the message arrives (it is built once the pool and the HTTP client exis
 (``shared.blocking``), which the notifier asks before a mail that is not owed, and the newest
 of them is confirmed to the customer by mail; ``PolicyPublished`` opens the notice of the new
 version that ``policy_notices.py`` sends every active customer.
+``PromotionEnded`` cancels the promotion's campaigns that are not finished.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from services.notifications import erasure, policy_notices
+from services.notifications import campaign_storage, erasure, policy_notices
 from services.notifications.domain import CONSUMED_EVENTS
 from services.notifications.keys import NOTIFIER
 from shared import blocking
-from shared.contracts import Contract, CustomerBlockChanged, CustomerErased, PolicyPublished
+from shared.contracts import (
+    Contract,
+    CustomerBlockChanged,
+    CustomerErased,
+    PolicyPublished,
+    PromotionEnded,
+)
 from shared.db import DbConn
 from shared.logging import get_logger
 from shared.messaging import IncomingMeta
@@ -40,6 +47,11 @@ async def on_customer_erased(conn: DbConn, event: CustomerErased, meta: Incoming
     )
 
 
+async def on_promotion_ended(conn: DbConn, event: PromotionEnded, meta: IncomingMeta) -> None:
+    cancelled = await campaign_storage.end_for_promotion(conn, event.promotion_id)
+    log.info("promotion ended", promotion_id=str(event.promotion_id), campaigns_cancelled=cancelled)
+
+
 def event_handlers(app: web.Application) -> dict[type[Contract], Handler]:
     async def on_event(conn: DbConn, event: Contract, meta: IncomingMeta) -> None:
         await app[NOTIFIER].handle(conn, event, meta)
@@ -55,6 +67,7 @@ def event_handlers(app: web.Application) -> dict[type[Contract], Handler]:
 
     handlers: dict[type[Contract], Handler] = {model: on_event for model in CONSUMED_EVENTS}
     handlers[CustomerErased] = on_customer_erased
+    handlers[PromotionEnded] = on_promotion_ended
     handlers[PolicyPublished] = on_policy_published
     for model in blocking.BLOCK_EVENTS:
         handlers[model] = on_block_changed

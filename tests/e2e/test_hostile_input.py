@@ -101,6 +101,11 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
         "/api/customers/privacy/customers/{customer_id}/block",
         {"reason": "checked", "note": MARK},
     ),
+    (
+        "POST",
+        "/api/notifications/campaigns",
+        {"promotion_id": SOME_ID, "channel": "email", "scheduled_at": "2027-01-01T10:00:00Z"},
+    ),
     ("POST", "/api/orders/cart/items", {"product_id": SOME_ID, "quantity": 1}),
     (
         "POST",
@@ -149,6 +154,8 @@ BODYLESS = {
     ("DELETE", "/api/customers/me/block"),
     ("DELETE", "/api/orders/cart/items/{product_id}"),
     ("DELETE", "/api/catalog/products/{id}"),  # archives the product
+    ("POST", "/api/notifications/campaigns/{campaign_id}/pause"),
+    ("POST", "/api/notifications/campaigns/{campaign_id}/resume"),
 }
 
 
@@ -158,6 +165,7 @@ def concrete(route: str) -> str:
         request_id=SOME_ID,
         breach_id=SOME_ID,
         customer_id=SOME_ID,
+        campaign_id=SOME_ID,
         bank="sandbox",
         courier="sandbox",
     )
@@ -243,6 +251,7 @@ STAFF_ROLES = {
     "/api/customers/policy/": "privacy_officer",
     "/api/customers/privacy/": "privacy_officer",
     "/api/customers/support/": "support",
+    "/api/notifications/campaigns": "marketer",
 }
 
 
@@ -323,6 +332,8 @@ QUERIES = [
     "/api/notifications/unsubscribe?token=%ff%fe%ED%A0%80",
     f"/api/notifications/unsubscribe?token={MARK}@example.kz",
     f"/api/notifications/unsubscribe?token={'9' * 5000}",
+    f"/api/notifications/campaigns/{MARK}@example.kz",
+    "/api/notifications/campaigns?limit=%ff&before=" + "9" * 5000,
     f"/api/nothing/{MARK}@example.kz",
 ]
 

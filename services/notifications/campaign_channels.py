@@ -1,0 +1,135 @@
+"""How one campaign message goes out, per channel: an email through the SMTP sessions, or a
+text through the SMS provider. Each answers an ``Outcome`` (sent, or failed for good) or
+None when the server or provider could not take it now (the message is not sent, and the
+campaign waits a while before it tries again). The contact is used for this message only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+from uuid import UUID
+
+from services.notifications.campaign_domain import (
+    Outcome,
+    PromotionFacts,
+    Recipient,
+    message_context,
+    sms_text,
+)
+from services.notifications.config import Settings
+from services.notifications.domain import Channel, OutgoingMail, build_email
+from services.notifications.mailer import MailRejected, MailUnavailable, SmtpSessions, deliver
+from services.notifications.rendering import Renderer
+from services.notifications.sms import SmsClient, SmsRejected, SmsUnavailable
+from services.notifications.unsubscribe_links import (
+    Unsubscribe,
+    list_unsubscribe_headers,
+    make_token,
+    unsubscribe_url,
+)
+
+TEMPLATE = "campaign"
+REFUSED = "recipient_refused"  # the delivery log's reason of a contact refused for good
+# RFC 3834: an automatic responder (a vacation reply) does not answer bulk mail.
+BULK_HEADERS = {"Precedence": "bulk"}
+
+
+@dataclass(frozen=True)
+class Message:
+    campaign_id: UUID
+    channel: Channel
+    facts: PromotionFacts
+    recipient: Recipient
+    notification_id: UUID
+
+
+class Sender(Protocol):
+    async def send(self, message: Message) -> Outcome | None: ...
+
+
+async def _with_retries(settings: Settings, attempt_once: _Attempt) -> Outcome | None:
+    """A transient refusal is tried again, a few times and a little later each time."""
+    for attempt in range(1, settings.campaign_send_attempts + 1):
+        outcome = await attempt_once(attempt)
+        if outcome is not None:
+            return outcome
+        if attempt < settings.campaign_send_attempts:
+            await asyncio.sleep(0.2 * attempt)
+    return None
+
+
+class _Attempt(Protocol):
+    async def __call__(self, attempt: int) -> Outcome | None: ...
+
+
+@dataclass(frozen=True)
+class EmailSender:
+    settings: Settings
+    renderer: Renderer
+    smtp: SmtpSessions
+
+    async def send(self, message: Message) -> Outcome | None:
+        mail = self.compose(message)
+
+        async def once(attempt: int) -> Outcome | None:
+            try:
+                async with self.smtp.session() as client:
+                    await deliver(client, mail)
+            except MailRejected:
+                return Outcome("failed", REFUSED, attempt)
+            except MailUnavailable:
+                return None
+            return Outcome("sent", None, attempt)
+
+        return await _with_retries(self.settings, once)
+
+    def compose(self, message: Message) -> OutgoingMail:
+        recipient = message.recipient
+        link = self.unsubscribe_link(message)
+        shop_url = self.settings.public_base_url.rstrip("/")
+        rendered = self.renderer.render(
+            TEMPLATE,
+            recipient.locale,
+            message_context(message.facts, recipient.first_name, shop_url, link),
+        )
+        return build_email(
+            mail_from=self.settings.mail_from,
+            to=recipient.contact,
+            rendered=rendered,
+            locale=recipient.locale,
+            notification_id=message.notification_id,
+            now=datetime.now(UTC),
+            headers={**list_unsubscribe_headers(link), **BULK_HEADERS},
+        )
+
+    def unsubscribe_link(self, message: Message) -> str:
+        token = make_token(
+            self.settings.unsubscribe_secret.get_secret_value(),
+            Unsubscribe(message.recipient.customer_id, message.channel, message.campaign_id),
+            days=self.settings.unsubscribe_link_days,
+        )
+        return unsubscribe_url(self.settings.public_base_url, token)
+
+
+@dataclass(frozen=True)
+class SmsSender:
+    settings: Settings
+    client: SmsClient
+
+    async def send(self, message: Message) -> Outcome | None:
+        text = sms_text(message.facts, message.recipient.locale, self.settings.sms_stop_number)
+
+        async def once(attempt: int) -> Outcome | None:
+            try:
+                # The message id makes a repeat after a lost answer send nothing more.
+                await self.client.send(message.recipient.contact, text, message.notification_id)
+            except SmsRejected:
+                return Outcome("failed", REFUSED, attempt)
+            except SmsUnavailable:
+                return None
+            return Outcome("sent", None, attempt)
+
+        return await _with_retries(self.settings, once)

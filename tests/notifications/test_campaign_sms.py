@@ -1,0 +1,78 @@
+"""SMS campaigns: a short text with the stop instruction to each customer who consented to
+marketing by SMS, through the provider's signed API; none during the quiet hours of the
+night, when the campaign shows it is waiting for the window to open."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.notifications.quiet_hours import held_until
+from tests import infra
+from tests.notifications.campaign_shop import CampaignShop, campaign_shop
+
+ALMATY = "Asia/Almaty"
+
+
+@pytest.fixture
+async def shop(
+    servers: infra.Servers,
+    make_database: Callable[[str], Awaitable[str]],
+    fresh_vhost: str,
+    signing_keys: tuple[str, str],
+) -> AsyncIterator[CampaignShop]:
+    async with campaign_shop(servers, make_database, fresh_vhost, signing_keys) as found:
+        yield found
+
+
+def window_around_now(quiet: bool) -> dict[str, Any]:
+    """Quiet hours that hold now (``quiet``) or that are hours away."""
+    local = datetime.now(UTC).astimezone(ZoneInfo(ALMATY))
+    if quiet:
+        start, end = local - timedelta(hours=1), local + timedelta(hours=2)
+    else:
+        start, end = local + timedelta(hours=2), local + timedelta(hours=3)
+    return {
+        "sms_timezone": ALMATY,
+        "sms_quiet_start": start.time().replace(second=0, microsecond=0),
+        "sms_quiet_end": end.time().replace(second=0, microsecond=0),
+    }
+
+
+async def test_sms_to_the_sms_consented_with_the_stop_instruction(shop: CampaignShop) -> None:
+    texted = [await shop.sign_up(n, email=False, sms=True, locale="ru") for n in range(3)]
+    await shop.sign_up(3, email=True, sms=False)
+    await shop.start(**window_around_now(quiet=False))
+
+    created = await shop.create("sms")
+    done = await shop.wait_status(created["id"], "completed")
+
+    assert (done["audience"], done["sent"], done["failed"]) == (3, 3, 0)
+    assert sorted(t["to"] for t in shop.sms.texts) == sorted(p.phone for p in texted)
+    for text in shop.sms.texts:
+        assert text["text"].endswith("STOP на 7575")
+        assert "15%" in text["text"] and len(text["text"]) <= 160
+    assert shop.sink.messages == []
+
+
+async def test_sms_waits_through_the_quiet_hours(shop: CampaignShop) -> None:
+    await shop.sign_up(0, email=False, sms=True)
+    window = window_around_now(quiet=True)
+    await shop.start(**window)
+
+    created = await shop.create("sms")
+    async with asyncio.timeout(10):
+        while (found := await shop.campaign(created["id"]))["waiting"] is None:
+            await asyncio.sleep(0.05)
+    assert found["status"] == "running" and found["waiting"]["reason"] == "quiet_hours"
+    opens = held_until(
+        datetime.now(UTC), ALMATY, window["sms_quiet_start"], window["sms_quiet_end"]
+    )
+    assert opens is not None
+    assert datetime.fromisoformat(found["waiting"]["until"]) == opens
+    assert shop.sms.texts == [] and found["sent"] == 0
