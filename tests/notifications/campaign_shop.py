@@ -4,7 +4,8 @@ app (started, stopped and started again on one database, one replica or two), al
 PostgreSQL and one RabbitMQ vhost.
 
 The promotions are the real catalog's (seeded with the demo catalog), made by a marketer
-through its API. Only the SMS provider, an outside party, is a stand-in (signed HTTP).
+through its API. Only the SMS provider, an outside party, is a stand-in
+(``deploy/sandbox_sms.py``: signed HTTP, delivery reports back to the app).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
+from deploy.sandbox_sms import SandboxSms
 from deploy.smtp_sink import ReceivedMail, SmtpSink
 from services.catalog.app import create_app as catalog_app
 from services.catalog.config import Settings as CatalogSettings
@@ -34,7 +36,6 @@ from services.notifications.config import Settings
 from shared.auth import TokenIssuer
 from shared.db import create_pool
 from shared.service import running_app
-from shared.signing import SignatureError, verify
 from tests import infra
 from tests.customers.conftest import Keys, make_settings, registration
 
@@ -65,30 +66,6 @@ class SlowSink(SmtpSink):
 SMS_SECRET = "campaign-test-sms-secret"
 
 
-@dataclass
-class SmsProvider:
-    """An SMS provider (an outside party): its signed ``POST /messages``, texts kept."""
-
-    texts: list[dict[str, str]] = field(default_factory=list)
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_post("/messages", self.post)
-        return app
-
-    async def post(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        try:
-            verify(SMS_SECRET, request.headers, body)
-        except SignatureError:
-            return web.json_response({"error": "unauthorized"}, status=401)
-        text = json.loads(body)
-        self.texts.append(text)
-        return web.json_response(
-            {"id": f"p-{text['message_id']}", "status": "accepted"}, status=201
-        )
-
-
 @dataclass(frozen=True)
 class Person:
     customer_id: str
@@ -108,7 +85,7 @@ class CampaignShop:
     amqp_url: str
     sink: SlowSink
     catalog_url: str
-    sms: SmsProvider
+    sms: SandboxSms
     sms_url: str
     tokens: TokenIssuer
     signing_keys: tuple[str, str]
@@ -146,6 +123,7 @@ class CampaignShop:
         running = contextlib.AsyncExitStack()
         app = notifications_app(self.settings(**overrides))
         self.url = await running.enter_async_context(running_app(app))
+        self.sms.callback_base_url = self.url  # its delivery reports go to the newest
         self._running.append(running)
         return self.url
 
@@ -154,10 +132,10 @@ class CampaignShop:
         await self._running.pop(0).aclose()
 
     async def sign_up(
-        self, n: int, *, email: bool, sms: bool = False, locale: str = "ru"
+        self, n: int, *, email: bool, sms: bool = False, locale: str = "ru", phone: str = ""
     ) -> Person:
         address = f"campaign.{n}.{uuid4().hex[:6]}@example.kz"
-        phone = f"+7701{n:07d}"
+        phone = phone or f"+7701{n:07d}"
         first_name = f"Айгерим{chr(0x430 + n % 30)}"
         body = registration(
             email=address,
@@ -340,8 +318,8 @@ async def campaign_shop(
         stack.push_async_callback(infra.drop_database, servers.pg_admin_dsn, keystore)
         sink = await stack.enter_async_context(SlowSink("127.0.0.1", smtp_port=0))
         catalog_url = await stack.enter_async_context(running_app(catalog_app(catalog)))
-        sms = SmsProvider()
-        sms_url = await stack.enter_async_context(running_app(sms.app()))
+        sms = await stack.enter_async_context(SandboxSms(secret=SMS_SECRET, report_delay_s=0.05))
+        sms_url = await sms.listen()
         customers_url = await stack.enter_async_context(
             running_app(customers_app(customer_settings))
         )

@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -46,18 +47,23 @@ def window_around_now(quiet: bool) -> dict[str, Any]:
 
 async def test_sms_to_the_sms_consented_with_the_stop_instruction(shop: CampaignShop) -> None:
     texted = [await shop.sign_up(n, email=False, sms=True, locale="ru") for n in range(3)]
-    await shop.sign_up(3, email=True, sms=False)
+    refused = await shop.sign_up(3, email=False, sms=True, phone="+77000000001")
+    await shop.sign_up(4, email=True, sms=False)
     await shop.start(**window_around_now(quiet=False))
 
     created = await shop.create("sms")
     done = await shop.wait_status(created["id"], "completed")
 
-    assert (done["audience"], done["sent"], done["failed"]) == (3, 3, 0)
-    assert sorted(t["to"] for t in shop.sms.texts) == sorted(p.phone for p in texted)
-    for text in shop.sms.texts:
+    assert (done["audience"], done["sent"], done["failures"]) == (4, 3, {"recipient_refused": 1})
+    texts = list(shop.sms.messages.values())
+    assert sorted(t["to"] for t in texts) == sorted(p.phone for p in texted)
+    for text in texts:
         assert text["text"].endswith("STOP на 7575")
         assert "15%" in text["text"] and len(text["text"]) <= 160
     assert shop.sink.messages == []
+    # The number refused for good is suppressed (and customers is told, ContactSuppressed).
+    rows = await shop.db_rows("SELECT customer_id, channel, reason FROM suppressions")
+    assert [tuple(r) for r in rows] == [(UUID(refused.customer_id), "sms", "provider_rejected")]
 
 
 async def test_sms_waits_through_the_quiet_hours(shop: CampaignShop) -> None:
@@ -75,4 +81,4 @@ async def test_sms_waits_through_the_quiet_hours(shop: CampaignShop) -> None:
     )
     assert opens is not None
     assert datetime.fromisoformat(found["waiting"]["until"]) == opens
-    assert shop.sms.texts == [] and found["sent"] == 0
+    assert shop.sms.messages == {} and found["sent"] == 0
