@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ from uuid import UUID, uuid4
 
 import aiohttp
 import asyncpg
-from aiohttp import web
 
 from deploy.sandbox_sms import SandboxSms
 from deploy.smtp_sink import ReceivedMail, SmtpSink
