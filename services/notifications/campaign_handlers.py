@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from services.notifications.campaigns import (
     CampaignNotFound,
     CampaignNotMovable,
+    CampaignsNotConfigured,
     PromotionRefused,
 )
 from services.notifications.keys import CAMPAIGNS
@@ -124,6 +125,10 @@ async def campaign_errors(request: web.Request, handler: Handler) -> web.StreamR
     except PromotionRefused as exc:
         raise Problem(
             409, "Promotion over", f"The promotion is {exc.status}; it cannot have a campaign."
+        ) from None
+    except CampaignsNotConfigured:
+        raise Problem(
+            503, "Campaigns not configured", "Email campaigns need UNSUBSCRIBE_SECRET set."
         ) from None
     except CatalogUnavailable:
         raise Problem(503, "Catalog unavailable", "Try again in a moment.") from None

@@ -126,6 +126,11 @@ class CampaignRunner:
         except CustomersUnavailable as exc:
             log.warning("customers unavailable", campaign_id=str(campaign.id), error=str(exc))
             await self._release(campaign, "customers_unavailable")
+        except Exception as exc:  # held a while, not retried at once (each batch is a release)
+            log.error(
+                "campaign step failed", campaign_id=str(campaign.id), error=type(exc).__name__
+            )
+            await self._release(campaign, "error")
         except BaseException:
             await self._release(campaign)
             raise
@@ -154,7 +159,7 @@ class CampaignRunner:
             if stop.reason is not None:
                 await self._stopped(campaign, stop.reason)
                 return
-            if batch.next_after is None or not batch.recipients:
+            if batch.next_after is None:
                 await self._finish(campaign, "completed")
                 return
 
@@ -224,7 +229,11 @@ class CampaignRunner:
                     recipient,
                     claims[recipient.customer_id],
                 )
-                outcome = await sender.send(message)
+                try:
+                    outcome = await sender.send(message)
+                except Exception as exc:  # a bug before the send (the senders map theirs)
+                    log.error("campaign message failed", error=type(exc).__name__)
+                    outcome = Outcome("failed", "error")
                 if outcome is None:
                     stop.set("unavailable")
                     return

@@ -34,6 +34,10 @@ class CampaignNotFound(Exception):
     pass
 
 
+class CampaignsNotConfigured(Exception):
+    """No UNSUBSCRIBE_SECRET: an email campaign could not carry its unsubscribe link."""
+
+
 class CampaignNotMovable(Exception):
     """Paused while not scheduled or running, resumed while not paused."""
 
@@ -55,6 +59,8 @@ class Campaigns:
         scheduled_at: datetime | None,
         created_by: UUID,
     ) -> dict[str, Any]:
+        if channel == "email" and not self.settings.unsubscribe_secret.get_secret_value():
+            raise CampaignsNotConfigured
         status, facts = await fetch_promotion(
             self.http,
             self.settings.catalog_url,
