@@ -40,6 +40,7 @@ from tests.customers.conftest import Keys, make_settings, registration
 INTERNAL_TOKEN = "internal-test-token"  # the customers fixtures' token too
 UNSUBSCRIBE_SECRET = "campaign-test-unsubscribe-secret"
 PASSWORD = "correct horse battery"
+PROMOTION = "Зимняя аптечка"  # the name of every promotion made here
 
 
 class SlowSink(SmtpSink):
@@ -182,7 +183,7 @@ class CampaignShop:
         now = datetime.now(UTC)
         discount = {"percent": 15} if amount is None else {"amount": amount, "currency": "KZT"}
         body = {
-            "name": "Зимняя аптечка",
+            "name": PROMOTION,
             "discount": discount,
             "product_ids": [item["id"] for item in page["items"]],
             "starts_at": (now + starts_in).isoformat(),
@@ -267,7 +268,13 @@ class CampaignShop:
             await conn.close()
 
     def received(self, person: Person) -> list[ReceivedMail]:
-        return [mail for mail in self.sink.messages if person.email in mail.rcpt_tos]
+        """The campaign mails the person got (not the transactional ones, such as the
+        confirmation of a block)."""
+        return [
+            mail
+            for mail in self.sink.messages
+            if person.email in mail.rcpt_tos and PROMOTION in mail.subject
+        ]
 
 
 async def _call(
