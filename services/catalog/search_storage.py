@@ -90,11 +90,16 @@ def search_statement(
         args += [after.key, after.product_id]
         outer = f" WHERE ({key}, id) {direction} (${len(args) - 1}, ${len(args)})"
     args.append(limit)
-    sql = (
-        f"SELECT * FROM (SELECT {PRODUCT_COLUMNS}, {rank} AS rank"  # noqa: S608 (fixed fragments)
-        f" FROM {PRODUCT_FROM} WHERE {' AND '.join(conditions)}) found{outer}"
-        f" ORDER BY {order_by} LIMIT ${len(args)}"
-    )
+    inner = f"SELECT {PRODUCT_COLUMNS}, {rank} AS rank FROM {PRODUCT_FROM}"  # noqa: S608
+    inner += f" WHERE {' AND '.join(conditions)}"
+    # With a query, the matches come from the text indexes first: the planner otherwise may
+    # walk the price or date index and test every product against the query (seen: 300 ms
+    # for 2 000 matches in 100 000).
+    if query.q:
+        head = f"WITH found AS MATERIALIZED ({inner}) SELECT * FROM found"  # noqa: S608
+    else:
+        head = f"SELECT * FROM ({inner}) found"  # noqa: S608
+    sql = f"{head}{outer} ORDER BY {order_by} LIMIT ${len(args)}"
     return Statement(sql, tuple(args))
 
 
