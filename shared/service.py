@@ -24,6 +24,13 @@ from shared.messaging.consumer import Consumer, Handler, consumer_ctx
 from shared.messaging.outbox import BodyCipher, OutboxRelay, outbox_relay_ctx
 from shared.messaging.supervisor import connect
 from shared.messaging.topology import declare_courier_queue, declare_exchanges
+from shared.metrics import (
+    METRICS,
+    add_metrics,
+    dead_queue_probe,
+    metrics_middleware,
+    outbox_probe,
+)
 from shared.protocol import RouteAccessLogger, ServiceRunner
 from shared.revocations import REVOCATIONS, Revocations, on_access_revoked, revocations_ctx
 from shared.settings import ServiceSettings
@@ -84,9 +91,12 @@ async def _broker_ready(app: web.Application) -> None:
 
 def create_service_app(settings: ServiceSettings, *, pool_size: int = 10) -> web.Application:
     app = web.Application(
-        middlewares=[trace_middleware, problem_middleware, auth_middleware],
+        middlewares=[trace_middleware, metrics_middleware, problem_middleware, auth_middleware],
         client_max_size=settings.max_body_bytes,
     )
+    metrics = add_metrics(app)
+    # Every service has an outbox (shared migrations): its backlog shows even with no relay.
+    metrics.add_probe("outbox", outbox_probe(metrics, lambda: app[PG_POOL]))
     app[REVOCATIONS] = Revocations()
     app[TOKEN_VERIFIER] = TokenVerifier(settings.public_key_pem(), revocations=app[REVOCATIONS])
     app.cleanup_ctx.append(pg_pool_ctx(settings.database_url, max_size=pool_size))
@@ -126,6 +136,8 @@ def add_consumer(
     records it in the revoking transaction itself, passes ``record_revocations=False``."""
     if record_revocations:
         handlers = {AccessRevoked: on_access_revoked, **handlers}
+    metrics = app[METRICS]
+    metrics.add_probe(f"dead:{queue}", dead_queue_probe(metrics, lambda: app[AMQP], queue))
     app.cleanup_ctx.append(
         consumer_ctx(
             lambda a: Consumer(
@@ -135,6 +147,7 @@ def add_consumer(
                 handlers=handlers,
                 retry_delays_ms=settings.retry_delays_ms,
                 delivery_limit=settings.delivery_limit,
+                counters=metrics.consumer(queue),
             )
         )
     )

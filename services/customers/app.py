@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 
 from shared.auth import TokenIssuer
 from shared.http import READINESS_CHECKS
+from shared.metrics import METRICS
 from shared.service import (
     add_consumer,
     add_outbox_relay,
@@ -29,7 +30,7 @@ from .handlers import add_routes
 from .handlers.errors import domain_errors
 from .keys import ACCOUNTS, ISSUER, JWKS, KEYSTORE, SETTINGS
 from .keystore import KeyStore, keystore_ctx, orphan_sweep_ctx
-from .personal_data import PdGate
+from .personal_data import CountReleases, PdGate
 from .retention import customers_retention_ctx
 from .web.app import add_account_pages
 
@@ -47,7 +48,7 @@ def public_jwk(settings: Settings) -> dict[str, object]:
     return {"keys": [ed25519_jwk(raw)]}
 
 
-def build_accounts(settings: Settings) -> Accounts:
+def build_accounts(settings: Settings, count_releases: CountReleases | None = None) -> Accounts:
     previous = settings.previous_master_key_bytes()
     vault = Vault(
         settings.master_key_bytes(),
@@ -70,6 +71,7 @@ def build_accounts(settings: Settings) -> Accounts:
             KeyStore(settings.keystore_dsn(), settings.keystore_pool_size),
             recipient_countries(settings),
             transfer_notices.notice_if_unnamed,
+            count_releases,
         ),
         operator,
         hasher,
@@ -98,9 +100,9 @@ def create_app(settings: Settings) -> web.Application:
     """Build the app; missing or malformed keys, or a PD store outside KZ, refuse to start."""
     if settings.pd_store_region != "KZ":
         raise KeyConfigError("the personal-data store must be declared in Kazakhstan")
-    accounts = build_accounts(settings)
     issuer = TokenIssuer(settings.private_key_pem(), ttl_s=settings.access_token_ttl_s)
     app = create_service_app(settings)
+    accounts = build_accounts(settings, app[METRICS].count_release)
     app.middlewares.append(domain_errors)
     app[SETTINGS] = settings
     app[ACCOUNTS] = accounts

@@ -88,6 +88,7 @@ class Released:
 # Called in the release's transaction after the register row is written (the notice of a
 # transfer the consent did not name: ``transfer_notices.py``).
 AfterRelease = Callable[[DbConn, "PdGate", Released], Awaitable[None]]
+CountReleases = Callable[[str, str, int], None]
 
 
 # While an erasure waits for an obligation (Law 94-V art. 8(2)) the account is closed
@@ -112,11 +113,14 @@ class PdGate:
         keys: KeyStore,
         countries: RecipientCountries | None = None,
         after_release: AfterRelease | None = None,
+        count_releases: CountReleases | None = None,
     ) -> None:
         self.vault = vault
         self.keys = keys
         self.countries = countries or RecipientCountries(couriers={}, banks={})
         self.after_release = after_release
+        # The metrics' counter (purpose, recipient, how many): counts only, never a value.
+        self.count_releases = count_releases
 
     async def new_data_key(self, customer_id: UUID) -> None:
         """A fresh data key for a customer about to be registered, stored in the key store
@@ -301,6 +305,8 @@ class PdGate:
             country=country,
             reason=reason,
         )
+        if self.count_releases is not None:
+            self.count_releases(purpose, recipient, 1)
         if self.after_release is not None:
             released = Released(customer_id, kind, recipient, country, release_id)
             await self.after_release(conn, self, released)
@@ -430,6 +436,8 @@ class PdGate:
             )
         await storage.append_audit_many(conn, audit)
         await storage.add_disclosures_many(conn, register)
+        if self.count_releases is not None:
+            self.count_releases(purpose, recipient, len(register))
         return released
 
     def _open_contact(

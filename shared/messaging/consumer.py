@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aio_pika
 import asyncpg
@@ -42,6 +42,9 @@ from shared.messaging.topology import (
 )
 from shared.tracing import bind_trace, child_of
 
+if TYPE_CHECKING:  # shared.metrics imports the messaging package
+    from shared.metrics import ConsumerCounters
+
 log = get_logger("shared.consumer")
 
 IncomingMeta = Decoded
@@ -64,6 +67,7 @@ class Consumer:
         delivery_limit: int,
         exchange: str = EVENTS_EXCHANGE,
         prefetch: int = 32,
+        counters: ConsumerCounters | None = None,
     ) -> None:
         self.queue_name = queue
         self._pool = pool
@@ -73,6 +77,7 @@ class Consumer:
         self._retry_delays_ms = retry_delays_ms
         self._delivery_limit = delivery_limit
         self._prefetch = prefetch
+        self._counters = counters
         self._supervisor = ConsumerSupervisor(connection, queue, self._consume)
         self._publish_channel: AbstractChannel | None = None
         self._publish_lock = asyncio.Lock()
@@ -140,6 +145,8 @@ class Consumer:
             await self._retry_or_park(message, decoded.attempt, type(exc).__name__)
             return
         await message.ack()
+        if self._counters is not None:
+            self._counters.handled.inc()
 
     async def _handle_once(self, handler: Handler, decoded: Decoded) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -164,6 +171,8 @@ class Consumer:
             return
         await self._republish(message, retry_queue_name(self.queue_name, attempt), attempt + 1, {})
         await message.ack()
+        if self._counters is not None:
+            self._counters.retried.inc()
 
     async def _park(self, message: AbstractIncomingMessage, *, reason: str, attempt: int) -> None:
         log.error("message parked in dead queue", reason=reason, queue=self.queue_name)
@@ -174,6 +183,8 @@ class Consumer:
             {"x-shop-error": reason[:500], PARKED_AT_HEADER: parked_now()},
         )
         await message.ack()
+        if self._counters is not None:
+            self._counters.parked.inc()
 
     async def _republish(
         self,
