@@ -55,6 +55,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/internal/audiences"): "internal",
     ("POST", "/internal/contact-batches"): "internal",
     ("POST", "/internal/sms-stops"): "internal",
+    ("GET", "/metrics"): "scraper",  # its own port only: the gateway never routes it
 }
 CUSTOMER_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/customers/me"): {"first_name": "Аружан"},

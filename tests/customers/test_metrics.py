@@ -1,0 +1,35 @@
+"""The customers service's ``/metrics``: releases counted per purpose and recipient, and
+nothing personal in any label (no email, phone, name or customer id)."""
+
+from __future__ import annotations
+
+from tests.customers.conftest import Shop
+from tests.customers.test_releases import INTERNAL, release_body
+from tests.metrics_helpers import samples, scrape_text, value
+
+
+async def test_releases_are_counted_by_purpose_and_recipient_with_no_personal_value(
+    shop: Shop,
+) -> None:
+    customer_id = await shop.register()
+    for channel in ("email", "sms"):
+        status, _ = await shop.call(
+            "POST",
+            "/internal/releases",
+            json=release_body(customer_id, channel=channel),
+            headers=INTERNAL,
+        )
+        assert status == 200
+    status, _ = await shop.call("GET", "/api/customers/me/aigerim.test@example.kz")
+    assert status == 404
+    text = await scrape_text(shop.url)
+    found = samples(text)
+    releases = value(
+        found, "shop_releases_total", purpose="service_communication", recipient="notifications"
+    )
+    assert releases == 2
+    routes = "shop_http_requests_total"
+    assert value(found, routes, route="/internal/releases", method="POST", status="200") == 2
+    assert value(found, routes, route="(unmatched)", method="GET", status="404") == 1
+    for personal in ("aigerim", "example.kz", "+7701", "77012345678", "Айгерим", customer_id):
+        assert personal not in text
