@@ -4,9 +4,12 @@ depth and the outbox backlog, with no label value taken from what a client sent.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import aio_pika
@@ -174,3 +177,33 @@ def test_each_app_has_its_own_registry() -> None:
         )
         is None
     )
+
+
+DASHBOARD = Path(__file__).parents[2] / "deploy" / "grafana" / "shop-dashboard.json"
+SUFFIXES = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_count", "_sum")}
+
+
+def exposed_names(text: str) -> set[str]:
+    """Every sample name the exposition declares, series touched or not (from ``# TYPE``)."""
+    names = set()
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, family, kind = line.split(" ")
+            base = family.removesuffix("_total") if kind == "counter" else family
+            names.update(base + suffix for suffix in SUFFIXES[kind])
+    return names
+
+
+async def test_the_dashboard_asks_only_for_metrics_the_services_expose(kit: Kit) -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    exprs.append(dashboard["templating"]["list"][1]["query"]["query"])
+    exposed = exposed_names(await scrape_text(kit.url))
+    assert {"shop_http_requests_total", "shop_releases_total"} <= exposed
+    for expr in exprs:
+        asked = set(re.findall(r"\bshop_[a-z_]+", expr))
+        assert asked, expr
+        assert asked <= exposed, expr
+        assert expr.count("(") == expr.count(")"), expr
+    ids = [panel["id"] for panel in dashboard["panels"]]
+    assert len(ids) == len(set(ids)) and dashboard["uid"] and dashboard["title"]
