@@ -4,6 +4,7 @@ nothing personal in any label (no email, phone, name or customer id)."""
 from __future__ import annotations
 
 from tests.customers.conftest import Shop
+from tests.customers.test_audiences import batch, person
 from tests.customers.test_releases import INTERNAL, release_body
 from tests.metrics_helpers import samples, scrape_text, value
 
@@ -33,3 +34,14 @@ async def test_releases_are_counted_by_purpose_and_recipient_with_no_personal_va
     assert value(found, routes, route="(unmatched)", method="GET", status="404") == 1
     for personal in ("aigerim", "example.kz", "+7701", "77012345678", "Айгерим", customer_id):
         assert personal not in text
+
+
+async def test_contact_batches_count_each_release_of_the_page(shop: Shop) -> None:
+    for n in range(3):
+        await shop.register(**person(n, email=True, sms=False))
+    page = await batch(shop, "marketing", "email")
+    assert len(page["items"]) == 3
+    text = await scrape_text(shop.url)
+    found = samples(text)
+    assert value(found, "shop_releases_total", purpose="marketing", recipient="notifications") == 3
+    assert "person0" not in text and "example.kz" not in text and "Имя" not in text

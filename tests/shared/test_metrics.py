@@ -207,3 +207,19 @@ async def test_the_dashboard_asks_only_for_metrics_the_services_expose(kit: Kit)
         assert expr.count("(") == expr.count(")"), expr
     ids = [panel["id"] for panel in dashboard["panels"]]
     assert len(ids) == len(set(ids)) and dashboard["uid"] and dashboard["title"]
+
+
+async def test_a_reading_that_hangs_leaves_the_scrape_answering(
+    kit: Kit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("shared.metrics.PROBE_TIMEOUT_S", 0.2)
+    never = asyncio.Event()
+
+    async def hangs() -> None:
+        await never.wait()
+
+    kit.app[METRICS].add_probe("hangs", hangs)
+    found = await kit.scrape()
+    assert value(found, "shop_metrics_probe_failures_total", probe="hangs") == 1
+    assert value(found, "shop_metrics_probe_failures_total", probe="outbox") == 0
+    assert ("shop_outbox_backlog", frozenset()) in found
