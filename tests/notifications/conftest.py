@@ -20,6 +20,8 @@ from deploy.smtp_sink import SmtpSink
 from services.notifications.app import create_app
 from services.notifications.config import Settings
 from shared.service import running_app
+from tests import infra
+from tests.notifications.campaign_shop import CampaignShop, campaign_shop
 from tests.shared.messaging_helpers import publish as publish  # the notifications tests' one
 
 INTERNAL_TOKEN = "internal-test-token"
@@ -180,6 +182,24 @@ async def start_notifications(
             return Running(url, dsn, settings)
 
         yield start
+
+
+@pytest.fixture
+def campaign_amqp_url(fresh_vhost: str) -> str:
+    """The broker of the campaign shop: the run's vhost unless a test module says otherwise."""
+    return fresh_vhost
+
+
+@pytest.fixture
+async def shop(
+    servers: infra.Servers,
+    make_database: Callable[[str], Awaitable[str]],
+    campaign_amqp_url: str,
+    signing_keys: tuple[str, str],
+) -> AsyncIterator[CampaignShop]:
+    """The campaign shop: catalog, customers and notifications on real parts."""
+    async with campaign_shop(servers, make_database, campaign_amqp_url, signing_keys) as found:
+        yield found
 
 
 async def queue_depth(amqp_url: str, queue: str) -> int:

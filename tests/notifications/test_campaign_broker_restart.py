@@ -7,13 +7,13 @@ else on the shared broker."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from tests import infra
 from tests.e2e.test_broker_restart import Broker, amqp_records_not_kept, private_node
-from tests.notifications.campaign_shop import CampaignShop, campaign_shop
+from tests.notifications.campaign_shop import CampaignShop
 from tests.notifications.test_campaigns import assert_each_once, sign_up_many
 
 
@@ -28,18 +28,12 @@ def broker(servers: infra.Servers) -> Iterator[Broker]:
 
 
 @pytest.fixture
-async def shop(
-    servers: infra.Servers,
-    make_database: Callable[[str], Awaitable[str]],
-    broker: Broker,
-    signing_keys: tuple[str, str],
-) -> AsyncIterator[CampaignShop]:
+def campaign_amqp_url(broker: Broker) -> Iterator[str]:
+    """The shop of these tests talks to a vhost on the module's own node."""
     vhost = f"campaign-{infra.run_token()}"
     infra.create_vhost(broker.ctl, vhost)
     try:
-        amqp_url = infra.amqp_with_vhost(broker.amqp_url, vhost)
-        async with campaign_shop(servers, make_database, amqp_url, signing_keys) as found:
-            yield found
+        yield infra.amqp_with_vhost(broker.amqp_url, vhost)
     finally:
         infra.delete_vhost(broker.ctl, vhost)
 

@@ -6,13 +6,12 @@ its own (a violation would be reported on the console)."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests import infra
-from tests.notifications.campaign_shop import CampaignShop, campaign_shop
+from tests.notifications.campaign_shop import CampaignShop
 from tests.notifications.test_campaigns import sign_up_many
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -25,17 +24,6 @@ pytestmark = [
 
 if Path(CHROMIUM).exists():
     from playwright.async_api import Browser, async_playwright, expect
-
-
-@pytest.fixture
-async def shop(
-    servers: infra.Servers,
-    make_database: Callable[[str], Awaitable[str]],
-    fresh_vhost: str,
-    signing_keys: tuple[str, str],
-) -> AsyncIterator[CampaignShop]:
-    async with campaign_shop(servers, make_database, fresh_vhost, signing_keys) as found:
-        yield found
 
 
 @pytest.fixture

@@ -7,25 +7,10 @@ the work through the lease and still send each person one message."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from uuid import UUID, uuid4
 
-import pytest
-
-from tests import infra
-from tests.notifications.campaign_shop import CampaignShop, campaign_shop
+from tests.notifications.campaign_shop import CampaignShop
 from tests.notifications.test_campaigns import assert_each_once, sign_up_many
-
-
-@pytest.fixture
-async def shop(
-    servers: infra.Servers,
-    make_database: Callable[[str], Awaitable[str]],
-    fresh_vhost: str,
-    signing_keys: tuple[str, str],
-) -> AsyncIterator[CampaignShop]:
-    async with campaign_shop(servers, make_database, fresh_vhost, signing_keys) as found:
-        yield found
 
 
 async def test_service_stopped_mid_campaign_and_started_again(shop: CampaignShop) -> None:

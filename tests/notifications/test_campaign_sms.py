@@ -5,30 +5,15 @@ night, when the campaign shows it is waiting for the window to open."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from services.notifications.quiet_hours import held_until
-from tests import infra
-from tests.notifications.campaign_shop import CampaignShop, campaign_shop
+from tests.notifications.campaign_shop import CampaignShop
 
 ALMATY = "Asia/Almaty"
-
-
-@pytest.fixture
-async def shop(
-    servers: infra.Servers,
-    make_database: Callable[[str], Awaitable[str]],
-    fresh_vhost: str,
-    signing_keys: tuple[str, str],
-) -> AsyncIterator[CampaignShop]:
-    async with campaign_shop(servers, make_database, fresh_vhost, signing_keys) as found:
-        yield found
 
 
 def window_around_now(quiet: bool) -> dict[str, Any]:

@@ -10,20 +10,15 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-import pytest
-
 from services.notifications.domain import format_tenge
 from services.notifications.unsubscribe_links import read_token
-from tests import infra
 from tests.notifications.campaign_shop import (
     UNSUBSCRIBE_SECRET,
     CampaignShop,
     Person,
-    campaign_shop,
 )
 from tests.notifications.conftest import all_table_text
 
@@ -33,17 +28,6 @@ UNSUBSCRIBE_LINE = {
     "kk": "Бір басумен жазылымнан бас тарту:",
     "en": "Unsubscribe in one click:",
 }
-
-
-@pytest.fixture
-async def shop(
-    servers: infra.Servers,
-    make_database: Callable[[str], Awaitable[str]],
-    fresh_vhost: str,
-    signing_keys: tuple[str, str],
-) -> AsyncIterator[CampaignShop]:
-    async with campaign_shop(servers, make_database, fresh_vhost, signing_keys) as found:
-        yield found
 
 
 async def sign_up_many(shop: CampaignShop, consented: int, not_consented: int) -> list[Person]:
