@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ import asyncpg
 import pytest
 from aiohttp import web
 
-from deploy.smtp_sink import SmtpSink
+from deploy.smtp_sink import ReceivedMail, SmtpSink
 from services.notifications.app import create_app
 from services.notifications.config import Settings
 from shared.service import running_app
@@ -245,3 +246,24 @@ async def all_table_text(dsn: str) -> str:
     finally:
         await conn.close()
     return "\n".join(parts)
+
+
+def to(address: str) -> Callable[[ReceivedMail], bool]:
+    """Matches the mail addressed to ``address``."""
+    return lambda mail: address in mail.rcpt_tos
+
+
+async def sent_rows(dsn: str, status: str = "sent") -> list[dict[str, Any]]:
+    return [row for row in await deliveries(dsn) if row["status"] == status]
+
+
+async def assert_nothing_personal_kept(
+    dsn: str, customer_id: UUID, person: Person, logs: io.StringIO
+) -> None:
+    """The tables name the customer by id only; neither they nor the logs hold the address
+    (nor its local part) or the name."""
+    stored = await all_table_text(dsn)
+    assert str(customer_id) in stored  # the scan does read the tables
+    for secret in (person.email, person.email.split("@")[0], person.first_name):
+        assert secret not in stored
+        assert secret not in logs.getvalue()
