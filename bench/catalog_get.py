@@ -7,21 +7,17 @@ against each in turn and reports requests/s, p50 and p99.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
-import subprocess
-import sys
 from uuid import UUID
 
 from aiohttp import web
 
+from bench.bare_server import serve, serve_or_run
 from bench.env import bench_database, bench_servers, bench_vhost
-from bench.load import NextRequest, load, wait_ready
-from deploy.gateway import free_port
+from bench.load import NextRequest, load, spawned, wait_ready
 from services.catalog import storage
 from services.catalog.seed import seed_demo_catalog
-from shared.auth import generate_signing_key_pem
 from shared.db import create_pool
 
 
@@ -44,24 +40,7 @@ def serve_bare(dsn: str, port: int) -> None:
         app.router.add_get("/api/catalog/products/{id}", get_product)
         return app
 
-    web.run_app(make_app(), host="127.0.0.1", port=port, print=None, access_log=None)
-
-
-def serve_service(dsn: str, amqp_url: str, port: int) -> None:
-    from services.catalog.app import create_app
-    from services.catalog.config import Settings
-
-    settings = Settings(
-        database_url=dsn,
-        amqp_url=amqp_url,
-        http_port=port,
-        jwt_public_key=generate_signing_key_pem()[1],
-        log_level="WARNING",
-    )
-    from shared.logging import configure_logging
-
-    configure_logging("catalog", "WARNING")
-    web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None, access_log=None)
+    serve(make_app(), port)
 
 
 def product_gets(base: str, ids: list[str]) -> NextRequest:
@@ -81,18 +60,10 @@ async def run() -> dict[str, float]:
                 ("bare", ["bare", dsn]),
                 ("service", ["service", dsn, amqp_url]),
             ):
-                port = free_port()
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "bench.catalog_get", *args, str(port)]
-                )
-                try:
-                    base = f"http://127.0.0.1:{port}"
-                    await wait_ready(f"{base}/api/catalog/products/{ids[0]}")
-                    await load(product_gets(base, ids[:1]))  # warm-up
-                    results[name] = await load(product_gets(base, ids))
-                finally:
-                    process.terminate()
-                    process.wait(10)
+                with spawned("bench.catalog_get", *args) as server:
+                    await wait_ready(f"{server.base}/api/catalog/products/{ids[0]}")
+                    await load(product_gets(server.base, ids[:1]))  # warm-up
+                    results[name] = await load(product_gets(server.base, ids))
     bare, service = results["bare"], results["service"]
     for name, figures in results.items():
         print(
@@ -107,9 +78,4 @@ async def run() -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "bare":
-        serve_bare(sys.argv[2], int(sys.argv[3]))
-    elif len(sys.argv) > 1 and sys.argv[1] == "service":
-        serve_service(sys.argv[2], sys.argv[3], int(sys.argv[4]))
-    else:
-        asyncio.run(run())
+    serve_or_run(serve_bare, run)

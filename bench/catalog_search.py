@@ -13,12 +13,9 @@ process, give the database's share. Prints figures and ratios; asserts nothing.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import random
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -28,13 +25,12 @@ from uuid import UUID, uuid4
 
 from aiohttp import web
 
+from bench.bare_server import serve, serve_or_run
 from bench.env import bench_database, bench_servers, bench_vhost, say
-from bench.load import NextRequest, load, wait_ready
-from deploy.gateway import free_port
+from bench.load import NextRequest, load, spawned, wait_ready
 from services.catalog.search import ProductQuery
 from services.catalog.search_storage import match_mode, search_products, search_statement
 from services.catalog.seed import DETAILS, PRODUCTS, seed_demo_catalog
-from shared.auth import generate_signing_key_pem
 from shared.db import create_pool
 
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "10000,100000").split(","))
@@ -144,23 +140,7 @@ def serve_bare(dsn: str, port: int) -> None:
         app.router.add_get("/api/catalog/products/{id}", get_product)
         return app
 
-    web.run_app(make_app(), host="127.0.0.1", port=port, print=None, access_log=None)
-
-
-def serve_service(dsn: str, amqp_url: str, port: int) -> None:
-    from services.catalog.app import create_app
-    from services.catalog.config import Settings
-    from shared.logging import configure_logging
-
-    settings = Settings(
-        database_url=dsn,
-        amqp_url=amqp_url,
-        http_port=port,
-        jwt_public_key=generate_signing_key_pem()[1],
-        log_level="WARNING",
-    )
-    configure_logging("catalog", "WARNING")
-    web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None, access_log=None)
+    serve(make_app(), port)
 
 
 async def bare_statements(dsn: str) -> dict[str, float]:
@@ -208,19 +188,6 @@ def product_gets(base: str, ids: list[str], etags: dict[str, str] | None) -> Nex
     return next_request
 
 
-class Server:
-    def __init__(self, *args: str) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.catalog_search", *args, str(self.port)]
-        )
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
 async def measure(dsn: str, amqp_url: str) -> dict[str, Any]:
     results: dict[str, Any] = {}
     ids: list[str] = []
@@ -229,8 +196,7 @@ async def measure(dsn: str, amqp_url: str) -> dict[str, Any]:
         await grow_to(dsn, size)
         results[f"sql_{size}"] = await bare_statements(dsn)
         for name, args in (("bare", ["bare", dsn]), ("service", ["service", dsn, amqp_url])):
-            server = Server(*args)
-            try:
+            with spawned("bench.catalog_search", *args) as server:
                 await wait_ready(f"{server.base}/api/catalog/products?limit=1")
                 await load(search_targets(server.base), 2.0, CONCURRENCY)  # warm-up
                 figures = await load(search_targets(server.base), SECONDS, CONCURRENCY)
@@ -246,8 +212,6 @@ async def measure(dsn: str, amqp_url: str) -> dict[str, Any]:
                         etags = await product_etags(server.base, ids[:500])
                         not_modified = product_gets(server.base, ids[:500], etags)
                         results["get_service_304"] = await load_304(not_modified)
-            finally:
-                server.stop()
     return results
 
 
@@ -319,9 +283,4 @@ async def run() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "bare":
-        serve_bare(sys.argv[2], int(sys.argv[3]))
-    elif len(sys.argv) > 1 and sys.argv[1] == "service":
-        serve_service(sys.argv[2], sys.argv[3], int(sys.argv[4]))
-    else:
-        asyncio.run(run())
+    serve_or_run(serve_bare, run)

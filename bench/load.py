@@ -1,20 +1,44 @@
 """A closed-loop load generator: a fixed number of operations (GETs, or any awaitable) in
-flight for a while, and the figures (requests/s, p50, p99); with the readiness wait of a
-server under test."""
+flight for a while, and the figures (requests/s, p50, p99); with the server under test in a
+process of its own and the wait until it answers."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import subprocess
+import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 
 import aiohttp
+
+from deploy.gateway import free_port
 
 DURATION_S = 8.0
 IN_FLIGHT = 32
 
 # The next request: its URL and its headers.
 NextRequest = Callable[[], tuple[str, dict[str, str]]]
+
+
+@dataclass(frozen=True)
+class Spawned:
+    base: str  # http://127.0.0.1:PORT
+    pid: int
+
+
+@contextlib.contextmanager
+def spawned(module: str, *args: str) -> Iterator[Spawned]:
+    """``python -m module *args PORT`` on a free port, terminated at the end."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", module, *args, str(port)])
+    try:
+        yield Spawned(f"http://127.0.0.1:{port}", process.pid)
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 async def wait_ready(url: str) -> None:

