@@ -41,6 +41,18 @@ async def consent_changed(shop: Shop, customer_id: str) -> list[bool]:
     return [b["granted"] for b in bodies if b["customer_id"] == customer_id]
 
 
+async def handled_rows(
+    shop: Shop, event: MarketingUnsubscribed | ContactSuppressed, table: str
+) -> int:
+    """Publish ``event``, wait until customers has handled it: the rows then in ``table``."""
+    await handled(shop.dsn, await publish(shop.settings.amqp_url, event))
+    conn: asyncpg.Connection = await shop.db()
+    try:
+        return int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
+    finally:
+        await conn.close()
+
+
 async def test_a_stop_by_sms_withdraws_the_sms_consent_of_that_number(shop: Shop) -> None:
     customer_id = await shop.register(marketing={"email": True, "sms": True})
     token = await shop.login("aigerim.test@example.kz")
@@ -108,12 +120,7 @@ async def test_an_unsubscribe_of_an_unknown_customer_changes_nothing(shop: Shop)
     event = MarketingUnsubscribed(
         customer_id=uuid4(), channel="email", via="one_click", at=datetime.now(UTC)
     )
-    await handled(shop.dsn, await publish(shop.settings.amqp_url, event))
-    conn = await shop.db()
-    try:
-        assert await conn.fetchval("SELECT count(*) FROM consents") == 0
-    finally:
-        await conn.close()
+    assert await handled_rows(shop, event, "consents") == 0
 
 
 async def test_a_suppressed_contact_is_skipped_until_the_customer_changes_it(shop: Shop) -> None:
@@ -155,9 +162,4 @@ async def test_a_suppression_of_an_erased_customer_records_nothing(shop: Shop) -
     event = ContactSuppressed(
         customer_id=uuid4(), channel="sms", reason="provider_rejected", at=datetime.now(UTC)
     )
-    await handled(shop.dsn, await publish(shop.settings.amqp_url, event))
-    conn = await shop.db()
-    try:
-        assert await conn.fetchval("SELECT count(*) FROM contact_suppressions") == 0
-    finally:
-        await conn.close()
+    assert await handled_rows(shop, event, "contact_suppressions") == 0

@@ -5,6 +5,7 @@ nothing."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -36,6 +37,22 @@ async def published(dsn: str) -> list[dict[str, Any]]:
     finally:
         await conn.close()
     return [json.loads(bytes(row["body"])) for row in rows]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    content_type: str
+    text: str
+
+
+async def visit(app: Running, method: str, token: str, **kwargs: Any) -> Answer:
+    """One request to the link's page with ``token``; ``kwargs`` as aiohttp takes them."""
+    async with aiohttp.ClientSession() as http:
+        async with http.request(
+            method, f"{app.url}{PATH}", params={"token": token}, **kwargs
+        ) as resp:
+            return Answer(resp.status, resp.content_type, await resp.text())
 
 
 @pytest.fixture
@@ -76,14 +93,9 @@ async def test_the_page_speaks_the_readers_language(
     app: Running, accept_language: str, words: str
 ) -> None:
     token = link(Unsubscribe(uuid4(), "sms", None))
-    async with aiohttp.ClientSession() as http:
-        async with http.get(
-            f"{app.url}{PATH}",
-            params={"token": token},
-            headers={**HTML, "Accept-Language": accept_language},
-        ) as resp:
-            assert resp.status == 200
-            assert words in await resp.text()
+    answer = await visit(app, "GET", token, headers={**HTML, "Accept-Language": accept_language})
+    assert answer.status == 200
+    assert words in answer.text
 
 
 def test_locale_choice() -> None:
@@ -187,13 +199,7 @@ async def test_a_post_that_is_not_one_click_unsubscribes_nobody(
     app: Running, body: bytes, content_type: str
 ) -> None:
     token = link(Unsubscribe(uuid4(), "email", None))
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
-            f"{app.url}{PATH}",
-            params={"token": token},
-            data=body,
-            headers={"Content-Type": content_type},
-        ) as resp:
-            assert 400 <= resp.status < 500
-            assert resp.content_type == "application/problem+json"
+    answer = await visit(app, "POST", token, data=body, headers={"Content-Type": content_type})
+    assert 400 <= answer.status < 500
+    assert answer.content_type == "application/problem+json"
     assert await published(app.dsn) == []
