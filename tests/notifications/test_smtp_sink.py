@@ -97,3 +97,41 @@ async def test_shows_every_header_in_order_with_duplicates() -> None:
     assert traces == ["first", "second"]
     assert names.index("List-Unsubscribe") < names.index("X-Trace")
     assert "Content-Type" in names and "MIME-Version" in names
+
+
+async def test_data_arrives_byte_for_byte_and_counted() -> None:
+    """Lines starting with a dot, a line of just a dot, a body far over a line's length,
+    an empty line last: the sink keeps what the client meant, and counts it."""
+    body = "\r\n".join([".starts with a dot", ".", "..two", "end."] + ["A" * 76] * 300 + [""])
+    raw = f"From: no-reply@shop.kz\r\nTo: a@example.kz\r\nSubject: dots\r\n\r\n{body}\r\n"
+    async with (
+        SmtpSink("127.0.0.1", http_port=0) as sink,
+        aiosmtplib.SMTP(hostname="127.0.0.1", port=sink.smtp_port) as client,
+    ):
+        await client.sendmail("no-reply@shop.kz", ["a@example.kz"], raw.encode())
+        await client.sendmail("no-reply@shop.kz", ["b@example.kz"], b"Subject: empty\r\n\r\n")
+        mails = [
+            await sink.wait_for(lambda m, to=to: m.rcpt_tos == (to,))
+            for to in ("a@example.kz", "b@example.kz")
+        ]
+        async with aiohttp.ClientSession() as http, http.get(f"{sink.http_url}/stats") as resp:
+            stats = await resp.json()
+    assert mails[0].raw == raw.encode()
+    assert mails[0].body().startswith(".starts with a dot\n.\n..two\nend.\n")
+    assert mails[1].subject == "empty"
+    assert stats == {"received": 2, "bytes": len(raw) + len(b"Subject: empty\r\n\r\n")}
+
+
+async def test_refuses_a_line_too_long_and_keeps_serving() -> None:
+    async with (
+        SmtpSink() as sink,
+        aiosmtplib.SMTP(hostname="127.0.0.1", port=sink.smtp_port) as client,
+    ):
+        with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+            await client.sendmail(
+                "x@shop.kz", ["a@example.kz"], b"Subject: long\r\n\r\n" + b"x" * 2000
+            )
+        assert refused.value.code == 500
+        await client.sendmail("x@shop.kz", ["a@example.kz"], b"Subject: after\r\n\r\nok\r\n")
+        assert (await sink.wait_for()).subject == "after"
+        assert sink.received == 1
