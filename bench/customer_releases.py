@@ -70,9 +70,18 @@ def _pd(i: int) -> dict[str, str]:
     }
 
 
-async def seed(conn: DbConn, keystore: DbConn, vault: Vault, n: int) -> list[UUID]:
+async def seed(
+    conn: DbConn,
+    keystore: DbConn,
+    vault: Vault,
+    n: int,
+    *,
+    declining_every: int = 5,
+    first: int = 0,
+) -> list[UUID]:
     """n customers straight into the tables (COPY), their keys into the key store, as
-    registration would leave them."""
+    registration would leave them; every ``declining_every``-th without marketing consent
+    (0: all consent). ``first`` numbers their contacts (seeding in chunks)."""
     policy = await storage.current_policy(conn)
     operator = Operator("bench operator", "000000000000")
     ids = [uuid4() for _ in range(n)]
@@ -80,7 +89,7 @@ async def seed(conn: DbConn, keystore: DbConn, vault: Vault, n: int) -> list[UUI
     keys: list[tuple[Any, ...]] = []
     fields: list[tuple[Any, ...]] = []
     consents: list[tuple[Any, ...]] = []
-    for i, cid in enumerate(ids):
+    for i, cid in enumerate(ids, start=first):
         values = _pd(i)
         customers.append(
             (
@@ -103,7 +112,7 @@ async def seed(conn: DbConn, keystore: DbConn, vault: Vault, n: int) -> list[UUI
             accepted_at=now(),
         )
         consents.append((cid, "pd_processing", True, policy.version, record))
-        granted = (i % 5) != 0
+        granted = not declining_every or (i % declining_every) != 0
         consents.append(
             (
                 cid,
