@@ -3,6 +3,7 @@
 import asyncio
 
 from bench import (
+    campaign,
     catalog_get,
     catalog_search,
     checkout,
@@ -26,6 +27,7 @@ async def main() -> None:
     await checkout.run()
     await customer_export.run()
     await customer_erasure.run()
+    await campaign.run()
     await floor.run()
 
 
