@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -354,9 +355,28 @@ def build_email(
 # compat32 writes a header holding surrogate-escaped bytes as those bytes (when 8-bit is
 # allowed) instead of turning it into an RFC 2047 encoded word, which an address must not be:
 # an internationalised address goes out as UTF-8, as RFC 6532 wants (sent with SMTPUTF8).
-_WIRE = policy.compat32.clone(linesep="\r\n", cte_type="8bit")
+class _Wire(policy.Compat32):
+    """compat32 that writes a short ASCII header as it is. compat32 builds and encodes a
+    ``Header`` for every header of every part (a quarter of composing a campaign's mail),
+    only to write such a value unchanged; anything else still goes that way."""
+
+    def _fold(self, name: str, value: object, sanitize: bool) -> str:
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and len(name) + len(value) + 2 <= _SHORT_HEADER
+            and value == " ".join(value.split())  # no folding, runs or edges of whitespace
+        ):
+            return f"{name}: {value}{self.linesep}"
+        folded: str = super()._fold(name, value, sanitize)  # type: ignore[misc]
+        return folded
 
 
+_SHORT_HEADER = 78  # RFC 5322's recommended line length, compat32's folding width
+_WIRE = _Wire(linesep="\r\n", cte_type="8bit")
+
+
+@functools.lru_cache(maxsize=256)  # a campaign's mails share a few subjects (one per locale)
 def _header_text(value: str, name: str) -> str:
     """ASCII as it is; anything else as RFC 2047 encoded words sized for the header's line."""
     return value if value.isascii() else Header(value, "utf-8", header_name=name).encode()

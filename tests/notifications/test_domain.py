@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import compat32
 from uuid import uuid4
 
 import pytest
 
-from services.notifications.domain import format_tenge, pick_locale, request_for
+from services.notifications.domain import (
+    _WIRE,
+    RenderedMail,
+    build_email,
+    format_tenge,
+    pick_locale,
+    request_for,
+)
 from shared.contracts import CustomerRegistered, Money, OrderCancelled, PaymentSucceeded
 
 
@@ -67,3 +77,35 @@ def test_request_for_refuses_unhandled_event() -> None:
     )
     with pytest.raises(ValueError, match="PaymentSucceeded"):
         request_for(succeeded)
+
+
+@pytest.mark.parametrize(
+    "to", ["anna@example.kz", "Анна.Ким@пример.қаз", "a-very-long-local-part-" * 3 + "@example.kz"]
+)
+def test_mail_on_the_wire_is_what_compat32_writes(to: str) -> None:
+    """The short-header shortcut of the wire policy changes no byte of a mail: each header
+    (short, long, encoded, raw UTF-8, with odd whitespace) and both parts as compat32 has it."""
+    rendered = RenderedMail(
+        subject="Ваш заказ A-7 отправлен: трек-номер и сроки доставки по Казахстану",
+        text="Здравствуйте, Анна!\nЗаказ A-7 в пути.\n",
+        html="<p>Здравствуйте, Анна!</p>",
+    )
+    mail = build_email(
+        mail_from="Shop <no-reply@shop.kz>",
+        to=to,
+        rendered=rendered,
+        locale="ru",
+        notification_id=uuid4(),
+        now=datetime(2026, 12, 3, 10, 0, tzinfo=UTC),
+    )
+    message = message_from_bytes(mail.data, policy=compat32)
+    for name, value in (
+        ("X-Odd", "two  spaces"),
+        ("X-Edge", " leading"),
+        ("X-Long", "<https://shop.kz/unsubscribe?t=" + "x" * 120 + ">"),
+        ("X-Fits", "a" * (78 - len("X-Fits: "))),
+        ("X-Over", "a" * (79 - len("X-Over: "))),
+    ):
+        message[name] = value
+    wire = compat32.clone(linesep="\r\n", cte_type="8bit")
+    assert message.as_bytes(policy=_WIRE) == message.as_bytes(policy=wire)
