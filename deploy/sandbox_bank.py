@@ -40,9 +40,9 @@ from pydantic import ValidationError
 from deploy.standin import (
     QueueStandIn,
     StandInOptions,
-    healthz,
     parse_standin_args,
     run_standin,
+    standin_app,
     standin_parser,
 )
 from shared.contracts import PaymentRequested, RefundRequested
@@ -198,10 +198,7 @@ class SandboxBank(QueueStandIn):
         return answer
 
     def create_app(self) -> web.Application:
-        app = web.Application()
-        app[BANK_KEY] = self
-        app.router.add_get("/", overview)
-        app.router.add_get("/healthz", healthz)
+        app = standin_app(BANK_KEY, self, overview)
         app.router.add_get("/payments", payments_json)
         app.router.add_get("/pay/{payment_id}", pay_page)
         app.router.add_post("/pay/{payment_id}/{action}", pay_action)

@@ -47,9 +47,9 @@ from pydantic import ValidationError
 from deploy.standin import (
     QueueStandIn,
     StandInOptions,
-    healthz,
     parse_standin_args,
     run_standin,
+    standin_app,
     standin_parser,
 )
 from shared.contracts import DispatchCancelled, DispatchMessage
@@ -220,10 +220,7 @@ class SandboxCourier(QueueStandIn):
         log.error("callback for a dispatch gave up after %d attempts", len(self.retry_delays_s) + 1)
 
     def create_app(self) -> web.Application:
-        app = web.Application()
-        app[COURIER_KEY] = self
-        app.router.add_get("/", page)
-        app.router.add_get("/healthz", healthz)
+        app = standin_app(COURIER_KEY, self, page)
         app.router.add_get("/dispatches", dispatches)
         app.router.add_post("/dispatches/{dispatch_id}/{status}", confirm)
         return app

@@ -53,7 +53,7 @@ from typing import Any, Final, Self
 import aiohttp
 from aiohttp import web
 
-from deploy.standin import RETRY_DELAYS_S, healthz, serve_standin
+from deploy.standin import RETRY_DELAYS_S, serve_standin, standin_app
 from shared.signing import SignatureError, signed_headers, verify
 
 log = logging.getLogger("deploy.sandbox_sms")
@@ -128,10 +128,7 @@ class SandboxSms:
         return f"http://{host}:{sockets[0].getsockname()[1] if sockets else port}"
 
     def create_app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024)
-        app[PROVIDER_KEY] = self
-        app.router.add_get("/", overview)
-        app.router.add_get("/healthz", healthz)
+        app = standin_app(PROVIDER_KEY, self, overview, client_max_size=64 * 1024)
         app.router.add_get("/messages", messages_json)
         app.router.add_post("/messages", take_message)
         app.router.add_post("/inbound", take_inbound)

@@ -15,7 +15,7 @@ import os
 import signal
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol, Self, TypedDict
+from typing import Any, Protocol, Self, TypedDict, TypeVar
 
 import aiohttp
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
@@ -133,6 +133,23 @@ class QueueStandIn:
 
 async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
+
+
+_Party = TypeVar("_Party")
+
+
+def standin_app(
+    key: web.AppKey[_Party],
+    party: _Party,
+    page: Callable[[web.Request], Coroutine[Any, Any, web.StreamResponse]],
+    **options: Any,
+) -> web.Application:
+    """A stand-in's app: the party under ``key``, its page at ``/`` and ``/healthz``."""
+    app = web.Application(**options)
+    app[key] = party
+    app.router.add_get("/", page)
+    app.router.add_get("/healthz", healthz)
+    return app
 
 
 async def wait_for_stop_signal() -> None:
