@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aio_pika
 import asyncpg
 from aiohttp import web
 
 from shared.messaging import replay_dead
+from shared.messaging.supervisor import connect
 from shared.migrations import ensure_database, migrate
 from shared.service import run_service
 from shared.settings import ServiceSettings
@@ -59,7 +59,7 @@ async def migrate_service(dsn: str, migrations: Path, name: str) -> list[str]:
 
 
 async def replay_parked(amqp_url: str, queue: str, limit: int | None) -> int:
-    connection = await aio_pika.connect_robust(amqp_url)
+    connection = await connect(amqp_url)
     try:
         return await replay_dead(connection, queue, limit=limit)
     finally:

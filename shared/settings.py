@@ -20,6 +20,7 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
 
     database_url: str
+    # One URL, or the nodes of one cluster comma-separated (shared.messaging.nodes).
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)

@@ -10,14 +10,13 @@ import argparse
 import asyncio
 import os
 
-import aio_pika
-
 from shared.messaging.consumer import replay_dead
+from shared.messaging.supervisor import connect
 from shared.messaging.topology import ATTEMPT_HEADER, dead_queue_name
 
 
 async def peek(url: str, queue: str, limit: int) -> list[str]:
-    connection = await aio_pika.connect_robust(url)
+    connection = await connect(url)
     lines: list[str] = []
     async with connection, connection.channel() as channel:
         dead = await channel.declare_queue(dead_queue_name(queue), passive=True)
@@ -47,7 +46,7 @@ def main() -> None:
         return
 
     async def replay() -> int:
-        connection = await aio_pika.connect_robust(url)
+        connection = await connect(url)
         async with connection:
             return await replay_dead(connection, args.queue, limit=args.limit)
 

@@ -21,6 +21,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 
 from shared.logging import get_logger
+from shared.messaging.nodes import NodesConnection, node_urls
 
 log = get_logger("shared.supervisor")
 
@@ -33,8 +34,24 @@ RECONNECT_INTERVAL_S = 0.5
 
 
 async def connect(url: str) -> AbstractRobustConnection:
-    """A robust connection (it reconnects by itself every ``RECONNECT_INTERVAL_S``)."""
-    return await aio_pika.connect_robust(url, reconnect_interval=RECONNECT_INTERVAL_S)
+    """A robust connection (it reconnects by itself every ``RECONNECT_INTERVAL_S``) to the
+    first node of ``url`` (one URL, or several comma-separated: ``shared.messaging.nodes``)
+    that answers, moving on to the others when the one it is on goes away."""
+    urls = node_urls(url)
+    for first in range(len(urls)):
+        connection = NodesConnection(
+            urls[first:] + urls[:first], reconnect_interval=RECONNECT_INTERVAL_S
+        )
+        try:
+            await connection.connect()
+            return connection
+        except Exception:
+            with contextlib.suppress(Exception):
+                await connection.close()
+            if first == len(urls) - 1:
+                raise
+            log.warning("broker node did not answer, trying the next", node=first)
+    raise AssertionError("unreachable")
 
 
 async def open_channel(
