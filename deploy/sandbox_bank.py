@@ -40,6 +40,7 @@ from pydantic import ValidationError
 from deploy.standin import (
     QueueStandIn,
     StandInOptions,
+    accepted,
     parse_standin_args,
     run_standin,
     standin_app,
@@ -156,8 +157,8 @@ class SandboxBank(QueueStandIn):
     async def _refund(self, record: dict[str, Any], request: RefundRequested) -> None:
         await asyncio.sleep(self.delay_s)
         body = self._event(str(request.payment_id), "refunded", request.amount, request.currency)
-        answer = await self._deliver(body)
-        record["status"] = "refunded" if _accepted(answer) else f"callback failed ({answer})"
+        answer = await self._deliver(body, settled=_understood)
+        record["status"] = "refunded" if accepted(answer) else f"callback failed ({answer})"
 
     async def complete(self, payment_id: str, outcome: str, *, delay_s: float = 0.0) -> int | None:
         """The customer paid (``succeeded``) or declined: call the shop back; its answer."""
@@ -172,30 +173,14 @@ class SandboxBank(QueueStandIn):
         await asyncio.sleep(delay_s)
         request = record["request"]
         body = self._event(payment_id, outcome, request["amount"], request["currency"])
-        answer = await self._deliver(body)
+        answer = await self._deliver(body, settled=_understood)
         record["callback_answer"] = answer
-        record["status"] = outcome if _accepted(answer) else f"callback failed ({outcome})"
+        record["status"] = outcome if accepted(answer) else f"callback failed ({outcome})"
         return answer
 
     def _event(self, payment_id: str, status: str, amount: int, currency: str) -> bytes:
         event = {"event_id": str(uuid.uuid4()), "payment_id": payment_id, "status": status}
         return json.dumps({**event, "amount": amount, "currency": currency}).encode()
-
-    async def _deliver(self, body: bytes) -> int | None:
-        """POST the signed notification, retrying (same event, fresh signature) until 2xx.
-
-        A 4xx other than 401 is final: the shop understood and refused."""
-        answer: int | None = None
-        for retry_in in (*self.retry_delays_s, None):
-            answer = await self._post(body)
-            if answer is not None and 200 <= answer < 500 and answer != 401:
-                return answer
-            if retry_in is None:
-                break
-            log.warning("callback answered %s, retrying in %ss", answer, retry_in)
-            await asyncio.sleep(retry_in)
-        log.error("callback gave up after %d attempts", len(self.retry_delays_s) + 1)
-        return answer
 
     def create_app(self) -> web.Application:
         app = standin_app(BANK_KEY, self, overview)
@@ -205,8 +190,9 @@ class SandboxBank(QueueStandIn):
         return app
 
 
-def _accepted(answer: int | None) -> bool:
-    return answer is not None and 200 <= answer < 300
+def _understood(answer: int) -> bool:
+    """A 2xx, or a 4xx other than 401: final (the shop understood and refused)."""
+    return 200 <= answer < 500 and answer != 401
 
 
 BANK_KEY = web.AppKey("bank", SandboxBank)

@@ -47,6 +47,7 @@ from pydantic import ValidationError
 from deploy.standin import (
     QueueStandIn,
     StandInOptions,
+    accepted,
     parse_standin_args,
     run_standin,
     standin_app,
@@ -203,21 +204,16 @@ class SandboxCourier(QueueStandIn):
         await asyncio.sleep(delay_s)
         event = {"event_id": str(uuid.uuid4()), "dispatch_id": record["dispatch_id"]}
         body = json.dumps({**event, "status": status}).encode()
-        for attempt, retry_in in enumerate((*self.retry_delays_s, None), start=1):
-            answer = await self._post(body)
+
+        def seen(attempt: int, answer: int | None) -> None:
             record["callback_attempts"] = attempt
             record["callback_answer"] = answer
-            if answer is not None and 200 <= answer < 300:
-                record["status"] = status
-                self._changed.set()
-                return
-            if retry_in is None:
-                break
-            log.warning("callback answered %s, retrying in %ss", answer, retry_in)
-            await asyncio.sleep(retry_in)
-        record["status"] = f"callback failed ({status})"
+
+        if accepted(await self._deliver(body, on_answer=seen)):
+            record["status"] = status
+        else:
+            record["status"] = f"callback failed ({status})"
         self._changed.set()
-        log.error("callback for a dispatch gave up after %d attempts", len(self.retry_delays_s) + 1)
 
     def create_app(self) -> web.Application:
         app = standin_app(COURIER_KEY, self, page)

@@ -53,8 +53,8 @@ from typing import Any, Final, Self
 import aiohttp
 from aiohttp import web
 
-from deploy.standin import RETRY_DELAYS_S, serve_standin, standin_app
-from shared.signing import SignatureError, signed_headers, verify
+from deploy.standin import RETRY_DELAYS_S, accepted, deliver_signed, serve_standin, standin_app
+from shared.signing import SignatureError, verify
 
 log = logging.getLogger("deploy.sandbox_sms")
 REPORTS_PATH: Final = "/api/notifications/sms/reports"
@@ -172,7 +172,7 @@ class SandboxSms:
             "at": datetime.now(UTC).isoformat(),
         }
         answer = await self._deliver(REPORTS_PATH, body)
-        record["report"] = status if _accepted(answer) else f"report failed ({status})"
+        record["report"] = status if accepted(answer) else f"report failed ({status})"
         record["report_answer"] = answer
         await self._notify()
 
@@ -190,7 +190,7 @@ class SandboxSms:
         self.inbound_texts.append({**record, "status": "forwarding", "answer": None})
         shown = self.inbound_texts[-1]
         answer = await self._deliver(INBOUND_PATH, record)
-        shown["status"] = "forwarded" if _accepted(answer) else "refused or gave up"
+        shown["status"] = "forwarded" if accepted(answer) else "refused or gave up"
         shown["answer"] = answer
         await self._notify()
         return answer
@@ -232,34 +232,16 @@ class SandboxSms:
 
     async def _deliver(self, path: str, event: dict[str, Any]) -> int | None:
         """POST the signed event (fresh signature each try) until 2xx or a final refusal."""
-        body = json.dumps(event, ensure_ascii=False).encode()
-        answer: int | None = None
-        for retry_in in (*self.retry_delays_s, None):
-            answer = await self._post(path, body)
-            if answer is not None and (_accepted(answer) or answer in FINAL_REFUSALS):
-                return answer
-            if retry_in is None:
-                break
-            log.warning("callback answered %s, retrying in %ss", answer, retry_in)
-            await asyncio.sleep(retry_in)
-        log.error("callback gave up after %d attempts", len(self.retry_delays_s) + 1)
-        return answer
-
-    async def _post(self, path: str, body: bytes) -> int | None:
         assert self._http is not None, "use the provider as an async context manager"
-        headers = {"Content-Type": "application/json", **signed_headers(self.secret, body)}
-        try:
-            async with self._http.post(
-                self.callback_base_url + path, data=body, headers=headers
-            ) as response:
-                return response.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("callback failed: %s", type(exc).__name__)
-            return None
-
-
-def _accepted(answer: int | None) -> bool:
-    return answer is not None and 200 <= answer < 300
+        body = json.dumps(event, ensure_ascii=False).encode()
+        return await deliver_signed(
+            self._http,
+            self.callback_base_url + path,
+            self.secret,
+            body,
+            self.retry_delays_s,
+            settled=lambda answer: accepted(answer) or answer in FINAL_REFUSALS,
+        )
 
 
 PROVIDER_KEY = web.AppKey("sms_provider", SandboxSms)

@@ -25,6 +25,54 @@ from shared.messaging.supervisor import ConsumerSupervisor, connect
 from shared.signing import signed_headers
 
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+log = logging.getLogger("deploy")
+
+
+def accepted(answer: int | None) -> bool:
+    """A 2xx: the shop took the callback."""
+    return answer is not None and 200 <= answer < 300
+
+
+async def post_signed(
+    http: aiohttp.ClientSession, url: str, secret: str, body: bytes
+) -> int | None:
+    """POST a signed notification; the shop's status code, or None if it did not answer."""
+    headers = {"Content-Type": "application/json", **signed_headers(secret, body)}
+    try:
+        async with http.post(url, data=body, headers=headers) as response:
+            return response.status
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("callback failed: %s", type(exc).__name__)
+        return None
+
+
+async def deliver_signed(
+    http: aiohttp.ClientSession,
+    url: str,
+    secret: str,
+    body: bytes,
+    retry_delays_s: tuple[float, ...],
+    *,
+    settled: Callable[[int], bool] = accepted,
+    on_answer: Callable[[int, int | None], None] | None = None,
+) -> int | None:
+    """POST the same body (a fresh signature each try) until an answer is ``settled``,
+    backing off by ``retry_delays_s``; the last answer (None: the shop never answered).
+
+    ``on_answer(attempt, answer)`` sees every try."""
+    answer: int | None = None
+    for attempt, retry_in in enumerate((*retry_delays_s, None), start=1):
+        answer = await post_signed(http, url, secret, body)
+        if on_answer is not None:
+            on_answer(attempt, answer)
+        if answer is not None and settled(answer):
+            return answer
+        if retry_in is None:
+            break
+        log.warning("callback answered %s, retrying in %ss", answer, retry_in)
+        await asyncio.sleep(retry_in)
+    log.error("callback gave up after %d attempts", len(retry_delays_s) + 1)
+    return answer
 
 
 class StandInOptions(TypedDict, total=False):
@@ -119,16 +167,24 @@ class QueueStandIn:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _post(self, body: bytes) -> int | None:
-        """POST a signed notification; the shop's status code, or None if it did not answer."""
-        assert self._http is not None
-        headers = {"Content-Type": "application/json", **signed_headers(self.secret, body)}
-        try:
-            async with self._http.post(self.callback_url, data=body, headers=headers) as response:
-                return response.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            logging.getLogger("deploy").warning("callback failed: %s", type(exc).__name__)
-            return None
+    async def _deliver(
+        self,
+        body: bytes,
+        *,
+        settled: Callable[[int], bool] = accepted,
+        on_answer: Callable[[int, int | None], None] | None = None,
+    ) -> int | None:
+        """POST the signed notification to ``callback_url`` until settled (``deliver_signed``)."""
+        assert self._http is not None, "use the stand-in as an async context manager"
+        return await deliver_signed(
+            self._http,
+            self.callback_url,
+            self.secret,
+            body,
+            self.retry_delays_s,
+            settled=settled,
+            on_answer=on_answer,
+        )
 
 
 async def healthz(_request: web.Request) -> web.Response:
