@@ -36,6 +36,7 @@ from services.catalog.keys import SETTINGS
 from services.catalog.language import Lang, choose_lang
 from services.catalog.promotions import (
     Promoted,
+    best_price,
     promoted_prices,
     with_internal_price,
     with_promotion,
@@ -106,11 +107,12 @@ async def get_product(request: web.Request) -> web.Response:
     product_id = _product_id(request)
     lang = _lang(request, _lang_param(request))
     async with request.app[PG_POOL].acquire() as conn:
-        row = await storage.get_product(conn, product_id)
-        promoted = await _promoted(conn, [row] if row else [])
+        row, offers = await promotion_storage.product_with_offers(
+            conn, product_id, datetime.now(UTC)
+        )
     if row is None:
         raise _no_such_product()
-    view = with_promotion(product_view(row, lang), promoted.get(product_id))
+    view = with_promotion(product_view(row, lang), best_price(row["price"], offers))
     return cached_json(request, view, max_age=PRODUCT_MAX_AGE_S, lang=lang)
 
 

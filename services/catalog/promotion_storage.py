@@ -14,6 +14,7 @@ from services.catalog.promotions import (
     Promotion,
     PublicStatus,
 )
+from services.catalog.storage import PRODUCT_COLUMNS, PRODUCT_FROM
 from shared.db import DbConn
 
 _COLUMNS = (
@@ -41,6 +42,21 @@ _LIVE_OFFERS = (
     " SELECT p.id, pr.id, pr.name, pr.percent_off, pr.amount_off, pr.ends_at"
     " FROM products p JOIN promotions pr ON pr.category_id = p.category_id"
     f" WHERE p.id = ANY($2::uuid[]) AND {LIVE}"
+)
+# One product and its live offers in one statement: a row per offer (usually none: one row
+# with NULL offer columns). The winner is chosen in Python (promotions.best_price), the rule's
+# only place.
+_PRODUCT_WITH_OFFERS = (
+    f"SELECT {PRODUCT_COLUMNS}, o.id AS offer_id, o.name AS offer_name, o.percent_off,"  # noqa: S608
+    " o.amount_off, o.ends_at AS offer_ends_at"
+    f" FROM {PRODUCT_FROM} LEFT JOIN LATERAL ("
+    " SELECT pr.id, pr.name, pr.percent_off, pr.amount_off, pr.ends_at"
+    " FROM promotion_products pp JOIN promotions pr ON pr.id = pp.promotion_id"
+    f" WHERE pp.product_id = p.id AND {LIVE}"
+    " UNION ALL"
+    " SELECT pr.id, pr.name, pr.percent_off, pr.amount_off, pr.ends_at FROM promotions pr"
+    f" WHERE pr.category_id = p.category_id AND {LIVE}"
+    ") o ON true WHERE p.id = $2"
 )
 
 
@@ -173,23 +189,41 @@ async def live_offers(
     return offers
 
 
+async def product_with_offers(
+    conn: DbConn, product_id: UUID, now: datetime
+) -> tuple[asyncpg.Record | None, list[Offer]]:
+    """The product (archived too) and the live promotions covering it, in one statement."""
+    rows = await conn.fetch(_PRODUCT_WITH_OFFERS, now, product_id)
+    if not rows:
+        return None, []
+    offers = [
+        Offer(
+            row["offer_id"],
+            row["offer_name"],
+            Discount(row["percent_off"], row["amount_off"]),
+            row["offer_ends_at"],
+        )
+        for row in rows
+        if row["offer_id"] is not None
+    ]
+    return rows[0], offers
+
+
 async def covered_products(conn: DbConn, promotion: Promotion) -> list[tuple[UUID, str, int]]:
     """Up to ``MAX_INTERNAL_PRODUCTS`` (id, name, regular price) the promotion covers, by
     name."""
     if promotion.category is not None:
-        rows = await conn.fetch(
-            "SELECT p.id, p.name, p.price FROM products p JOIN categories c"
-            " ON c.id = p.category_id WHERE c.slug = $1 ORDER BY p.name, p.id LIMIT $2",
-            promotion.category,
-            MAX_INTERNAL_PRODUCTS,
-        )
+        where = "p.category_id = (SELECT id FROM categories WHERE slug = $1)"
+        scope: object = promotion.category
     else:
-        rows = await conn.fetch(
-            "SELECT id, name, price FROM products WHERE id = ANY($1::uuid[])"
-            " ORDER BY name, id LIMIT $2",
-            list(promotion.product_ids),
-            MAX_INTERNAL_PRODUCTS,
-        )
+        where = "p.id = ANY($1::uuid[])"
+        scope = list(promotion.product_ids)
+    rows = await conn.fetch(
+        f"SELECT p.id, p.name, p.price FROM products p WHERE {where}"  # noqa: S608 (fixed)
+        " ORDER BY p.name, p.id LIMIT $2",
+        scope,
+        MAX_INTERNAL_PRODUCTS,
+    )
     return [(row["id"], row["name"], row["price"]) for row in rows]
 
 
