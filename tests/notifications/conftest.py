@@ -20,6 +20,7 @@ from aiohttp import web
 from deploy.smtp_sink import ReceivedMail, SmtpSink
 from services.notifications.app import create_app
 from services.notifications.config import Settings
+from shared.contracts import Contract
 from shared.service import running_app
 from tests import infra
 from tests.notifications.campaign_shop import CampaignShop, campaign_shop
@@ -183,6 +184,55 @@ async def start_notifications(
             return Running(url, dsn, settings)
 
         yield start
+
+
+@dataclass
+class Mailing:
+    """A notifications app (its own database, the run's vhost), the customers stand-in it
+    asks for releases and the SMTP sink it sends to."""
+
+    app: Running
+    stub: CustomersStub
+    sink: SmtpSink
+
+    @property
+    def dsn(self) -> str:
+        return self.app.dsn
+
+    @property
+    def url(self) -> str:
+        return self.app.url
+
+    @property
+    def amqp_url(self) -> str:
+        return self.app.settings.amqp_url
+
+    async def publish(self, event: Contract, message_id: UUID | None = None) -> UUID:
+        """Publish ``event`` on the app's broker, as a service's relay would; its message id."""
+        return await publish(self.amqp_url, event, message_id=message_id)
+
+
+StartMailing = Callable[..., Awaitable[Mailing]]
+
+
+@pytest.fixture
+def start_mailing(
+    start_notifications: StartNotifications,
+    customers: tuple[CustomersStub, str],
+    sink: SmtpSink,
+) -> StartMailing:
+    """Start a notifications app with these settings overridden, beside the stand-in and sink."""
+
+    async def start(**overrides: Any) -> Mailing:
+        return Mailing(await start_notifications(**overrides), customers[0], sink)
+
+    return start
+
+
+@pytest.fixture
+async def mailing(start_mailing: StartMailing) -> Mailing:
+    """A notifications app with the test settings, the customers stand-in and the sink."""
+    return await start_mailing()
 
 
 @pytest.fixture

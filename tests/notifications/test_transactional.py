@@ -15,7 +15,6 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from deploy.smtp_sink import SmtpSink
 from shared.contracts import (
     Contract,
     CustomerBlocked,
@@ -29,13 +28,11 @@ from shared.contracts import (
     PaymentRefunded,
 )
 from tests.notifications.conftest import (
-    CustomersStub,
+    Mailing,
     Person,
-    StartNotifications,
     assert_nothing_personal_kept,
     deliveries,
     eventually,
-    publish,
     sent_rows,
     to,
 )
@@ -155,19 +152,15 @@ GREETINGS = {
 @pytest.mark.parametrize("case", CASES, ids=[case.kind for case in CASES])
 async def test_each_event_is_one_mail_in_the_customers_language(
     case: Case,
-    start_notifications: StartNotifications,
-    customers: tuple[CustomersStub, str],
-    sink: SmtpSink,
+    mailing: Mailing,
     captured_logs: io.StringIO,
 ) -> None:
-    stub, _ = customers
     person = Person(email=f"aigerim.{case.kind}@mail.kz", first_name="Айгерим", locale=case.locale)
-    customer_id = stub.add(person)
-    app = await start_notifications()
+    customer_id = mailing.stub.add(person)
 
     event = case.event(customer_id)
-    await publish(app.settings.amqp_url, event)
-    mail = await sink.wait_for(to(person.email), timeout=10)
+    await mailing.publish(event)
+    mail = await mailing.sink.wait_for(to(person.email), timeout=10)
 
     assert mail.subject == case.subject
     assert mail.message["Content-Language"] == case.locale
@@ -181,81 +174,69 @@ async def test_each_event_is_one_mail_in_the_customers_language(
     else:
         assert "/orders/" not in text
     assert case.body[0].split(": ")[-1] in mail.body("html")
-    [row] = await eventually(lambda: sent_rows(app.dsn))
+    [row] = await eventually(lambda: sent_rows(mailing.dsn))
     assert (row["kind"], row["template"], row["locale"]) == (case.kind, case.kind, case.locale)
-    await assert_nothing_personal_kept(app.dsn, customer_id, person, captured_logs)
+    await assert_nothing_personal_kept(mailing.dsn, customer_id, person, captured_logs)
 
 
 async def test_the_payment_link_is_the_banks_page_and_the_release_names_the_order(
-    start_notifications: StartNotifications,
-    customers: tuple[CustomersStub, str],
-    sink: SmtpSink,
+    mailing: Mailing,
 ) -> None:
-    stub, _ = customers
-    customer_id = stub.add(Person(email="pay@mail.kz", first_name="Ерлан", locale="ru"))
-    app = await start_notifications()
-    await publish(app.settings.amqp_url, awaiting_payment(customer_id))
-    mail = await sink.wait_for(to("pay@mail.kz"), timeout=10)
+    customer_id = mailing.stub.add(Person(email="pay@mail.kz", first_name="Ерлан", locale="ru"))
+    await mailing.publish(awaiting_payment(customer_id))
+    mail = await mailing.sink.wait_for(to("pay@mail.kz"), timeout=10)
     assert f"Оплатить на странице банка: {PAY_URL}" in mail.body()
     assert f"{PAY_URL}" in mail.body("html")
-    [call] = stub.calls
+    [call] = mailing.stub.calls
     assert call["order_ref"] == "SH-3002"
     assert datetime.fromisoformat(call["order_placed_at"]) == PLACED_AT
 
 
 async def test_a_redelivered_or_repeated_event_sends_nothing_twice(
-    start_notifications: StartNotifications,
-    customers: tuple[CustomersStub, str],
-    sink: SmtpSink,
+    mailing: Mailing,
 ) -> None:
-    stub, _ = customers
-    customer_id = stub.add(Person(email="twice@mail.kz", first_name="Жанна"))
-    app = await start_notifications()
+    customer_id = mailing.stub.add(Person(email="twice@mail.kz", first_name="Жанна"))
     events = [refunded(customer_id), blocked(customer_id, 1), awaiting_payment(customer_id)]
     for event in events:
-        message_id = await publish(app.settings.amqp_url, event)
-        await handled(app.dsn, message_id)
-        await publish(app.settings.amqp_url, event, message_id=message_id)  # redelivery
-        await handled(app.dsn, await publish(app.settings.amqp_url, event))  # a new message id
+        message_id = await mailing.publish(event)
+        await handled(mailing.dsn, message_id)
+        await mailing.publish(event, message_id=message_id)  # redelivery
+        await handled(mailing.dsn, await mailing.publish(event))  # a new message id
     # A later block (a new version) is a new confirmation: the queue moved past the copies.
-    await publish(app.settings.amqp_url, unblocked(customer_id, 2))
-    await sink.wait_for(lambda m: "возобновлена" in m.subject, timeout=10)
+    await mailing.publish(unblocked(customer_id, 2))
+    await mailing.sink.wait_for(lambda m: "возобновлена" in m.subject, timeout=10)
     await asyncio.sleep(0.3)
 
-    subjects = sorted(m.subject for m in sink.messages)
+    subjects = sorted(m.subject for m in mailing.sink.messages)
     assert len(subjects) == 4 and len(set(subjects)) == 4
-    kinds = sorted(str(row["kind"]) for row in await sent_rows(app.dsn))
+    kinds = sorted(str(row["kind"]) for row in await sent_rows(mailing.dsn))
     assert kinds == [
         "customer_blocked",
         "customer_unblocked",
         "order_awaiting_payment",
         "order_refunded",
     ]
-    assert len(stub.calls) == 4  # no release asked for a copy
+    assert len(mailing.stub.calls) == 4  # no release asked for a copy
 
 
 async def test_a_blocked_customer_gets_only_what_is_owed(
-    start_notifications: StartNotifications,
-    customers: tuple[CustomersStub, str],
-    sink: SmtpSink,
+    mailing: Mailing,
 ) -> None:
     """The block's own confirmation (the release says for which notice) and the mail of an
     order, which customers releases only when placed before the block; not a stale block."""
-    stub, _ = customers
-    customer_id = stub.add(Person(email="owed@mail.kz", first_name="Асель", locale="en"))
-    app = await start_notifications()
-    await publish(app.settings.amqp_url, blocked(customer_id, 3))
-    await sink.wait_for(lambda m: "stopped" in m.subject, timeout=10)
-    await handled(app.dsn, await publish(app.settings.amqp_url, unblocked(customer_id, 2)))
-    await publish(app.settings.amqp_url, paid(customer_id))
-    await sink.wait_for(lambda m: "SH-3003" in m.subject, timeout=10)
+    customer_id = mailing.stub.add(Person(email="owed@mail.kz", first_name="Асель", locale="en"))
+    await mailing.publish(blocked(customer_id, 3))
+    await mailing.sink.wait_for(lambda m: "stopped" in m.subject, timeout=10)
+    await handled(mailing.dsn, await mailing.publish(unblocked(customer_id, 2)))
+    await mailing.publish(paid(customer_id))
+    await mailing.sink.wait_for(lambda m: "SH-3003" in m.subject, timeout=10)
 
-    block_call, order_call = stub.calls
+    block_call, order_call = mailing.stub.calls
     assert block_call["notice"] == "block_confirmation" and block_call["order_ref"] is None
     assert "notice" not in order_call
     assert datetime.fromisoformat(order_call["order_placed_at"]) == PLACED_AT
-    assert len(sink.messages) == 2  # the stale unblock (version 2 < 3) confirmed nothing
-    rows = await deliveries(app.dsn)
+    assert len(mailing.sink.messages) == 2  # the stale unblock (version 2 < 3) confirmed nothing
+    rows = await deliveries(mailing.dsn)
     assert sorted((r["kind"], r["reference"]) for r in rows) == [
         ("customer_blocked", "v3"),
         ("order_paid", None),
@@ -263,29 +244,21 @@ async def test_a_blocked_customer_gets_only_what_is_owed(
 
 
 async def test_a_refund_that_names_no_customer_sends_and_logs_nothing(
-    start_notifications: StartNotifications,
-    customers: tuple[CustomersStub, str],
-    sink: SmtpSink,
+    mailing: Mailing,
 ) -> None:
-    stub, _ = customers
-    app = await start_notifications()
-    await handled(app.dsn, await publish(app.settings.amqp_url, refunded(None)))
-    assert stub.calls == [] and sink.messages == []
-    assert await deliveries(app.dsn) == []
+    await handled(mailing.dsn, await mailing.publish(refunded(None)))
+    assert mailing.stub.calls == [] and mailing.sink.messages == []
+    assert await deliveries(mailing.dsn) == []
 
 
 async def test_a_block_placed_before_this_order_is_still_told_its_date(
-    start_notifications: StartNotifications,
-    customers: tuple[CustomersStub, str],
-    sink: SmtpSink,
+    mailing: Mailing,
 ) -> None:
     """The block's date is the day in Almaty, not in UTC (20:30 UTC is the next day there)."""
-    stub, _ = customers
-    customer_id = stub.add(Person(email="date@mail.kz", first_name="Асель", locale="kk"))
-    app = await start_notifications()
+    customer_id = mailing.stub.add(Person(email="date@mail.kz", first_name="Асель", locale="kk"))
     late = CustomerBlocked(
         customer_id=customer_id, version=1, at=BLOCKED_AT - timedelta(hours=2)
     )  # 18:30 UTC: 23:30 in Almaty, still the 25th
-    await publish(app.settings.amqp_url, late)
-    mail = await sink.wait_for(to("date@mail.kz"), timeout=10)
+    await mailing.publish(late)
+    mail = await mailing.sink.wait_for(to("date@mail.kz"), timeout=10)
     assert "25.11.2026 бастап" in mail.body()
