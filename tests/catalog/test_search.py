@@ -11,6 +11,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from services.catalog.search import Mode
+from services.catalog.search_storage import RANKED
 from tests.catalog.conftest import Catalog
 
 PROBLEM = "application/problem+json"
@@ -241,3 +243,31 @@ async def test_a_typo_search_keeps_its_mode_while_an_exact_match_is_added(catalo
         f"Парацетамол {100 * (i + 1)} мг" for i in range(5)
     ]
     assert sorted(await names(catalog, q="парацитамол")) == ["Парацитамол 1", "Парацитамол 2"]
+
+
+async def _add_many(catalog: Catalog, name: str, count: int) -> None:
+    await catalog.pool.execute(
+        "INSERT INTO products (id, sku, name, description, category_id, price, weight_g, stock)"
+        " SELECT gen_random_uuid(), 'MANY-' || n, $1 || ' ' || n, '', c.id, 1000 + n, 10, 5"
+        " FROM generate_series(1, $2) n, categories c WHERE c.slug = 'misc'",
+        name,
+        count,
+    )
+
+
+@pytest.mark.parametrize(
+    ("q", "mode", "name"),
+    [("таблетки", "exact", "Таблетки шипучие"), ("парацитамол", "fuzzy", "Парацетамол")],
+)
+async def test_relevance_ranks_at_most_the_candidate_cap_the_other_sorts_see_all(
+    catalog: Catalog, q: str, mode: Mode, name: str
+):
+    """A query matching more products than ``RANKED[mode]`` lists that many by relevance
+    (the first matches the index gives, ranked); sorted by name or price it lists them all."""
+    cap = RANKED[mode]
+    await _add_many(catalog, name, cap + 30)
+    by_relevance = await walk(catalog, {"q": q, "limit": "100"})
+    assert len(by_relevance) == len(set(by_relevance)) == cap
+    by_name = await walk(catalog, {"q": q, "sort": "name", "limit": "100"})
+    assert len(set(by_name)) == cap + 30
+    assert set(by_relevance) <= set(by_name)
