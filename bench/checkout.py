@@ -18,11 +18,15 @@ checkout, so the add-to-cart request is part of every order and is timed separat
     reached, for ``BENCH_OPEN_SECONDS``: the latency a shopper sees while the machine keeps up;
 (b) open loop: orders started at a fixed ``BENCH_RATE`` (default 200/s) for
     ``BENCH_OPEN_SECONDS`` (default 20): the checkout API's p50/p99 (latency counted from the
-    scheduled start, so a stalled server is not hidden by a stalled generator).
+    scheduled start, so a stalled server is not hidden by a stalled generator); skipped with
+    ``BENCH_RATE=0``.
 
 CPU time of every process (services, PostgreSQL, RabbitMQ, nginx, the generator) is read from
 /proc around phase (a). ``BENCH_PROFILE=1`` also runs ``py-spy record`` on each service during
-phase (a) and prints its top functions. Figures are printed, nothing is asserted.
+phase (a) and prints its top functions. Figures are printed, nothing is asserted; the last
+line is one JSON document of them (orders/s, CPU ms per order by process and the shop's sum,
+latency percentiles per phase, orders lost and doubled), as ``bench.compare`` reads it.
+PostgreSQL counts its background processes and the backends of this run's databases only.
 
     .venv/bin/python -m bench.checkout
     BENCH_SECONDS=15 BENCH_OPEN_SECONDS=10 .venv/bin/python -m bench.checkout   # quick run
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import subprocess
 import tempfile
@@ -203,7 +208,27 @@ def report_phase(phase: Phase, tracker: Tracker) -> list[str]:
     return lines
 
 
-async def run() -> dict[str, float]:
+# What the shop's CPU per order sums: everything working for it, not the load generator.
+NOT_THE_SHOP = ("load generator", "other (not this bench)")
+
+
+def latency_figures(phase: Phase, tracker: Tracker) -> dict[str, Any]:
+    figures: dict[str, Any] = {"orders": len(phase.refs), "seconds": round(phase.elapsed, 2)}
+    for label, values in (
+        ("add_to_cart", phase.add_latency),
+        ("checkout_api", phase.checkout_latency),
+        ("checkout_to_courier", tracker.latencies(phase.refs)),
+    ):
+        figures[label] = {
+            f"p{int(q * 100)}_ms": round(percentile(values, q) * 1000, 1) if values else None
+            for q in (0.5, 0.9, 0.99)
+        }
+    if phase.errors:
+        figures["errors"] = dict(phase.errors)
+    return figures
+
+
+async def run() -> dict[str, Any]:
     print(
         f"checkout bench: {CONCURRENCY} shoppers closed loop {SECONDS:.0f} s;"
         f" open loop {RATE:.0f}/s for {OPEN_SECONDS:.0f} s; {CUSTOMERS} customers",
@@ -236,6 +261,8 @@ async def run() -> dict[str, float]:
                     f"stock taken: {stock_before - stock_after} units for"
                     f" {int(results['orders'])} orders"
                 )
+                results["stock_taken"] = stock_before - stock_after
+                print(json.dumps(results), flush=True)
                 return results
             finally:
                 await stop_all(procs)
@@ -250,7 +277,7 @@ async def drive(
     products: list[str],
     procs: list[Child],
     dsns: dict[str, str],
-) -> dict[str, float]:
+) -> dict[str, Any]:
     tracker = Tracker()
     connection = await aio_pika.connect_robust(amqp_url)
     connector = aiohttp.TCPConnector(limit=max(CONCURRENCY, 256) * 2)
@@ -272,7 +299,8 @@ async def drive(
         services = {
             c.name: c.process.pid for c in procs if c.name in SERVICES and c.process is not None
         }
-        groups = process_groups(services)
+        databases = tuple(dsn.rsplit("/", 1)[1].split("?")[0] for dsn in dsns.values())
+        groups = process_groups(services, databases=databases)
         cpu_before, machine_before = cpu_snapshot(groups), machine_cpu_seconds()
         commits_before = await commits(dsns)
         window = time.perf_counter()
@@ -291,16 +319,24 @@ async def drive(
         sustained_rate = max(1.0, SUSTAINED_SHARE * len(closed.refs) / closed.elapsed)
         sustained = await open_loop(api, shoppers, tracker, sustained_rate, OPEN_SECONDS)
         await quiesce(servers.rabbitmqctl, vhost)
-        opened = await open_loop(api, shoppers, tracker, RATE, OPEN_SECONDS)
+        opened = (
+            await open_loop(api, shoppers, tracker, RATE, OPEN_SECONDS)
+            if RATE > 0
+            else Phase(f"open {RATE:.0f}/s (skipped)")
+        )
 
     lines = ["", "=" * 78, "checkout benchmark (cash on delivery, through nginx)", "=" * 78]
     lines += report_phase(closed, tracker)
     rate = closed.dispatched_in_window / closed.elapsed
     lines.append(f"  dispatch messages at the courier during the window: {rate:7.1f} orders/s")
     lines += report_phase(sustained, tracker)
-    lines += report_phase(opened, tracker)
+    if RATE > 0:
+        lines += report_phase(opened, tracker)
     doubles = sum(1 for c in tracker.dispatch_counts.values() if c > 1)
     lines.append(f"dispatch messages seen twice for one order: {doubles}")
+    accepted = [r for p in (warm, closed, sustained, opened) for r in p.refs]
+    lost = sum(1 for r in accepted if r not in tracker.dispatched)
+    lines.append(f"orders accepted that never reached the courier: {lost}")
     machine = machine_after - machine_before
     lines += [
         "",
@@ -351,12 +387,29 @@ async def drive(
             "< 100",
         ),
     ]
+    shop_ms = sum(v for n, v in used_by.items() if n not in NOT_THE_SHOP) * 1000 / orders
+    machine_ms = (machine - used_by["load generator"]) * 1000 / orders
+    lines.append(
+        f"shop CPU per order (its processes, not the load generator): {shop_ms:.2f} ms;"
+        f" the whole machine but the load generator: {machine_ms:.2f} ms"
+    )
     print("\n".join(lines), flush=True)
     return {
-        "orders": float(len(warm.refs) + len(closed.refs) + len(sustained.refs) + len(opened.refs)),
-        "orders_per_s": rate,
-        "open_p50_ms": percentile(opened.checkout_latency, 0.5) * 1000,
-        "open_p99_ms": percentile(opened.checkout_latency, 0.99) * 1000,
+        "bench": "checkout",
+        "orders": len(accepted),
+        "orders_per_s": round(rate, 2),
+        "cpu_ms_per_order": round(shop_ms, 3),
+        "machine_cpu_ms_per_order": round(machine_ms, 3),
+        "cpu_ms_per_order_by_process": {
+            name: round(used * 1000 / orders, 3) for name, used in used_by.items()
+        },
+        "machine_busy_cores": round(machine / closed_wall, 2),
+        "transactions_per_order": {n: round(v, 2) for n, v in per_order.items()},
+        "closed": latency_figures(closed, tracker),
+        "sustained": {"rate": round(sustained_rate, 1), **latency_figures(sustained, tracker)},
+        "open": {"rate": RATE, **latency_figures(opened, tracker)},
+        "lost": lost,
+        "doubled": doubles,
     }
 
 

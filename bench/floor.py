@@ -4,8 +4,12 @@ Each step is measured bare, with none of the shop's code in it: a request throug
 aiohttp handler that only parses JSON and answers; a call straight to such a handler; an
 asyncpg transaction that inserts one row and commits; a persistent message through a quorum
 queue (aio-pika, publisher confirms, manual ack); one mail over a kept SMTP session to the
-aiosmtpd sink. CPU is read for the whole machine from /proc/stat (kernel networking
-included), minus this process where it plays an outside client, so run it on a quiet machine.
+aiosmtpd sink. CPU is read from /proc per process of the step, as ``bench.checkout`` reads
+the shop's: this process (unless it plays an outside client), the bare server, nginx,
+PostgreSQL's backends of the step's database and its background processes, RabbitMQ, the
+SMTP sink, so that other work on a shared machine stays out of the figure (RabbitMQ and
+PostgreSQL's background processes still count whatever else uses them). The whole machine's
+CPU per step is printed beside it.
 
 A cash-on-delivery order in this design takes at least ``ORDER_STEPS`` of them. Their sum is
 a lower bound on the CPU one order needs here, whatever the services do; the cores divided by
@@ -13,12 +17,15 @@ it bound the orders/s this machine can reach, and the checkout benchmark's CPU p
 divided into it tells what share of the cost is the floor.
 
     .venv/bin/python -m bench.floor
+
+It ends with one JSON line: the floor's CPU ms per order, the ceiling, each step's figures.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -27,14 +34,15 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import aio_pika
 import aiohttp
 import aiosmtplib
 
-from bench.checkout import machine_cpu_seconds
 from bench.env import Servers, bench_database, bench_servers, bench_vhost
+from bench.profiling import cpu_seconds, machine_cpu_seconds, process_groups
 from deploy.gateway import SERVICES, NginxGateway, free_port
 from shared.db import create_pool
 from shared.messaging.topology import quorum_arguments
@@ -68,24 +76,44 @@ class StepCost:
     name: str
     operations: int
     seconds: float
-    cpu_s: float
+    cpu_s: float  # the step's processes
+    machine_cpu_s: float  # the whole machine, whatever else runs
 
     @property
     def cpu_ms_per_op(self) -> float:
         return self.cpu_s * 1000 / max(1, self.operations)
 
     @property
+    def machine_ms_per_op(self) -> float:
+        return self.machine_cpu_s * 1000 / max(1, self.operations)
+
+    @property
     def per_second(self) -> float:
         return self.operations / self.seconds
 
 
+def step_pids(
+    groups: tuple[str, ...], *, extra: tuple[int, ...] = (), database: str = ""
+) -> list[int]:
+    """The processes of ``bench.profiling.process_groups``' ``groups`` (PostgreSQL's
+    backends only of ``database``), and ``extra``."""
+    found = process_groups({}, "bench-floor-", (database,) if database else ())
+    return [pid for group in groups for pid in found[group]] + list(extra)
+
+
 async def measure(
-    name: str, operation: Callable[[], Awaitable[None]], *, outside_client: bool
+    name: str,
+    operation: Callable[[], Awaitable[None]],
+    *,
+    outside_client: bool,
+    processes: Callable[[], list[int]],
 ) -> StepCost:
-    """Run ``operation`` from ``CONCURRENCY`` tasks for ``SECONDS``; machine CPU per call.
-    With ``outside_client`` this process's own CPU is left out (it stands for a browser)."""
+    """Run ``operation`` from ``CONCURRENCY`` tasks for ``SECONDS``; CPU per call of
+    ``processes`` and of this one (left out with ``outside_client``: it stands for a
+    browser)."""
     for _ in range(20):
         await operation()  # connections opened, statements prepared
+    pids = processes()
     count = 0
     deadline = time.perf_counter() + SECONDS
 
@@ -95,17 +123,21 @@ async def measure(
             await operation()
             count += 1
 
+    def theirs() -> float:
+        return sum(cpu_seconds(pid) for pid in pids)
+
     machine, own, started = machine_cpu_seconds(), time.process_time(), time.perf_counter()
+    before = theirs()
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     elapsed = time.perf_counter() - started
-    used = machine_cpu_seconds() - machine
-    if outside_client:
-        used -= time.process_time() - own
-    return StepCost(name, count, elapsed, used)
+    own_used = time.process_time() - own
+    used = theirs() - before + (0.0 if outside_client else own_used)
+    machine_used = machine_cpu_seconds() - machine - (own_used if outside_client else 0.0)
+    return StepCost(name, count, elapsed, used, machine_used)
 
 
 @contextlib.asynccontextmanager
-async def bare_server() -> AsyncIterator[str]:
+async def bare_server() -> AsyncIterator[tuple[str, int]]:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "bench.bare_server", str(port)])
     url = f"http://127.0.0.1:{port}"
@@ -117,7 +149,7 @@ async def bare_server() -> AsyncIterator[str]:
                         if response.status == 200:
                             break
                 await asyncio.sleep(0.1)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(10)
@@ -125,7 +157,7 @@ async def bare_server() -> AsyncIterator[str]:
 
 async def http_steps(tmp: Path) -> list[StepCost]:
     body = {"delivery": {"courier": "sandbox"}, "payment": {"method": "cash_on_delivery"}}
-    async with bare_server() as upstream, aiohttp.ClientSession() as session:
+    async with bare_server() as (upstream, pid), aiohttp.ClientSession() as session:
         gateway = NginxGateway(free_port(), dict.fromkeys(SERVICES, upstream), tmp / "nginx")
         async with gateway as base:
 
@@ -138,10 +170,16 @@ async def http_steps(tmp: Path) -> list[StepCost]:
                 return call
 
             through_gateway = await measure(
-                "gateway request", post(f"{base}/api/orders/echo"), outside_client=True
+                "gateway request",
+                post(f"{base}/api/orders/echo"),
+                outside_client=True,
+                processes=lambda: step_pids(("nginx",), extra=(pid,)),
             )
         direct = await measure(
-            "internal call", post(f"{upstream}/api/orders/echo"), outside_client=False
+            "internal call",
+            post(f"{upstream}/api/orders/echo"),
+            outside_client=False,
+            processes=lambda: [pid],
         )
     return [through_gateway, direct]
 
@@ -156,7 +194,13 @@ async def commit_step(servers: Servers) -> StepCost:
                 async with pool.acquire() as conn, conn.transaction():
                     await conn.execute("INSERT INTO floor VALUES ($1, now())", uuid4())
 
-            return await measure("commit", commit, outside_client=False)
+            database = dsn.rsplit("/", 1)[1].split("?")[0]
+            return await measure(
+                "commit",
+                commit,
+                outside_client=False,
+                processes=lambda: step_pids(("postgresql",), database=database),
+            )
         finally:
             await pool.close()
 
@@ -206,7 +250,12 @@ async def quorum_round_trip(amqp_url: str) -> AsyncIterator[Callable[[], Awaitab
 
 async def message_step(amqp_url: str) -> StepCost:
     async with quorum_round_trip(amqp_url) as publish_and_receive:
-        return await measure("message", publish_and_receive, outside_client=False)
+        return await measure(
+            "message",
+            publish_and_receive,
+            outside_client=False,
+            processes=lambda: step_pids(("rabbitmq",)),
+        )
 
 
 async def mail_step() -> StepCost:
@@ -241,7 +290,7 @@ async def mail_step() -> StepCost:
             finally:
                 idle.put_nowait(session)
 
-        return await measure("mail", send, outside_client=False)
+        return await measure("mail", send, outside_client=False, processes=lambda: [process.pid])
     finally:
         for session in sessions:
             session.close()
@@ -249,7 +298,7 @@ async def mail_step() -> StepCost:
         process.wait(10)
 
 
-async def run() -> dict[str, float]:
+async def run() -> dict[str, Any]:
     with (
         bench_servers() as servers,
         bench_vhost(servers) as amqp_url,
@@ -264,14 +313,16 @@ async def run() -> dict[str, float]:
     by_name = {step.name: step for step in steps}
     lines = [
         f"floor: each step bare, {CONCURRENCY} at a time for {SECONDS:.0f} s; machine CPU per step",
-        f"  {'step':16s}{'per s':>9s}{'CPU ms':>8s}{'x order':>9s}{'ms/order':>10s}  why",
+        f"  {'step':16s}{'per s':>9s}{'CPU ms':>8s}{'machine':>8s}{'x order':>9s}"
+        f"{'ms/order':>10s}  why",
     ]
     floor_ms = 0.0
     for name, (times, why) in ORDER_STEPS.items():
         step = by_name[name]
         floor_ms += times * step.cpu_ms_per_op
         lines.append(
-            f"  {name:16s}{step.per_second:9.0f}{step.cpu_ms_per_op:8.3f}{times:9d}"
+            f"  {name:16s}{step.per_second:9.0f}{step.cpu_ms_per_op:8.3f}"
+            f"{step.machine_ms_per_op:8.3f}{times:9d}"
             f"{times * step.cpu_ms_per_op:10.2f}  {why}"
         )
     ceiling = CORES * 1000 / floor_ms
@@ -280,7 +331,24 @@ async def run() -> dict[str, float]:
         f" on {CORES} cores, before any of the shop's own work",
     ]
     print("\n".join(lines), flush=True)
-    return {"floor_ms_per_order": floor_ms, "ceiling_orders_per_s": ceiling}
+    machine_ms = sum(t * by_name[n].machine_ms_per_op for n, (t, _) in ORDER_STEPS.items())
+    result: dict[str, Any] = {
+        "bench": "floor",
+        "floor_ms_per_order": round(floor_ms, 3),
+        "machine_floor_ms_per_order": round(machine_ms, 3),
+        "ceiling_orders_per_s": round(ceiling, 1),
+        "steps": {
+            s.name: {
+                "per_s": round(s.per_second, 1),
+                "cpu_ms": round(s.cpu_ms_per_op, 4),
+                "machine_cpu_ms": round(s.machine_ms_per_op, 4),
+                "per_order": ORDER_STEPS[s.name][0],
+            }
+            for s in steps
+        },
+    }
+    print(json.dumps(result), flush=True)
+    return result
 
 
 if __name__ == "__main__":

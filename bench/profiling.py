@@ -37,9 +37,15 @@ def parent_cmdline(pid: int) -> str:
         return ""
 
 
-def process_groups(services: dict[str, int], mark: str = "bench-checkout") -> dict[str, list[int]]:
+def process_groups(
+    services: dict[str, int],
+    mark: str = "bench-checkout",
+    databases: tuple[str, ...] = (),
+) -> dict[str, list[int]]:
     """Every process that works for the shop here, grouped: services, PostgreSQL, RabbitMQ...
-    (nginx is the one whose command line or parent's names the benchmark's ``mark``)."""
+    (nginx is the one whose command line or parent's names the benchmark's ``mark``). With
+    ``databases``, PostgreSQL's backends count only when connected to one of them (other
+    sessions' tests share the server); its background processes (WAL writer...) always do."""
     groups: dict[str, list[int]] = {name: [pid] for name, pid in services.items()}
     groups.update({"postgresql": [], "rabbitmq": [], "nginx": [], "smtp sink": []})
     groups["load generator"] = [os.getpid()]
@@ -51,6 +57,8 @@ def process_groups(services: dict[str, int], mark: str = "bench-checkout") -> di
         except OSError:
             continue
         if "postgres" in cmd and ("postgres:" in cmd or "/bin/postgres" in cmd):
+            if databases and is_backend(cmd) and not any(db in cmd for db in databases):
+                continue
             groups["postgresql"].append(int(entry.name))
         elif "beam.smp" in cmd or "erl_child_setup" in cmd:
             groups["rabbitmq"].append(int(entry.name))
@@ -59,6 +67,11 @@ def process_groups(services: dict[str, int], mark: str = "bench-checkout") -> di
         elif "deploy.smtp_sink" in cmd:
             groups["smtp sink"].append(int(entry.name))
     return groups
+
+
+def is_backend(cmd: str) -> bool:
+    """A PostgreSQL process serving a client connection (its title names the client)."""
+    return "(" in cmd or "[local]" in cmd
 
 
 def cpu_snapshot(groups: dict[str, list[int]]) -> dict[str, float]:
