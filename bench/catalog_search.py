@@ -6,9 +6,10 @@ names, in Russian and Kazakh, under made-up makers and pack sizes, plus made-up 
 for a long tail). At each size the load generator (this process) keeps ``BENCH_CONCURRENCY``
 requests in flight for ``BENCH_SECONDS`` against each server in turn, with the same mix of
 queries: names, typos, Kazakh words, a category, a price range, the sorts. The floor is a
-bare aiohttp + asyncpg process that runs the service's SQL (``search_storage``: the match
-mode, then the page) and dumps the rows; the statements alone, one at a time from this
-process, give the database's share. Prints figures and ratios; asserts nothing.
+bare aiohttp + asyncpg process that runs the service's SQL (``search_storage``: the exact
+page, and the match mode and the typo page when it is empty) and dumps the rows; the
+statements alone, one at a time from this process, give the database's share. Prints figures
+and ratios; asserts nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from bench.bare_server import serve, serve_or_run
 from bench.env import bench_database, bench_servers, bench_vhost, say
 from bench.load import NextRequest, load, spawned, wait_ready
 from services.catalog.search import ProductQuery
-from services.catalog.search_storage import match_mode, search_products, search_statement
+from services.catalog.search_storage import search_products
 from services.catalog.seed import DETAILS, PRODUCTS, seed_demo_catalog
 from shared.db import create_pool
 
@@ -153,9 +154,7 @@ async def bare_statements(dsn: str) -> dict[str, float]:
             for _ in range(BARE_STATEMENTS):
                 query = ProductQuery.model_validate(rng.choice(QUERIES))
                 started = time.perf_counter()
-                mode = await match_mode(conn, query.q) if query.q else "exact"
-                statement = search_statement(query, None, query.limit + 1, mode)
-                await conn.fetch(statement.sql, *statement.args)
+                await search_products(conn, query, None, query.limit + 1)
                 latencies.append(time.perf_counter() - started)
     finally:
         await pool.close()

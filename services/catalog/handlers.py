@@ -89,8 +89,11 @@ async def list_products(request: web.Request) -> web.Response:
     after = decode_cursor(query.cursor, query.order) if query.cursor else None
     async with request.app[PG_POOL].acquire() as conn:
         rows, mode = await search_storage.search_products(conn, query, after, query.limit + 1)
-        page = rows[: query.limit]
-        promoted = await _promoted(conn, page)
+    page = rows[: query.limit]
+    promoted = promoted_prices(
+        {r["id"]: r["price"] for r in page},
+        {r["id"]: promotion_storage.offers_of(r) for r in page},
+    )
     next_cursor = None
     if len(rows) > query.limit:
         last = page[-1]
@@ -107,9 +110,7 @@ async def get_product(request: web.Request) -> web.Response:
     product_id = _product_id(request)
     lang = _lang(request, _lang_param(request))
     async with request.app[PG_POOL].acquire() as conn:
-        row, offers = await promotion_storage.product_with_offers(
-            conn, product_id, datetime.now(UTC)
-        )
+        row, offers = await promotion_storage.product_with_offers(conn, product_id)
     if row is None:
         raise _no_such_product()
     view = with_promotion(product_view(row, lang), best_price(row["price"], offers))

@@ -24,8 +24,14 @@ _COLUMNS = (
     " ORDER BY pp.product_id) AS product_ids"
 )
 _FROM = "promotions pr LEFT JOIN categories c ON c.id = pr.category_id"
-# The promotion is live at $1 (a timestamptz parameter).
-LIVE = "pr.status = 'active' AND pr.starts_at <= $1 AND $1 < pr.ends_at"
+
+
+def live(at: str) -> str:
+    """The promotion ``pr`` is live at ``at`` (an SQL timestamptz)."""
+    return f"pr.status = 'active' AND pr.starts_at <= {at} AND {at} < pr.ends_at"
+
+
+LIVE = live("$1")
 _STATUS_WHERE: dict[PublicStatus, str] = {
     "scheduled": "pr.status = 'active' AND $1 < pr.starts_at",
     "live": LIVE,
@@ -43,21 +49,38 @@ _LIVE_OFFERS = (
     " FROM products p JOIN promotions pr ON pr.category_id = p.category_id"
     f" WHERE p.id = ANY($2::uuid[]) AND {LIVE}"
 )
-# One product and its live offers in one statement: a row per offer (usually none: one row
-# with NULL offer columns). The winner is chosen in Python (promotions.best_price), the rule's
-# only place.
-_PRODUCT_WITH_OFFERS = (
-    f"SELECT {PRODUCT_COLUMNS}, o.id AS offer_id, o.name AS offer_name, o.percent_off,"  # noqa: S608
-    " o.amount_off, o.ends_at AS offer_ends_at"
-    f" FROM {PRODUCT_FROM} LEFT JOIN LATERAL ("
+# The live offers of product ``p`` now, as arrays (NULL when there are none): a fragment for
+# the FROM of a product read, so that the product and its offers come in one statement.
+# The winner is chosen in Python (promotions.best_price), the price rule's only place.
+OFFERS_JOIN = (
+    "LEFT JOIN LATERAL (SELECT array_agg(o.id) AS offer_ids, array_agg(o.name) AS offer_names,"  # noqa: S608
+    " array_agg(o.percent_off) AS offer_percents, array_agg(o.amount_off) AS offer_amounts,"
+    " array_agg(o.ends_at) AS offer_ends FROM ("
     " SELECT pr.id, pr.name, pr.percent_off, pr.amount_off, pr.ends_at"
     " FROM promotion_products pp JOIN promotions pr ON pr.id = pp.promotion_id"
-    f" WHERE pp.product_id = p.id AND {LIVE}"
+    f" WHERE pp.product_id = p.id AND {live('now()')}"
     " UNION ALL"
     " SELECT pr.id, pr.name, pr.percent_off, pr.amount_off, pr.ends_at FROM promotions pr"
-    f" WHERE pr.category_id = p.category_id AND {LIVE}"
-    ") o ON true WHERE p.id = $2"
+    f" WHERE pr.category_id = p.category_id AND {live('now()')}) o) o ON true"
 )
+OFFER_COLUMNS = "o.offer_ids, o.offer_names, o.offer_percents, o.offer_amounts, o.offer_ends"
+
+
+def offers_of(row: asyncpg.Record) -> list[Offer]:
+    """The offers of a row read with ``OFFERS_JOIN`` and ``OFFER_COLUMNS``."""
+    if row["offer_ids"] is None:
+        return []
+    return [
+        Offer(promotion_id, name, Discount(percent, amount), ends_at)
+        for promotion_id, name, percent, amount, ends_at in zip(
+            row["offer_ids"],
+            row["offer_names"],
+            row["offer_percents"],
+            row["offer_amounts"],
+            row["offer_ends"],
+            strict=True,
+        )
+    ]
 
 
 class UnknownProducts(LookupError):
@@ -190,23 +213,15 @@ async def live_offers(
 
 
 async def product_with_offers(
-    conn: DbConn, product_id: UUID, now: datetime
+    conn: DbConn, product_id: UUID
 ) -> tuple[asyncpg.Record | None, list[Offer]]:
     """The product (archived too) and the live promotions covering it, in one statement."""
-    rows = await conn.fetch(_PRODUCT_WITH_OFFERS, now, product_id)
-    if not rows:
-        return None, []
-    offers = [
-        Offer(
-            row["offer_id"],
-            row["offer_name"],
-            Discount(row["percent_off"], row["amount_off"]),
-            row["offer_ends_at"],
-        )
-        for row in rows
-        if row["offer_id"] is not None
-    ]
-    return rows[0], offers
+    row = await conn.fetchrow(
+        f"SELECT {PRODUCT_COLUMNS}, {OFFER_COLUMNS} FROM {PRODUCT_FROM} {OFFERS_JOIN}"  # noqa: S608
+        " WHERE p.id = $1",
+        product_id,
+    )
+    return (row, offers_of(row)) if row else (None, [])
 
 
 async def covered_products(conn: DbConn, promotion: Promotion) -> list[tuple[UUID, str, int]]:

@@ -7,7 +7,8 @@ similarity (typos: "парацитамол"; Kazakh endings: "дәрумен" fi
 substring (services/catalog/search.py says why not both at once). Relevance is the full-text
 rank, or the similarity, of the product's own text and the query, computed for at most
 ``RANKED`` matches (the candidate cap: the API documents it). The statement collects the
-matches with their sort keys only and reads the page's products after.
+matches with their sort keys only and reads the page's products after, with their live
+promotions (``promotion_storage.OFFERS_JOIN``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import asyncpg
 
+from services.catalog.promotion_storage import OFFER_COLUMNS, OFFERS_JOIN
 from services.catalog.search import After, Mode, ProductQuery, Sort, SortKey
 from services.catalog.storage import PRODUCT_COLUMNS, PRODUCT_FROM
 from shared.db import DbConn
@@ -118,7 +120,8 @@ def search_statement(
     sql = (
         f"WITH found AS {materialized}({found}),"  # noqa: S608 (fixed fragments)
         f" page AS (SELECT * FROM found{outer} ORDER BY {order_by} LIMIT ${len(args)})"
-        f" SELECT {PRODUCT_COLUMNS}, page.rank FROM {PRODUCT_FROM} JOIN page ON page.id = p.id"
+        f" SELECT {PRODUCT_COLUMNS}, {OFFER_COLUMNS}, page.rank"
+        f" FROM {PRODUCT_FROM} JOIN page ON page.id = p.id {OFFERS_JOIN}"
         f" ORDER BY {order_by}"
     )
     return Statement(sql, tuple(args))
@@ -138,13 +141,18 @@ async def search_products(
     conn: DbConn, query: ProductQuery, after: After | None, limit: int
 ) -> tuple[list[asyncpg.Record], Mode]:
     """A page of the listing and the match mode it was found in."""
-    mode: Mode = "exact"
-    if after is not None:
-        mode = after.mode
-    elif query.q:
-        mode = await match_mode(conn, query.q)
-    statement = search_statement(query, after, limit, mode)
-    return await conn.fetch(statement.sql, *statement.args), mode
+    mode: Mode = after.mode if after is not None else "exact"
+    rows = await _fetch(conn, search_statement(query, after, limit, mode))
+    # A first page with no exact match: the mode is fuzzy if nothing on sale matches
+    # exactly (with filters, exact matches elsewhere keep the page empty and exact).
+    if not rows and after is None and query.q and await match_mode(conn, query.q) == "fuzzy":
+        mode = "fuzzy"
+        rows = await _fetch(conn, search_statement(query, after, limit, mode))
+    return rows, mode
+
+
+async def _fetch(conn: DbConn, statement: Statement) -> list[asyncpg.Record]:
+    return await conn.fetch(statement.sql, *statement.args)
 
 
 def sort_key(row: asyncpg.Record, sort: Sort) -> SortKey:
