@@ -1,7 +1,5 @@
 """`make bench`: every benchmark in one run, figures and ratios printed."""
 
-import asyncio
-
 from bench import (
     campaign,
     catalog_get,
@@ -15,6 +13,7 @@ from bench import (
     outbox_relay,
     stats_beacon,
 )
+from shared import eventloop
 
 
 async def main() -> None:
@@ -31,4 +30,4 @@ async def main() -> None:
     await floor.run()
 
 
-asyncio.run(main())
+eventloop.run(main())

@@ -11,12 +11,13 @@ either is served, and the ``__main__`` that serves one or runs the bench.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
+
+from shared import eventloop
 
 ANSWER = {"id": "0" * 36, "status": "placed", "order_ref": "SH-000000", "items": ["x" * 40] * 4}
 
@@ -32,7 +33,14 @@ async def healthz(_request: web.Request) -> web.Response:
 
 def serve(app: web.Application | Awaitable[web.Application], port: int) -> None:
     """Serve ``app`` on ``port`` of the loopback, with no banner and no access log."""
-    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+    web.run_app(
+        app,
+        host="127.0.0.1",
+        port=port,
+        print=None,
+        access_log=None,
+        loop=eventloop.new_event_loop(),
+    )
 
 
 def serve_catalog(dsn: str, amqp_url: str, port: int, **settings: Any) -> None:
@@ -68,7 +76,7 @@ def serve_or_run(
     elif args[:1] == ["service"]:
         serve_service(args[1], args[2], int(args[3]))
     else:
-        asyncio.run(run())
+        eventloop.run(run())
 
 
 def main() -> None:

@@ -72,6 +72,7 @@ from deploy.local_secrets import ensure_secrets
 from deploy.processes import ROOT, Child, stop_all, wait_ready
 from deploy.stack import DATABASES, STANDINS, Ports, Shop
 from services.catalog.seed import seed_demo_catalog
+from shared import eventloop
 from shared.db import create_pool
 
 VAR = ROOT / "var"
@@ -415,4 +416,4 @@ async def drive(
 
 if __name__ == "__main__":
     VAR.mkdir(exist_ok=True)
-    asyncio.run(run())
+    eventloop.run(run())

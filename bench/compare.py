@@ -18,10 +18,11 @@ what counts).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from typing import Any
+
+from shared import eventloop
 
 DEFAULTS = {
     "BENCH_FLOOR_SECONDS": "4",
@@ -71,4 +72,4 @@ async def compare() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    asyncio.run(compare())
+    eventloop.run(compare())

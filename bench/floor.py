@@ -44,6 +44,7 @@ import aiosmtplib
 from bench.env import Servers, bench_database, bench_servers, bench_vhost
 from bench.profiling import cpu_seconds, machine_cpu_seconds, process_groups
 from deploy.gateway import SERVICES, NginxGateway, free_port
+from shared import eventloop
 from shared.db import create_pool
 from shared.messaging.topology import quorum_arguments
 
@@ -352,4 +353,4 @@ async def run() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    asyncio.run(run())
+    eventloop.run(run())

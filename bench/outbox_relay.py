@@ -13,6 +13,7 @@ from uuid import uuid4
 import aio_pika
 
 from bench.env import bench_database, bench_servers, bench_vhost
+from shared import eventloop
 from shared.contracts import CustomerErased
 from shared.db import create_pool
 from shared.messaging import EVENTS_EXCHANGE, OutboxRelay, declare_exchanges, encode_message
@@ -111,4 +112,4 @@ async def run() -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    asyncio.run(run())
+    eventloop.run(run())

@@ -54,6 +54,7 @@ import aiohttp
 from aiohttp import web
 
 from deploy.standin import RETRY_DELAYS_S, accepted, deliver_signed, serve_standin, standin_app
+from shared import eventloop
 from shared.signing import SignatureError, verify
 
 log = logging.getLogger("deploy.sandbox_sms")
@@ -345,7 +346,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_standin(provider, args.http_host, args.http_port, "sandbox sms"))
+        eventloop.run(serve_standin(provider, args.http_host, args.http_port, "sandbox sms"))
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from aiohttp import web
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from deploy.standin import wait_for_stop_signal
+from shared import eventloop
 
 Predicate = Callable[["ReceivedMail"], bool]
 
@@ -325,7 +326,7 @@ def main() -> None:
     parser.add_argument("--smtp-port", type=int, default=8025)
     parser.add_argument("--http-port", type=int, default=8202)
     args = parser.parse_args()
-    asyncio.run(serve(args.host, args.smtp_port, args.http_port))
+    eventloop.run(serve(args.host, args.smtp_port, args.http_port))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import aiohttp
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 from aiohttp import web
 
+from shared import eventloop
 from shared.messaging.supervisor import ConsumerSupervisor, connect
 from shared.signing import signed_headers
 
@@ -278,4 +279,4 @@ def run_standin(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve())
+        eventloop.run(serve())

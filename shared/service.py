@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import ClientSession, ClientTimeout, web
 
+from shared import eventloop
 from shared.auth import TOKEN_VERIFIER, TokenVerifier, auth_middleware
 from shared.contracts import AccessRevoked, Contract
 from shared.db import PG_POOL, pg_pool_ctx
@@ -156,7 +157,7 @@ def add_consumer(
 def run_service(name: str, app: web.Application, settings: ServiceSettings) -> None:
     configure_logging(name, settings.log_level)
     log.info("starting", service=name, port=settings.http_port)
-    asyncio.run(_serve(app, settings))
+    eventloop.run(_serve(app, settings))
 
 
 async def _serve(app: web.Application, settings: ServiceSettings) -> None:
