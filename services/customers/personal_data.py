@@ -139,8 +139,17 @@ class PdGate:
         await storage.delete_all_fields(conn, customer_id)
         return destroyed
 
-    async def _data_key(self, conn: DbConn, customer_id: UUID, purpose: str | None = None) -> bytes:
-        customer = await storage.get_customer(conn, customer_id)
+    async def _data_key(
+        self,
+        conn: DbConn,
+        customer_id: UUID,
+        purpose: str | None = None,
+        customer: storage.CustomerRow | None = None,
+    ) -> bytes:
+        """The customer's data key; ``customer`` is their row when the caller read it in
+        this transaction already (a release: one read of the row, not two)."""
+        if customer is None:
+            customer = await storage.get_customer(conn, customer_id)
         if customer is None or not usable(customer.status, purpose):
             raise CustomerUnavailable("unknown or erased customer")
         wrapped = await self.keys.get(customer_id)
@@ -156,14 +165,16 @@ class PdGate:
         actor: str,
         fields: Iterable[PdField] = PD_FIELDS,
         action: str = "read",
+        customer: storage.CustomerRow | None = None,
     ) -> dict[str, Any]:
         """Decrypt ``fields`` of a customer for ``purpose``; audited (as ``action``: a read
-        the subject may not be told of is ``CONFIDENTIAL_READ``); refused off the list."""
+        the subject may not be told of is ``CONFIDENTIAL_READ``); refused off the list.
+        ``customer``: their row, read in this transaction already."""
         if purpose not in PURPOSES:
             raise PurposeNotAllowed("purpose is not on the closed list")
         asked = set(fields)
         wanted = tuple(field for field in PD_FIELDS if field in asked)
-        data_key = await self._data_key(conn, customer_id, purpose)
+        data_key = await self._data_key(conn, customer_id, purpose, customer)
         sealed = await storage.get_fields(conn, customer_id, wanted)
         await storage.append_audit(
             conn, AuditEntry(now(), actor, action, customer_id, purpose, wanted)
@@ -289,7 +300,13 @@ class PdGate:
             live = await storage.live_consents(conn, customer_id)
             check_transfer(country, live.get("cross_border", False))
         pd = await self.read_pd(
-            conn, customer_id, purpose, actor, source_fields(allowed), action=audit_action
+            conn,
+            customer_id,
+            purpose,
+            actor,
+            source_fields(allowed),
+            action=audit_action,
+            customer=customer,
         )
         release_id = uuid4()
         stated = basis or legal_basis(purpose, customer.policy_version, country)
