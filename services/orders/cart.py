@@ -70,13 +70,21 @@ async def items_of(conn: DbConn, ref: CartRef) -> list[tuple[UUID, int]]:
     return await storage.cart_items(conn, ref.cart_id) if ref.cart_id else []
 
 
-async def add_item(conn: DbConn, cart_id: UUID, product_id: UUID, quantity: int) -> None:
-    """Add units of a product the catalog sells; raise ``CartFull`` or ``TooManyUnits``."""
-    items = dict(await storage.cart_items(conn, cart_id))
-    if product_id not in items and len(items) >= MAX_CART_LINES:
+async def add_item(
+    conn: DbConn, cart_id: UUID, product_id: UUID, quantity: int
+) -> list[tuple[UUID, int]]:
+    """Add units of a product the catalog sells; raise ``CartFull`` or ``TooManyUnits``.
+    Return the cart's lines after it, as ``items_of`` (from the read before and the added
+    line: the cart is read once)."""
+    lines = await storage.cart_lines(conn, cart_id)
+    if all(line[0] != product_id for line in lines) and len(lines) >= MAX_CART_LINES:
         raise CartFull()
-    if await storage.add_cart_item(conn, cart_id, product_id, quantity, MAX_QUANTITY) is None:
+    added = await storage.add_cart_item(conn, cart_id, product_id, quantity, MAX_QUANTITY)
+    if added is None:
         raise TooManyUnits()
+    others = [line for line in lines if line[0] != product_id]
+    after = sorted([*others, (product_id, *added)], key=lambda line: (line[2], line[0]))
+    return [(line[0], line[1]) for line in after]
 
 
 async def remove_item(conn: DbConn, ref: CartRef, product_id: UUID) -> bool:

@@ -48,6 +48,24 @@ async def test_anonymous_cart_lives_in_a_cookie(orders: Orders) -> None:
     assert (status, cart["items"]) == (200, [])
 
 
+async def test_the_add_answer_is_the_cart_as_read_after(orders: Orders) -> None:
+    """Adding reads the cart once and answers the lines from that read and the added line:
+    the same lines, in the same order, as a read of the cart after it."""
+    first, second, third = (orders.catalog.add(name, 10_000) for name in ("A", "B", "C"))
+    _, _, response = await orders.add_item(first, 1, {})
+    jar = {"Cookie": f"cart_id={_cart_cookie(response.headers)['cart_id'].value}"}
+    for product, quantity in ((second, 2), (third, 1), (first, 4), (second, 1)):
+        status, answered, _ = await orders.add_item(product, quantity, jar)
+        assert status == 200, answered
+        _, read, _ = await orders.call("GET", "/api/orders/cart", headers=jar)
+        assert answered == read
+    assert [(i["product_id"], i["quantity"]) for i in read["items"]] == [
+        (str(third), 1),
+        (str(first), 5),
+        (str(second), 3),
+    ]
+
+
 async def test_prices_come_from_the_catalog_not_the_client(orders: Orders) -> None:
     product = orders.catalog.add("Syrup", 99_000)
     body = {"product_id": str(product), "quantity": 1, "price": {"amount": 1, "currency": "KZT"}}

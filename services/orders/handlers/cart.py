@@ -82,7 +82,7 @@ async def add_cart_item(request: web.Request) -> web.Response:
         ref = await cart_cookie.resolve_cart(conn, request, create=True)
         assert ref.cart_id is not None
         try:
-            await cart.add_item(conn, ref.cart_id, body.product_id, body.quantity)
+            items = await cart.add_item(conn, ref.cart_id, body.product_id, body.quantity)
         except cart.CartFull:
             raise Problem(
                 422, "Cart is full", f"A cart holds at most {MAX_CART_LINES} products."
@@ -91,7 +91,6 @@ async def add_cart_item(request: web.Request) -> web.Response:
             raise Problem(
                 422, "Too many units", f"At most {MAX_QUANTITY} units of one product."
             ) from None
-        items = await cart.items_of(conn, ref)
     response = await _cart_response(request, items, known=product)
     cart_cookie.apply_cookie(response, ref, app_settings(request))
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -73,23 +74,34 @@ async def count_cart_lines(conn: DbConn, cart_id: UUID) -> int:
     return count
 
 
+async def cart_lines(conn: DbConn, cart_id: UUID) -> list[tuple[UUID, int, datetime]]:
+    """(product_id, quantity, added_at) of the cart, in ``cart_items``' order."""
+    rows = await conn.fetch(
+        "SELECT product_id, quantity, added_at FROM cart_items WHERE cart_id = $1"
+        " ORDER BY added_at, product_id",
+        cart_id,
+    )
+    return [(row["product_id"], row["quantity"], row["added_at"]) for row in rows]
+
+
 async def add_cart_item(
     conn: DbConn, cart_id: UUID, product_id: UUID, quantity: int, max_quantity: int
-) -> int | None:
-    """Add ``quantity`` units; return the new quantity, or None when it would exceed the cap."""
-    new_quantity: int | None = await conn.fetchval(
-        "INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($1, $2, $3)"
+) -> tuple[int, datetime] | None:
+    """Add ``quantity`` units and touch the cart, in one statement; return the line's new
+    quantity and when it was added, or None when it would exceed the cap."""
+    row = await conn.fetchrow(
+        "WITH touched AS (UPDATE carts SET updated_at = now() WHERE id = $1)"
+        " INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($1, $2, $3)"
         " ON CONFLICT (cart_id, product_id) DO UPDATE"
         " SET quantity = cart_items.quantity + EXCLUDED.quantity, added_at = now()"
         " WHERE cart_items.quantity + EXCLUDED.quantity <= $4"
-        " RETURNING quantity",
+        " RETURNING quantity, added_at",
         cart_id,
         product_id,
         quantity,
         max_quantity,
     )
-    await touch_cart(conn, cart_id)
-    return new_quantity
+    return (row["quantity"], row["added_at"]) if row else None
 
 
 async def remove_cart_item(conn: DbConn, cart_id: UUID, product_id: UUID) -> bool:
