@@ -22,6 +22,7 @@ from shared.messaging.supervisor import connect
 from shared.migrations import ensure_database, migrate
 from shared.service import run_service
 from shared.settings import ServiceSettings
+from shared.telemetry import traced_process
 
 S = TypeVar("S", bound=ServiceSettings)
 T = TypeVar("T")
@@ -34,7 +35,8 @@ def serving(
 
     def serve() -> None:
         settings = load()
-        run_service(name, create_app(settings), settings)
+        with traced_process(name, settings):
+            run_service(name, create_app(settings), settings)
 
     return serve
 

@@ -1,4 +1,4 @@
-"""HTTP plumbing for every service: RFC 9457 problems, JSON bodies, trace ids, health.
+"""HTTP plumbing for every service: RFC 9457 problems, JSON bodies, trace context, health.
 
 Bad input is always a 4xx problem+json with a clear message. Validation errors name the
 fields that are wrong and why, never the values sent (they may be personal data).
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared import strict_json
 from shared.logging import get_logger
-from shared.tracing import bind_trace, child_of
+from shared.telemetry import continued
 
 PROBLEM_JSON = "application/problem+json"
 DECODED_CODINGS = frozenset({"identity", "gzip", "deflate"})
@@ -75,9 +75,9 @@ def validation_problem(exc: ValidationError, instance: str = "") -> web.Response
 @web.middleware
 async def trace_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     structlog.contextvars.clear_contextvars()
-    bind_trace(child_of(request.headers.get("traceparent")))
     request[ROUTE] = route_path(request)
-    return await handler(request)
+    with continued(request.headers):
+        return await handler(request)
 
 
 def route_path(request: web.Request) -> str:

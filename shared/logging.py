@@ -14,6 +14,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import IO, Any
 
 import structlog
+from opentelemetry import trace
 
 REDACTED = "[redacted]"
 
@@ -78,10 +79,22 @@ def redact_pd(
     return event_dict
 
 
+def add_trace_ids(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: the trace and span of the current OpenTelemetry span, if any."""
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        event_dict["trace_id"] = trace.format_trace_id(span_context.trace_id)
+        event_dict["span_id"] = trace.format_span_id(span_context.span_id)
+    return event_dict
+
+
 def configure_logging(service: str, level: str = "INFO", stream: IO[str] | None = None) -> None:
     """Route structlog and stdlib logging through one JSON renderer with redaction last."""
     shared_processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_ids,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -35,6 +35,7 @@ from shared.metrics import (
 from shared.protocol import RouteAccessLogger, ServiceRunner
 from shared.revocations import REVOCATIONS, Revocations, on_access_revoked, revocations_ctx
 from shared.settings import ServiceSettings
+from shared.telemetry import client_trace_config
 
 AMQP = web.AppKey("amqp", AbstractRobustConnection)
 CONNECTION_CLOSE_S = 10.0
@@ -73,7 +74,9 @@ def courier_queues_ctx(
 
 
 async def http_client_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[HTTP_CLIENT] = ClientSession(timeout=ClientTimeout(total=10))
+    app[HTTP_CLIENT] = ClientSession(
+        timeout=ClientTimeout(total=10), trace_configs=[client_trace_config()]
+    )
     yield
     await app[HTTP_CLIENT].close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,10 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Peers whose X-Forwarded-For is believed (the gateway; JSON list of CIDRs in the env).
     trusted_proxies: tuple[IPvAnyNetwork, ...] = LOOPBACK
+    # Traces (shared.telemetry): off unless "otlp"; the standard OTEL_* variables name the
+    # collector (OTEL_EXPORTER_OTLP_ENDPOINT), its headers and the batching.
+    otel_traces_exporter: Literal["none", "otlp"] = "none"
+    otel_exporter_otlp_protocol: Literal["http/protobuf", "grpc"] = "http/protobuf"
 
     @field_validator("database_url", "amqp_url")
     @classmethod

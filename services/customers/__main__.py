@@ -40,6 +40,7 @@ from shared.cli import ServiceCli, migrate_service
 from shared.db import create_pool
 from shared.migrations import ensure_database
 from shared.service import run_service
+from shared.telemetry import traced_process
 
 from . import request_desk, storage, subject_requests
 from .accounts import Accounts
@@ -70,11 +71,12 @@ def load_settings() -> Settings:
 
 def serve() -> int:
     settings = load_settings()
-    try:
-        app = create_app(settings)
-    except (KeyConfigError, ValueError) as exc:
-        raise SystemExit(f"customers: refusing to start: {exc}") from None
-    run_service("customers", app, settings)
+    with traced_process("customers", settings):
+        try:
+            app = create_app(settings)
+        except (KeyConfigError, ValueError) as exc:
+            raise SystemExit(f"customers: refusing to start: {exc}") from None
+        run_service("customers", app, settings)
     return 0
 
 

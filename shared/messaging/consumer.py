@@ -40,7 +40,7 @@ from shared.messaging.topology import (
     quorum_arguments,
     retry_queue_name,
 )
-from shared.tracing import bind_trace, child_of
+from shared.telemetry import continued
 
 if TYPE_CHECKING:  # shared.metrics imports the messaging package
     from shared.metrics import ConsumerCounters
@@ -114,7 +114,8 @@ class Consumer:
         if task is not None:
             self._in_flight.add(task)
         try:
-            await self._process(message)
+            with continued(message.headers or {}):
+                await self._process(message)
         finally:
             if task is not None:
                 self._in_flight.discard(task)
@@ -126,7 +127,6 @@ class Consumer:
         except PoisonMessage as exc:
             await self._park(message, reason=str(exc), attempt=0)
             return
-        bind_trace(child_of(decoded.traceparent))
         structlog.contextvars.bind_contextvars(
             message_id=str(decoded.message_id), message_type=decoded.message_type
         )

@@ -27,7 +27,7 @@ from shared.logging import get_logger
 from shared.messaging.envelope import encode_message
 from shared.messaging.supervisor import RETRY_MAX_S, close_quietly, open_channel
 from shared.messaging.topology import EVENTS_EXCHANGE, declare_exchanges
-from shared.tracing import current_traceparent
+from shared.telemetry import current_traceparent, from_traceparent, untraced
 
 NOTIFY_CHANNEL = "shop_outbox"
 log = get_logger("shared.outbox")
@@ -64,7 +64,7 @@ async def enqueue(
         routing_key or message.MESSAGE_TYPE,
         message.MESSAGE_TYPE,
         correlation_id,
-        current_traceparent.get(),
+        current_traceparent(),
         cipher.seal(body) if cipher else body,
         cipher is not None,
         NOTIFY_CHANNEL,
@@ -167,6 +167,12 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish one batch of unpublished rows and mark them; return how many."""
+        # The relay's own queries are not traced (it polls); each publish continues the trace
+        # its row was written in (``from_traceparent`` leaves this suppression).
+        with untraced():
+            return await self._publish_batch()
+
+    async def _publish_batch(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "SELECT id, message_id, exchange, routing_key, message_type, correlation_id,"
@@ -191,16 +197,17 @@ class OutboxRelay:
             if self._cipher is None:
                 raise RuntimeError("sealed outbox row but no cipher configured")
             body = self._cipher.open(body)
-        await exchange.publish(
-            encode_message(
-                body,
-                message_id=row["message_id"],
-                message_type=row["message_type"],
-                correlation_id=row["correlation_id"],
-                traceparent=row["traceparent"],
-            ),
-            routing_key=row["routing_key"],
-        )
+        with from_traceparent(row["traceparent"]):
+            await exchange.publish(
+                encode_message(
+                    body,
+                    message_id=row["message_id"],
+                    message_type=row["message_type"],
+                    correlation_id=row["correlation_id"],
+                    traceparent=row["traceparent"],
+                ),
+                routing_key=row["routing_key"],
+            )
 
     async def _mark_published(self, conn: DbConn, ids: list[int]) -> None:
         # A sealed body is wiped at once: the recipient has it, we need not keep it.

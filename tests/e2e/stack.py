@@ -22,11 +22,12 @@ from aiohttp import web
 
 from deploy.gateway import NginxGateway
 from deploy.local_secrets import ensure_secrets
+from deploy.processes import Child, stop_all, wait_ready
 from deploy.sandbox_bank import SandboxBank
 from deploy.sandbox_courier import SandboxCourier
 from deploy.sandbox_sms import SandboxSms
 from deploy.smtp_sink import SmtpSink
-from deploy.stack import DATABASES, KEYSTORE, Ports, Shop, secrets_in
+from deploy.stack import DATABASES, KEYSTORE, Ports, Process, Shop, secrets_in
 from services.catalog.app import create_app as catalog_app
 from services.catalog.config import Settings as CatalogSettings
 from services.catalog.seed import seed_demo_catalog
@@ -152,13 +153,40 @@ def merged(
 
 
 @contextlib.asynccontextmanager
+async def service_children(shop: Shop, env: dict[str, str], logs: Path) -> AsyncIterator[None]:
+    """The four services as ``python -m services.<name> serve``, with ``env`` on top."""
+    children = [
+        Child(
+            Process(
+                name,
+                ["-m", f"services.{name}", "serve"],
+                {**shop.service_env(name), **env},
+                f"{shop.service_url(name)}/readyz",
+            ),
+            logs,
+        )
+        for name in SERVICES
+    ]
+    try:
+        for child in children:
+            await child.start()
+        await wait_ready(children)
+        yield
+    finally:
+        await stop_all(children)
+
+
+@contextlib.asynccontextmanager
 async def running_stack(
     servers: infra.Servers,
     amqp_url: str,
     workdir: Path,
     tuning: Mapping[str, Mapping[str, Any]] | None = None,
+    service_processes: Mapping[str, str] | None = None,
 ) -> AsyncIterator[Stack]:
-    """The shop of ``deploy.stack`` in this process; ``tuning`` adds settings per part."""
+    """The shop of ``deploy.stack`` in this process; ``tuning`` adds settings per part.
+    With ``service_processes`` (extra environment) the four services run as child processes
+    instead, as ``make up`` runs them (their logs in ``workdir/logs``)."""
     async with databases(servers) as dsns:
         await seed_catalog(dsns["catalog"])
         shop = Shop(
@@ -177,9 +205,14 @@ async def running_stack(
             await stack.enter_async_context(running_app(bank.create_app(), port=ports.bank))
             sms = await stack.enter_async_context(SandboxSms(**shop.sms_options()))
             await sms.listen(port=ports.sms)
-            for name in SERVICES:
-                app = service_app(shop, name)
-                await stack.enter_async_context(running_app(app, port=ports.services[name]))
+            if service_processes is None:
+                for name in SERVICES:
+                    app = service_app(shop, name)
+                    await stack.enter_async_context(running_app(app, port=ports.services[name]))
+            else:
+                await stack.enter_async_context(
+                    service_children(shop, dict(service_processes), workdir / "logs")
+                )
             gateway = NginxGateway(ports.gateway, shop.upstreams(), workdir / "nginx")
             await stack.enter_async_context(gateway)
             yield Stack(
