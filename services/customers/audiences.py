@@ -39,7 +39,7 @@ def item(release: ContactRelease, contact_field: str) -> dict[str, Any]:
 
 async def contact_batch(conn: DbConn, gate: PdGate, body: ContactBatchRequest) -> dict[str, Any]:
     """The next page after ``body.after``, released; ``next_after`` None at the end."""
-    async with conn.transaction():
+    async with gate.transaction(conn):
         released, next_after = await gate.release_audience_page(
             conn,
             purpose=body.purpose,

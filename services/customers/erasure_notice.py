@@ -38,8 +38,9 @@ async def confirm_erasure(app: web.Application, customer_id: UUID, request_id: U
     if not settings.notifications_url:
         return False
     try:
-        async with app[PG_POOL].acquire() as conn, conn.transaction():
-            release = await app[ACCOUNTS].gate.release(
+        gate = app[ACCOUNTS].gate
+        async with app[PG_POOL].acquire() as conn, gate.transaction(conn):
+            release = await gate.release(
                 conn,
                 customer_id,
                 purpose="service_communication",

@@ -195,9 +195,13 @@ def event_handlers(app: web.Application) -> dict[type[Contract], Handler]:
         conn: DbConn, event: DispatchRequested, meta: IncomingMeta
     ) -> None:
         accounts = app[ACCOUNTS]
-        await release_for_dispatch(
-            conn, event, accounts.gate, accounts.vault.outbox_cipher, app[SETTINGS].couriers
-        )
+        # A savepoint in the consumer's transaction: the release is counted once the whole
+        # handler has succeeded, not if it fails after writing it (only the inbox commit,
+        # in shared.messaging, comes after).
+        async with accounts.gate.transaction(conn):
+            await release_for_dispatch(
+                conn, event, accounts.gate, accounts.vault.outbox_cipher, app[SETTINGS].couriers
+            )
 
     return {
         DispatchRequested: on_dispatch_requested,

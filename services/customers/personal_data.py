@@ -8,8 +8,9 @@ The data keys are in the key store (``keystore.py``), a database apart from the 
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -121,6 +122,38 @@ class PdGate:
         self.after_release = after_release
         # The metrics' counter (purpose, recipient, how many): counts only, never a value.
         self.count_releases = count_releases
+        # Counts of releases written in a ``transaction`` still open, by its connection.
+        self._uncommitted: dict[int, list[tuple[str, str, int]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, conn: DbConn) -> AsyncIterator[None]:
+        """``conn.transaction()`` whose releases are counted once it has committed (asyncpg
+        has no commit hook): a rolled-back release is not counted. Nested, a savepoint: its
+        releases wait for the outermost one, and are dropped if the savepoint rolls back.
+        A release written outside one is counted when written."""
+        key = id(conn)
+        outermost = key not in self._uncommitted
+        pending = self._uncommitted.setdefault(key, [])
+        mark = len(pending)
+        try:
+            async with conn.transaction():
+                yield
+        except BaseException:
+            del pending[mark:]
+            raise
+        finally:
+            if outermost:
+                del self._uncommitted[key]
+        if outermost and self.count_releases is not None:
+            for purpose, recipient, count in pending:
+                self.count_releases(purpose, recipient, count)
+
+    def _count(self, conn: DbConn, purpose: str, recipient: str, count: int) -> None:
+        pending = self._uncommitted.get(id(conn))
+        if pending is not None:
+            pending.append((purpose, recipient, count))
+        elif self.count_releases is not None:
+            self.count_releases(purpose, recipient, count)
 
     async def new_data_key(self, customer_id: UUID) -> None:
         """A fresh data key for a customer about to be registered, stored in the key store
@@ -322,8 +355,7 @@ class PdGate:
             country=country,
             reason=reason,
         )
-        if self.count_releases is not None:
-            self.count_releases(purpose, recipient, 1)
+        self._count(conn, purpose, recipient, 1)
         if self.after_release is not None:
             released = Released(customer_id, kind, recipient, country, release_id)
             await self.after_release(conn, self, released)
@@ -453,8 +485,7 @@ class PdGate:
             )
         await storage.append_audit_many(conn, audit)
         await storage.add_disclosures_many(conn, register)
-        if self.count_releases is not None:
-            self.count_releases(purpose, recipient, len(register))
+        self._count(conn, purpose, recipient, len(register))
         return released
 
     def _open_contact(

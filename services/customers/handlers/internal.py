@@ -26,8 +26,9 @@ async def post_release(request: web.Request) -> web.Response:
     body = await read_json(request, ReleaseRequest)
     if body.recipient.split(":", 1)[0] != "notifications":
         raise Problem(403, "Purpose not allowed", "Only notifications receive contact releases.")
-    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
-        release = await request.app[ACCOUNTS].gate.release(
+    gate = request.app[ACCOUNTS].gate
+    async with request.app[PG_POOL].acquire() as conn, gate.transaction(conn):
+        release = await gate.release(
             conn,
             body.customer_id,
             purpose=body.purpose,

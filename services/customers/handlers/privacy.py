@@ -158,7 +158,7 @@ async def get_notice(request: web.Request) -> web.Response:
     responsible = breaches.Responsible(
         settings.privacy_officer_name, settings.privacy_officer_contact
     )
-    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+    async with request.app[PG_POOL].acquire() as conn, accounts.gate.transaction(conn):
         draft = await breaches.notice_draft(
             conn,
             accounts.gate,
@@ -187,10 +187,11 @@ async def post_legal_disclosure(request: web.Request) -> web.Response:
     """Release fields to a state body; the officer receives the values to hand over."""
     officer = require_role(request, ROLE)
     body = await read_json(request, LegalDisclosureIn)
-    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+    gate = request.app[ACCOUNTS].gate
+    async with request.app[PG_POOL].acquire() as conn, gate.transaction(conn):
         done = await legal_disclosures.disclose(
             conn,
-            request.app[ACCOUNTS].gate,
+            gate,
             customer_id=body.customer_id,
             authority=body.authority,
             basis=body.basis,

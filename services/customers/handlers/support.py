@@ -25,10 +25,11 @@ async def post_contact_lookup(request: web.Request) -> web.Response:
         settings.internal_token.get_secret_value(),
         body.order_id,
     )
-    async with request.app[PG_POOL].acquire() as conn, conn.transaction():
+    gate = request.app[ACCOUNTS].gate
+    async with request.app[PG_POOL].acquire() as conn, gate.transaction(conn):
         found = await support.contact_lookup(
             conn,
-            request.app[ACCOUNTS].gate,
+            gate,
             staff_id=staff.subject,
             order=order,
             reason=body.reason,
