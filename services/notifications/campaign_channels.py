@@ -7,7 +7,8 @@ campaign waits a while before it tries again). The contact is used for this mess
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 from uuid import UUID
@@ -19,8 +20,15 @@ from services.notifications.campaign_domain import (
     message_context,
     sms_text,
 )
+from services.notifications.campaign_mail import MailShape, Render, ShapeCache, make_shape
 from services.notifications.config import Settings
-from services.notifications.domain import Channel, OutgoingMail, build_email
+from services.notifications.domain import (
+    Channel,
+    Locale,
+    OutgoingMail,
+    RenderedMail,
+    build_email,
+)
 from services.notifications.mailer import MailRejected, MailUnavailable, SmtpSessions, deliver
 from services.notifications.rendering import Renderer
 from services.notifications.sms import SmsClient, SmsRejected, SmsUnavailable
@@ -70,6 +78,7 @@ class EmailSender:
     settings: Settings
     renderer: Renderer
     smtp: SmtpSessions
+    shapes: ShapeCache = field(default_factory=ShapeCache)
 
     async def send(self, message: Message) -> Outcome | None:
         mail = self.compose(message)
@@ -86,30 +95,61 @@ class EmailSender:
 
         return await _with_retries(self.settings, once)
 
-    def compose(self, message: Message) -> OutgoingMail:
+    def compose(self, message: Message, now: datetime | None = None) -> OutgoingMail:
+        """The recipient's parts filled into the campaign's shape for the locale (made at its
+        first mail); composed whole when the shape does not fit."""
         recipient = message.recipient
-        link = self.unsubscribe_link(message)
-        shop_url = self.settings.public_base_url.rstrip("/")
-        rendered = self.renderer.render(
-            TEMPLATE,
-            recipient.locale,
-            message_context(message.facts, recipient.first_name, shop_url, link),
+        now = now or datetime.now(UTC)
+        link = self.unsubscribe_link(message, now)
+        has_name = bool(recipient.first_name)
+        shape = self.shapes.get(
+            (message.campaign_id, recipient.locale, has_name),
+            lambda: self.shape(message.facts, recipient.locale, has_name),
         )
+        if shape is not None and shape.fits(recipient.first_name, link):
+            return shape.fill(
+                to=recipient.contact,
+                first_name=recipient.first_name,
+                link=link,
+                notification_id=message.notification_id,
+                now=now,
+            )
+        rendered, headers = self.render(message.facts, recipient.locale)(recipient.first_name, link)
         return build_email(
             mail_from=self.settings.mail_from,
             to=recipient.contact,
             rendered=rendered,
             locale=recipient.locale,
             notification_id=message.notification_id,
-            now=datetime.now(UTC),
-            headers={**list_unsubscribe_headers(link), **BULK_HEADERS},
+            now=now,
+            headers=headers,
         )
 
-    def unsubscribe_link(self, message: Message) -> str:
+    def shape(self, facts: PromotionFacts, locale: Locale, has_name: bool) -> MailShape:
+        return make_shape(
+            mail_from=self.settings.mail_from,
+            locale=locale,
+            has_name=has_name,
+            link_prefix=unsubscribe_url(self.settings.public_base_url, ""),
+            render=self.render(facts, locale),
+        )
+
+    def render(self, facts: PromotionFacts, locale: Locale) -> Render:
+        shop_url = self.settings.public_base_url.rstrip("/")
+
+        def render(first_name: str | None, link: str) -> tuple[RenderedMail, Mapping[str, str]]:
+            context = message_context(facts, first_name, shop_url, link)
+            rendered = self.renderer.render(TEMPLATE, locale, context)
+            return rendered, {**list_unsubscribe_headers(link), **BULK_HEADERS}
+
+        return render
+
+    def unsubscribe_link(self, message: Message, now: datetime | None = None) -> str:
         token = make_token(
             self.settings.unsubscribe_secret.get_secret_value(),
             Unsubscribe(message.recipient.customer_id, message.channel, message.campaign_id),
             days=self.settings.unsubscribe_link_days,
+            now=now,
         )
         return unsubscribe_url(self.settings.public_base_url, token)
 

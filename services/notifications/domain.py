@@ -184,36 +184,25 @@ def request_for(event: Contract) -> NotificationRequest | None:
             kind="inactivity_notice", customer_id=event.customer_id, erase_after=event.erase_after
         )
     if isinstance(event, OrderPlaced):
-        return NotificationRequest(
-            kind="order_placed",
-            customer_id=event.customer_id,
-            order_ref=event.order_ref,
-            order_id=event.order_id,
-            total_tiyn=event.total.amount,
-            placed_at=event.placed_at,
+        return _order_request(
+            "order_placed",
+            event,
+            event.customer_id,
+            event.total.amount,
             payment_method=event.payment_method,
         )
     if isinstance(event, OrderStatusChanged) and type(event) in _ORDER_KINDS:
-        return NotificationRequest(
-            kind=_ORDER_KINDS[type(event)],
-            customer_id=event.customer_id,
-            order_ref=event.order_ref,
-            order_id=event.order_id,
-            total_tiyn=event.total.amount,
-            placed_at=event.placed_at,
+        return _order_request(
+            _ORDER_KINDS[type(event)],
+            event,
+            event.customer_id,
+            event.total.amount,
             payment_url=event.payment_url if isinstance(event, OrderAwaitingPayment) else None,
         )
     if isinstance(event, PaymentRefunded):
         if event.customer_id is None:
             return None
-        return NotificationRequest(
-            kind="order_refunded",
-            customer_id=event.customer_id,
-            order_ref=event.order_ref,
-            order_id=event.order_id,
-            total_tiyn=event.amount.amount,
-            placed_at=event.placed_at,
-        )
+        return _order_request("order_refunded", event, event.customer_id, event.amount.amount)
     if isinstance(event, CustomerBlockChanged) and type(event) in _BLOCK_KINDS:
         return NotificationRequest(
             kind=_BLOCK_KINDS[type(event)],
@@ -222,6 +211,28 @@ def request_for(event: Contract) -> NotificationRequest | None:
             at=event.at,
         )
     raise ValueError(f"no notification for {type(event).__name__}")
+
+
+def _order_request(
+    kind: Kind,
+    event: OrderPlaced | OrderStatusChanged | PaymentRefunded,
+    customer_id: UUID,
+    total_tiyn: int,
+    *,
+    payment_method: PaymentMethod | None = None,
+    payment_url: str | None = None,
+) -> NotificationRequest:
+    """An order's mail: the order's reference, page, amount and when it was placed."""
+    return NotificationRequest(
+        kind=kind,
+        customer_id=customer_id,
+        order_ref=event.order_ref,
+        order_id=event.order_id,
+        total_tiyn=total_tiyn,
+        placed_at=event.placed_at,
+        payment_method=payment_method,
+        payment_url=payment_url,
+    )
 
 
 # The refusal of a release for a customer that is unknown or erased: its row names nobody.
@@ -339,7 +350,7 @@ def build_email(
     # hold "_" or a line starting with "--").
     message = MIMEMultipart("alternative", boundary=f"==_shop_{notification_id.hex}")
     message["From"] = formataddr((sender_name, sender), charset="utf-8")
-    message["To"] = _raw_utf8(to)
+    message["To"] = raw_utf8(to)
     message["Subject"] = _header_text(rendered.subject, "Subject")
     message["Date"] = format_datetime(now)
     message["Message-ID"] = f"<{notification_id}@{sender.rpartition('@')[2] or 'localhost'}>"
@@ -382,6 +393,12 @@ def _header_text(value: str, name: str) -> str:
     return value if value.isascii() else Header(value, "utf-8", header_name=name).encode()
 
 
-def _raw_utf8(value: str) -> str:
+def wire_header(name: str, value: str) -> bytes:
+    """One header's line(s) as ``build_email`` writes them (a campaign's mail shape fills its
+    recipient's headers with this)."""
+    return _WIRE.fold_binary(name, value)
+
+
+def raw_utf8(value: str) -> str:
     """The value's UTF-8 bytes as a surrogate-escaped str (ASCII comes back unchanged)."""
     return value.encode().decode("ascii", "surrogateescape")
