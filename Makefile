@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+REPLICAS ?= 1
 CHROMIUM_PATH ?= /usr/bin/chromium
 # Debian packages, installed with apt-get (sudo unless root) when missing.
 PACKAGES := PYTHON=$(PYTHON) CHROMIUM_PATH=$(CHROMIUM_PATH) deploy/install-packages
@@ -11,7 +12,8 @@ PACKAGES := PYTHON=$(PYTHON) CHROMIUM_PATH=$(CHROMIUM_PATH) deploy/install-packa
 help:
 	@echo "make deps   install every Debian package up and test need, when missing"
 	@echo "make venv   create .venv and install the project with its dev tools"
-	@echo "make up     run the whole shop locally (gateway on http://localhost:8080)"
+	@echo "make up     run the whole shop locally (gateway on http://localhost:8080);"
+	@echo "           REPLICAS=3: three processes per service behind the gateway"
 	@echo "make test   the test suite against real PostgreSQL and RabbitMQ"
 	@echo "make lint   ruff check, ruff format --check, mypy"
 	@echo "make bench  the benchmarks"
@@ -31,7 +33,7 @@ deps:
 up:
 	@$(PACKAGES) up
 	@$(MAKE) --no-print-directory venv
-	$(PY) -m deploy.run
+	$(PY) -m deploy.run --replicas $(REPLICAS)
 
 test:
 	@$(PACKAGES) test

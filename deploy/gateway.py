@@ -20,7 +20,7 @@ import shutil
 import signal
 import socket
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -66,6 +66,13 @@ UUID_RE = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
 # Trusted by default to send X-Forwarded-For: loopback, so a local balancer can stand in front.
 LOOPBACK: tuple[str, ...] = ("127.0.0.1", "::1")
 LOG_SEGMENTS = 8  # path segments the access log shows the shape of
+# Passive health of a service's replicas: after this many failed tries in FAIL_TIMEOUT nginx
+# sends it nothing for FAIL_TIMEOUT (then tries it again).
+MAX_FAILS = 2
+FAIL_TIMEOUT = "5s"
+
+# A service's base URL, or the base URLs of its replicas (nginx balances over them).
+Upstream = str | Sequence[str]
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,13 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def upstream_addresses(upstream: Upstream) -> list[str]:
+    urls = [upstream] if isinstance(upstream, str) else list(upstream)
+    if not urls:
+        raise GatewayError("an upstream needs at least one server")
+    return [upstream_address(url) for url in urls]
+
+
 def upstream_address(base_url: str) -> str:
     """``http://127.0.0.1:8101`` -> ``127.0.0.1:8101`` (an nginx ``server`` address)."""
     parts = urlsplit(base_url)
@@ -161,10 +175,11 @@ def trusted_proxies_setting(value: str | None) -> tuple[str, ...]:
 
 def render_config(
     port: int,
-    upstreams: Mapping[str, str],
+    upstreams: Mapping[str, Upstream],
     workdir: Path,
     *,
     host: str = "127.0.0.1",
+    balanced: Mapping[str, int] | None = None,
     trusted_proxies: Iterable[str] = LOOPBACK,
     max_body: str = "64k",
     connect_timeout: str = "5s",
@@ -174,7 +189,9 @@ def render_config(
     logs: Path | None = None,
 ) -> str:
     """The nginx config; ``run_as_root`` defaults to whether this process is root, ``logs``
-    (a directory, or ``/dev`` for a container's stdout and stderr) to ``workdir/logs``."""
+    (a directory, or ``/dev`` for a container's stdout and stderr) to ``workdir/logs``.
+    ``balanced`` (service -> port): a listener on 127.0.0.1 per service that passes everything
+    to its replicas, for the services' calls to each other (``/internal/`` included)."""
     missing = sorted(set(SERVICES) - set(upstreams))
     if missing:
         raise GatewayError(f"no upstream for {', '.join(missing)}")
@@ -194,7 +211,10 @@ def render_config(
         max_body=max_body,
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
-        upstreams={name: upstream_address(upstreams[name]) for name in SERVICES},
+        upstreams={name: upstream_addresses(upstreams[name]) for name in SERVICES},
+        max_fails=MAX_FAILS,
+        fail_timeout=FAIL_TIMEOUT,
+        balanced=dict(balanced or {}),
         routes=ROUTES,
         errors=ERRORS,
         error_target=error_target,
@@ -228,10 +248,11 @@ class NginxGateway:
     def __init__(
         self,
         listen_port: int,
-        upstreams: Mapping[str, str],
+        upstreams: Mapping[str, Upstream],
         workdir: Path,
         *,
         host: str = "127.0.0.1",
+        balanced: Mapping[str, int] | None = None,
         trusted_proxies: Iterable[str] = LOOPBACK,
         read_timeout: str = "30s",
         start_timeout_s: float = 10.0,
@@ -240,6 +261,7 @@ class NginxGateway:
         self.port = listen_port
         self.host = host
         self.upstreams = dict(upstreams)
+        self.balanced = dict(balanced or {})
         self.trusted_proxies = tuple(trusted_proxies)
         self.read_timeout = read_timeout
         self.workdir = workdir.resolve()
@@ -296,6 +318,7 @@ class NginxGateway:
                 self.upstreams,
                 self.workdir,
                 host=self.host,
+                balanced=self.balanced,
                 trusted_proxies=self.trusted_proxies,
                 read_timeout=self.read_timeout,
             )

@@ -1,15 +1,25 @@
 """Running the stack's processes (``deploy.stack.Process``) as children of this one: start
-them with their logs in a directory, wait until each answers, watch them, stop them all."""
+them with their logs in a directory, wait until each answers, stop them all; and
+``Supervisor``, which restarts a child that dies (``make up``, the fault tests).
+
+The supervisor's rule: a child that exits while the shop runs is started again after a
+back-off (``Backoff``: 1 s, doubled at each quick exit, at most 30 s; back to 1 s once it has
+stayed up 30 s). One that exits quickly ``give_up_after`` times in a row (a process that cannot
+start: a bad setting, a port taken) is given up on and the rest keep running; what it did goes
+to the console and to ``supervisor.log`` beside the children's logs, and a line to its own log.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -98,12 +108,182 @@ async def stop_all(procs: list[Child]) -> None:
         await asyncio.gather(*late)
 
 
-async def watch(procs: list[Child], stop: asyncio.Event) -> str | None:
-    """Until ``stop`` is set (a signal) or a child dies; return the name of a dead child."""
-    while not stop.is_set():
-        for child in procs:
-            if child.exited():
-                return child.name
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 1)
-    return None
+@dataclass(frozen=True)
+class Backoff:
+    """When a dead child is started again: ``first_s`` after an exit, doubled for each exit
+    within ``stable_s`` of its start, at most ``cap_s``; given up after ``give_up_after``
+    such quick exits in a row."""
+
+    first_s: float = 1.0
+    cap_s: float = 30.0
+    stable_s: float = 30.0
+    give_up_after: int = 6
+
+    def delay_s(self, quick_exits: int) -> float:
+        return float(min(self.cap_s, self.first_s * 2 ** max(quick_exits - 1, 0)))
+
+
+def exit_status(returncode: int) -> int:
+    """As a shell shows it: a child killed by signal N exited with 128 + N (SIGKILL: 137)."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+@dataclass
+class Supervised:
+    child: Child
+    started_at: float = 0.0
+    quick_exits: int = 0
+    restarts: int = 0
+    given_up: bool = False
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Supervisor:
+    """Children started, waited for, kept running (restarted with ``Backoff``) and stopped::
+
+    async with Supervisor(shop.processes(), log_dir, say) as supervisor:
+        supervisor.kill("orders#2")            # SIGKILL one replica
+        await supervisor.wait_ready("orders#2")  # restarted and answering again
+    """
+
+    def __init__(
+        self,
+        specs: Iterable[Process],
+        log_dir: Path,
+        say: Callable[[str], None] | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.log_dir = log_dir
+        self.backoff = backoff or Backoff()
+        self._say = say
+        self._children = {spec.name: Supervised(Child(spec, log_dir)) for spec in specs}
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._children)
+
+    def replicas(self, service: str) -> list[str]:
+        """The names of a service's processes (``orders#1``, ``orders#2``...)."""
+        return [name for name, s in self._children.items() if s.child.spec.service == service]
+
+    def pid(self, name: str) -> int:
+        process = self._children[name].child.process
+        if process is None or process.returncode is not None:
+            raise LookupError(f"{name} is not running")
+        return process.pid
+
+    def kill(self, name: str, signum: int = signal.SIGKILL) -> int:
+        """Send ``signum`` to one child; return its pid. The supervisor restarts it."""
+        pid = self.pid(name)
+        self._children[name].ready.clear()
+        os.kill(pid, signum)
+        return pid
+
+    def restarts(self, name: str) -> int:
+        return self._children[name].restarts
+
+    def given_up(self, name: str) -> bool:
+        return self._children[name].given_up
+
+    def running(self, name: str) -> bool:
+        process = self._children[name].child.process
+        return process is not None and process.returncode is None
+
+    async def wait_ready(self, name: str) -> None:
+        await self._children[name].ready.wait()
+
+    def say(self, text: str) -> None:
+        """To the console and to ``supervisor.log``."""
+        if self._say is not None:
+            self._say(text)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+        with (self.log_dir / "supervisor.log").open("a") as log:
+            log.write(f"{stamp} {text}\n")
+
+    def note(self, child: Child, text: str) -> None:
+        """``say``, and the same line in the child's own log."""
+        self.say(text)
+        with child.log_path.open("a") as log:
+            log.write(f"[supervisor] {text}\n")
+
+    async def start(self, wait: bool = True) -> None:
+        """Start every child in order; with ``wait``, until each answers (a child that exits
+        meanwhile is a ``SetupError``: nothing is restarted before the shop was up once)."""
+        children = [s.child for s in self._children.values()]
+        for supervised in self._children.values():
+            await supervised.child.start()
+            supervised.started_at = time.monotonic()
+        if wait:
+            await wait_ready(children, self._say)
+            for supervised in self._children.values():
+                supervised.ready.set()
+        else:
+            for supervised in self._children.values():
+                self._tasks.append(asyncio.create_task(self._until_ready(supervised)))
+        self._tasks += [asyncio.create_task(self._keep(s)) for s in self._children.values()]
+
+    async def _keep(self, supervised: Supervised) -> None:
+        child = supervised.child
+        while child.process is not None:
+            returncode = await child.process.wait()
+            if self._stopping.is_set():
+                return
+            supervised.ready.clear()
+            quick = time.monotonic() - supervised.started_at < self.backoff.stable_s
+            supervised.quick_exits = supervised.quick_exits + 1 if quick else 0
+            status = exit_status(returncode)
+            if supervised.quick_exits >= self.backoff.give_up_after:
+                supervised.given_up = True
+                self.note(child, f"{child.name} exited with {status}, {supervised.quick_exits} "
+                                 "times in a row soon after starting; giving up on it (the rest "
+                                 "keep running)")  # fmt: skip
+                return
+            delay = self.backoff.delay_s(max(supervised.quick_exits, 1))
+            self.note(child, f"{child.name} exited with {status}; restarting in {seconds(delay)}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+            if self._stopping.is_set():
+                return
+            await child.start()
+            supervised.started_at = time.monotonic()
+            supervised.restarts += 1
+            self._tasks.append(asyncio.create_task(self._until_ready(supervised)))
+
+    async def _until_ready(self, supervised: Supervised) -> None:
+        child = supervised.child
+        process = child.process
+        timeout = aiohttp.ClientTimeout(total=2)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while process is child.process and not child.exited():
+                if await is_ready(session, child.spec.ready_url):
+                    supervised.ready.set()
+                    if supervised.restarts:
+                        self.say(f"{child.name} is up again ({child.spec.ready_url})")
+                    return
+                await asyncio.sleep(0.3)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        await stop_all([s.child for s in self._children.values()])
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def __aenter__(self) -> Supervisor:
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()

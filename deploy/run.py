@@ -7,7 +7,10 @@
 3. The four databases and customers' key store, created when missing and migrated (an older
    installation's data keys moved into the key store); the demo catalog seeded.
 4. The processes ``deploy.stack`` describes, on the fixed ports (logs in ``var/log/``), then
-   the nginx gateway, until Ctrl-C or SIGTERM stops them all (``deploy.processes``).
+   the nginx gateway, until Ctrl-C or SIGTERM stops them all; a process that dies is started
+   again after a back-off (``deploy.processes.Supervisor``).
+
+``--replicas N`` (``make up REPLICAS=N``, 1 to 9): N processes per service, balanced by nginx.
 
 Override with SHOP_PG_URL (a PostgreSQL server URL without database) and SHOP_AMQP_URL;
 SHOP_TRUSTED_PROXIES: the networks the gateway takes X-Forwarded-For from (default loopback).
@@ -15,6 +18,7 @@ SHOP_TRUSTED_PROXIES: the networks the gateway takes X-Forwarded-For from (defau
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -27,9 +31,9 @@ from pathlib import Path
 from deploy.gateway import SERVICES, GatewayError, NginxGateway, trusted_proxies_setting
 from deploy.local_secrets import ensure_secrets
 from deploy.postgres import Server, psql_path, server_url
-from deploy.processes import ROOT, Child, child_environ, stop_all, wait_ready, watch
+from deploy.processes import ROOT, Supervisor, child_environ
 from deploy.servers import SetupError, answers, ensure_servers
-from deploy.stack import Ports, Shop, server_databases
+from deploy.stack import MAX_REPLICAS, Ports, Shop, server_databases
 
 LOCAL = ROOT / ".local"
 VAR = ROOT / "var"
@@ -72,6 +76,8 @@ def prepare_databases(shop: Shop) -> None:
 def print_where_to_look(ports: Ports) -> None:
     gateway = f"http://localhost:{ports.gateway}"
     services = ", ".join(f"{n} :{p}" for n, p in ports.services.items())
+    if ports.replicas:
+        services += f" (each balanced over {ports.replica_count} replicas)"
     print(
         f"""
 The shop is up. Press Ctrl-C to stop everything.
@@ -129,36 +135,49 @@ def check_ports_free(ports: Ports) -> None:
 
 async def run_shop(shop: Shop) -> int:
     check_ports_free(shop.ports)
-    procs = [Child(spec, LOGS) for spec in shop.processes()]
     stop = asyncio.Event()
     with signals_set(stop):
+        supervisor = Supervisor(shop.processes(), LOGS, say)
         try:
-            for child in procs:
-                await child.start()
-            await wait_ready(procs, say)
+            await supervisor.start()
             trusted = trusted_proxies_setting(os.environ.get("SHOP_TRUSTED_PROXIES"))
             gateway = NginxGateway(
-                shop.ports.gateway, shop.upstreams(), VAR / "nginx", trusted_proxies=trusted
+                shop.ports.gateway,
+                shop.upstreams(),
+                VAR / "nginx",
+                balanced=shop.ports.balanced(),
+                trusted_proxies=trusted,
             )
             async with gateway:
                 say(f"gateway is up (http://localhost:{shop.ports.gateway})")
                 print_where_to_look(shop.ports)
-                dead = await watch(procs, stop)
-                if dead:
-                    say(f"{dead} stopped unexpectedly; stopping everything. Its log:")
-                    print(next(c for c in procs if c.name == dead).log_tail(), flush=True)
-                    return 1
+                await stop.wait()
                 say("stopping")
                 return 0
         finally:
-            await stop_all(procs)
+            await supervisor.stop()
             say("stopped")
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="The whole shop on this machine")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        choices=range(1, MAX_REPLICAS + 1),
+        metavar="N",
+        help=f"processes per service, 1 to {MAX_REPLICAS} (default 1)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     try:
         pg_url, amqp_url = server_urls(say)
-        shop = Shop(Ports.fixed(), server_databases(pg_url), amqp_url, ensure_secrets(LOCAL, say))
+        ports = Ports.fixed(args.replicas)
+        shop = Shop(ports, server_databases(pg_url), amqp_url, ensure_secrets(LOCAL, say))
         prepare_databases(shop)
         write_env_file(VAR / "customers.env", shop.service_env("customers"))
         return asyncio.run(run_shop(shop))

@@ -3,7 +3,8 @@
 ``make up`` (``deploy/run.py``) starts it as child processes on the fixed ports; the
 end-to-end tests (``tests/e2e/stack.py``) run the same parts inside the test process on free
 ports against throw-away databases; the benchmarks (``bench/``) start it as processes on free
-ports. Each caller chooses the ports (``Ports.fixed()`` or ``Ports.free()``), the databases,
+ports. Each caller chooses the ports (``Ports.fixed()`` or ``Ports.free()``, either with a
+number of replicas per service: ``Ports.free(replicas=2)``), the databases,
 the broker URL, the secrets directory and its tuning; everything else is decided here, once.
 
 Start order: the SMTP sink, the sandbox courier, the sandbox bank and the sandbox SMS
@@ -39,8 +40,16 @@ KEYSTORE = "keystore"  # customers' data keys: a database of its own (its backup
 DATABASES = (*SERVICES, KEYSTORE)
 
 
+MAX_REPLICAS = 9
+REPLICA_STEP = 10  # on ``make up`` a service's replica i (from 1) listens on its port + 10 * i
+
+
 @dataclass(frozen=True)
 class Ports:
+    """Where the parts listen. ``services`` is where a service is reached (by the others and
+    by a developer): its one process, or with replicas nginx's listener that balances over
+    them; ``replicas`` the ports of a service's processes when it runs more than one."""
+
     gateway: int
     services: Mapping[str, int]
     courier: int
@@ -48,24 +57,59 @@ class Ports:
     smtp: int
     smtp_http: int
     sms: int
+    replicas: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
-    def fixed(cls) -> Ports:
-        """``make up``'s ports (README.md and deploy/README.md name them)."""
+    def fixed(cls, replicas: int = 1) -> Ports:
+        """``make up``'s ports (README.md and deploy/README.md name them); with replicas, a
+        service's processes on its port + 10, + 20, ... behind the balancer on its port."""
+        check_replicas(replicas)
         services = {"catalog": 8101, "orders": 8102, "customers": 8103, "notifications": 8104}
-        return cls(8080, services, courier=8201, bank=8203, smtp=8025, smtp_http=8202, sms=8204)
+        own = {
+            name: tuple(port + REPLICA_STEP * i for i in range(1, replicas + 1))
+            for name, port in services.items()
+        }
+        return cls(8080, services, courier=8201, bank=8203, smtp=8025, smtp_http=8202, sms=8204,
+                   replicas=own if replicas > 1 else {})  # fmt: skip
 
     @classmethod
-    def free(cls) -> Ports:
+    def free(cls, replicas: int = 1) -> Ports:
         """Ports free right now, for tests and benchmarks."""
+        check_replicas(replicas)
         services = {name: free_port() for name in SERVICES}
+        own = {name: tuple(free_port() for _ in range(replicas)) for name in SERVICES}
         return cls(
-            free_port(), services, free_port(), free_port(), free_port(), free_port(), free_port()
-        )
+            free_port(), services, free_port(), free_port(), free_port(), free_port(), free_port(),
+            replicas=own if replicas > 1 else {},
+        )  # fmt: skip
+
+    @property
+    def replica_count(self) -> int:
+        return len(self.of(SERVICES[0]))
+
+    def of(self, name: str) -> tuple[int, ...]:
+        """The ports of a service's processes."""
+        return self.replicas.get(name) or (self.services[name],)
+
+    def balanced(self) -> dict[str, int]:
+        """The services nginx balances for the others (service -> its listener), when the
+        services run replicas; none otherwise (they call each other directly)."""
+        return dict(self.services) if self.replicas else {}
 
     def every(self) -> list[int]:
-        return [self.gateway, *self.services.values(), self.courier, self.bank, self.smtp,
+        own = [port for ports in self.replicas.values() for port in ports]
+        return [self.gateway, *self.services.values(), *own, self.courier, self.bank, self.smtp,
                 self.smtp_http, self.sms]  # fmt: skip
+
+
+def check_replicas(replicas: int) -> None:
+    if not 1 <= replicas <= MAX_REPLICAS:
+        raise ValueError(f"replicas must be 1 to {MAX_REPLICAS}, got {replicas}")
+
+
+def replica_name(service: str, replica: int, replicas: int) -> str:
+    """``orders`` when it runs alone, else ``orders#1``, ``orders#2``... (replica from 0)."""
+    return service if replicas == 1 else f"{service}#{replica + 1}"
 
 
 @dataclass(frozen=True)
@@ -77,6 +121,7 @@ class Process:
     args: list[str]
     env: dict[str, str]
     ready_url: str
+    service: str = ""  # the service it is a replica of; empty for the stand-ins
 
 
 def local_url(port: int) -> str:
@@ -122,18 +167,22 @@ class Shop:
     def service_url(self, name: str) -> str:
         return local_url(self.ports.services[name])
 
-    def upstreams(self) -> dict[str, str]:
-        """What the gateway routes to: service -> base URL."""
-        return {name: self.service_url(name) for name in SERVICES}
+    def replica_urls(self, name: str) -> list[str]:
+        return [local_url(port) for port in self.ports.of(name)]
 
-    def settings(self, name: str) -> dict[str, Any]:
-        """The ``Settings`` fields of one service (its environment is the upper-case names)."""
+    def upstreams(self) -> dict[str, list[str]]:
+        """What the gateway balances over: service -> the base URLs of its processes."""
+        return {name: self.replica_urls(name) for name in SERVICES}
+
+    def settings(self, name: str, replica: int = 0) -> dict[str, Any]:
+        """The ``Settings`` fields of one service's process (its environment is the upper-case
+        names); the replicas differ in their port only."""
         keys = self.secrets
         common: dict[str, Any] = {
             "database_url": self.databases[name],
             "amqp_url": self.amqp_url,
             "http_host": "127.0.0.1",
-            "http_port": self.ports.services[name],
+            "http_port": self.ports.of(name)[replica],
             "jwt_public_key_file": str(keys.jwt_public),
             "internal_token": keys.read(keys.internal_token),
         }
@@ -175,8 +224,8 @@ class Shop:
         }
         return {**common, **own[name], **self.tuning.get(name, {})}
 
-    def service_env(self, name: str) -> dict[str, str]:
-        return as_env(self.settings(name))
+    def service_env(self, name: str, replica: int = 0) -> dict[str, str]:
+        return as_env(self.settings(name, replica))
 
     def courier_options(self) -> dict[str, Any]:
         """Keyword arguments of ``SandboxCourier``."""
@@ -245,16 +294,24 @@ class Shop:
             self.sms_env(),
             f"{local_url(ports.sms)}/healthz",
         )
-        services = [
+        return [sink, courier, bank, sms, *self.service_processes()]
+
+    def service_processes(self) -> list[Process]:
+        """Each service's processes (``orders``, or ``orders#1``, ``orders#2``... with
+        replicas): the same settings but the port; their consumers compete for the same
+        queues and their relays share the outbox."""
+        count = self.ports.replica_count
+        return [
             Process(
-                name,
+                replica_name(name, replica, count),
                 ["-m", f"services.{name}", "serve"],
-                self.service_env(name),
-                f"{self.service_url(name)}/healthz",
+                self.service_env(name, replica),
+                f"{url}/healthz",
+                service=name,
             )
             for name in SERVICES
+            for replica, url in enumerate(self.replica_urls(name))
         ]
-        return [sink, courier, bank, sms, *services]
 
 
 def standin_env(options: Mapping[str, Any], party: str) -> dict[str, str]:

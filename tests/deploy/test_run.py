@@ -122,7 +122,7 @@ def test_processes_start_in_order_on_their_ports(shop: Shop) -> None:
     for process in shop.processes():
         if process.name in SERVICES:
             assert process.env["HTTP_PORT"] in process.ready_url
-    assert shop.upstreams()["orders"] == "http://127.0.0.1:8102"
+    assert shop.upstreams()["orders"] == ["http://127.0.0.1:8102"]
 
 
 def test_free_ports_are_distinct() -> None:
@@ -161,3 +161,26 @@ def test_benchmarks_do_not_import_the_tests() -> None:
             elif isinstance(node, ast.Import):
                 imported.update((path.name, alias.name.split(".")[0]) for alias in node.names)
     assert not {name for name, module in imported if module == "tests"}
+
+
+def test_replicas_run_on_their_own_ports_behind_the_balancer(tmp_path: Path) -> None:
+    shop = Shop(
+        Ports.fixed(replicas=3),
+        server_databases("postgresql://postgres@127.0.0.1:5432"),
+        "amqp://guest:guest@127.0.0.1/",
+        ensure_secrets(tmp_path / "local"),
+    )
+    processes = shop.service_processes()
+    assert [p.name for p in processes if p.service == "orders"] == ["orders#1", "orders#2",
+                                                                   "orders#3"]  # fmt: skip
+    ports = {p.name: p.env["HTTP_PORT"] for p in processes}
+    assert (ports["orders#1"], ports["orders#2"], ports["orders#3"]) == ("8112", "8122", "8132")
+    assert shop.upstreams()["catalog"] == [f"http://127.0.0.1:{p}" for p in (8111, 8121, 8131)]
+    # The others reach a service through nginx's listener on its usual port.
+    assert shop.ports.balanced() == dict(Ports.fixed().services)
+    assert shop.settings("orders", replica=1)["catalog_url"] == "http://127.0.0.1:8101"
+    assert Ports.fixed().balanced() == {}
+    every = Ports.free(replicas=2).every()
+    assert len(set(every)) == len(every) == 6 + 4 + 8
+    with pytest.raises(ValueError, match="replicas"):
+        Ports.fixed(replicas=10)

@@ -219,7 +219,7 @@ async def running_stack(
                 gateway_url=shop.gateway_url,
                 amqp_url=amqp_url,
                 dsns=dsns,
-                service_urls=shop.upstreams(),
+                service_urls={name: shop.service_url(name) for name in SERVICES},
                 sink=sink,
                 courier=courier,
                 bank=bank,
