@@ -83,6 +83,21 @@ class Rule:
             raise ValueError(f"rule {self.kind}: key and total go together")
 
 
+def older_than(
+    table: str, age_column: str, period: str, *, why: str, kind: str = "", holding: str = ""
+) -> Rule:
+    """A rule deleting the rows of ``table`` whose ``age_column`` is older than the setting
+    ``period`` (``*_days`` or ``*_s``), named for its table unless ``kind`` says otherwise."""
+    return Rule(
+        kind=kind or table,
+        table=table,
+        age_column=age_column,
+        period=period,
+        why=why,
+        holding=holding,
+    )
+
+
 # A sweep destroys (or acts on) what is older than the cutoff and says how many.
 SweepFn = Callable[[asyncpg.Pool, datetime], Awaitable[int]]
 
@@ -250,19 +265,18 @@ async def run_rules(
 def shared_rules() -> list[Rule]:
     """What every service holds: handled inbox ids, and the run records themselves."""
     return [
-        Rule(
-            kind="inbox_ids",
-            table="inbox",
-            age_column="handled_at",
-            period="inbox_retention_days",
+        older_than(
+            "inbox",
+            "handled_at",
+            "inbox_retention_days",
             why="a handled message's id only guards against a redelivery, which comes in"
             " minutes; kept well past the dead queues' period",
+            kind="inbox_ids",
         ),
-        Rule(
-            kind="retention_runs",
-            table="retention_runs",
-            age_column="at",
-            period="retention_record_days",
+        older_than(
+            "retention_runs",
+            "at",
+            "retention_record_days",
             why="the proof that retention ran; counts only",
         ),
     ]

@@ -13,32 +13,29 @@ from __future__ import annotations
 from aiohttp import web
 
 from shared.background import CleanupCtx
-from shared.retention import AnyRule, Rule, retention_ctx, standard_rules
+from shared.retention import AnyRule, Rule, older_than, retention_ctx, standard_rules
 
 from . import inactivity, messages
 from .config import Settings
 
 RULES: tuple[Rule, ...] = (
-    Rule(
-        kind="refresh_sessions",
-        table="refresh_sessions",
-        age_column="expires_at",
-        period="refresh_session_retention_days",
+    older_than(
+        "refresh_sessions",
+        "expires_at",
+        "refresh_session_retention_days",
         why="an expired refresh token signs nobody in; kept a little past expiry to trace"
         " a replayed token",
     ),
-    Rule(
-        kind="web_sessions",
-        table="web_sessions",
-        age_column="expires_at",
-        period="web_session_retention_days",
+    older_than(
+        "web_sessions",
+        "expires_at",
+        "web_session_retention_days",
         why="a browser session of the account pages that ended or was left unfinished",
     ),
-    Rule(
-        kind="login_backoff",
-        table="login_backoff",
-        age_column="last_failure_at",
-        period="login_forget_after_s",
+    older_than(
+        "login_backoff",
+        "last_failure_at",
+        "login_forget_after_s",
         why="failed sign-in counters per login and network count only while they are fresh",
     ),
 )

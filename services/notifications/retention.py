@@ -10,28 +10,26 @@ from aiohttp import web
 from services.notifications import messages
 from services.notifications.config import Settings
 from shared.background import CleanupCtx
-from shared.retention import AnyRule, Rule, retention_ctx, standard_rules
+from shared.retention import AnyRule, Rule, older_than, retention_ctx, standard_rules
 
 RULES: tuple[Rule, ...] = (
-    Rule(
-        kind="delivery_log",
-        table="deliveries",
-        age_column="at",
-        period="delivery_log_retention_days",
+    older_than(
+        "deliveries",
+        "at",
+        "delivery_log_retention_days",
         why="evidence of what was sent, for a customer's question or complaint",
+        kind="delivery_log",
     ),
-    Rule(
-        kind="suppressions",
-        table="suppressions",
-        age_column="at",
-        period="suppression_keep_days",
+    older_than(
+        "suppressions",
+        "at",
+        "suppression_keep_days",
         why="a running campaign's copy; the customers service holds the suppression itself",
     ),
-    Rule(
-        kind="unsubscribes",
-        table="unsubscribes",
-        age_column="at",
-        period="unsubscribe_link_days",
+    older_than(
+        "unsubscribes",
+        "at",
+        "unsubscribe_link_days",
         why="a used link publishes once, for as long as a link works",
     ),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from shared.background import CleanupCtx
-from shared.retention import Action, AnyRule, Rule, retention_ctx, standard_rules
+from shared.retention import Action, AnyRule, Rule, older_than, retention_ctx, standard_rules
 
 from . import messages
 from .config import Settings
@@ -34,34 +34,30 @@ RULES: tuple[Rule, ...] = (
         why="an empty cart holds nothing a customer needs; a new one comes on demand",
         holding="carts",
     ),
-    Rule(
-        kind="checkout_velocity",
-        table="checkout_velocity",
-        age_column="window_start",
-        period="velocity_retention_s",
+    older_than(
+        "checkout_velocity",
+        "window_start",
+        "velocity_retention_s",
         why="a counter per account and client network matters for its minute only",
     ),
-    Rule(
-        kind="checkout_attempts",
-        table="checkout_attempts",
-        age_column="window_start",
-        period="velocity_retention_s",
+    older_than(
+        "checkout_attempts",
+        "window_start",
+        "velocity_retention_s",
         why="the attempt ids that keep a retried checkout from counting twice",
         holding="checkout_velocity",
     ),
-    Rule(
-        kind="checkout_requests",
-        table="checkout_requests",
-        age_column="created_at",
-        period="checkout_request_retention_days",
+    older_than(
+        "checkout_requests",
+        "created_at",
+        "checkout_request_retention_days",
         why="an Idempotency-Key makes a retried checkout one order; retries come within"
         " minutes, the order itself stays in 'orders'",
     ),
-    Rule(
-        kind="automated_decisions",
-        table="automated_decisions",
-        age_column="decided_at",
-        period="decision_retention_days",
+    older_than(
+        "automated_decisions",
+        "decided_at",
+        "decision_retention_days",
         why="a checkout refused automatically is kept so the customer can object and a person"
         " review it (Law 94-V art. 19-1); a quarter later nobody will",
     ),
