@@ -6,7 +6,6 @@ fields that are wrong and why, never the values sent (they may be personal data)
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
@@ -15,7 +14,7 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from shared import strict_json
+from shared import jsontext, strict_json
 from shared.logging import get_logger
 from shared.telemetry import continued
 
@@ -57,7 +56,7 @@ def problem_response(
     document.update(extensions)
     return web.Response(
         status=status,
-        text=json.dumps(document, ensure_ascii=False),
+        text=jsontext.dumps(document),
         content_type=PROBLEM_JSON,
     )
 
@@ -159,7 +158,7 @@ def json_response(data: Any, status: int = 200, **kwargs: Any) -> web.Response:
 def _dumps(data: Any) -> str:
     if isinstance(data, BaseModel):
         return data.model_dump_json()
-    return json.dumps(data, ensure_ascii=False, default=str)
+    return jsontext.dumps(data)
 
 
 async def healthz(_request: web.Request) -> web.Response:

@@ -4,6 +4,7 @@ quote nothing sent (not aiohttp's plain text), and logged without the bytes sent
 from __future__ import annotations
 
 import gzip
+import json
 
 import pytest
 from aiohttp import web
@@ -68,7 +69,7 @@ async def test_a_well_formed_gzip_body_is_still_read(base_url):
         b"Content-Length: %d\r\n\r\n" % len(body)
     ) + body
     answer = await send_raw(base_url, data)
-    assert (answer.status, answer.body) == (200, b'{"length": 12}')
+    assert (answer.status, json.loads(answer.body)) == (200, {"length": 12})
 
 
 async def test_no_answer_names_the_server_software_or_its_version(base_url):
