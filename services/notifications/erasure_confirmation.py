@@ -39,7 +39,8 @@ class ErasureConfirmation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     request_id: UUID
     locale: str | None = Field(default=None, max_length=8)
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)
+    # No control characters: SMTP refuses them in a command (they were a 500).
+    email: str = Field(pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$", max_length=320)
     first_name: str | None = Field(default=None, max_length=200)
 
 
