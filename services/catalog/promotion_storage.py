@@ -36,7 +36,8 @@ _STATUS_WHERE: dict[PublicStatus, str] = {
     "scheduled": "pr.status = 'active' AND $1 < pr.starts_at",
     "live": LIVE,
     "ended": "(pr.status = 'ended_early' OR (pr.status = 'active' AND pr.ends_at <= $1))",
-    "cancelled": "pr.status = 'cancelled'",
+    # $1 is sent with every filter: one it does not name must still give it a type.
+    "cancelled": "pr.status = 'cancelled' AND $1::timestamptz IS NOT NULL",
 }
 
 

@@ -109,6 +109,9 @@ async def test_listing_pages_and_filters_by_status(catalog: Catalog, marketer: d
     assert seen == [scheduled["id"], *[p["id"] for p in reversed(live)]]
     status, _, page = await send(catalog, "GET", PROMOTIONS + "?status=scheduled", headers=marketer)
     assert [p["id"] for p in page["items"]] == [scheduled["id"]]
+    for none_yet in ("?status=cancelled", "?status=ended"):
+        status, _, page = await send(catalog, "GET", PROMOTIONS + none_yet, headers=marketer)
+        assert (status, page["items"]) == (200, []), none_yet
     for bad in ("?cursor=nonsense", "?status=paused", "?limit=0"):
         status, content_type, _ = await send(catalog, "GET", PROMOTIONS + bad, headers=marketer)
         assert (status, content_type) == (422, PROBLEM), bad
