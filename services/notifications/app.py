@@ -12,11 +12,10 @@ from aiohttp import web
 from services.notifications import messages
 from services.notifications.audiences import Audiences
 from services.notifications.campaign_channels import EmailSender, Sender, SmsSender
-from services.notifications.campaign_handlers import add_campaign_routes, campaign_errors
+from services.notifications.campaign_handlers import campaign_errors
 from services.notifications.campaign_runner import CampaignRunner
 from services.notifications.campaigns import Campaigns
 from services.notifications.config import Settings
-from services.notifications.handlers import export_customer, post_erasure_confirmation
 from services.notifications.keys import (
     CAMPAIGN_RUNNER,
     CAMPAIGNS,
@@ -29,13 +28,12 @@ from services.notifications.notifier import Notifier
 from services.notifications.policy_notices import policy_notices_ctx
 from services.notifications.rendering import Renderer
 from services.notifications.retention import notifications_retention_ctx
+from services.notifications.routes import OPERATIONS
 from services.notifications.sms import SmsClient
-from services.notifications.sms_handlers import sms_inbound, sms_report
-from services.notifications.unsubscribe_handlers import unsubscribe, unsubscribe_page
-from services.notifications.unsubscribe_links import PATH as UNSUBSCRIBE_PATH
 from services.notifications.unsubscribe_pages import UnsubscribePages
 from shared.background import graceful_task_ctx
 from shared.db import PG_POOL
+from shared.openapi import add_description_routes, add_operations
 from shared.service import HTTP_CLIENT, add_consumer, add_outbox_relay, create_service_app
 
 
@@ -105,11 +103,6 @@ def create_app(settings: Settings) -> web.Application:
             settings.campaign_stop_grace_s,
         )
     )
-    app.router.add_get("/internal/customers/{customer_id}/export", export_customer)
-    app.router.add_post("/internal/erasure-confirmations", post_erasure_confirmation)
-    app.router.add_get(UNSUBSCRIBE_PATH, unsubscribe_page)
-    app.router.add_post(UNSUBSCRIBE_PATH, unsubscribe)
-    app.router.add_post("/api/notifications/sms/reports", sms_report)
-    app.router.add_post("/api/notifications/sms/inbound", sms_inbound)
-    add_campaign_routes(app)
+    add_description_routes(app.router, "notifications", "Notifications", OPERATIONS)
+    add_operations(app.router, OPERATIONS)
     return app

@@ -136,15 +136,3 @@ async def campaign_errors(request: web.Request, handler: Handler) -> web.StreamR
         raise Problem(404, "Campaign not found", "There is no campaign with this id.") from None
     except CampaignNotMovable as exc:
         raise Problem(409, "Not possible now", f"The campaign is {exc.status}.") from None
-
-
-def add_campaign_routes(app: web.Application) -> None:
-    one = f"{PREFIX}/{{campaign_id}}"
-    app.router.add_post(PREFIX, post_campaign)
-    app.router.add_get(PREFIX, list_campaigns)
-    app.router.add_get("/api/notifications/staff/campaign.js", page_script)
-    app.router.add_get("/api/notifications/staff/campaign.css", page_style)
-    app.router.add_get(one, get_campaign)
-    app.router.add_get(f"{one}/page", campaign_page)
-    app.router.add_post(f"{one}/pause", pause_campaign)
-    app.router.add_post(f"{one}/resume", resume_campaign)
