@@ -29,6 +29,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
 
+def parent_pid(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def parent_cmdline(pid: int) -> str:
     try:
         ppid = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
@@ -64,8 +71,8 @@ def process_groups(
             groups["rabbitmq"].append(int(entry.name))
         elif "nginx" in cmd and (mark in cmd or mark in parent_cmdline(int(entry.name))):
             groups["nginx"].append(int(entry.name))
-        elif "deploy.smtp_sink" in cmd:
-            groups["smtp sink"].append(int(entry.name))
+        elif "deploy.smtp_sink" in cmd and parent_pid(int(entry.name)) == os.getpid():
+            groups["smtp sink"].append(int(entry.name))  # ours, not another session's
     return groups
 
 
