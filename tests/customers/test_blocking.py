@@ -188,18 +188,24 @@ async def _release(shop: Shop, customer_id: str, **overrides: object) -> tuple[i
     )
 
 
+async def _blocked_at(shop: Shop, customer_id: str) -> str:
+    """When the customer's block began, as the register quotes it."""
+    conn = await shop.db()
+    try:
+        at = await conn.fetchval(
+            "SELECT blocked_at FROM customers WHERE id = $1", UUID(customer_id)
+        )
+    finally:
+        await conn.close()
+    return str(at.isoformat(timespec="seconds"))
+
+
 async def test_only_an_order_placed_before_the_block_gets_its_status_mail(shop: Shop) -> None:
     customer_id, token = await _signed_in(shop)
     before = datetime.now(UTC) - timedelta(minutes=5)
     await shop.call("POST", "/api/customers/me/block", token=token)
     after = datetime.now(UTC) + timedelta(seconds=1)
-    conn = await shop.db()
-    try:
-        blocked_at = (
-            await conn.fetchval("SELECT blocked_at FROM customers WHERE id = $1", UUID(customer_id))
-        ).isoformat(timespec="seconds")
-    finally:
-        await conn.close()
+    blocked_at = await _blocked_at(shop, customer_id)
 
     status, released = await _release(shop, customer_id, order_placed_at=before.isoformat())
     assert status == 200, released
@@ -234,13 +240,7 @@ async def test_the_block_itself_is_confirmed_to_the_customer_and_nothing_else(
     release names that notice, for no order; the notice opens nothing else."""
     customer_id, token = await _signed_in(shop)
     await shop.call("POST", "/api/customers/me/block", token=token)
-    conn = await shop.db()
-    try:
-        blocked_at = (
-            await conn.fetchval("SELECT blocked_at FROM customers WHERE id = $1", UUID(customer_id))
-        ).isoformat(timespec="seconds")
-    finally:
-        await conn.close()
+    blocked_at = await _blocked_at(shop, customer_id)
 
     status, released = await _release(
         shop, customer_id, order_ref=None, notice="block_confirmation"

@@ -43,6 +43,13 @@ def delivered(customer_id: UUID, order_ref: str, amount: int = 1234550) -> Order
     )
 
 
+async def parked(mailing: Mailing, reason: str) -> None:
+    """Wait until the message is in the dead queue; its delivery row failed for ``reason``."""
+    await eventually(lambda: queue_depth(mailing.amqp_url, f"{QUEUE}.dead"), timeout=10)
+    [row] = await sent_rows(mailing.dsn, "failed")
+    assert row["reason"] == reason
+
+
 async def at_least(dsn: str, count: int) -> bool:
     return len(await sent_rows(dsn)) >= count
 
@@ -214,12 +221,9 @@ async def test_a_mail_server_that_stays_down_uses_the_channels_retries(
     customer_id = mailing.stub.add(Person(email="down@mail.kz", first_name="Down"))
     await mailing.sink.stop()
     await mailing.publish(delivered(customer_id, "SH-4114"))
-    amqp_url = mailing.amqp_url
-    await eventually(lambda: queue_depth(amqp_url, f"{QUEUE}.dead"), timeout=10)
-    [row] = await sent_rows(mailing.dsn, "failed")
-    assert row["reason"] == "smtp_unavailable"
+    await parked(mailing, "smtp_unavailable")
     for tier in (f"{QUEUE}.retry.1", f"{QUEUE}.retry.2"):
-        assert await queue_depth(amqp_url, tier) == 0
+        assert await queue_depth(mailing.amqp_url, tier) == 0
 
 
 async def test_smtp_down_parks_then_replay_delivers(
@@ -229,14 +233,11 @@ async def test_smtp_down_parks_then_replay_delivers(
     await mailing.sink.stop()
 
     await mailing.publish(delivered(customer_id, "SH-5005"))
-    amqp_url = mailing.amqp_url
-    await eventually(lambda: queue_depth(amqp_url, f"{QUEUE}.dead"), timeout=10)
-    [row] = await sent_rows(mailing.dsn, "failed")
-    assert row["reason"] == "smtp_unavailable"
+    await parked(mailing, "smtp_unavailable")
     assert mailing.stub.calls == []  # no release while the mail server is away
 
     await mailing.sink.start()
-    connection = await aio_pika.connect_robust(amqp_url)
+    connection = await aio_pika.connect_robust(mailing.amqp_url)
     async with connection:
         assert await replay_dead(connection, QUEUE) == 1
     mail = await mailing.sink.wait_for(to("later@mail.kz"), timeout=10)
@@ -266,11 +267,8 @@ async def test_customers_unavailable_is_retried_then_parked(
 ) -> None:
     customer_id = mailing.stub.add(503)
     await mailing.publish(delivered(customer_id, "SH-7007"))
-    amqp_url = mailing.amqp_url
-    await eventually(lambda: queue_depth(amqp_url, f"{QUEUE}.dead"), timeout=10)
+    await parked(mailing, "release_failed")
     assert len(mailing.stub.calls) == 3  # the first try and two retries
-    [row] = await sent_rows(mailing.dsn, "failed")
-    assert row["reason"] == "release_failed"
     assert mailing.sink.messages == []
 
 
