@@ -77,3 +77,25 @@ async def test_the_catalogs_cache_validators_pass_the_gateway(shop: Stack):
             assert response.status == 304
             assert response.headers["ETag"] == etag
             assert await response.read() == b""
+
+
+async def test_each_services_description_and_docs_page_pass_the_gateway(shop: Stack):
+    """The public documents and docs pages are reachable through nginx; the internal
+    document is not (the gateway never routes /internal/)."""
+    async with aiohttp.ClientSession() as session:
+        for service in ("catalog", "orders", "customers", "notifications"):
+            async with session.get(f"{shop.gateway_url}/api/{service}/openapi.json") as response:
+                assert response.status == 200, service
+                document = await response.json()
+            assert document["openapi"] == "3.1.0"
+            assert document["paths"] and not any(
+                p.startswith("/internal/") for p in document["paths"]
+            )
+            async with session.get(f"{shop.gateway_url}/api/{service}/docs") as response:
+                assert response.status == 200 and response.content_type == "text/html", service
+                assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+            script = f"{shop.gateway_url}/api/{service}/docs/swagger-ui-bundle.js"
+            async with session.get(script) as response:
+                assert response.status == 200, service
+        async with session.get(f"{shop.gateway_url}/internal/openapi.json") as response:
+            assert response.status == 404
