@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import aio_pika
@@ -21,6 +22,10 @@ from shared.messaging.outbox import enqueue
 
 COUNT = 20_000
 BATCH = 200
+
+
+def erased() -> CustomerErased:
+    return CustomerErased(customer_id=uuid4(), request_id=uuid4(), erased_at=datetime.now(UTC))
 
 
 async def _consume_until(connection, routing_key: str, count: int) -> asyncio.Future[float]:  # type: ignore[no-untyped-def]
@@ -49,7 +54,7 @@ async def raw_publish(amqp_url: str) -> float:
         await declare_exchanges(channel)
         exchange = await channel.get_exchange(EVENTS_EXCHANGE)
         done = await _consume_until(connection, "raw.bench", COUNT)
-        body = CustomerErased(customer_id=uuid4()).model_dump_json().encode()
+        body = erased().model_dump_json().encode()
         start = time.perf_counter()
         for offset in range(0, COUNT, BATCH):
             await asyncio.gather(
@@ -77,7 +82,7 @@ async def relay_publish(amqp_url: str, dsn: str) -> float:
     try:
         async with pool.acquire() as conn, conn.transaction():
             for _ in range(COUNT):
-                await enqueue(conn, CustomerErased(customer_id=uuid4()))
+                await enqueue(conn, erased())
         done = await _consume_until(connection, CustomerErased.MESSAGE_TYPE, COUNT)
         relay = OutboxRelay(pool, connection, dsn=dsn, batch_size=BATCH)
         start = time.perf_counter()
