@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator
 
 import aiosmtplib
+from opentelemetry import trace
 
 from services.notifications.config import Settings
 from services.notifications.domain import OutgoingMail
@@ -85,6 +86,16 @@ async def _close(client: aiosmtplib.SMTP) -> None:
 
 
 async def deliver(client: aiosmtplib.SMTP, mail: OutgoingMail) -> None:
+    # A span of the mail's trace: the server, never the sender or recipient.
+    with trace.get_tracer(__name__).start_as_current_span(
+        "smtp send",
+        kind=trace.SpanKind.CLIENT,
+        attributes={"server.address": client.hostname or "", "server.port": client.port or 0},
+    ):
+        await _send(client, mail)
+
+
+async def _send(client: aiosmtplib.SMTP, mail: OutgoingMail) -> None:
     options = ["SMTPUTF8"] if mail.international else []
     try:
         await client.sendmail(mail.sender, [mail.recipient], mail.data, mail_options=options)

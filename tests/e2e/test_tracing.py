@@ -146,6 +146,8 @@ async def test_message_hops_are_parent_linked(traced):
     for consumer in consumers:
         producer = trace[consumer.parent_span_id]
         assert producer.kind == "PRODUCER", (consumer.name, producer.name)
+    # The mail went out in it too (notifications' SMTP session).
+    assert any(s.service == "notifications" and s.name == "smtp send" for s in trace.values())
     producers = {s.name for s in trace.values() if s.kind == "PRODUCER"}
     # The courier's dispatch message went out in the same trace.
     assert any(name.startswith("shop.dispatch,courier.") for name in producers), producers

@@ -18,6 +18,7 @@ from shared.telemetry import (
     continued,
     current_traceparent,
     from_traceparent,
+    otlp_exporter,
     without_query,
 )
 
@@ -108,3 +109,11 @@ def test_with_tracing_off_an_incoming_trace_goes_on_to_the_outbox_and_the_logs()
 def test_a_broken_traceparent_starts_nothing():
     with continued({"traceparent": "not-a-trace"}):
         assert current_traceparent() is None
+
+
+def test_the_exporter_speaks_the_protocol_asked_for():
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as Grpc
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as Http
+
+    assert isinstance(otlp_exporter("grpc"), Grpc)
+    assert isinstance(otlp_exporter("http/protobuf"), Http)
