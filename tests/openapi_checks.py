@@ -148,9 +148,10 @@ async def fuzz_live(docs: list[dict[str, Any]], url: str, headers: Headers) -> l
     return await asyncio.to_thread(fuzz, docs, url, headers)
 
 
-def headers_for(issuer: Any, internal_token: str) -> Headers:
+def headers_for(issuer: Any, internal_token: str, customer_token: str = "") -> Headers:
     """Valid credentials for each operation: the internal token, a staff token with the
-    roles it names (``x-roles``), or a customer's token."""
+    roles it names (``x-roles``), or a customer's token (``customer_token``, a signed-in
+    customer's, else one for a customer the service does not know)."""
 
     def headers(operation: APIOperation) -> dict[str, str]:
         if operation.path.startswith("/internal/"):
@@ -159,7 +160,7 @@ def headers_for(issuer: Any, internal_token: str) -> Headers:
         if roles:
             token = issuer.issue(uuid4(), "staff", frozenset(roles))
         elif operation.definition.raw.get("security"):
-            token = issuer.issue(uuid4(), "customer")
+            token = customer_token or issuer.issue(uuid4(), "customer")
         else:
             return {}
         return {"Authorization": f"Bearer {token}"}
