@@ -41,7 +41,9 @@ from deploy.standin import (
     QueueStandIn,
     StandInOptions,
     accepted,
+    html_page,
     parse_standin_args,
+    received_table,
     run_standin,
     standin_app,
     standin_parser,
@@ -205,14 +207,6 @@ async def payments_json(request: web.Request) -> web.Response:
     )
 
 
-def _html(title: str, body: str) -> web.Response:
-    text = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
-    )
-    return web.Response(text=text, content_type="text/html")
-
-
 def _amount(request: dict[str, Any]) -> str:
     return f"{request['amount'] / 100:.2f} {request['currency']}"
 
@@ -232,7 +226,7 @@ async def pay_page(request: web.Request) -> web.Response:
         f"<form method='post' action='{base}/decline'>"
         f"<button type='submit'>Decline</button></form>"
     )
-    return _html(f"Sandbox bank {bank.code}", form)
+    return html_page(f"Sandbox bank {bank.code}", form)
 
 
 async def pay_action(request: web.Request) -> web.Response:
@@ -251,25 +245,21 @@ async def pay_action(request: web.Request) -> web.Response:
         f"<p>Payment {html.escape(record['status'])} (shop answered {answer}).</p>"
         f"<p><a href='{back}'>Back to the shop</a></p>"
     )
-    return _html("Sandbox bank", body)
+    return html_page("Sandbox bank", body)
 
 
 async def overview(request: web.Request) -> web.Response:
     bank = request.app[BANK_KEY]
     rows = (
-        "".join(
-            f"<tr><td><a href='/pay/{html.escape(pid)}'>{html.escape(r['request']['order_ref'])}"
-            f"</a></td><td>{_amount(r['request'])}</td><td>{html.escape(r['status'])}</td></tr>"
-            for pid, r in reversed(bank.payments.items())
-        )
-        or "<tr><td colspan='3'>Nothing received yet.</td></tr>"
+        f"<tr><td><a href='/pay/{html.escape(pid)}'>{html.escape(r['request']['order_ref'])}"
+        f"</a></td><td>{_amount(r['request'])}</td><td>{html.escape(r['status'])}</td></tr>"
+        for pid, r in reversed(bank.payments.items())
     )
     body = (
         "<p>Payment requests received from the shop (JSON: <a href='/payments'>/payments</a>)."
-        f"</p><table border='1' cellpadding='4'><tr><th>order</th><th>amount</th>"
-        f"<th>status</th></tr>{rows}</table>"
+        f"</p>{received_table(('order', 'amount', 'status'), rows)}"
     )
-    return _html(f"Sandbox bank {bank.code}", body)
+    return html_page(f"Sandbox bank {bank.code}", body)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -48,7 +48,9 @@ from deploy.standin import (
     QueueStandIn,
     StandInOptions,
     accepted,
+    html_page,
     parse_standin_args,
+    received_table,
     run_standin,
     standin_app,
     standin_parser,
@@ -270,22 +272,13 @@ def _row(d: dict[str, Any]) -> str:
 
 async def page(request: web.Request) -> web.Response:
     courier = request.app[COURIER_KEY]
-    rows = "".join(_row(d) for d in reversed(courier.received)) or (
-        '<tr><td colspan="7">Nothing received yet.</td></tr>'
-    )
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in ("received", "order", "recipient", "address", "parcel", "cash", "status")
-    )
+    headings = ("received", "order", "recipient", "address", "parcel", "cash", "status")
     body = (
-        f"<!doctype html><html><head><meta charset='utf-8'><meta http-equiv='refresh' "
-        f"content='5'><title>Sandbox courier {html.escape(courier.code)}</title></head><body>"
-        f"<h1>Sandbox courier <code>{html.escape(courier.code)}</code></h1>"
-        f"<p>Dispatch messages received from the shop (JSON: <a href='/dispatches'>"
-        f"/dispatches</a>).</p><table border='1' cellpadding='4'><tr>{head}</tr>{rows}"
-        f"</table></body></html>"
+        "<p>Dispatch messages received from the shop (JSON: <a href='/dispatches'>"
+        "/dispatches</a>).</p>"
+        f"{received_table(headings, (_row(d) for d in reversed(courier.received)))}"
     )
-    return web.Response(text=body, content_type="text/html")
+    return html_page(f"Sandbox courier {courier.code}", body, refresh_s=5)
 
 
 def _env_flag(name: str, default: bool) -> bool:

@@ -53,7 +53,15 @@ from typing import Any, Final, Self
 import aiohttp
 from aiohttp import web
 
-from deploy.standin import RETRY_DELAYS_S, accepted, deliver_signed, serve_standin, standin_app
+from deploy.standin import (
+    RETRY_DELAYS_S,
+    accepted,
+    deliver_signed,
+    html_page,
+    received_table,
+    serve_standin,
+    standin_app,
+)
 from shared import eventloop
 from shared.signing import SignatureError, verify
 
@@ -303,24 +311,18 @@ async def messages_json(request: web.Request) -> web.Response:
 async def overview(request: web.Request) -> web.Response:
     provider = request.app[PROVIDER_KEY]
     rows = (
-        "".join(
-            f"<tr><td>{html.escape(r['to'])}</td><td>{html.escape(r['text'])}</td>"
-            f"<td>{html.escape(str(r['report']))}</td></tr>"
-            for r in reversed(provider.messages.values())
-        )
-        or "<tr><td colspan='3'>Nothing received yet.</td></tr>"
+        f"<tr><td>{html.escape(r['to'])}</td><td>{html.escape(r['text'])}</td>"
+        f"<td>{html.escape(str(r['report']))}</td></tr>"
+        for r in reversed(provider.messages.values())
     )
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Sandbox SMS</title></head>"
-        "<body><h1>Sandbox SMS provider</h1>"
+    body = (
         "<p>Texts received from the shop (JSON: <a href='/messages'>/messages</a>).</p>"
-        "<table border='1' cellpadding='4'><tr><th>to</th><th>text</th><th>report</th></tr>"
-        f"{rows}</table><h2>Send a text to the shop</h2>"
+        f"{received_table(('to', 'text', 'report'), rows)}<h2>Send a text to the shop</h2>"
         "<form method='post' action='/inbound'><label>From <input name='from'"
         " value='+77011234567'></label> <label>Text <input name='text' value='STOP'></label>"
-        " <button type='submit'>Send</button></form></body></html>"
+        " <button type='submit'>Send</button></form>"
     )
-    return web.Response(text=page, content_type="text/html")
+    return html_page("Sandbox SMS provider", body)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import html
 import logging
 import os
 import signal
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, Self, TypedDict, TypeVar
 
@@ -186,6 +187,25 @@ class QueueStandIn:
             settled=settled,
             on_answer=on_answer,
         )
+
+
+def html_page(title: str, body: str, *, refresh_s: int | None = None) -> web.Response:
+    """A stand-in's plain page: ``title`` (escaped) as its title and heading, then ``body``
+    (already HTML); ``refresh_s`` reloads it that often."""
+    refresh = f"<meta http-equiv='refresh' content='{refresh_s}'>" if refresh_s else ""
+    text = (
+        f"<!doctype html><html><head><meta charset='utf-8'>{refresh}"
+        f"<title>{html.escape(title)}</title></head>"
+        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
+    return web.Response(text=text, content_type="text/html")
+
+
+def received_table(headings: Sequence[str], rows: Iterable[str]) -> str:
+    """A table of what a stand-in received (``rows``: ``<tr>`` each, already escaped)."""
+    head = "".join(f"<th>{heading}</th>" for heading in headings)
+    body = "".join(rows) or f"<tr><td colspan='{len(headings)}'>Nothing received yet.</td></tr>"
+    return f"<table border='1' cellpadding='4'><tr>{head}</tr>{body}</table>"
 
 
 async def healthz(_request: web.Request) -> web.Response:
