@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.openapi import Operation, Param
 
-from . import bank_callbacks, cart, checkout, courier_callbacks, internal, orders, staff
+from . import answers, bank_callbacks, cart, checkout, courier_callbacks, internal, orders, staff
 
 CODE = {"type": "string", "pattern": "^[a-z0-9_-]{1,32}$"}
 # The catalog is asked for prices: its failure is the shop's 503, not a 5xx of ours.
@@ -18,7 +18,12 @@ IDEMPOTENCY = Param(
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
-        "GET", "/api/orders/cart", cart.get_cart, "The cart (cookie cart_id)", errors=CATALOG
+        "GET",
+        "/api/orders/cart",
+        cart.get_cart,
+        "The cart (cookie cart_id)",
+        errors=CATALOG,
+        response=answers.CartAnswer,
     ),
     Operation(
         "POST",
@@ -27,6 +32,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Put a product in the cart",
         body=cart.AddItem,
         errors=(404, *CATALOG),
+        response=answers.CartAnswer,
     ),
     Operation(
         "DELETE",
@@ -34,6 +40,7 @@ OPERATIONS: tuple[Operation, ...] = (
         cart.remove_cart_item,
         "Take a product out of the cart",
         errors=CATALOG,
+        response=answers.CartAnswer,
     ),
     Operation(
         "POST",
@@ -94,6 +101,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Cancel an order",
         auth="customer",
         errors=(409,),
+        response=answers.CancelAnswer,
     ),
     Operation(
         "POST",
