@@ -10,7 +10,6 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from deploy.smtp_sink import SmtpSink
 from shared.contracts import (
     CustomerBlockChanged,
     CustomerBlocked,
@@ -20,9 +19,8 @@ from shared.contracts import (
     OrderDelivered,
 )
 from tests.notifications.conftest import (
-    CustomersStub,
+    Mailing,
     Person,
-    StartNotifications,
     deliveries,
     eventually,
     publish,
@@ -54,33 +52,27 @@ def block_event(customer_id: UUID, version: int, blocked: bool = True) -> Custom
 
 
 async def test_a_blocked_customer_gets_no_welcome_and_no_release_is_asked(
-    start_notifications: StartNotifications,
-    customers: tuple[CustomersStub, str],
-    sink: SmtpSink,
+    mailing: Mailing,
 ) -> None:
-    stub, _ = customers
-    customer_id = stub.add(Person(email="blocked@mail.kz", first_name="Асель"))
-    app = await start_notifications()
-    await learned(app.settings.amqp_url, app.dsn, block_event(customer_id, 1))
-    await handled(app.dsn, await publish(app.settings.amqp_url, registered(customer_id)))
+    customer_id = mailing.stub.add(Person(email="blocked@mail.kz", first_name="Асель"))
+    await learned(mailing.amqp_url, mailing.dsn, block_event(customer_id, 1))
+    await handled(mailing.dsn, await mailing.publish(registered(customer_id)))
 
-    [row] = [row for row in await deliveries(app.dsn) if row["kind"] == "welcome"]
+    [row] = [row for row in await deliveries(mailing.dsn) if row["kind"] == "welcome"]
     assert (row["kind"], row["status"], row["reason"]) == ("welcome", "skipped", "blocked")
     assert row["release_id"] is None and row["locale"] is None
     # The address was asked for the block's confirmation only, not for the welcome mail.
-    assert [call.get("notice") for call in stub.calls] == ["block_confirmation"]
-    assert [mail.subject for mail in sink.messages] == ["Обработка ваших данных приостановлена"]
+    assert [call.get("notice") for call in mailing.stub.calls] == ["block_confirmation"]
+    assert [mail.subject for mail in mailing.sink.messages] == [
+        "Обработка ваших данных приостановлена"
+    ]
 
 
 async def test_the_status_mail_of_an_order_still_goes_and_says_when_it_was_placed(
-    start_notifications: StartNotifications,
-    customers: tuple[CustomersStub, str],
-    sink: SmtpSink,
+    mailing: Mailing,
 ) -> None:
-    stub, _ = customers
-    customer_id = stub.add(Person(email="order@mail.kz", first_name="Асель"))
-    app = await start_notifications()
-    await learned(app.settings.amqp_url, app.dsn, block_event(customer_id, 1))
+    customer_id = mailing.stub.add(Person(email="order@mail.kz", first_name="Асель"))
+    await learned(mailing.amqp_url, mailing.dsn, block_event(customer_id, 1))
     placed_at = datetime.now(UTC) - timedelta(hours=2)
     event = OrderDelivered(
         order_id=uuid4(),
@@ -90,38 +82,34 @@ async def test_the_status_mail_of_an_order_still_goes_and_says_when_it_was_place
         total=Money(amount=500_000),
         placed_at=placed_at,
     )
-    await publish(app.settings.amqp_url, event)
-    mail = await sink.wait_for(lambda m: "SH-7007" in m.subject, timeout=10)
+    await mailing.publish(event)
+    mail = await mailing.sink.wait_for(lambda m: "SH-7007" in m.subject, timeout=10)
     assert mail.rcpt_tos == ("order@mail.kz",)
-    _confirmation, call = stub.calls
+    _confirmation, call = mailing.stub.calls
     assert call["order_ref"] == "SH-7007"
     assert datetime.fromisoformat(call["order_placed_at"]) == placed_at
-    [row] = await eventually(lambda: order_rows(app.dsn))
+    [row] = await eventually(lambda: order_rows(mailing.dsn))
     assert (row["kind"], row["status"]) == ("order_delivered", "sent")
 
 
 async def test_block_events_out_of_order_or_twice_keep_the_newest(
-    start_notifications: StartNotifications,
-    customers: tuple[CustomersStub, str],
-    sink: SmtpSink,
+    mailing: Mailing,
 ) -> None:
-    stub, _ = customers
-    customer_id = stub.add(Person(email="late@mail.kz", first_name="Асель"))
-    app = await start_notifications()
-    amqp = app.settings.amqp_url
+    customer_id = mailing.stub.add(Person(email="late@mail.kz", first_name="Асель"))
+    amqp = mailing.amqp_url
     # Unblocked (version 2) arrives before blocked (version 1), then version 1 once more.
     for event in (
         block_event(customer_id, 2, blocked=False),
         block_event(customer_id, 1),
         block_event(customer_id, 1),
     ):
-        await learned(amqp, app.dsn, event)
-    conn = await asyncpg.connect(app.dsn)
+        await learned(amqp, mailing.dsn, event)
+    conn = await asyncpg.connect(mailing.dsn)
     try:
         row = await conn.fetchrow("SELECT blocked, version FROM customer_blocks")
     finally:
         await conn.close()
     assert (row["blocked"], row["version"]) == (False, 2)
     await publish(amqp, registered(customer_id))
-    mail = await sink.wait_for(lambda m: "Добро пожаловать" in m.subject, timeout=10)
+    mail = await mailing.sink.wait_for(lambda m: "Добро пожаловать" in m.subject, timeout=10)
     assert mail.subject

@@ -10,7 +10,6 @@ from uuid import UUID, uuid4
 import aio_pika
 import asyncpg
 
-from deploy.smtp_sink import SmtpSink
 from services.notifications import suppression, unsubscribing
 from services.notifications.data_map import DATA_MAP
 from services.notifications.erasure import STEPS
@@ -20,6 +19,7 @@ from shared.data_map import Erasure
 from shared.messaging import EVENTS_EXCHANGE, declare_exchanges
 from tests.notifications.conftest import (
     CustomersStub,
+    Mailing,
     Person,
     StartNotifications,
     all_table_text,
@@ -59,29 +59,25 @@ async def next_body(queue: aio_pika.abc.AbstractQueue) -> dict[str, object]:
 
 
 async def test_erasure_unlinks_the_delivery_log_and_confirms(
-    start_notifications: StartNotifications,
-    customers: tuple[CustomersStub, str],
-    sink: SmtpSink,
+    mailing: Mailing,
 ) -> None:
-    stub, _ = customers
-    erased_one = stub.add(Person("erased.canary@example.kz", "Айгерим"))
-    other = stub.add(Person("other@example.kz", "Other"))
-    app = await start_notifications()
-    connection, queue = await confirmations(app.settings.amqp_url)
+    erased_one = mailing.stub.add(Person("erased.canary@example.kz", "Айгерим"))
+    other = mailing.stub.add(Person("other@example.kz", "Other"))
+    connection, queue = await confirmations(mailing.amqp_url)
     try:
-        await publish(app.settings.amqp_url, delivered(erased_one, "SH-4001"))
-        await publish(app.settings.amqp_url, delivered(other, "SH-4002"))
-        await eventually(lambda: _count(app.dsn, 2))
-        assert str(erased_one) in await all_table_text(app.dsn)
+        await mailing.publish(delivered(erased_one, "SH-4001"))
+        await mailing.publish(delivered(other, "SH-4002"))
+        await eventually(lambda: _count(mailing.dsn, 2))
+        assert str(erased_one) in await all_table_text(mailing.dsn)
 
         request_id = uuid4()
         event = CustomerErased(
             customer_id=erased_one, request_id=request_id, erased_at=datetime.now(UTC)
         )
-        await publish(app.settings.amqp_url, event)
+        await mailing.publish(event)
         assert await next_body(queue) == {"request_id": str(request_id), "deliveries_unlinked": 1}
-        assert str(erased_one) not in await all_table_text(app.dsn)
-        rows = {row["order_ref"]: row for row in await deliveries(app.dsn)}
+        assert str(erased_one) not in await all_table_text(mailing.dsn)
+        rows = {row["order_ref"]: row for row in await deliveries(mailing.dsn)}
         # Her mail stays in the log (what was sent, when), naming nobody.
         assert (rows["SH-4001"]["customer_id"], rows["SH-4001"]["release_id"]) == (None, None)
         assert rows["SH-4001"]["status"] == "sent"
@@ -89,16 +85,16 @@ async def test_erasure_unlinks_the_delivery_log_and_confirms(
 
         # A late event for her (a retried mail): customers no longer releases anything, and
         # the skip is logged without her id.
-        del stub.people[erased_one]
-        await publish(app.settings.amqp_url, delivered(erased_one, "SH-4003"))
-        skipped = await eventually(lambda: _skipped(app.dsn))
+        del mailing.stub.people[erased_one]
+        await mailing.publish(delivered(erased_one, "SH-4003"))
+        skipped = await eventually(lambda: _skipped(mailing.dsn))
         assert skipped["customer_id"] is None and skipped["reason"] == "unknown_or_erased"
 
         # The same erasure again (another message id): nothing more to unlink.
-        await publish(app.settings.amqp_url, event)
+        await mailing.publish(event)
         assert await next_body(queue) == {"request_id": str(request_id), "deliveries_unlinked": 0}
-        assert str(erased_one) not in await all_table_text(app.dsn)
-        assert len(sink.messages) == 2  # the two mails before; none for the late event
+        assert str(erased_one) not in await all_table_text(mailing.dsn)
+        assert len(mailing.sink.messages) == 2  # the two mails before; none for the late event
     finally:
         await connection.close()
 

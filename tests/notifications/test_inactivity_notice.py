@@ -8,15 +8,13 @@ from uuid import uuid4
 
 import pytest
 
-from deploy.smtp_sink import ReceivedMail, SmtpSink
+from deploy.smtp_sink import ReceivedMail
 from shared.contracts import CustomerInactivityNotice
 from tests.notifications.conftest import (
-    CustomersStub,
+    Mailing,
     Person,
-    StartNotifications,
     deliveries,
     eventually,
-    publish,
 )
 
 SUBJECTS = {"ru": "будет удалён", "kk": "жойылады", "en": "will be deleted"}
@@ -25,25 +23,23 @@ SUBJECTS = {"ru": "будет удалён", "kk": "жойылады", "en": "wi
 @pytest.mark.parametrize("locale", ["ru", "kk", "en"])
 async def test_inactivity_notice_mail_names_the_erasure_date(
     locale: str,
-    start_notifications: StartNotifications,
-    customers: tuple[CustomersStub, str],
-    sink: SmtpSink,
+    mailing: Mailing,
 ) -> None:
-    stub, _ = customers
     person = Person(email=f"inactive.{locale}.{uuid4().hex[:6]}@mail.kz", first_name="Ерлан",
                     locale=locale)  # fmt: skip
-    customer_id = stub.add(person)
-    app = await start_notifications()
+    customer_id = mailing.stub.add(person)
     event = CustomerInactivityNotice(customer_id=customer_id, erase_after=date(2027, 2, 1))
-    await publish(app.settings.amqp_url, event)
+    await mailing.publish(event)
 
-    mail: ReceivedMail = await sink.wait_for(lambda m: person.email in m.rcpt_tos, timeout=10)
+    mail: ReceivedMail = await mailing.sink.wait_for(
+        lambda m: person.email in m.rcpt_tos, timeout=10
+    )
     assert SUBJECTS[locale] in mail.subject
     assert "01.02.2027" in mail.body() and "/account/" in mail.body()
-    assert stub.calls[0]["purpose"] == "service_communication"
+    assert mailing.stub.calls[0]["purpose"] == "service_communication"
 
     async def sent() -> list[dict[str, object]]:
-        return [r for r in await deliveries(app.dsn) if r["status"] == "sent"]
+        return [r for r in await deliveries(mailing.dsn) if r["status"] == "sent"]
 
     [row] = await eventually(sent)
     assert (row["kind"], row["template"], row["locale"]) == (
