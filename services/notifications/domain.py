@@ -12,7 +12,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Literal, cast, get_args
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from shared import workdays
 from shared.contracts import (
@@ -242,6 +242,19 @@ GONE = "unknown_or_erased"
 def skipped_while_blocked(request: NotificationRequest, blocked: bool) -> bool:
     """A blocked customer gets no mail that is not owed (no release is even asked for)."""
     return blocked and request.kind not in OWED_WHILE_BLOCKED
+
+
+# The namespace of mail ids (uuid5 of the asking event's message id and the mail's kind).
+MAIL_ID_NAMESPACE = UUID("5b0c2f4e-2d7c-4a61-9f3e-0e6c3a1d8b27")
+
+
+def mail_id(message_id: UUID, kind: str) -> UUID:
+    """The id of the mail one event asks for, the same at every delivery of that event: its
+    delivery row's id and its Message-ID. SMTP has no exactly-once: a process that dies after
+    the server took the mail and before the delivery is recorded sends it again when the
+    event comes back, and then as the very same message (one Message-ID), which mail systems
+    and clients recognise as one."""
+    return uuid5(MAIL_ID_NAMESPACE, f"{message_id}/{kind}")
 
 
 def delivery_for(

@@ -30,6 +30,7 @@ from services.notifications.domain import (
     Status,
     build_email,
     delivery_for,
+    mail_id,
     request_for,
     skipped_while_blocked,
     template_context,
@@ -86,7 +87,7 @@ class Notifier:
         request: NotificationRequest,
         meta: IncomingMeta,
     ) -> None:
-        notification_id = uuid4()
+        notification_id = mail_id(meta.message_id, request.kind)
         try:
             release = await request_release(
                 self.http,

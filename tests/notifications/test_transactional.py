@@ -262,3 +262,31 @@ async def test_a_block_placed_before_this_order_is_still_told_its_date(
     await mailing.publish(late)
     mail = await mailing.sink.wait_for(to("date@mail.kz"), timeout=10)
     assert "25.11.2026 бастап" in mail.body()
+
+
+async def test_a_mail_sent_but_not_recorded_goes_again_as_the_same_message(
+    mailing: Mailing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SMTP has no exactly-once: when the delivery is not recorded after the server took
+    the mail (here the first record fails; in life the process dies), the event comes back
+    and the mail is sent again, and then with the same Message-ID: one message, twice."""
+    from services.notifications import storage
+
+    customer_id = mailing.stub.add(Person(email="again@mail.kz", first_name="Ерлан"))
+    record, failures = storage.record_delivery, []
+
+    async def record_once_failing(conn: Any, delivery: Any) -> None:
+        if not failures:
+            failures.append(delivery.notification_id)
+            raise ConnectionResetError("the process died here")
+        await record(conn, delivery)
+
+    monkeypatch.setattr(storage, "record_delivery", record_once_failing)
+    await handled(mailing.dsn, await mailing.publish(paid(customer_id)))
+
+    mails = [m for m in mailing.sink.messages if "SH-3003" in m.subject]
+    assert len(mails) == 2
+    assert len({m.message["Message-ID"] for m in mails}) == 1
+    [row] = await sent_rows(mailing.dsn)
+    assert row["notification_id"] == failures[0]
+    assert str(row["notification_id"]) in mails[0].message["Message-ID"]
