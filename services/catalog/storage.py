@@ -141,10 +141,12 @@ async def update_product(conn: DbConn, product_id: UUID, changes: dict[str, Any]
     values = {key: changes[key] for key in _PATCHABLE if key in changes}
     if "category" in changes:
         values["category_id"] = await category_id(conn, changes["category"])
+    # A patch may change no column (``{"attributes": {}}``): the SET list still has these.
     sets = [f"{column} = ${i}" for i, column in enumerate(values, start=2)]
+    sets += ["version = version + 1", "updated_at = now()"]
     version: int | None = await conn.fetchval(
-        f"UPDATE products SET {', '.join(sets)}, version = version + 1,"  # noqa: S608
-        " updated_at = now() WHERE id = $1 RETURNING version",
+        f"UPDATE products SET {', '.join(sets)}"  # noqa: S608
+        " WHERE id = $1 RETURNING version",
         product_id,
         *values.values(),
     )

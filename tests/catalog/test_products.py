@@ -167,6 +167,16 @@ async def test_archived_products_leave_listings_and_carts_but_stay_readable(
     assert status == 404
 
 
+async def test_a_patch_that_changes_no_column_answers_the_product(catalog: Catalog, staff_headers):
+    """It was a 500 (an empty SET list; schemathesis found it)."""
+    product = await create(catalog, staff_headers)
+    path = f"{PRODUCTS}/{product['id']}"
+    status, _, same = await call(
+        catalog, "PATCH", path, json={"attributes": {}}, headers=staff_headers
+    )
+    assert status == 200 and same["price"] == product["price"]
+
+
 async def test_every_change_is_an_event_with_product_facts_only(catalog: Catalog, staff_headers):
     product = await create(catalog, staff_headers)
     path = f"{PRODUCTS}/{product['id']}"

@@ -48,7 +48,9 @@ class Shopper(ApiClient):
 
     profile: ClassVar[Profile]
 
-    async def sign_up(self, n: int) -> None:
+    async def sign_up(self, n: int, *, phone: str = "", marketing: bool = False) -> None:
+        """Register (the phone made from ``n`` unless given; marketing by email and SMS
+        accepted or not) and sign in."""
         _, policy = await self.call("GET", "/api/customers/policy")
         email = f"{self.profile.tag}-{uuid.uuid4().hex[:8]}-{n}@example.kz"
         self.email = email  # where the shop's mail to this shopper goes
@@ -58,12 +60,13 @@ class Shopper(ApiClient):
             json={
                 "last_name": self.profile.last_name,
                 "first_name": self.profile.first_name,
-                "phone": f"+7 {self.profile.operator} {n // 10000 % 1000:03d} {n % 10000:04d}",
+                "phone": phone
+                or f"+7 {self.profile.operator} {n // 10000 % 1000:03d} {n % 10000:04d}",
                 "email": email,
                 "password": self.profile.password,
                 "delivery_address": self.profile.address,
                 "accept_policy_version": policy["version"],
-                "marketing": {"email": False, "sms": False},
+                "marketing": {"email": marketing, "sms": marketing},
                 "locale": "ru",
             },
         )

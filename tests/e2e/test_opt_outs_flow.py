@@ -15,42 +15,32 @@ import jwt
 import pytest
 
 from services.notifications.unsubscribe_links import Unsubscribe, make_token, unsubscribe_url
-from tests.e2e.shopper import ApiClient
+from tests.e2e.shopper import ApiClient, Profile, Shopper
 from tests.e2e.stack import Stack
 from tests.e2e.test_erasure_flow import dump
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-PASSWORD = "opt outs flow password"
+
+
+ADDRESS = {"city": "Астана", "street": "Кенесары", "house": "5"}
+
+
+class OptOutShopper(Shopper):
+    profile = Profile(
+        "optouts",
+        "Нурланова",
+        "Асель",
+        "701",
+        {"city": "Астана", "street": "Кенесары", "house": "5"},
+    )
 
 
 async def signed_up(
     shop: Stack, session: aiohttp.ClientSession, phone: str
 ) -> tuple[ApiClient, uuid.UUID]:
     """A new customer who said yes to marketing by email and SMS; their id (the token's)."""
-    email = f"optouts-{uuid.uuid4().hex[:8]}@example.kz"
-    client = ApiClient(session, shop.gateway_url)
-    _, policy = await client.call("GET", "/api/customers/policy")
-    status, body = await client.call(
-        "POST",
-        "/api/customers/register",
-        json={
-            "last_name": "Нурланова",
-            "first_name": "Асель",
-            "phone": phone,
-            "email": email,
-            "password": PASSWORD,
-            "delivery_address": {"city": "Астана", "street": "Кенесары", "house": "5"},
-            "accept_policy_version": policy["version"],
-            "marketing": {"email": True, "sms": True},
-            "locale": "ru",
-        },
-    )
-    assert status == 201, body
-    status, tokens = await client.call(
-        "POST", "/api/customers/login", json={"login": email, "password": PASSWORD}
-    )
-    assert status == 200, tokens
-    client.token = tokens["access_token"]
+    client = OptOutShopper(session, shop.gateway_url)
+    await client.sign_up(0, phone=phone, marketing=True)
     claims = jwt.decode(client.token, options={"verify_signature": False})
     return client, uuid.UUID(claims["sub"])
 
