@@ -56,6 +56,12 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/internal/contact-batches"): "internal",
     ("POST", "/internal/sms-stops"): "internal",
     ("GET", "/metrics"): "scraper",  # its own port only: the gateway never routes it
+    # The API descriptions and their docs page hold no one's data.
+    ("GET", "/api/customers/openapi.json"): "public",
+    ("GET", "/api/customers/docs"): "public",
+    ("GET", "/api/customers/docs/start.js"): "public",
+    ("GET", "/api/customers/docs/{asset}"): "public",
+    ("GET", "/internal/openapi.json"): "public",  # the service's own port only
 }
 CUSTOMER_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/customers/me"): {"first_name": "Аружан"},
