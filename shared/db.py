@@ -66,5 +66,20 @@ def pg_pool_ctx(
     return ctx
 
 
+def unreachable(exc: BaseException) -> bool:
+    """A failure of the way to a server (the database restarting or gone, a peer's socket
+    refused or reset), not of the request: worth a 503 and a retry, not a 500."""
+    if isinstance(exc, asyncpg.exceptions.DataError):  # a bad argument: our bug
+        return False
+    return isinstance(
+        exc,
+        OSError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.exceptions.OperatorInterventionError  # shutting down, starting up
+        | asyncpg.InterfaceError  # the connection died under a transaction
+        | asyncpg.exceptions.InternalClientError,
+    )
+
+
 def record_to_dict(record: asyncpg.Record | None) -> dict[str, Any] | None:
     return dict(record) if record is not None else None

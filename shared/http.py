@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from shared import jsontext, strict_json
+from shared.db import unreachable
 from shared.logging import get_logger
 from shared.telemetry import continued
 
@@ -110,8 +111,14 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status < 400:
             raise
         return problem_response(exc.status, exc.reason, instance=route_path(request))
-    except Exception:
+    except Exception as exc:
         path = route_path(request)
+        if unreachable(exc):
+            log.warning("unreachable", route=path or "(no route)", error=type(exc).__name__)
+            detail = "A part of the shop is unreachable for a moment; try again shortly."
+            response = problem_response(503, "Service unavailable", detail, path)
+            response.headers["Retry-After"] = "1"
+            return response
         log.exception("unhandled error", route=path or "(no route)", method=request.method)
         return problem_response(500, "Internal error", "Something went wrong on our side.", path)
 

@@ -8,11 +8,13 @@ import time
 from uuid import uuid4
 
 import aiohttp
+import asyncpg
 import jwt
 import pytest
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
+from deploy.gateway import free_port
 from shared.auth import (
     TOKEN_VERIFIER,
     TokenIssuer,
@@ -172,3 +174,36 @@ async def test_a_remembered_token_is_still_refused_once_it_expires(signing_keys)
     with pytest.raises(Problem) as refused:
         verifier.verify(token)
     assert refused.value.status == 401
+
+
+async def test_an_unreachable_database_is_a_503_to_retry_and_a_bad_argument_still_a_500(
+    servers, captured_logs
+):
+    """A server restarting (its port refusing) is the shop's moment, not the client's error
+    nor a crash: 503 with Retry-After. A wrong argument type is our bug: still a 500."""
+    closed_port = free_port()
+
+    async def down(_request: web.Request) -> web.Response:
+        await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{closed_port}/postgres")
+        raise AssertionError("nothing listens there")
+
+    async def bad_argument(_request: web.Request) -> web.Response:
+        conn = await asyncpg.connect(servers.pg_admin_dsn)
+        try:
+            await conn.fetchval("SELECT $1::int", "aigul@example.kz")
+        finally:
+            await conn.close()
+        raise AssertionError("asyncpg refuses a str for an int")
+
+    app = web.Application(middlewares=[problem_middleware])
+    app.router.add_get("/down", down)
+    app.router.add_get("/bad", bad_argument)
+    async with running_app(app) as url, aiohttp.ClientSession() as session:
+        async with session.get(f"{url}/down") as response:
+            assert response.status == 503 and response.headers["Retry-After"] == "1"
+            assert response.content_type == "application/problem+json"
+            assert (await response.json())["title"] == "Service unavailable"
+        async with session.get(f"{url}/bad") as response:
+            assert response.status == 500
+            assert "aigul" not in await response.text()
+    assert "aigul@example.kz" not in captured_logs.getvalue()
