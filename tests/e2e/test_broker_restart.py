@@ -24,12 +24,10 @@ import logging
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -37,12 +35,12 @@ import aiohttp
 import asyncpg
 import pytest
 
-from deploy.gateway import free_port
 from shared.messaging import DISPATCH_EXCHANGE, declare_exchanges
 from shared.messaging.topology import courier_routing_key
 from tests import infra
 from tests.e2e.shopper import ApiClient as Shopper
 from tests.e2e.stack import Stack, running_stack
+from tests.faults.brokers import new_node, require_root_and_rabbitmq
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -123,37 +121,17 @@ class Broker:
 
 @contextlib.contextmanager
 def private_node() -> Iterator[Broker]:
-    """A RabbitMQ node of our own on free ports, as the Debian package runs one."""
-    if os.geteuid() != 0 or not shutil.which("rabbitmq-server"):
-        pytest.skip("a private RabbitMQ node needs rabbitmq-server and root (su rabbitmq)")
-    token = infra.run_token()
-    node = f"shoptest{token}@localhost"
-    amqp_port, dist_port = free_port(), free_port()
-    base = Path(tempfile.mkdtemp(prefix=f"rmq-{token}-"))
-    (base / "rabbitmq.conf").write_text(
-        f"listeners.tcp.local = 127.0.0.1:{amqp_port}\nloopback_users = none\n"
-    )
-    (base / "enabled_plugins").write_text("[].\n")
-    shutil.chown(base, "rabbitmq", "rabbitmq")
-    for path in base.iterdir():
-        shutil.chown(path, "rabbitmq", "rabbitmq")
-    env = {
-        **os.environ,
-        "RABBITMQ_NODENAME": node,
-        "RABBITMQ_DIST_PORT": str(dist_port),
-        "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq.conf"),
-        "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
-        "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
-        "RABBITMQ_LOG_BASE": str(base / "log"),
-        "RABBITMQ_PID_FILE": str(base / "pid"),
-    }
-    broker = Broker(["rabbitmqctl", "-n", node], f"amqp://guest:guest@127.0.0.1:{amqp_port}/", env)
+    """A RabbitMQ node of our own on free ports (``tests.faults.brokers.new_node``: its own
+    name, ports, config and directories), started as the Debian package runs one."""
+    require_root_and_rabbitmq()
+    node = new_node(infra.run_token()[:6], "e2e")
+    broker = Broker(["rabbitmqctl", "-n", node.name], node.amqp_url, {**os.environ, **node.env})
     try:
         start_node(broker)
         yield broker
     finally:
         subprocess.run([*broker.ctl, "stop"], check=False, capture_output=True, timeout=60)
-        shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(node.base, ignore_errors=True)
 
 
 def start_node(broker: Broker) -> None:
