@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from shared.openapi import Operation
 
+from . import answers as a
 from . import auth, blocking, erasure, internal, me, policy, privacy, requests, support
+from . import desk_answers as d
+from .export_answer import Export
 
 P = "/api/customers"
 DESK = f"{P}/privacy"
@@ -21,6 +24,7 @@ OPERATIONS: tuple[Operation, ...] = (
         policy.get_policy,
         "The privacy policy in force",
         query=policy.PolicyQuery,
+        response=a.PolicyText,
         errors=DOMAIN,
     ),
     Operation(
@@ -28,6 +32,7 @@ OPERATIONS: tuple[Operation, ...] = (
         f"{P}/.well-known/jwks.json",
         policy.get_jwks,
         "The public key that verifies access tokens",
+        response=a.Jwks,
     ),
     Operation(
         "POST",
@@ -36,6 +41,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Sign up",
         body=auth.RegisterRequest,
         status=201,
+        response=a.Registered,
         errors=DOMAIN,
     ),
     Operation(
@@ -44,6 +50,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth.login,
         "Sign in (access token, refresh cookie)",
         body=auth.LoginRequest,
+        response=a.SessionToken,
         errors=(401, *DOMAIN),
     ),
     Operation(
@@ -52,6 +59,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth.staff_login,
         "Staff sign in",
         body=auth.StaffLoginRequest,
+        response=a.AccessToken,
         errors=(401, *DOMAIN),
     ),
     Operation(
@@ -59,6 +67,7 @@ OPERATIONS: tuple[Operation, ...] = (
         f"{P}/token/refresh",
         auth.refresh_token,
         "A new access token from the refresh cookie",
+        response=a.SessionToken,
         errors=(401, *DOMAIN),
     ),
     Operation(
@@ -78,6 +87,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth="staff",
         roles=OFFICER,
         status=201,
+        response=a.PolicyVersion,
         errors=DOMAIN,
     ),
     Operation(
@@ -97,10 +107,17 @@ OPERATIONS: tuple[Operation, ...] = (
         "Accept the policy in force",
         body=policy.PolicyAcceptance,
         auth="customer",
+        response=a.PolicyAccepted,
         errors=DOMAIN,
     ),
     Operation(
-        "GET", f"{P}/me", me.get_me, "The customer's own data", auth="customer", errors=DOMAIN
+        "GET",
+        f"{P}/me",
+        me.get_me,
+        "The customer's own data",
+        auth="customer",
+        response=a.Profile,
+        errors=DOMAIN,
     ),
     Operation(
         "PATCH",
@@ -109,6 +126,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Correct the customer's data",
         body=me.ProfilePatch,
         auth="customer",
+        response=a.Profile,
         errors=DOMAIN,
     ),
     Operation(
@@ -119,6 +137,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body=erasure.ErasureRequestIn,
         auth="customer",
         status=202,
+        response=a.ErasureAccepted,
         errors=DOMAIN,
     ),
     Operation(
@@ -127,6 +146,7 @@ OPERATIONS: tuple[Operation, ...] = (
         me.get_disclosures,
         "Who was given the customer's data",
         auth="customer",
+        response=a.Disclosures,
         errors=DOMAIN,
     ),
     Operation(
@@ -135,6 +155,7 @@ OPERATIONS: tuple[Operation, ...] = (
         me.get_consents,
         "The customer's consents",
         auth="customer",
+        response=a.Consents,
         errors=DOMAIN,
     ),
     Operation(
@@ -144,6 +165,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Give or withdraw consents",
         body=me.ConsentsUpdate,
         auth="customer",
+        response=a.Consents,
         errors=DOMAIN,
     ),
     Operation(
@@ -152,6 +174,7 @@ OPERATIONS: tuple[Operation, ...] = (
         me.get_export,
         "Everything the shop holds about the customer",
         auth="customer",
+        response=Export,
         errors=DOMAIN,
     ),
     Operation(
@@ -162,6 +185,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body=requests.SubjectRequestIn,
         auth="customer",
         status=201,
+        response=a.SubjectRequest,
         errors=DOMAIN,
     ),
     Operation(
@@ -170,6 +194,7 @@ OPERATIONS: tuple[Operation, ...] = (
         requests.get_requests,
         "The customer's requests",
         auth="customer",
+        response=a.SubjectRequests,
         errors=DOMAIN,
     ),
     Operation(
@@ -180,6 +205,7 @@ OPERATIONS: tuple[Operation, ...] = (
         query=privacy.RequestsQuery,
         auth="staff",
         roles=OFFICER,
+        response=d.DeskRequests,
         errors=DOMAIN,
     ),
     Operation(
@@ -189,6 +215,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "One request",
         auth="staff",
         roles=OFFICER,
+        response=d.DeskRequest,
         errors=DOMAIN,
     ),
     Operation(
@@ -199,6 +226,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body=privacy.ResolveIn,
         auth="staff",
         roles=OFFICER,
+        response=d.ResolvedRequest,
         errors=DOMAIN,
     ),
     Operation(
@@ -209,6 +237,7 @@ OPERATIONS: tuple[Operation, ...] = (
         query=privacy.DeskPage,
         auth="staff",
         roles=OFFICER,
+        response=d.Breaches,
         errors=DOMAIN,
     ),
     Operation(
@@ -220,6 +249,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth="staff",
         roles=OFFICER,
         status=201,
+        response=d.Breach,
         errors=DOMAIN,
     ),
     Operation(
@@ -229,6 +259,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "One breach",
         auth="staff",
         roles=OFFICER,
+        response=d.Breach,
         errors=DOMAIN,
     ),
     Operation(
@@ -239,6 +270,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body=privacy.BreachPatch,
         auth="staff",
         roles=OFFICER,
+        response=d.Breach,
         errors=DOMAIN,
     ),
     Operation(
@@ -248,6 +280,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "The breach's notice to the authority",
         auth="staff",
         roles=OFFICER,
+        response=d.BreachNotice,
         errors=DOMAIN,
     ),
     Operation(
@@ -257,6 +290,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Record the notice as sent",
         auth="staff",
         roles=OFFICER,
+        response=d.Breach,
         errors=DOMAIN,
     ),
     Operation(
@@ -267,6 +301,7 @@ OPERATIONS: tuple[Operation, ...] = (
         query=privacy.LegalDisclosuresQuery,
         auth="staff",
         roles=OFFICER,
+        response=d.LegalDisclosures,
         errors=DOMAIN,
     ),
     Operation(
@@ -278,6 +313,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth="staff",
         roles=OFFICER,
         status=201,
+        response=d.LegalDisclosureDone,
         errors=DOMAIN,
     ),
     Operation(
@@ -289,6 +325,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth="staff",
         roles=("support",),
         status=201,
+        response=a.ContactLookupDone,
         errors=DOMAIN,
     ),
     Operation(
@@ -298,6 +335,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Block the processing of the customer's data",
         auth="customer",
         status=202,
+        response=a.BlockFiled,
         errors=DOMAIN,
     ),
     Operation(
@@ -307,6 +345,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Unblock it",
         auth="customer",
         status=202,
+        response=a.BlockFiled,
         errors=DOMAIN,
     ),
     Operation(
@@ -318,6 +357,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth="staff",
         roles=OFFICER,
         status=202,
+        response=a.BlockFiled,
         errors=DOMAIN,
     ),
     Operation(
@@ -329,6 +369,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth="staff",
         roles=OFFICER,
         status=202,
+        response=a.BlockFiled,
         errors=DOMAIN,
     ),
     Operation(
@@ -338,6 +379,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Release a projection of a customer's data (recorded)",
         body=internal.ReleaseRequest,
         auth="internal",
+        response=a.ReleaseDone,
         errors=DOMAIN,
     ),
     Operation(
@@ -347,6 +389,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "A campaign's audience, paged",
         query=internal.AudienceQuery,
         auth="internal",
+        response=a.Audience,
         errors=DOMAIN,
     ),
     Operation(
@@ -356,6 +399,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Contacts for a batch of a campaign (recorded)",
         body=internal.ContactBatchRequest,
         auth="internal",
+        response=a.ContactBatch,
         errors=DOMAIN,
     ),
     Operation(
@@ -365,6 +409,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "A STOP texted back: the marketing consent withdrawn",
         body=internal.SmsStop,
         auth="internal",
+        response=a.SmsStopDone,
         errors=DOMAIN,
     ),
 )
