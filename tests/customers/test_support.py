@@ -12,6 +12,7 @@ import pytest
 
 from tests.customers.conftest import MakeShop, Shop
 from tests.customers.desk_helpers import Staff, audit_rows, staff_member
+from tests.customers.test_answers import check_answer
 from tests.customers.test_privacy import PD_STRINGS
 from tests.orders.conftest import Orders, catalog, orders, orders_overrides
 
@@ -57,6 +58,7 @@ async def looked_up(
         json={"order_id": order["id"], "reason": "delivery_problem"},
     )
     assert status == 201, body
+    check_answer(f"POST {LOOKUPS}", body)
     return customer_id, order, agent, body
 
 
