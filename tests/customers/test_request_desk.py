@@ -23,6 +23,7 @@ from tests.customers.desk_helpers import (
     staff_member,
     walk,
 )
+from tests.customers.test_answers import check_answer
 from tests.customers.test_staff_cli import ROOT, cli_env
 
 QUEUE = "/api/customers/privacy/requests"
@@ -55,8 +56,14 @@ async def backdate(shop: Shop, request_id: str, filed_at: datetime, kind: str) -
 
 
 async def resolve(shop: Shop, desk: Staff, request_id: object, body: dict[str, Any]) -> Any:
-    """The officer's answer to a request at the desk: its status and body."""
-    return await shop.call("POST", f"{QUEUE}/{request_id}/resolve", token=desk.token, json=body)
+    """The officer's answer to a request at the desk: its status and body (a success checked
+    against its schema: the erasure it started, in progress or deferred, is only here)."""
+    status, answered = await shop.call(
+        "POST", f"{QUEUE}/{request_id}/resolve", token=desk.token, json=body
+    )
+    if status == 200:
+        check_answer(f"POST {QUEUE}/{{request_id}}/resolve", answered)
+    return status, answered
 
 
 async def test_the_queue_shows_due_dates_overdue_first(shop: Shop) -> None:
