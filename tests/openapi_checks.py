@@ -166,3 +166,16 @@ def headers_for(issuer: Any, internal_token: str, customer_token: str = "") -> H
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+def unmodelled_json_successes(document: Mapping[str, Any]) -> list[str]:
+    """The operations whose JSON success (200/201/202) has no ``$ref`` model schema."""
+    missing = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for code in ("200", "201", "202"):
+                content = operation["responses"].get(code, {}).get("content", {})
+                json = content.get("application/json")
+                if json is not None and "$ref" not in json["schema"]:
+                    missing.append(f"{method.upper()} {path} {code}")
+    return missing

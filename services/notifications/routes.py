@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shared.openapi import Operation, Param
 
+from . import answers
 from . import campaign_handlers as campaigns
 from .erasure_confirmation import ErasureConfirmation
 from .handlers import export_customer, post_erasure_confirmation
@@ -51,6 +52,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "The SMS provider's signed delivery report",
         body=ReportBody,
         auth="signed",
+        response=answers.Applied,
     ),
     Operation(
         "POST",
@@ -59,6 +61,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "A text sent back to the shop (STOP), signed",
         body=InboundBody,
         auth="signed",
+        response=answers.StopAnswer,
     ),
     Operation(
         "POST",
@@ -70,6 +73,7 @@ OPERATIONS: tuple[Operation, ...] = (
         roles=MARKETER,
         status=201,
         errors=(409, 503),
+        response=answers.Campaign,
     ),
     Operation(
         "GET",
@@ -79,6 +83,7 @@ OPERATIONS: tuple[Operation, ...] = (
         query=campaigns.Listing,
         auth="staff",
         roles=MARKETER,
+        response=answers.CampaignList,
     ),
     Operation(
         "GET",
@@ -101,6 +106,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "One campaign and its progress",
         auth="staff",
         roles=MARKETER,
+        response=answers.Campaign,
     ),
     Operation(
         "GET",
@@ -117,6 +123,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth="staff",
         roles=MARKETER,
         errors=(409,),
+        response=answers.Campaign,
     ),
     Operation(
         "POST",
@@ -126,6 +133,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth="staff",
         roles=MARKETER,
         errors=(409,),
+        response=answers.Campaign,
     ),
     Operation(
         "GET",
@@ -133,6 +141,7 @@ OPERATIONS: tuple[Operation, ...] = (
         export_customer,
         "What notifications holds about a customer",
         auth="internal",
+        response=answers.CustomerExport,
     ),
     Operation(
         "POST",
@@ -142,5 +151,6 @@ OPERATIONS: tuple[Operation, ...] = (
         body=ErasureConfirmation,
         auth="internal",
         errors=(503,),
+        response=answers.ConfirmationAnswer,
     ),
 )

@@ -8,11 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-
-class Amount(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    amount: int
-    currency: Literal["KZT"]
+from shared.answers import Amount
 
 
 class CartLine(BaseModel):
