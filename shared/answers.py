@@ -7,9 +7,27 @@ of tests/<service>/test_openapi.py check the live answers against these models).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, create_model
+from pydantic.json_schema import SkipJsonSchema
+
+# A key the answer leaves out rather than sending null (the schema has no null branch):
+# ``X | Absent = None`` is not required and never null; ``X | None`` is always there.
+Absent = SkipJsonSchema[None]
+
+
+def _no_null_defaults(schema: dict[str, Any]) -> None:
+    """An ``Absent`` key's ``default: null`` is pydantic's, not the answer's: left out."""
+    for prop in schema.get("properties", {}).values():
+        if "default" in prop and prop["default"] is None:
+            del prop["default"]
+
+
+class Answer(BaseModel):
+    """Every key fixed: a key the code does not describe is a failure of the check."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_defaults)
 
 
 class Amount(BaseModel):

@@ -12,31 +12,15 @@ the handler leaves out when it has no value is ``X | Absent = None``: not in the
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.json_schema import SkipJsonSchema
+from shared.answers import Absent, Answer
 
 from ..domain import Channel, Locale, OptOutSource, Purpose, ReleasedField, SupportReason
 from ..rights import ErasureReason, RequestKind, RequestStatus
 
-# A key the answer leaves out rather than sending null (the schema has no null branch).
-Absent = SkipJsonSchema[None]
 CustomerStatus = Literal["active", "blocked", "erased"]  # domain.STATUSES
-
-
-def _no_null_defaults(schema: dict[str, Any]) -> None:
-    """An ``Absent`` key's ``default: null`` is pydantic's, not the answer's: left out."""
-    for prop in schema.get("properties", {}).values():
-        if "default" in prop and prop["default"] is None:
-            del prop["default"]
-
-
-class Answer(BaseModel):
-    """Every key fixed: a key the code does not describe is a failure of the check."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_defaults)
 
 
 # --- Policy, keys, sign-in ----------------------------------------------------------------

@@ -52,6 +52,7 @@ OPERATIONS: tuple[Operation, ...] = (
         params=(IDEMPOTENCY,),
         status=201,
         errors=(409, 428, *CATALOG),
+        response=answers.PlacedAnswer,
     ),
     Operation(
         "GET",
@@ -60,6 +61,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "The customer's orders, paged",
         query=orders.ListQuery,
         auth="customer",
+        response=answers.OrderPage,
     ),
     Operation(
         "GET",
@@ -69,6 +71,7 @@ OPERATIONS: tuple[Operation, ...] = (
         query=staff.AttentionQuery,
         auth="staff",
         roles=("support",),
+        response=answers.AttentionList,
     ),
     Operation(
         "GET",
@@ -78,6 +81,7 @@ OPERATIONS: tuple[Operation, ...] = (
         query=staff.StatsQuery,
         auth="staff",
         roles=("analyst",),
+        response=answers.NetworkStats,
     ),
     Operation(
         "GET",
@@ -86,6 +90,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "An automated decision on an order",
         auth="staff",
         roles=("privacy_officer",),
+        response=answers.DecisionAnswer,
     ),
     Operation(
         "GET",
@@ -93,6 +98,7 @@ OPERATIONS: tuple[Operation, ...] = (
         orders.get_order,
         "One of the customer's orders",
         auth="customer",
+        response=answers.OrderDocument,
     ),
     Operation(
         "POST",
@@ -111,6 +117,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body=bank_callbacks.BankCallback,
         auth="signed",
         errors=(409,),
+        response=answers.CallbackAnswer,
         path_schemas={"bank": CODE},
     ),
     Operation(
@@ -121,6 +128,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body=courier_callbacks.CourierCallback,
         auth="signed",
         errors=(409,),
+        response=answers.CallbackAnswer,
         path_schemas={"courier": CODE},
     ),
     Operation(
@@ -129,6 +137,7 @@ OPERATIONS: tuple[Operation, ...] = (
         internal.export_customer,
         "What orders holds about a customer",
         auth="internal",
+        response=answers.OrdersExport,
     ),
     Operation(
         "GET",
@@ -136,6 +145,7 @@ OPERATIONS: tuple[Operation, ...] = (
         internal.customer_obligations,
         "What still defers a customer's erasure",
         auth="internal",
+        response=answers.Obligations,
     ),
     Operation(
         "GET",
@@ -143,5 +153,6 @@ OPERATIONS: tuple[Operation, ...] = (
         internal.order_customer,
         "An order's customer, for support's contact lookup",
         auth="internal",
+        response=answers.OrderCustomer,
     ),
 )
