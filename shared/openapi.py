@@ -5,8 +5,10 @@ An ``Operation`` says what a handler parses (its ``read_json`` body model, its
 ``query_model``), what it answers and who may call it. The problems every operation of a kind
 can answer are added here, not in each row: a malformed header (400) anywhere, a body's
 400/413/415/422, a query's 422, a path id's 404, a token's 401/403. Request and response
-schemas are pydantic's own ``model_json_schema``; a success without a ``response`` model is
-described as a JSON object. Routes under ``/internal/`` go into a second document, served by
+schemas are pydantic's own ``model_json_schema``; every JSON success names its ``response``
+model (the service's ``answers.py``, shared shapes in ``shared/answers.py``), so schemathesis
+checks the answer's fields; one without (which tests/<svc>/test_answers.py refuses) would be
+described as a bare JSON object. Routes under ``/internal/`` go into a second document, served by
 the service at ``/internal/openapi.json`` (the gateway never routes ``/internal/``); the
 public one is ``/api/<service>/openapi.json`` with a Swagger UI page at ``/api/<service>/docs``.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.openapi import Operation, Param
 
-from . import handlers, promotion_handlers
+from . import answers, handlers, promotion_handlers
 from .promotion_handlers import PROMOTION_ROLES
 
 MANAGER = ("catalog_manager",)
@@ -24,6 +24,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Products, searched and paged",
         query=handlers.ProductQuery,
         errors=(304,),
+        response=answers.ProductPage,
     ),
     Operation(
         "POST",
@@ -35,6 +36,7 @@ OPERATIONS: tuple[Operation, ...] = (
         roles=MANAGER,
         status=201,
         errors=(409,),
+        response=answers.Product,
     ),
     Operation(
         "GET",
@@ -43,6 +45,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "One product",
         params=(LANG,),
         errors=(304,),
+        response=answers.Product,
     ),
     Operation(
         "PATCH",
@@ -53,6 +56,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth="staff",
         roles=MANAGER,
         errors=(409,),
+        response=answers.Product,
     ),
     Operation(
         "DELETE",
@@ -61,6 +65,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Archive a product",
         auth="staff",
         roles=MANAGER,
+        response=answers.Product,
     ),
     Operation(
         "GET",
@@ -70,6 +75,7 @@ OPERATIONS: tuple[Operation, ...] = (
         query=promotion_handlers.PromotionQuery,
         auth="staff",
         roles=PROMOTION_ROLES,
+        response=answers.PromotionPage,
     ),
     Operation(
         "POST",
@@ -80,6 +86,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth="staff",
         roles=PROMOTION_ROLES,
         status=201,
+        response=answers.Promotion,
     ),
     Operation(
         "GET",
@@ -88,6 +95,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "One promotion",
         auth="staff",
         roles=PROMOTION_ROLES,
+        response=answers.Promotion,
     ),
     Operation(
         "PATCH",
@@ -98,6 +106,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth="staff",
         roles=PROMOTION_ROLES,
         errors=(409,),
+        response=answers.Promotion,
     ),
     Operation(
         "GET",
@@ -106,6 +115,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "The categories",
         params=(LANG,),
         errors=(304,),
+        response=answers.Categories,
     ),
     Operation(
         "POST",
@@ -117,6 +127,7 @@ OPERATIONS: tuple[Operation, ...] = (
         roles=MANAGER,
         status=201,
         errors=(409,),
+        response=answers.CreatedCategory,
     ),
     Operation(
         "POST",
@@ -134,6 +145,7 @@ OPERATIONS: tuple[Operation, ...] = (
         query=handlers.ReportQuery,
         auth="staff",
         roles=ANALYST,
+        response=answers.HitsReport,
     ),
     Operation(
         "GET",
@@ -153,6 +165,7 @@ OPERATIONS: tuple[Operation, ...] = (
         query=handlers.ReportQuery,
         auth="staff",
         roles=ANALYST,
+        response=answers.HitsExport,
     ),
     Operation(
         "GET",
@@ -161,6 +174,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Products by id for orders (unknown ids are absent)",
         params=(IDS,),
         auth="internal",
+        response=answers.InternalProducts,
     ),
     Operation(
         "GET",
@@ -168,5 +182,6 @@ OPERATIONS: tuple[Operation, ...] = (
         promotion_handlers.internal_promotion,
         "A promotion for notifications' campaign",
         auth="internal",
+        response=answers.InternalPromotion,
     ),
 )
