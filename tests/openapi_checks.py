@@ -179,3 +179,29 @@ def unmodelled_json_successes(document: Mapping[str, Any]) -> list[str]:
                 if json is not None and "$ref" not in json["schema"]:
                     missing.append(f"{method.upper()} {path} {code}")
     return missing
+
+
+def answer_checker(*docs: Mapping[str, Any]) -> Callable[[str, str, int, Any], None]:
+    """``check(method, template, status, body)``: the body is what the documents say that
+    route answers with that status (jsonschema 2020-12, formats checked)."""
+    import jsonschema
+
+    components = {
+        "schemas": {name: s for doc in docs for name, s in doc["components"]["schemas"].items()}
+    }
+
+    def check(method: str, path: str, status: int, body: Any) -> None:
+        for doc in docs:
+            if path in doc["paths"]:
+                answer = doc["paths"][path][method.lower()]["responses"][str(status)]
+                schema = answer["content"]["application/json"]["schema"]
+                jsonschema.validate(
+                    body,
+                    {**schema, "components": components},
+                    cls=jsonschema.Draft202012Validator,
+                    format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+                )
+                return
+        raise AssertionError(f"{path} not described")
+
+    return check

@@ -4,40 +4,20 @@ list, the internal export) are checked live against the served schema."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import uuid4
-
-import jsonschema
 
 from services.orders.handlers.routes import OPERATIONS
 from shared.openapi import build_document
-from tests.openapi_checks import unmodelled_json_successes
+from tests.openapi_checks import answer_checker, unmodelled_json_successes
 from tests.orders.conftest import INTERNAL_TOKEN, Orders
 
 DOCS = [build_document("O", OPERATIONS), build_document("O", OPERATIONS, internal=True)]
-COMPONENTS = {
-    "schemas": {name: s for doc in DOCS for name, s in doc["components"]["schemas"].items()}
-}
+check_answer = answer_checker(*DOCS)
 
 
 def test_every_json_success_has_a_model() -> None:
     for document in DOCS:
         assert not unmodelled_json_successes(document)
-
-
-def check_answer(method: str, path: str, status: int, body: Any) -> None:
-    for doc in DOCS:
-        if path in doc["paths"]:
-            content = doc["paths"][path][method.lower()]["responses"][str(status)]["content"]
-            schema = content["application/json"]["schema"]
-            jsonschema.validate(
-                body,
-                {**schema, "components": COMPONENTS},
-                cls=jsonschema.Draft202012Validator,
-                format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
-            )
-            return
-    raise AssertionError(f"{path} not described")
 
 
 async def test_an_order_s_answers_match_their_models(orders: Orders) -> None:
