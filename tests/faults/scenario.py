@@ -1,6 +1,6 @@
 """One fault run: shoppers sign up, FAULT_ORDERS orders are placed at FAULT_RATE while the
-faults of a test module happen, then everything is counted (``Outcome``); and the checks
-every broker fault run must pass (``check_*``)."""
+faults of a test module happen, then everything is counted (``Outcome``); and the tests
+every fault run must pass (``EveryOrderOnce``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from bench.shoppers import Api
-from tests.faults.conftest import ORDERS, RATE, SHOPPERS
 from tests.faults.orders import (
     Accounts,
     Ledger,
@@ -26,6 +25,10 @@ from tests.faults.orders import (
 )
 from tests.faults.shop import FaultShop
 
+# FAULT_ORDERS: orders per run (the issue's 1000); FAULT_RATE: orders started per second.
+ORDERS = int(os.environ.get("FAULT_ORDERS", "1000"))
+RATE = float(os.environ.get("FAULT_RATE", "20"))
+SHOPPERS = int(os.environ.get("FAULT_SHOPPERS", "50"))
 # A bound for the run to end, not a timing asserted.
 DELIVERY_BOUND_S = float(os.environ.get("FAULT_BOUND_S", "300"))
 MAILS_PER_ORDER = 3  # placed, dispatched, delivered
@@ -78,32 +81,34 @@ async def run_with_faults(shop: FaultShop, faults: Faults, queues: Queues) -> Ou
     return Outcome(ledger, accounts, events, ready, queues_before, after, figures)
 
 
-def check_none_lost(outcome: Outcome) -> None:
-    ledger, accounts = outcome.ledger, outcome.accounts
-    assert not ledger.failed, ledger.failed[:5]
-    assert len(ledger.placed) == ORDERS
-    assert accounts.lost(ledger.placed) == []
+class EveryOrderOnce:
+    """The tests every fault run ends with, on the module's ``outcome`` fixture: a module
+    collects them with a ``Test...`` subclass."""
 
+    async def test_no_order_lost(self, outcome: Outcome) -> None:
+        ledger, accounts = outcome.ledger, outcome.accounts
+        assert not ledger.failed, ledger.failed[:5]
+        assert len(ledger.placed) == ORDERS
+        assert accounts.lost(ledger.placed) == []
 
-def check_none_doubled(outcome: Outcome) -> None:
-    ledger, accounts = outcome.ledger, outcome.accounts
-    assert accounts.orders_in_db == ORDERS  # one order per checkout, retries included
-    assert sorted(accounts.at_courier) == sorted(ledger.placed.values())
-    assert set(accounts.at_courier.values()) == {1}
-    doubled = accounts.doubled(ledger.placed)
-    assert doubled == [], {ref: accounts.mail_log.get(ref) for ref in doubled[:5]}
+    async def test_no_order_doubled(self, outcome: Outcome) -> None:
+        ledger, accounts = outcome.ledger, outcome.accounts
+        assert accounts.orders_in_db == ORDERS  # one order per checkout, retries included
+        assert sorted(accounts.at_courier) == sorted(ledger.placed.values())
+        assert set(accounts.at_courier.values()) == {1}
+        doubled = accounts.doubled(ledger.placed)
+        assert doubled == [], {ref: accounts.mail_log.get(ref) for ref in doubled[:5]}
 
+    async def test_each_mail_once(self, outcome: Outcome) -> None:
+        mails = outcome.accounts.mails
+        placed = outcome.ledger.placed.values()
+        counts = {ref: sum(mails.get(ref, {}).values()) for ref in placed}
+        wrong = {ref: n for ref, n in counts.items() if n != MAILS_PER_ORDER}
+        assert not wrong, {ref: outcome.accounts.mail_log.get(ref) for ref in list(wrong)[:5]}
 
-def check_each_mail_once(outcome: Outcome) -> None:
-    mails = outcome.accounts.mails
-    counts = {ref: sum(mails.get(ref, {}).values()) for ref in outcome.ledger.placed.values()}
-    wrong = {ref: n for ref, n in counts.items() if n != MAILS_PER_ORDER}
-    assert not wrong, {ref: outcome.accounts.mail_log.get(ref) for ref in list(wrong)[:5]}
-
-
-def check_nothing_parked_and_every_replica_ready(outcome: Outcome) -> None:
-    assert set(outcome.accounts.dead.values()) == {0}, outcome.accounts.dead
-    assert set(outcome.ready.values()) == {200}, outcome.ready
-    kinds = {name: q[0] for name, q in outcome.queues.items()}
-    assert set(outcome.queues_before) <= set(kinds)
-    assert set(kinds.values()) == {"quorum"}, kinds
+    async def test_nothing_parked_and_every_replica_ready(self, outcome: Outcome) -> None:
+        assert set(outcome.accounts.dead.values()) == {0}, outcome.accounts.dead
+        assert set(outcome.ready.values()) == {200}, outcome.ready
+        kinds = {name: q[0] for name, q in outcome.queues.items()}
+        assert set(outcome.queues_before) <= set(kinds)
+        assert set(kinds.values()) == {"quorum"}, kinds

@@ -12,41 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests import infra
-from tests.faults.brokers import Node, private_nodes
-from tests.faults.conftest import ORDERS
+from tests.faults.brokers import Node
 from tests.faults.orders import Ledger, reached
-from tests.faults.scenario import (
-    Outcome,
-    check_each_mail_once,
-    check_none_doubled,
-    check_none_lost,
-    check_nothing_parked_and_every_replica_ready,
-    run_with_faults,
-)
-from tests.faults.shop import FaultShop, fault_shop, kill_and_restart
+from tests.faults.scenario import ORDERS, EveryOrderOnce, Outcome, run_with_faults
+from tests.faults.shop import FaultShop, kill_and_restart
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 DOWN_FOR_S = 3.0
-
-
-@pytest.fixture(scope="module")
-def node() -> Iterator[Node]:
-    with private_nodes(1) as nodes:
-        yield nodes[0]
-
-
-@pytest.fixture(scope="module")
-async def shop(
-    servers: infra.Servers, node: Node, fault_logs, tmp_path_factory
-) -> AsyncIterator[FaultShop]:
-    async with fault_shop(servers, node.amqp_url, tmp_path_factory.mktemp("faults")) as shop:
-        yield shop
 
 
 async def restart_broker(node: Node, how: str, events: list[str]) -> None:
@@ -58,7 +34,9 @@ async def restart_broker(node: Node, how: str, events: list[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-async def outcome(shop: FaultShop, node: Node) -> Outcome:
+async def outcome(shop: FaultShop, nodes: list[Node]) -> Outcome:
+    node = nodes[0]
+
     async def faults(ledger: Ledger, events: list[str]) -> None:
         await reached(ledger, ORDERS * 0.2)
         await restart_broker(node, "app", events)
@@ -74,17 +52,5 @@ async def test_the_faults_happened_mid_run(outcome: Outcome):
     assert len(outcome.events) == 4, outcome.events
 
 
-async def test_no_order_lost(outcome: Outcome):
-    check_none_lost(outcome)
-
-
-async def test_no_order_doubled(outcome: Outcome):
-    check_none_doubled(outcome)
-
-
-async def test_each_mail_once(outcome: Outcome):
-    check_each_mail_once(outcome)
-
-
-async def test_nothing_parked_and_every_replica_ready(outcome: Outcome):
-    check_nothing_parked_and_every_replica_ready(outcome)
+class TestBrokerRestartsAndKills(EveryOrderOnce):
+    pass

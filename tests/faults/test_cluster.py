@@ -8,42 +8,17 @@ down. Then it comes back and rejoins."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests import infra
-from tests.faults.brokers import Node, cluster_url, private_nodes
-from tests.faults.conftest import ORDERS
+from tests.faults.brokers import Node
 from tests.faults.orders import Ledger, reached
-from tests.faults.scenario import (
-    Outcome,
-    check_each_mail_once,
-    check_none_doubled,
-    check_none_lost,
-    check_nothing_parked_and_every_replica_ready,
-    run_with_faults,
-)
-from tests.faults.shop import FaultShop, fault_shop
+from tests.faults.scenario import ORDERS, EveryOrderOnce, Outcome, run_with_faults
+from tests.faults.shop import FaultShop
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-NODES = 3
-
-
-@pytest.fixture(scope="module")
-def nodes() -> Iterator[list[Node]]:
-    with private_nodes(NODES) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-async def shop(
-    servers: infra.Servers, nodes: list[Node], fault_logs, tmp_path_factory
-) -> AsyncIterator[FaultShop]:
-    workdir = tmp_path_factory.mktemp("cluster")
-    async with fault_shop(servers, cluster_url(nodes), workdir) as shop:
-        yield shop
+NODES = 3  # the conftest's ``nodes`` fixture starts and clusters this many
 
 
 @pytest.fixture(scope="module")
@@ -80,17 +55,5 @@ async def test_quorum_queues_replicated_on_every_node(outcome: Outcome, nodes: l
     assert {name: m for name, m in members.items() if m != names} == {}
 
 
-async def test_no_order_lost(outcome: Outcome):
-    check_none_lost(outcome)
-
-
-async def test_no_order_doubled(outcome: Outcome):
-    check_none_doubled(outcome)
-
-
-async def test_each_mail_once(outcome: Outcome):
-    check_each_mail_once(outcome)
-
-
-async def test_nothing_parked_and_every_replica_ready(outcome: Outcome):
-    check_nothing_parked_and_every_replica_ready(outcome)
+class TestClusterNodeDown(EveryOrderOnce):
+    pass

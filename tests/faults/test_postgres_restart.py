@@ -14,35 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
 
-from tests.faults.brokers import Node, private_nodes
-from tests.faults.conftest import ORDERS
+from tests import infra
+from tests.faults.brokers import Node
 from tests.faults.orders import Ledger, reached
 from tests.faults.postgres import PrivatePostgres, private_postgres
-from tests.faults.scenario import (
-    Outcome,
-    check_each_mail_once,
-    check_none_doubled,
-    check_none_lost,
-    check_nothing_parked_and_every_replica_ready,
-    run_with_faults,
-)
-from tests.faults.shop import FaultShop, fault_shop, wait_until
+from tests.faults.scenario import ORDERS, EveryOrderOnce, Outcome, run_with_faults
+from tests.faults.shop import FaultShop, wait_until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 DOWN_FOR_S = 5.0
 NOT_READY_WITHIN_S = 30.0  # /readyz looks at the pool on each call: a bound, not a timing
-
-
-@pytest.fixture(scope="module")
-def node() -> Iterator[Node]:
-    with private_nodes(1) as nodes:
-        yield nodes[0]
 
 
 @pytest.fixture(scope="module")
@@ -52,20 +39,20 @@ def postgres() -> Iterator[PrivatePostgres]:
 
 
 @pytest.fixture(scope="module")
-async def shop(
-    postgres: PrivatePostgres, node: Node, fault_logs, tmp_path_factory
-) -> AsyncIterator[FaultShop]:
-    servers = postgres.servers(node.amqp_url, None)
-    workdir = tmp_path_factory.mktemp("faults-pg")
-    async with fault_shop(servers, node.amqp_url, workdir) as shop:
-        yield shop
+def shop_servers(postgres: PrivatePostgres, nodes: list[Node]) -> infra.Servers:
+    return postgres.servers(nodes[0].amqp_url, None)
 
 
 @pytest.fixture(scope="module")
-async def outage(shop: FaultShop, postgres: PrivatePostgres, node: Node) -> tuple[Outcome, dict]:
-    """The run, and each replica's ``/readyz`` status while the server was down."""
-    while_down: dict[str, int] = {}
+def while_down() -> dict[str, int]:
+    """Each replica's ``/readyz`` status while the server was down (filled by the run)."""
+    return {}
 
+
+@pytest.fixture(scope="module")
+async def outcome(
+    shop: FaultShop, postgres: PrivatePostgres, nodes: list[Node], while_down: dict[str, int]
+) -> Outcome:
     async def faults(ledger: Ledger, events: list[str]) -> None:
         await reached(ledger, ORDERS * 0.3)
         started = time.monotonic()
@@ -81,33 +68,25 @@ async def outage(shop: FaultShop, postgres: PrivatePostgres, node: Node) -> tupl
         await asyncio.to_thread(postgres.start)
         events.append(f"PostgreSQL restart: back after {time.monotonic() - started:.1f} s")
 
-    return await run_with_faults(shop, faults, node.queues), while_down
+    return await run_with_faults(shop, faults, nodes[0].queues)
 
 
-async def test_every_replica_said_not_ready_while_the_server_was_down(outage):
-    outcome, while_down = outage
+async def test_every_replica_said_not_ready_while_the_server_was_down(
+    outcome: Outcome, while_down: dict[str, int]
+):
     assert len(outcome.events) == 1, outcome.events
     assert len(while_down) == len(outcome.ready) and set(while_down.values()) == {503}, while_down
 
 
-async def test_the_outage_was_a_503_to_retry_never_a_500(outage):
-    retried = outage[0].ledger.retried
+async def test_the_outage_was_a_503_to_retry_never_a_500(outcome: Outcome):
+    retried = outcome.ledger.retried
     assert any(key.endswith(" 503") for key in retried), retried
     assert not [key for key in retried if key.endswith(" 500")], retried
 
 
-async def test_no_order_lost(outage):
-    check_none_lost(outage[0])
-
-
-async def test_no_order_doubled(outage):
-    check_none_doubled(outage[0])
-
-
-async def test_each_mail_once(outage):
-    check_each_mail_once(outage[0])
-
-
-async def test_every_replica_recovered_by_itself_and_nothing_parked(outage, shop: FaultShop):
-    check_nothing_parked_and_every_replica_ready(outage[0])
+async def test_every_replica_recovered_by_itself(outcome: Outcome, shop: FaultShop):
     assert all(r.child.process and r.child.process.returncode is None for r in shop.every())
+
+
+class TestPostgresRestart(EveryOrderOnce):
+    pass
