@@ -94,6 +94,8 @@ class Operation:
     auth: Auth = "public"
     roles: tuple[str, ...] = ()
     status: int = 200
+    # Other successes answering the same body (a replayed checkout's 200 beside its 201).
+    also: tuple[int, ...] = ()
     response: type[BaseModel] | None = None
     # The success's media type: JSON unless the handler answers a page, a chart, a script.
     content: str = "application/json"
@@ -108,7 +110,7 @@ class Operation:
 
     def statuses(self) -> list[int]:
         """Every status the operation can answer: its own and those of its kind."""
-        found = {self.status, 400, *self.errors}
+        found = {self.status, 400, *self.also, *self.errors}
         if self.body is not None:
             found |= {413, 415, 422}
         if self.query is not None or self.params:
@@ -204,7 +206,7 @@ def _response(op: Operation, code: int) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": _TITLES.get(code, "Answer")}
     if code in (204, 303, 304):
         return answer
-    if code != op.status:
+    if code != op.status and code not in op.also:
         problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
         answer["content"] = {PROBLEM_JSON: problem}
         if op.content == "text/html":  # a page answers its refusals as a page

@@ -20,6 +20,18 @@ def test_every_json_success_has_a_model() -> None:
         assert not unmodelled_json_successes(document)
 
 
+async def test_a_replayed_checkout_answers_200_as_described(orders: Orders) -> None:
+    customer_id, key = uuid4(), str(uuid4())
+    product = orders.catalog.add("Vitamin D", 90_000, weight_g=100)
+    status, _, _ = await orders.add_item(product, 1, orders.auth(customer_id))
+    assert status == 200
+    first_status, placed, _ = await orders.checkout(customer_id, key=key)
+    again_status, again, _ = await orders.checkout(customer_id, key=key)
+    assert (first_status, again_status) == (201, 200)
+    assert again["id"] == placed["id"]
+    check_answer("POST", "/api/orders/checkout", 200, again)
+
+
 async def test_an_order_s_answers_match_their_models(orders: Orders) -> None:
     customer_id = uuid4()
     auth = orders.auth(customer_id)

@@ -51,6 +51,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth="customer",
         params=(IDEMPOTENCY,),
         status=201,
+        also=(200,),  # the same Idempotency-Key again: the order it placed
         errors=(409, 428, *CATALOG),
         response=answers.PlacedAnswer,
     ),
