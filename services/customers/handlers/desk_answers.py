@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
+from shared.answers import page_of
+
 from ..request_models import AuthorityField
 from .answers import Absent, Address, Answer, ErasureAccepted, SubjectRequest
 
@@ -22,9 +24,7 @@ class DeskRequest(SubjectRequest):
     answered_at_desk: bool
 
 
-class DeskRequests(Answer):
-    items: list[DeskRequest]
-    next_cursor: str | None  # None on the last page
+DeskRequests = page_of(DeskRequest, "DeskRequests")
 
 
 class ResolvedRequest(DeskRequest):
@@ -46,9 +46,7 @@ class Breach(Answer):
     subjects: int
 
 
-class Breaches(Answer):
-    items: list[Breach]
-    next_cursor: str | None
+Breaches = page_of(Breach, "Breaches")
 
 
 class Operator(Answer):
@@ -107,9 +105,7 @@ class LegalDisclosure(Answer):
     at: datetime
 
 
-class LegalDisclosures(Answer):
-    items: list[LegalDisclosure]
-    next_cursor: str | None
+LegalDisclosures = page_of(LegalDisclosure, "LegalDisclosures")
 
 
 class DisclosedValues(Answer):
