@@ -201,11 +201,13 @@ def current_traceparent() -> str | None:
 @contextlib.contextmanager
 def continued(carrier: Mapping[str, object]) -> Iterator[None]:
     """Continue the trace of ``carrier`` (headers with a ``traceparent``) unless a span is
-    already current (the instrumentation of the server or the consumer started one)."""
-    if trace.get_current_span().get_span_context().is_valid:
+    already current (the instrumentation of the server or the consumer started one).
+    Without a ``traceparent`` there is nothing to continue (W3C ignores a lone
+    ``tracestate``): most requests, so they skip copying and parsing the headers."""
+    if TRACEPARENT not in carrier or trace.get_current_span().get_span_context().is_valid:
         yield
         return
-    headers = {k: v for k, v in carrier.items() if isinstance(v, str)}
+    headers = {k.lower(): v for k, v in carrier.items() if isinstance(v, str)}  # names: any case
     token = context.attach(_W3C.extract(headers))
     try:
         yield

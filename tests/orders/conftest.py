@@ -37,6 +37,8 @@ BANK_PUBLIC_URL = "http://bank.test"
 class FakeCatalog:
     products: dict[UUID, dict[str, Any]] = field(default_factory=dict)
     calls: int = 0
+    # Run once inside the next price lookup: something a shopper does while it is answered.
+    during_next_call: Callable[[], Awaitable[object]] | None = None
 
     def add(self, name: str, price: int, weight_g: int = 100) -> UUID:
         product_id = uuid4()
@@ -52,6 +54,9 @@ class FakeCatalog:
 
     async def handle(self, request: web.Request) -> web.Response:
         self.calls += 1
+        if (during := self.during_next_call) is not None:
+            self.during_next_call = None
+            await during()
         if request.headers.get("X-Internal-Token") != INTERNAL_TOKEN:
             return web.json_response({"title": "Forbidden"}, status=403)
         ids = [UUID(raw) for raw in request.query.get("ids", "").split(",") if raw]

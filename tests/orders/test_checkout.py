@@ -94,6 +94,24 @@ async def test_concurrent_same_key_makes_exactly_one_order(orders: Orders) -> No
     assert await _count_orders(orders) == 1
 
 
+async def test_a_cart_edited_while_it_is_priced_places_no_order(orders: Orders) -> None:
+    """Checkout prices the cart outside its transaction; the lines are read again under the
+    cart's lock, so an edit in between is refused, not half-ordered."""
+    customer = uuid4()
+    await orders.add_item(orders.catalog.add("Tea", 10_000), 1, orders.auth(customer))
+    syrup = orders.catalog.add("Syrup", 4_000)
+    orders.catalog.during_next_call = lambda: orders.add_item(syrup, 2, orders.auth(customer))
+
+    status, problem, _ = await orders.checkout(customer, key="edited")
+    assert (status, problem["title"]) == (409, "Cart changed"), problem
+    assert await _count_orders(orders) == 0
+
+    status, order, _ = await orders.checkout(customer, key="edited")  # the key is free again
+    assert status == 201, order
+    placed = await orders.order(customer, order["id"])
+    assert sorted(line["quantity"] for line in placed["items"]) == [1, 2], placed
+
+
 async def test_checkout_needs_a_key_a_customer_and_a_cart(orders: Orders) -> None:
     customer = uuid4()
     body = {"delivery": {"courier": "sandbox"}, "payment": {"method": "cash_on_delivery"}}

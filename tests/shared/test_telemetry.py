@@ -106,6 +106,16 @@ def test_with_tracing_off_an_incoming_trace_goes_on_to_the_outbox_and_the_logs()
     assert (line["trace_id"], line["span_id"]) == (TRACE_ID, "00f067aa0ba902b7")
 
 
+def test_request_headers_continue_a_trace_whatever_the_case_of_the_name():
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    headers = CIMultiDictProxy(CIMultiDict({"Traceparent": TRACEPARENT, "Accept": "*/*"}))
+    with continued(headers):
+        assert current_traceparent() == TRACEPARENT
+    with continued(CIMultiDictProxy(CIMultiDict({"Accept": "*/*"}))):
+        assert current_traceparent() is None
+
+
 def test_a_broken_traceparent_starts_nothing():
     with continued({"traceparent": "not-a-trace"}):
         assert current_traceparent() is None
