@@ -25,6 +25,12 @@ from shared.messaging import IncomingMeta
 from shared.messaging.consumer import Handler
 
 BLOCK_EVENTS: tuple[type[CustomerBlockChanged], ...] = (CustomerBlocked, CustomerUnblocked)
+
+# ``is_blocked`` as an SQL expression, for a statement that asks it beside other things;
+# ``{customer}`` is the placeholder of the customer id (``$1``).
+BLOCKED_EXPRESSION = (
+    "EXISTS (SELECT 1 FROM customer_blocks WHERE customer_id = {customer} AND blocked)"
+)
 log = get_logger("shared.blocking")
 
 

@@ -18,7 +18,6 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from shared import blocking
 from shared.db import DbConn
 from shared.network import Network
 
@@ -101,10 +100,10 @@ async def checkout(
     check_offer(settings, order.courier, order.payment_method)
     async with pool.acquire() as conn:
         async with conn.transaction():
-            existing = await storage.find_checkout_key(conn, order.customer_id, order.key)
-            if existing is not None:
-                return _replay(existing, order.body_hash)
-            await _refuse_blocked(conn, order.customer_id)
+            first = await storage.find_checkout_key_and_block(conn, order.customer_id, order.key)
+            if first.existing is not None:
+                return _replay(first.existing, order.body_hash)
+            _refuse_blocked(first.blocked)
             ref = await resolve_cart(conn)
             items = await storage.cart_items(conn, ref.cart_id) if ref.cart_id else []
             # Last: the counters are rows shared by a network, locked until the commit.
@@ -119,11 +118,11 @@ async def checkout(
     return Placed(placed.id, placed.status, placed.order_ref, placed.created, ref)
 
 
-async def _refuse_blocked(conn: DbConn, customer_id: UUID) -> None:
+def _refuse_blocked(blocked: bool) -> None:
     """A customer who blocked processing (Law 94-V art. 1) places no new order: a new order
     would mean new processing (a delivery release, mail). A replay of a key used before the
     block still answers with its order (checked first), and orders already placed go on."""
-    if await blocking.is_blocked(conn, customer_id):
+    if blocked:
         raise Refused(Reason.CUSTOMER_BLOCKED)
 
 
@@ -179,13 +178,16 @@ async def _place(
     (its row is shared by every checkout from the network: locked for the commit only)."""
     order_id = uuid4()
     async with conn.transaction():
-        if not await storage.claim_checkout_key(
-            conn, order.customer_id, order.key, order.body_hash, order_id
-        ):
+        # One round trip: the key claimed, the block looked up again (it may have arrived
+        # meanwhile) and the cart locked against concurrent edits until the commit.
+        claim = await storage.claim_key_check_block_lock_cart(
+            conn, order.customer_id, order.key, order.body_hash, order_id, cart_id
+        )
+        if not claim.claimed:
             existing = await storage.find_checkout_key(conn, order.customer_id, order.key)
             assert existing is not None
             return _replay(existing, order.body_hash)
-        await _refuse_blocked(conn, order.customer_id)  # the block may have arrived meanwhile
+        _refuse_blocked(claim.blocked)
         await _check_cart_unchanged(conn, cart_id, priced)
         assert cart_id is not None
         placed = await place_order(
@@ -204,7 +206,6 @@ async def _check_cart_unchanged(conn: DbConn, cart_id: UUID | None, priced: Pric
         raise Refused(Reason.CART_EMPTY)
     if priced.unavailable:
         raise Refused(Reason.PRODUCTS_UNAVAILABLE, product_ids=[str(p) for p in priced.unavailable])
-    await storage.lock_cart(conn, cart_id)
-    current = await storage.cart_items(conn, cart_id)
+    current = await storage.cart_items(conn, cart_id)  # after the lock: the lines as they are
     if sorted(current) != sorted((line.product_id, line.quantity) for line in priced.lines):
         raise Refused(Reason.CART_CHANGED)

@@ -18,15 +18,15 @@ from .carts import (
     empty_cart,
     ensure_customer_cart,
     lock_anonymous_cart,
-    lock_cart,
     merge_anonymous_cart,
     purge_anonymous_carts,
     remove_cart_item,
     touch_cart,
 )
 from .checkout_keys import (
-    claim_checkout_key,
+    claim_key_check_block_lock_cart,
     find_checkout_key,
+    find_checkout_key_and_block,
 )
 from .decisions import (
     customer_decisions,
@@ -97,7 +97,7 @@ __all__ = [
     "cancel_dispatch",
     "cart_items",
     "cart_lines",
-    "claim_checkout_key",
+    "claim_key_check_block_lock_cart",
     "count_cart_lines",
     "count_checkout",
     "create_anonymous_cart",
@@ -113,6 +113,7 @@ __all__ = [
     "empty_cart",
     "ensure_customer_cart",
     "find_checkout_key",
+    "find_checkout_key_and_block",
     "flag_unconfirmed_dispatches",
     "forget_release_ids",
     "get_decision",
@@ -123,7 +124,6 @@ __all__ = [
     "insert_order",
     "insert_payment",
     "lock_anonymous_cart",
-    "lock_cart",
     "lock_expired_payment_orders",
     "lock_order",
     "lock_order_payment",

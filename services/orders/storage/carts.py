@@ -140,10 +140,6 @@ async def merge_anonymous_cart(
     await touch_cart(conn, into_id)
 
 
-async def lock_cart(conn: DbConn, cart_id: UUID) -> None:
-    await conn.execute("SELECT 1 FROM carts WHERE id = $1 FOR UPDATE", cart_id)
-
-
 async def empty_cart(conn: DbConn, cart_id: UUID) -> None:
     await conn.execute("DELETE FROM cart_items WHERE cart_id = $1", cart_id)
 
