@@ -221,8 +221,7 @@ async def record_hit(request: web.Request) -> web.Response:
         raise Problem(422, "Invalid path", "'path' must be a page path starting with '/'.")
     if opted_out(request.headers):
         return web.Response(status=204)
-    async with request.app[PG_POOL].acquire() as conn:
-        await visits.record(conn, request.app[VISITS], request, path, body.referrer)
+    await visits.record(request.app[VISITS], request, path, body.referrer)
     return web.Response(status=204)
 
 

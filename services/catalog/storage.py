@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -313,22 +314,25 @@ async def day_salt(conn: DbConn, day: date, fresh: bytes) -> bytes:
     return salt
 
 
-async def record_visit(conn: DbConn, visit: Visit) -> None:
-    """The raw hit and (when there is one) the day's visitor hash, in one statement."""
+async def record_visits(conn: DbConn, visits: Sequence[Visit]) -> None:
+    """The raw hits and (where there is one) each day's visitor hash, in one statement."""
     await conn.execute(
-        "WITH seen AS (INSERT INTO stats_visitors (day, visitor)"
-        " SELECT $1, $9::bytea WHERE $9::bytea IS NOT NULL ON CONFLICT DO NOTHING)"
+        "WITH batch AS (SELECT * FROM unnest($1::date[], $2::text[], $3::uuid[], $4::text[],"
+        " $5::text[], $6::text[], $7::text[], $8::text[], $9::bytea[])"
+        " AS b (day, path, product_id, referrer_host, city, region, browser, os, visitor)),"
+        " seen AS (INSERT INTO stats_visitors (day, visitor) SELECT day, visitor FROM batch"
+        " WHERE visitor IS NOT NULL ON CONFLICT DO NOTHING)"
         " INSERT INTO stats_hits (day, path, product_id, referrer_host, city, region, browser,"
-        " os) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        visit.day,
-        visit.path,
-        visit.product_id,
-        visit.referrer_host,
-        visit.city,
-        visit.region,
-        visit.browser,
-        visit.os,
-        visit.visitor,
+        " os) SELECT day, path, product_id, referrer_host, city, region, browser, os FROM batch",
+        [v.day for v in visits],
+        [v.path for v in visits],
+        [v.product_id for v in visits],
+        [v.referrer_host for v in visits],
+        [v.city for v in visits],
+        [v.region for v in visits],
+        [v.browser for v in visits],
+        [v.os for v in visits],
+        [v.visitor for v in visits],
     )
 
 

@@ -31,8 +31,9 @@ from services.catalog.domain import (
     referrer_host,
     visitor_hash,
 )
+from services.catalog.group_commit import GroupCommit
 from shared.background import CleanupCtx
-from shared.db import DbConn
+from shared.db import PG_POOL, DbConn
 from shared.network import Network, client_address, truncate
 from shared.retention import Action, Sweep
 
@@ -42,10 +43,13 @@ MAX_USER_AGENT = 1000  # longer User-Agents are cut before parsing
 
 
 class Visits:
-    """The beacon's tools: the places database, the User-Agent parser, the day's salt."""
+    """The beacon's tools: the places database, the User-Agent parser, the day's salt, and
+    the writer that commits the hits arriving together as one statement."""
 
-    def __init__(self, settings: Settings, places: Any | None) -> None:
+    def __init__(self, settings: Settings, places: Any | None, pool: asyncpg.Pool) -> None:
         self.settings = settings
+        self.writes = GroupCommit(pool, storage.record_visits)
+        self._pool = pool
         self.zone = ZoneInfo(settings.stats_timezone)
         self._places = places
         # No cache of the parser's own: the families of recent User-Agents are cached here.
@@ -74,13 +78,16 @@ class Visits:
         system = result.os.family if result.os else None
         return family(browser), family(system)
 
-    async def salt(self, conn: DbConn, day: date) -> bytes:
+    async def salt(self, day: date) -> bytes:
         """The day's salt, read once per day and process (all replicas share the stored one)."""
         if self._salt is None or self._salt[0] != day:
-            self._salt = (day, await storage.day_salt(conn, day, secrets.token_bytes(32)))
+            async with self._pool.acquire() as conn:
+                salt = await storage.day_salt(conn, day, secrets.token_bytes(32))
+            self._salt = (day, salt)
         return self._salt[1]
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        await self.writes.close()
         if self._places is not None:
             self._places.close()
 
@@ -94,18 +101,17 @@ def visits_ctx(settings: Settings) -> CleanupCtx:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         path = settings.geoip_database
         places = maxminddb.open_database(str(path)) if path else None
-        app[VISITS] = visits = Visits(settings, places)
+        app[VISITS] = visits = Visits(settings, places, app[PG_POOL])
         yield
-        visits.close()
+        await visits.close()
 
     return ctx
 
 
-async def record(
-    conn: DbConn, visits: Visits, request: web.Request, path: str, referrer: str | None
-) -> None:
+async def record(visits: Visits, request: web.Request, path: str, referrer: str | None) -> None:
     """Keep one page view, coarse: its day, page, product, referrer host, place, families
-    and (to count the day's visitors) a salted hash of network and browser."""
+    and (to count the day's visitors) a salted hash of network and browser. Returns once
+    the hit is committed."""
     day = visits.today()
     address = client_address(
         request.remote, request.headers.get("X-Forwarded-For"), visits.settings.trusted_proxies
@@ -114,10 +120,9 @@ async def record(
     city, region = visits.place(network) if network is not None else ("", "")
     user_agent = request.headers.get("User-Agent", "")
     browser, system = visits.families(user_agent)
-    salt = await visits.salt(conn, day)
+    salt = await visits.salt(day)
     visitor = visitor_hash(salt, str(network), user_agent) if network is not None else None
-    await storage.record_visit(
-        conn,
+    await visits.writes.submit(
         storage.Visit(
             day=day,
             path=path,

@@ -184,7 +184,7 @@ async def test_do_not_track_and_global_privacy_control_record_nothing(
     ],
 )
 def test_browser_and_system_families(user_agent: str, families: tuple[str, str]):
-    visits = Visits(Settings(database_url="postgresql://unused/x"), None)
+    visits = Visits(Settings(database_url="postgresql://unused/x"), None, pool=None)  # no writes
     assert visits.families(user_agent) == families
 
 
