@@ -20,7 +20,7 @@ from bench.bare_server import serve, serve_or_run
 from bench.env import bench_database, bench_servers, bench_vhost
 from bench.load import NextRequest, load, spawned, wait_ready
 from bench.profiling import cpu_seconds
-from services.catalog import storage
+from services.catalog.promotion_storage import product_with_offers
 from services.catalog.seed import seed_demo_catalog
 from shared.db import create_pool
 
@@ -28,7 +28,8 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 
 def serve_bare(dsn: str, port: int) -> None:
-    """The floor: one route, the same query, no middlewares, no broker."""
+    """The floor: one route, the service's statement (the product joined to its live
+    offers), stdlib JSON, no middlewares, no broker, no ETag."""
 
     async def make_app() -> web.Application:
         pool = await create_pool(dsn)
@@ -36,7 +37,7 @@ def serve_bare(dsn: str, port: int) -> None:
 
         async def get_product(request: web.Request) -> web.Response:
             async with pool.acquire() as conn:
-                row = await storage.get_product(conn, UUID(request.match_info["id"]))
+                row, _ = await product_with_offers(conn, UUID(request.match_info["id"]))
             if row is None:
                 raise web.HTTPNotFound()
             return web.json_response(

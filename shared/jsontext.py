@@ -17,7 +17,12 @@ _ANSWER_OPTIONS = (
 
 def dumps(value: Any) -> str:
     """``json.dumps(value, ensure_ascii=False, default=str)``, faster."""
+    return dump_bytes(value).decode()
+
+
+def dump_bytes(value: Any) -> bytes:
+    """``dumps`` as the UTF-8 bytes that go on the wire (no decoding and encoding again)."""
     try:
-        return orjson.dumps(value, default=str, option=_ANSWER_OPTIONS).decode()
+        return orjson.dumps(value, default=str, option=_ANSWER_OPTIONS)
     except orjson.JSONEncodeError:
-        return json.dumps(value, ensure_ascii=False, default=str)
+        return json.dumps(value, ensure_ascii=False, default=str).encode()

@@ -70,6 +70,7 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self._answer_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.outbox_backlog = Gauge(
             "shop_outbox_backlog", "Outbox rows not yet published.", registry=r
         )
@@ -108,6 +109,19 @@ class Metrics:
         )
         self._probes: list[CachedProbe] = []
         self.cache_s = PROBE_CACHE_S
+
+    def answered(self, route: str, method: str, status: int, seconds: float) -> None:
+        """One HTTP answer counted and timed. The labelled series are kept here: ``labels()``
+        checks its arguments and takes a lock on every call, once per request otherwise."""
+        key = (route, method, status)
+        series = self._answer_children.get(key)
+        if series is None:
+            series = self._answer_children[key] = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route, method),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
 
     def consumer(self, queue: str) -> ConsumerCounters:
         return ConsumerCounters(
@@ -171,8 +185,7 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         route = route_path(request) or UNMATCHED
         method = request.method if request.method in METHODS else OTHER_METHOD
         metrics = request.config_dict[METRICS]
-        metrics.requests.labels(route, method, str(status)).inc()
-        metrics.latency.labels(route, method).observe(time.perf_counter() - started)
+        metrics.answered(route, method, status, time.perf_counter() - started)
 
 
 async def metrics_handler(request: web.Request) -> web.Response:

@@ -8,11 +8,12 @@ category's products. ``Vary: Accept-Language`` because the text depends on it.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from aiohttp import web
 from aiohttp.helpers import ETAG_ANY
+
+from shared import jsontext
 
 LIST_MAX_AGE_S = 30
 PRODUCT_MAX_AGE_S = 300
@@ -24,8 +25,8 @@ def cached_json(
     request: web.Request, data: Any, *, max_age: int, lang: str | None = None
 ) -> web.Response:
     """``data`` as JSON with its ETag, or a bodiless 304 when the client holds it already."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
-    etag = hashlib.sha256(text.encode()).hexdigest()[:32]
+    body = jsontext.dump_bytes(data)
+    etag = hashlib.sha256(body).hexdigest()[:32]
     headers = {
         "Cache-Control": f"public, max-age={max_age}",
         "Vary": "Accept-Language",
@@ -35,7 +36,9 @@ def cached_json(
         headers["Content-Language"] = lang
     if _matches(request, etag):
         return web.Response(status=304, headers=headers)
-    return web.Response(text=text, content_type="application/json", headers=headers)
+    return web.Response(
+        body=body, content_type="application/json", charset="utf-8", headers=headers
+    )
 
 
 def _matches(request: web.Request, etag: str) -> bool:
