@@ -5,6 +5,7 @@ marketer's routes and the runner in the background)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
@@ -72,9 +73,10 @@ def campaigns_ctx(
             "email": EmailSender(settings, renderer, smtp),
             "sms": SmsSender(settings, sms),
         }
-        app[CAMPAIGNS] = Campaigns(settings, pool, http)
+        due = asyncio.Event()
+        app[CAMPAIGNS] = Campaigns(settings, pool, http, due)
         app[CAMPAIGN_RUNNER] = CampaignRunner(
-            settings, pool, Audiences(http, settings.customers_url, token), senders
+            settings, pool, Audiences(http, settings.customers_url, token), senders, due
         )
         yield
         await smtp.close()

@@ -1,13 +1,16 @@
 """How one campaign message goes out, per channel: an email through the SMTP sessions, or a
-text through the SMS provider. Each answers an ``Outcome`` (sent, or failed for good) or
-None when the server or provider could not take it now (the message is not sent, and the
+text through the SMS provider. A sender makes each message ready first (``prepare``: the
+mail composed, its link signed; the runner does it for a whole batch before the first goes,
+which costs about half the CPU of composing each between two sends); sending it answers an
+``Outcome`` (sent, or failed for good) or None when the server or provider could not take it
+now (the message is not sent, and the
 campaign waits a while before it tries again). The contact is used for this message only.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -54,8 +57,12 @@ class Message:
     notification_id: UUID
 
 
+# A message made ready (composed, its link signed): awaiting it sends it, with retries.
+Ready = Callable[[], Awaitable[Outcome | None]]
+
+
 class Sender(Protocol):
-    async def send(self, message: Message) -> Outcome | None: ...
+    def prepare(self, message: Message) -> Ready: ...
 
 
 async def _with_retries(settings: Settings, attempt_once: _Attempt) -> Outcome | None:
@@ -80,7 +87,7 @@ class EmailSender:
     smtp: SmtpSessions
     shapes: ShapeCache = field(default_factory=ShapeCache)
 
-    async def send(self, message: Message) -> Outcome | None:
+    def prepare(self, message: Message) -> Ready:
         mail = self.compose(message)
 
         async def once(attempt: int) -> Outcome | None:
@@ -93,7 +100,7 @@ class EmailSender:
                 return None
             return Outcome("sent", None, attempt)
 
-        return await _with_retries(self.settings, once)
+        return lambda: _with_retries(self.settings, once)
 
     def compose(self, message: Message, now: datetime | None = None) -> OutgoingMail:
         """The recipient's parts filled into the campaign's shape for the locale (made at its
@@ -159,7 +166,7 @@ class SmsSender:
     settings: Settings
     client: SmsClient
 
-    async def send(self, message: Message) -> Outcome | None:
+    def prepare(self, message: Message) -> Ready:
         text = sms_text(message.facts, message.recipient.locale, self.settings.sms_stop_number)
 
         async def once(attempt: int) -> Outcome | None:
@@ -172,4 +179,4 @@ class SmsSender:
                 return None
             return Outcome("sent", None, attempt)
 
-        return await _with_retries(self.settings, once)
+        return lambda: _with_retries(self.settings, once)

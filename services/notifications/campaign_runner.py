@@ -11,8 +11,9 @@ block made mid-campaign keeps the customer out of the later batches):
    blocked here too (``shared.blocking``) or suppressed here (``suppression.py``: refused for
    good, customers not told yet) are recorded ``skipped``/``blocked``/``suppressed``, the
    others are claimed (a ``sending`` row each, unique per campaign and customer);
-2. the messages go, ``campaign_concurrency`` at a time; before each one the runner looks
-   whether it should stop (paused, shutting down, SMS quiet hours begun);
+2. the batch's messages are made ready (composed, signed), then go,
+   ``campaign_concurrency`` at a time; before each one the runner looks whether it should
+   stop (paused, shutting down, SMS quiet hours begun);
 3. in one transaction: each claim settled (``sent``/``failed``), the claims whose message
    never went deleted (they go with a later batch), the counts added, the cursor moved past
    the batch's done prefix, the lease renewed.
@@ -37,7 +38,7 @@ import asyncpg
 from services.notifications import campaign_storage as storage
 from services.notifications import suppression
 from services.notifications.audiences import Audiences, Batch, CustomersUnavailable
-from services.notifications.campaign_channels import REFUSED, Message, Sender
+from services.notifications.campaign_channels import REFUSED, Message, Ready, Sender
 from services.notifications.campaign_domain import (
     UNKNOWN_AFTER_RESTART,
     Outcome,
@@ -92,19 +93,31 @@ class CampaignRunner:
     pool: asyncpg.Pool
     audiences: Audiences
     senders: dict[str, Sender]
+    due: asyncio.Event  # set by this replica's marketer use cases (``Campaigns``)
     owner: UUID = field(default_factory=uuid4)
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Until ``stopping`` is set: run each due campaign, else wait a little."""
         while not stopping.is_set():
+            self.due.clear()
             try:
                 worked = await self.run_once(stopping)
             except Exception as exc:  # the database away, a bug: log, wait, go on
                 log.warning("campaign runner step failed", error=type(exc).__name__)
                 worked = False
             if not worked:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), self.settings.campaign_poll_s)
+                await self._idle(stopping)
+
+    async def _idle(self, stopping: asyncio.Event) -> None:
+        """Until the next poll, a stop, or a campaign made or resumed here."""
+        waits = {asyncio.ensure_future(stopping.wait()), asyncio.ensure_future(self.due.wait())}
+        try:
+            await asyncio.wait(
+                waits, timeout=self.settings.campaign_poll_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
     async def run_once(self, stopping: asyncio.Event) -> bool:
         """Lease one due campaign and run it as far as it goes now; False when none is due."""
@@ -211,33 +224,25 @@ class CampaignRunner:
         stop: Stop,
         stopping: asyncio.Event,
     ) -> None:
-        sender = self.senders[campaign.channel]
-        waiting = iter(claimed)
+        waiting = iter(self._prepare(campaign, claimed, claims, outcomes))
 
         async def worker() -> None:
-            for recipient in waiting:  # shared: each worker takes the next recipient
+            for customer_id, send in waiting:  # shared: each worker takes the next message
                 if stop.reason is None and stopping.is_set():
                     stop.set("stopping")
                 if stop.reason is None and self._quiet_until(campaign) is not None:
                     stop.set("quiet_hours")
                 if stop.reason is not None:
                     return
-                message = Message(
-                    campaign.id,
-                    campaign.channel,
-                    campaign.facts,
-                    recipient,
-                    claims[recipient.customer_id],
-                )
                 try:
-                    outcome = await sender.send(message)
+                    outcome = await send()
                 except Exception as exc:  # a bug before the send (the senders map theirs)
                     log.error("campaign message failed", error=type(exc).__name__)
                     outcome = Outcome("failed", "error")
                 if outcome is None:
                     stop.set("unavailable")
                     return
-                outcomes[recipient.customer_id] = outcome
+                outcomes[customer_id] = outcome
 
         watch = asyncio.create_task(self._watch_status(campaign, stop))
         try:
@@ -254,6 +259,31 @@ class CampaignRunner:
             watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
+
+    def _prepare(
+        self,
+        campaign: Campaign,
+        claimed: Sequence[Recipient],
+        claims: dict[UUID, UUID],
+        outcomes: dict[UUID, Outcome],
+    ) -> list[tuple[UUID, Ready]]:
+        """The batch's messages made ready, in order; one that cannot be is failed here."""
+        sender = self.senders[campaign.channel]
+        ready: list[tuple[UUID, Ready]] = []
+        for recipient in claimed:
+            message = Message(
+                campaign.id,
+                campaign.channel,
+                campaign.facts,
+                recipient,
+                claims[recipient.customer_id],
+            )
+            try:
+                ready.append((recipient.customer_id, sender.prepare(message)))
+            except Exception as exc:  # a bug in composing: this one fails, the others go
+                log.error("campaign message failed", error=type(exc).__name__)
+                outcomes[recipient.customer_id] = Outcome("failed", "error")
+        return ready
 
     async def _watch_status(self, campaign: Campaign, stop: Stop) -> None:
         """A pause (from any replica) stops the sending at the next message."""

@@ -7,6 +7,7 @@ is one that has ended or was cancelled. The runner (``campaign_runner.py``) does
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +52,9 @@ class Campaigns:
     settings: Settings
     pool: asyncpg.Pool
     http: ClientSession
+    # Set when a campaign may have become due here: this replica's runner looks at once
+    # instead of at its next poll (the others still find it at theirs).
+    due: asyncio.Event
 
     async def create(
         self,
@@ -81,6 +85,7 @@ class Campaigns:
                 created_by=created_by,
                 promotion=facts.model_dump(mode="json"),
             )
+        self.due.set()
         return view(row)
 
     async def get(self, campaign_id: UUID) -> dict[str, Any]:
@@ -99,7 +104,9 @@ class Campaigns:
         return await self._move(campaign_id, PAUSABLE, "paused")
 
     async def resume(self, campaign_id: UUID) -> dict[str, Any]:
-        return await self._move(campaign_id, RESUMABLE, "running")
+        resumed = await self._move(campaign_id, RESUMABLE, "running")
+        self.due.set()
+        return resumed
 
     async def _move(
         self, campaign_id: UUID, from_statuses: frozenset[str], to: str

@@ -238,3 +238,25 @@ async def test_a_campaign_waits_for_its_promotion_to_start(shop: CampaignShop) -
     assert created["status"] == "scheduled"
     starts = datetime.fromisoformat(created["promotion"]["starts_at"])
     assert datetime.fromisoformat(created["scheduled_at"]) == starts
+
+
+async def test_a_campaign_made_or_resumed_goes_at_once_not_at_the_next_poll(
+    shop: CampaignShop,
+) -> None:
+    consented = await sign_up_many(shop, consented=4, not_consented=0)
+    shop.sink.gate.clear()
+    # A poll far longer than the waits below: only the wake-up can start the sending.
+    await shop.start(campaign_poll_s=120, campaign_concurrency=1, campaign_batch_size=1)
+
+    created = await shop.create()
+    await shop.wait_claimed(created["id"], timeout=10)
+    await shop.move(created["id"], "pause")
+    await asyncio.sleep(0.3)  # the runner reads the status every 50 ms
+    shop.sink.gate.set()
+    await shop.wait_idle(created["id"])
+    assert (await shop.campaign(created["id"]))["sent"] == 1
+
+    await shop.move(created["id"], "resume")
+    done = await shop.wait_status(created["id"], "completed", timeout=10)
+    assert done["sent"] == len(consented)
+    assert_each_once(shop, consented)
