@@ -236,7 +236,7 @@ class CampaignRunner:
                     return
                 try:
                     outcome = await send()
-                except Exception as exc:  # a bug before the send (the senders map theirs)
+                except Exception as exc:  # a bug in the sender (it maps the server's own errors)
                     log.error("campaign message failed", error=type(exc).__name__)
                     outcome = Outcome("failed", "error")
                 if outcome is None:
