@@ -1,10 +1,10 @@
 """How one campaign message goes out, per channel: an email through the SMTP sessions, or a
 text through the SMS provider. A sender makes each message ready first (``prepare``: the
 mail composed, its link signed; the runner does it for a whole batch before the first goes,
-which costs about half the CPU of composing each between two sends); sending it answers an
-``Outcome`` (sent, or failed for good) or None when the server or provider could not take it
-now (the message is not sent, and the
-campaign waits a while before it tries again). The contact is used for this message only.
+which costs about half the CPU of composing each between two sends). Sending it answers an
+``Outcome`` (sent, or failed for good), or None when the server or provider could not take
+it now (the message is not sent, and the campaign waits a while before it tries again). The
+contact is used for this message only.
 """
 
 from __future__ import annotations
